@@ -1,0 +1,119 @@
+"""Pieces every ``adx`` command shares: reading the program, ``--at`` values, errors.
+
+Exit codes (the ``adx eval`` contract): 0 success; 1 anything wrong in what the
+user wrote (parse, names, shapes, input values, an empty expression); 2 misuse
+of the command line itself (click's usage errors).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from adexplorer.errors import AdxError, did_you_mean
+from adexplorer.ir import Graph
+from adexplorer.lower import compile_source, parse_at
+from adexplorer.shapes import Array
+
+
+class ExpressionFriendlyCommand(click.Command):
+    """Lets an expression that starts with '-' stand where the expression goes.
+
+    ``adx eval -x^2 --at x=3`` would otherwise be read as an unknown option
+    ``-x``.  Before any positional argument is seen, an argument that starts with
+    '-' but is not one of this command's options is taken as the expression.
+    ``--`` works as usual too.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for opt in [*param.opts, *param.secondary_opts]:
+                    takes_value[opt] = not (param.is_flag or param.count)
+        skip_next = False
+        for i, arg in enumerate(args):
+            if skip_next:
+                skip_next = False
+                continue
+            if arg == "--" or not arg.startswith("-") or len(arg) == 1:
+                break  # the expression is already in a normal position
+            name = arg.split("=", 1)[0]
+            if name in takes_value:
+                skip_next = takes_value[name] and "=" not in arg
+                continue
+            if not arg.startswith("--"):
+                # Not an option of ours: it is the expression (adx has no short options).
+                return super().parse_args(ctx, [*args[:i], *args[i + 1 :], "--", arg])
+            break
+        return super().parse_args(ctx, args)
+
+
+@dataclass
+class Loaded:
+    graph: Graph
+    source: str
+    origin: str | None
+    warnings: list[str]
+
+
+def read_source(expr_or_file: str) -> tuple[str, str | None]:
+    """The text to compile and where it came from (a file name, or None)."""
+    path = Path(expr_or_file)
+    looks_like_file = expr_or_file.endswith(".adx") or "/" in expr_or_file
+    try:
+        if path.is_file():
+            return path.read_text(encoding="utf-8"), str(path)
+    except OSError as exc:
+        raise AdxError("file", f"cannot read {expr_or_file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise AdxError("file", f"{expr_or_file} is not a text file") from None
+    if looks_like_file and expr_or_file.endswith(".adx"):
+        raise AdxError("file", f"no such file: {expr_or_file}")
+    return expr_or_file, None
+
+
+def parse_values(texts: Iterable[str], origin: str) -> dict[str, Array]:
+    values: dict[str, Array] = {}
+    for text in texts:
+        try:
+            parsed = parse_at(text, origin)
+        except AdxError as exc:
+            raise exc.with_source(text, origin) from None
+        values.update({name: value for name, (value, _) in parsed.items()})
+    return values
+
+
+def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]]:
+    """Compile the program and parse ``--at``; check every bound name is an input."""
+    source, origin = read_source(expr_or_file)
+    bindings = parse_values(at, "--at")
+    lowered = compile_source(source, origin, extra_inputs=list(bindings))
+    graph = lowered.graph
+    names = set(graph.input_names)
+    for name in bindings:
+        if name not in names:
+            raise AdxError(
+                "input",
+                f"--at gives a value for '{name}', which is not an input of this program",
+                hint=did_you_mean(name, names) or f"the inputs are {', '.join(graph.input_names)}",
+            )
+    return Loaded(graph, source, origin, list(lowered.warnings)), bindings
+
+
+def fail(error: AdxError, as_json: bool) -> NoReturn:
+    """Report a user error (stderr, and the JSON error object on stdout) and exit 1."""
+    if as_json:
+        click.echo(json.dumps({"error": error.to_json()}))
+    click.echo(error.render(), err=True)
+    sys.exit(1)
+
+
+def dump_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, allow_nan=False))

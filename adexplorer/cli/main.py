@@ -1,0 +1,186 @@
+"""The ``adx`` command group and ``adx eval``, the stable scripting contract.
+
+``adx eval`` imports neither rich (unless it prints tables) nor Textual, so a
+script calling it pays only for numpy, lark and click.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from adexplorer import __version__
+from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load, parse_values
+from adexplorer.errors import AdxError
+from adexplorer.ir import NUMBERINGS
+
+EVAL_EPILOG = """\b
+Examples:
+  adx eval 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5
+  adx eval 'x1*x2 + sin(x1)' --at x1=1.5,x2=-0.75 --mode forward --wrt x2
+  adx eval '-1/2*((y - mu)/sigma)^2 - log(sigma)' --at y=1,mu=0,sigma=1 --numbering wengert
+  adx eval 'sum(sigmoid(W@v))' --at 'W=[[1,2],[3,4]]' --at 'v=[0.5,-1]' --json
+  adx eval program.adx --at x=pi/4
+  adx eval -x^2 --at x=3
+
+\b
+Functions: sin cos tan asin acos atan (arcsin arccos arctan) sinh cosh tanh
+exp log (ln) log1p expm1 sqrt abs sign step sigmoid relu softplus pow(a, b)
+sum mean dot transpose (or A.T).  `adx functions` shows their derivative rules.
+
+Exit status: 0 success, 1 an error in the expression or the values, 2 a misused option.
+"""
+
+
+@click.group(
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="adx")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """AD Explorer: watch automatic differentiation work, step by step.
+
+    Run `adx eval EXPR --at ...` for the traces of an expression in forward or
+    reverse mode, `adx functions` for the differentiation rules.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command("eval", cls=ExpressionFriendlyCommand, epilog=EVAL_EPILOG)
+@click.argument("expr_or_file", metavar="EXPR_OR_FILE")
+@click.option(
+    "--at",
+    "at",
+    multiple=True,
+    metavar="NAME=VALUE,...",
+    help="Input values; repeatable.  Lists for vectors and matrices: 'v=[1,2]', 'W=[[1,2],[3,4]]'.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["reverse", "forward", "evaluate"]),
+    default=None,
+    help="reverse (default): value and full gradient in one adjoint sweep.  forward: tangent "
+    "sweeps (n for a full gradient, one with --wrt/--seed).  evaluate: the primal trace only.",
+)
+@click.option("--wrt", metavar="NAME", help="Differentiate with respect to one input (seed it with 1).")
+@click.option(
+    "--seed",
+    "seed_text",
+    metavar="NAME=VALUE,...",
+    help="A seed direction for forward mode; inputs left out are seeded with 0.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.eval/1).")
+@click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits in tables and formulas.",
+)
+@click.option(
+    "--numbering",
+    type=click.Choice(list(NUMBERINGS)),
+    default="griewank",
+    show_default=True,
+    help="griewank: inputs v-1, v0, intermediates v1…  wengert: w1, w2, … throughout.",
+)
+def eval_command(
+    expr_or_file: str,
+    at: tuple[str, ...],
+    mode: str | None,
+    wrt: str | None,
+    seed_text: str | None,
+    as_json: bool,
+    digits: int,
+    numbering: str,
+) -> None:
+    """Evaluate and differentiate an expression or a program file, showing every step."""
+    if wrt and seed_text:
+        raise click.UsageError("give either --wrt or --seed, not both")
+    if mode is None:
+        mode = "forward" if (wrt or seed_text) else "reverse"
+    if seed_text and mode != "forward":
+        raise click.UsageError("--seed sets a tangent direction, which needs --mode forward")
+    try:
+        from adexplorer.trace import run
+
+        loaded, bindings = load(expr_or_file, at)
+        graph = loaded.graph
+        if wrt is not None and graph.input_index(wrt) is None:
+            from adexplorer.errors import did_you_mean
+
+            raise AdxError(
+                "usage",
+                f"--wrt {wrt}: '{wrt}' is not an input of this function",
+                hint=did_you_mean(wrt, graph.input_names)
+                or f"the inputs are {', '.join(graph.input_names)}",
+            )
+        seed = None
+        if mode == "forward":
+            if seed_text:
+                seed = parse_values([seed_text], "--seed")
+            elif wrt:
+                import numpy as np
+
+                seed = {wrt: np.ones(graph.nodes[graph.input_index(wrt) or 0].shape)}
+        trace = run(graph, bindings, mode, seed)
+        trace = _with_warnings(trace, loaded.warnings)
+    except AdxError as error:
+        fail(error, as_json)
+
+    if as_json:
+        from adexplorer.report import eval_report
+
+        dump_json(eval_report(trace, numbering=numbering, digits=digits, wrt=wrt, seed=seed))
+    else:
+        from adexplorer.cli.render import print_trace
+
+        print_trace(trace, numbering=numbering, digits=digits, wrt=wrt)
+
+
+def _with_warnings(trace, extra):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    return dataclasses.replace(trace, warnings=tuple(extra) + trace.warnings) if extra else trace
+
+
+@cli.command("functions")
+def functions_command() -> None:
+    """List the primitives with their derivative rules and conventions."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from adexplorer.formulas import show
+    from adexplorer.primitives import PRIMITIVES
+
+    table = Table(title="adx primitives (tangent and adjoint rules for y = f(a, b))")
+    table.add_column("name", style="bold")
+    table.add_column("meaning")
+    table.add_column("tangent ẏ", overflow="fold")
+    table.add_column("adjoint contributions", overflow="fold")
+    table.add_column("notes", style="dim", overflow="fold")
+    for prim in PRIMITIVES.values():
+        args = ["a", "b"][: prim.arity]
+        consts: list[float | None] = [None] * prim.arity
+        dots = ["ȧ", "ḃ"]
+        bars = ["ā", "b̄"]
+        tangent = " + ".join(
+            prim.tangent_text(i, args, "y", dots[i], consts) for i in range(prim.arity)
+        ).replace("+ -", "- ")
+        adjoint = "; ".join(
+            f"{bars[i]} += {prim.adjoint_text(i, args, 'y', 'ȳ', consts)}" for i in range(prim.arity)
+        )
+        name = prim.name + (f" ({', '.join(prim.aliases)})" if prim.aliases else "")
+        notes = "; ".join(n for n in (prim.kink_note, prim.domain_note) if n)
+        table.add_row(name, prim.summary, show(tangent), show(adjoint), notes)
+    Console().print(table)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

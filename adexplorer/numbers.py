@@ -1,0 +1,68 @@
+"""Formatting numbers and arrays for people (``--digits``) and for adx source text.
+
+Two needs, two functions:
+
+* :func:`format_value` rounds to a number of significant digits for tables.
+* :func:`source_literal` writes a value so that parsing it back gives exactly the
+  same float (shortest round-trip ``repr``), for the pretty-printer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def format_scalar(x: float, digits: int = 6) -> str:
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    text = f"{x:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def format_value(value: Any, digits: int = 6) -> str:
+    """A scalar as ``1.23457``; vectors and matrices as nested brackets."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return format_scalar(float(arr), digits)
+    if arr.ndim == 1:
+        return "[" + ", ".join(format_scalar(float(x), digits) for x in arr) + "]"
+    return "[" + ", ".join(format_value(row, digits) for row in arr) + "]"
+
+
+def source_literal(value: Any) -> str:
+    """Exact adx source text for a constant: ``2``, ``0.1``, ``[1, 2.5]``, ``(1/0)``."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        x = float(arr)
+        if math.isnan(x):
+            return "(0/0)"
+        if math.isinf(x):
+            return "(1/0)" if x > 0 else "(-1/0)"
+        text = repr(x)
+        if text.endswith(".0"):
+            text = text[:-2]
+        return f"({text})" if x < 0 else text
+    return "[" + ", ".join(source_literal(v) for v in arr) + "]"
+
+
+def to_json_value(value: Any) -> tuple[Any, bool]:
+    """A JSON-ready number or nested list, and whether a NaN/inf became ``null``."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        x = float(arr)
+        return (x, False) if math.isfinite(x) else (None, True)
+    items = [to_json_value(v) for v in arr]
+    return [v for v, _ in items], any(bad for _, bad in items)

@@ -1,0 +1,65 @@
+"""Types of adx values: ``real``, ``vec[n]`` and ``mat[m,n]`` as numpy shapes.
+
+A type is just a shape tuple: ``()`` is ``real``, ``(n,)`` is ``vec[n]`` and
+``(m, n)`` is ``mat[m,n]``.  This module names them and implements the shape
+arithmetic the primitive table needs (broadcasting and its reverse,
+``unbroadcast``, which sums an adjoint back down to an argument's shape).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Shape = tuple[int, ...]
+Array = npt.NDArray[np.float64]
+
+
+class ShapeMismatch(ValueError):
+    """Raised by shape rules; lowering turns it into an AdxError with a span."""
+
+
+def type_name(shape: Shape) -> str:
+    """``()`` → ``real``, ``(3,)`` → ``vec[3]``, ``(2, 3)`` → ``mat[2,3]``."""
+    if len(shape) == 0:
+        return "real"
+    if len(shape) == 1:
+        return f"vec[{shape[0]}]"
+    if len(shape) == 2:
+        return f"mat[{shape[0]},{shape[1]}]"
+    return "tensor[" + ",".join(str(n) for n in shape) + "]"
+
+
+def size(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        names = " and ".join(type_name(s) for s in shapes)
+        raise ShapeMismatch(
+            f"shapes {names} do not broadcast together (sizes must match or be 1, "
+            "counting from the right)"
+        ) from None
+
+
+def unbroadcast(value: Array, shape: Shape) -> Array:
+    """Sum ``value`` over the axes that broadcasting added or stretched to reach its shape.
+
+    This is the adjoint of broadcasting: if ``x`` of shape ``(3,)`` was added to a
+    ``(2, 3)`` matrix, its adjoint is the column sum of the matrix's adjoint.
+    """
+    if value.shape == shape:
+        return value
+    extra = value.ndim - len(shape)
+    if extra > 0:
+        value = value.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and value.shape[i] != 1)
+    if stretched:
+        value = value.sum(axis=stretched, keepdims=True)
+    return np.asarray(value, dtype=np.float64).reshape(shape)

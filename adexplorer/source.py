@@ -1,0 +1,47 @@
+"""Source positions: where in the user's text a piece of the graph came from.
+
+A :class:`Span` is attached to every graph node and every error so the CLI can
+print a caret under the text and the explorer can highlight it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` with 1-based line/column of its start."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+
+    def text(self, source: str) -> str:
+        return source[self.start : self.end]
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span containing both ``self`` and ``other``."""
+        first = self if self.start <= other.start else other
+        return Span(first.start, max(self.end, other.end), first.line, first.column)
+
+
+def caret_excerpt(source: str, span: Span, *, width: int = 100) -> str:
+    """The source line holding ``span`` with ``^^^`` under the spanned text.
+
+    Only the first line of a multi-line span is underlined.  Long lines are cut
+    around the span so the caret stays visible in a terminal.
+    """
+    lines = source.splitlines() or [""]
+    line_index = min(max(span.line - 1, 0), len(lines) - 1)
+    line = lines[line_index].expandtabs(1)
+    col = max(span.column - 1, 0)
+    length = max(1, min(span.end - span.start, len(line) - col))
+    offset = 0
+    if len(line) > width:
+        offset = max(0, min(col - width // 3, len(line) - width))
+        line = ("…" if offset else "") + line[offset : offset + width] + "…"
+        col = col - offset + (1 if offset else 0)
+    gutter = f"{span.line} | "
+    return f"{gutter}{line}\n{' ' * (len(gutter) + col)}{'^' * length}"
