@@ -30,22 +30,37 @@ from adexplorer.ir import Graph, Node
 from adexplorer.parse import parse_bindings, parse_program
 from adexplorer.primitives import FUNCTIONS, PRIMITIVES, lookup_function
 from adexplorer.shapes import Array, Shape, ShapeMismatch, type_name
-from adexplorer.source import Span
+from adexplorer.source import Span, gc_paused
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 _RESERVED = ("return", "real", "vec", "mat")
 _BINARY = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "matmul": "matmul", "pow": "pow"}
 
 
-def span_of(item: Tree[Token] | Token) -> Span | None:
-    if isinstance(item, Token):
-        if item.start_pos is None or item.end_pos is None:
-            return None
-        return Span(item.start_pos, item.end_pos, item.line or 1, item.column or 1)
-    meta = item.meta
-    if getattr(meta, "empty", True):
+def span_of(item: Tree[Token] | Token | None) -> Span | None:
+    """A token's span, or a tree's first token's span (statements, error positions)."""
+    while isinstance(item, Tree):
+        children = [c for c in item.children if c is not None]
+        item = children[0] if children else None
+    if item is None or item.start_pos is None or item.end_pos is None:
         return None
-    return Span(meta.start_pos, meta.end_pos, meta.line, meta.column)
+    return Span(item.start_pos, item.end_pos, item.line or 1, item.column or 1)
+
+
+def _extend_back(source: str, span: Span, char_set: str) -> Span:
+    """Grow ``span`` leftwards over whitespace to the sign character before it."""
+    pos = span.start - 1
+    while pos >= 0 and source[pos] in " \t\f\\\r\n":
+        pos -= 1
+    if pos < 0 or source[pos] not in char_set:
+        return span
+    skipped = source[pos : span.start]
+    if "\n" in skipped:
+        line = source.count("\n", 0, pos) + 1
+        column = pos - (source.rfind("\n", 0, pos) + 1) + 1
+    else:
+        line, column = span.line, span.column - (span.start - pos)
+    return Span(pos, span.end, line, column)
 
 
 @dataclass
@@ -58,6 +73,7 @@ class _Draft:
     span: Span | None
     name: str | None = None
     value: Array | None = None
+    statement: int = 0
 
 
 class _Builder:
@@ -70,6 +86,7 @@ class _Builder:
         self.input_order: list[int] = []
         self.defaults: dict[str, Array] = {}
         self.warnings: list[str] = []
+        self.statement = 0  # the statement being lowered (for scheduling)
 
     # -- errors -------------------------------------------------------------
 
@@ -79,6 +96,7 @@ class _Builder:
     # -- node creation ------------------------------------------------------
 
     def add(self, draft: _Draft) -> int:
+        draft.statement = self.statement
         self.drafts.append(draft)
         return len(self.drafts) - 1
 
@@ -154,21 +172,41 @@ class _Builder:
     # -- expressions (iterative post-order) ----------------------------------
 
     def expression(self, root: Tree[Token] | Token) -> int:
+        """Lower one expression, children before parents, with an explicit stack."""
         results: dict[int, int] = {}
+        spans: dict[int, Span | None] = {}
         stack: list[tuple[Tree[Token] | Token, bool]] = [(root, False)]
         while stack:
             item, ready = stack.pop()
             if isinstance(item, Token):
                 results[id(item)] = self.resolve(item)
+                spans[id(item)] = span_of(item)
                 continue
             if not ready:
                 stack.append((item, True))
                 for child in reversed(self._operands(item)):
                     stack.append((child, False))
                 continue
-            operands = [results.pop(id(c)) for c in self._operands(item)]
-            results[id(item)] = self._combine(item, operands)
+            children = self._operands(item)
+            operands = [results.pop(id(c)) for c in children]
+            child_spans = [spans.pop(id(c)) for c in children]
+            span = self._span(item, child_spans)
+            spans[id(item)] = span
+            results[id(item)] = self._combine(item, operands, span)
         return results[id(root)]
+
+    def _span(self, tree: Tree[Token], child_spans: list[Span | None]) -> Span | None:
+        """A tree's span from its children's spans and its own tokens."""
+        tokens = [span_of(c) for c in tree.children if isinstance(c, Token)]
+        parts = [s for s in (*tokens, *child_spans) if s is not None]
+        if not parts:
+            return None
+        span = parts[0]
+        for part in parts[1:]:
+            span = span.cover(part)
+        if tree.data in ("neg", "pos"):
+            span = _extend_back(self.source, span, "-" if tree.data == "neg" else "+")
+        return span
 
     @staticmethod
     def _operands(tree: Tree[Token]) -> list[Tree[Token] | Token]:
@@ -176,15 +214,12 @@ class _Builder:
         kind = tree.data
         if kind in ("number", "name"):
             return []
-        if kind == "call":
-            return [c for c in tree.children[1:] if c is not None]
         if kind == "attribute":
             return [tree.children[0]]
-        return [c for c in tree.children if c is not None]
+        return [c for c in tree.children if isinstance(c, Tree)]
 
-    def _combine(self, tree: Tree[Token], operands: list[int]) -> int:
+    def _combine(self, tree: Tree[Token], operands: list[int], span: Span | None) -> int:
         kind = str(tree.data)
-        span = span_of(tree)
         if kind == "number":
             return self.const(float(tree.children[0]), span)
         if kind == "name":
@@ -195,7 +230,7 @@ class _Builder:
             return self.apply(_BINARY[kind], operands, span)
         if kind == "neg":
             return self.apply("neg", operands, span)
-        if kind == "pos":
+        if kind in ("pos", "paren"):
             return operands[0]
         if kind == "call":
             return self._call(tree, operands, span)
@@ -264,22 +299,45 @@ class _Builder:
             self.implicit_inputs = saved
         draft = self.drafts[index]
         if draft.op != "const" or draft.value is None:
-            raise self.error("input", f"{what} must be a number or a list of numbers", span_of(tree))
+            raise self.error(
+                "input", f"{what} must be a number or a list of numbers", self.drafts[index].span
+            )
         return draft.value
 
     # -- finishing ------------------------------------------------------------
 
+    def schedule(self) -> list[int]:
+        """The evaluation order of the operations: statement by statement, and
+        within a statement level by level (an operation's level is one more
+        than its highest argument from the same statement), ties in source order.
+
+        This is the numbering of the texts: in ln(x1) + x1*x2 - sin(x2), the
+        three operations on inputs come first (v1 = ln, v2 = ·, v3 = sin), then
+        the sum v4 and the difference v5.
+        """
+        level = [0] * len(self.drafts)
+        for i, d in enumerate(self.drafts):
+            if d.op in ("input", "const"):
+                continue
+            same = [level[a] for a in d.args if self.drafts[a].statement == d.statement]
+            level[i] = 1 + max(same, default=0)
+        ops = [i for i, d in enumerate(self.drafts) if d.op not in ("input", "const")]
+        return sorted(ops, key=lambda i: (self.drafts[i].statement, level[i], i))
+
     def finish(self, outputs: list[int], output_names: list[str]) -> Graph:
-        """Put inputs first, drop unused constants, and freeze the nodes."""
+        """Put inputs first, then constants, then the scheduled operations; freeze."""
         used = set(outputs)
         for d in self.drafts:
             used.update(d.args)
-        order = list(self.input_order)
-        order += [
-            i
-            for i, d in enumerate(self.drafts)
-            if d.op != "input" and (d.op != "const" or i in used)
-        ]
+        scheduled = self.schedule()
+        # Constants go after the inputs, in order of first use, so the list is
+        # canonical: equal programs give equal graphs whatever the parse order.
+        consts: dict[int, None] = {}
+        for i in [*scheduled, *outputs]:
+            for a in (*self.drafts[i].args, i):
+                if self.drafts[a].op == "const" and a in used:
+                    consts.setdefault(a)
+        order = [*self.input_order, *consts, *scheduled]
         new_index = {old: new for new, old in enumerate(order)}
         nodes = []
         for new, old in enumerate(order):
@@ -314,6 +372,11 @@ def compile_source(
     gradient of 0 and a warning, rather than an error.  They are only added
     when the program declares no inputs itself.
     """
+    with gc_paused():
+        return _compile(text, origin, extra_inputs)
+
+
+def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowered:
     tree = parse_program(text, origin)
     statements = [s for s in tree.children if isinstance(s, Tree)]
     if not statements:
@@ -330,6 +393,7 @@ def compile_source(
     output_names: list[str] = []
 
     for position, statement in enumerate(statements):
+        builder.statement = position
         is_last = position == len(statements) - 1
         kind = statement.data
         if outputs:
@@ -358,10 +422,10 @@ def compile_source(
                 draft.name = str(name_token)
             builder.env[str(name_token)] = index
         elif kind == "output":
-            for expr in statement.children:
+            for expr in statement.children[1:]:
                 index = builder.expression(expr)
                 outputs.append(index)
-                output_names.append(_output_name(builder, expr, index, len(statement.children)))
+                output_names.append(_output_name(builder, expr, index, len(statement.children) - 1))
         elif kind == "bare_expr":
             if not is_last:
                 raise builder.error(
@@ -411,7 +475,7 @@ def _declaration(builder: _Builder, statement: Tree[Token]) -> None:
     if name in builder.env:
         raise builder.error("name", f"'{name}' is already defined", span_of(name_token))
     shape = _shape_of(builder, type_tree)
-    builder.declare_input(name, shape, span_of(statement))
+    builder.declare_input(name, shape, span_of(name_token))
     if rest:
         default_tree = rest[0]
         value = builder.constant(default_tree, f"the default value of '{name}'")
@@ -423,7 +487,7 @@ def _declaration(builder: _Builder, statement: Tree[Token]) -> None:
                     "type",
                     f"the default value of '{name}' is {type_name(value.shape)}, "
                     f"but '{name}' is declared {type_name(shape)}",
-                    span_of(default_tree),
+                    builder.drafts[-1].span,
                 )
         builder.defaults[name] = value
 

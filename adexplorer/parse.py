@@ -65,7 +65,7 @@ def get_parser() -> Lark:
     options: dict[str, Any] = {
         "parser": "lalr",
         "start": ["program", "bindings"],
-        "propagate_positions": True,
+        "propagate_positions": False,  # lower.py computes spans from tokens
         "maybe_placeholders": False,
     }
     try:

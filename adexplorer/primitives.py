@@ -212,9 +212,14 @@ def _elementwise(
     def make_vjp(i: int, d: Callable[[Args, Array], Array]) -> VjpRule:
         if arity == 1:
             return lambda args, out, ct: d(args, out) * ct
-        return lambda args, out, ct: unbroadcast(
-            np.asarray(d(args, out) * ct, dtype=np.float64), np.shape(args[i])
-        )
+
+        def vjp(args: Args, out: Array, ct: Array) -> Array:
+            contribution = d(args, out) * ct
+            if isinstance(contribution, float) and isinstance(args[i], float):
+                return contribution  # scalars: nothing was broadcast
+            return unbroadcast(np.asarray(contribution, dtype=np.float64), np.shape(args[i]))
+
+        return vjp
 
     return Primitive(
         name=name,

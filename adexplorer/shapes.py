@@ -38,6 +38,9 @@ def size(shape: Shape) -> int:
 
 
 def broadcast(*shapes: Shape) -> Shape:
+    first = shapes[0]
+    if all(s == first or s == () for s in shapes):  # the common cases, without numpy
+        return first if first != () else max(shapes, key=len)
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
@@ -54,7 +57,7 @@ def unbroadcast(value: Array, shape: Shape) -> Array:
     This is the adjoint of broadcasting: if ``x`` of shape ``(3,)`` was added to a
     ``(2, 3)`` matrix, its adjoint is the column sum of the matrix's adjoint.
     """
-    if value.shape == shape:
+    if np.shape(value) == shape:
         return value
     extra = value.ndim - len(shape)
     if extra > 0:

@@ -1,11 +1,15 @@
 """Source positions: where in the user's text a piece of the graph came from.
 
 A :class:`Span` is attached to every graph node and every error so the CLI can
-print a caret under the text and the explorer can highlight it.
+print a caret under the text and the explorer can highlight it.  Also home to
+:func:`gc_paused`, used while turning text into large trees and graphs.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -45,3 +49,21 @@ def caret_excerpt(source: str, span: Span, *, width: int = 100) -> str:
         col = col - offset + (1 if offset else 0)
     gutter = f"{span.line} | "
     return f"{gutter}{line}\n{' ' * (len(gutter) + col)}{'^' * length}"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building large acyclic structures.
+
+    Parse trees and graphs hold no reference cycles, but the collector still
+    rescans every live object as millions are allocated, which made parsing a
+    100,000-line program more than twice as slow.  Reference counting still
+    frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

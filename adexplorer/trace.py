@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from adexplorer.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount
+from adexplorer.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
 from adexplorer.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
 from adexplorer.errors import AdxError
 from adexplorer.ir import Graph
 from adexplorer.shapes import Array, size
+from adexplorer.source import gc_paused
 
 MODES = ("evaluate", "forward", "reverse")
 
@@ -201,7 +202,7 @@ def run(
     inputs = input_values(graph, bindings)
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
     warnings: list[str] = []
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), gc_paused():
         primal_steps = tuple(evaluate(graph, ordered))
         values = _fold_values(graph, primal_steps)
         _domain_warnings(graph, values, warnings)
@@ -408,6 +409,7 @@ def _derivative_warnings(
 def count_cost(graph: Graph, sweeps: int) -> Cost:
     """Sum each node's cost model over the graph (see :mod:`adexplorer.cost`)."""
     primal = tangent = adjoint = OpCount()
+    memo: dict[tuple[object, ...], SweepCost] = {}
     for node in graph.nodes:
         if node.op == "const":
             continue
@@ -417,9 +419,12 @@ def count_cost(graph: Graph, sweeps: int) -> Cost:
             tangent += OpCount(moves=n)
             adjoint += OpCount(moves=n)
             continue
-        shapes = [graph.nodes[a].shape for a in node.args]
-        active = [graph.nodes[a].op != "const" for a in node.args]
-        c = node.primitive.cost(shapes, node.shape, active)
+        shapes = tuple(graph.nodes[a].shape for a in node.args)
+        active = tuple(graph.nodes[a].op != "const" for a in node.args)
+        key = (node.op, shapes, active)
+        c = memo.get(key)
+        if c is None:  # programs repeat a few (op, shapes) pairs many times
+            c = memo[key] = node.primitive.cost(shapes, node.shape, active)
         primal += c.primal
         tangent += c.tangent
         adjoint += c.adjoint
