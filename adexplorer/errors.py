@@ -67,7 +67,9 @@ class AdxError(Exception):
         """Plain text: where, the caret excerpt, what went wrong, and a hint."""
         where = ""
         if self.span is not None:
-            where = f"{self.origin + ':' if self.origin else ''}{self.span.line}:{self.span.column}: "
+            where = (
+                f"{self.origin + ':' if self.origin else ''}{self.span.line}:{self.span.column}: "
+            )
         elif self.origin:
             where = f"{self.origin}: "
         parts = [f"error: {where}{self.message}"]

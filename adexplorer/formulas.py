@@ -78,7 +78,9 @@ def _tidy(text: str) -> str:
 class FormulaRenderer:
     """Renders the formulas of one trace's steps under a numbering and precision."""
 
-    def __init__(self, graph: Graph, values: Sequence[Array], *, numbering: str = "griewank", digits: int = 6):
+    def __init__(
+        self, graph: Graph, values: Sequence[Array], *, numbering: str = "griewank", digits: int = 6
+    ):
         self.graph = graph
         self.values = values
         self.labels = graph.labels(numbering)
@@ -88,7 +90,8 @@ class FormulaRenderer:
         consts: list[float | None] = []
         for a in args:
             node = self.graph.nodes[a]
-            consts.append(float(node.value) if node.is_const and node.shape == () else None)
+            value = node.value if node.is_const and node.shape == () else None
+            consts.append(None if value is None else float(value))
         return consts
 
     def _num(self, value: Array | None) -> str:
@@ -126,13 +129,13 @@ class FormulaRenderer:
         for slot, a in enumerate(node.args):
             if self.graph.nodes[a].is_const:
                 continue
-            rule_terms.append(prim.tangent_text(slot, names, out_label, dotted(names[slot]), consts))
+            rule_terms.append(
+                prim.tangent_text(slot, names, out_label, dotted(names[slot]), consts)
+            )
             number_terms.append(
                 prim.tangent_text(slot, numbers, out_number, self._num(tangents[a]), consts)
             )
-        return Formula(
-            target, show(_join(rule_terms)), show(_tidy(_join(number_terms))), result
-        )
+        return Formula(target, show(_join(rule_terms)), show(_tidy(_join(number_terms))), result)
 
     # -- adjoint -------------------------------------------------------------
 

@@ -90,7 +90,9 @@ class _Builder:
 
     # -- errors -------------------------------------------------------------
 
-    def error(self, kind: str, message: str, span: Span | None, hint: str | None = None) -> AdxError:
+    def error(
+        self, kind: str, message: str, span: Span | None, hint: str | None = None
+    ) -> AdxError:
         return AdxError(kind, message, span=span, source=self.source, hint=hint, origin=self.origin)
 
     # -- node creation ------------------------------------------------------
@@ -162,7 +164,9 @@ class _Builder:
             )
         if name in FUNCTIONS:
             raise self.error(
-                "name", f"'{name}' is a built-in function; it cannot name {what}", span,
+                "name",
+                f"'{name}' is a built-in function; it cannot name {what}",
+                span,
                 "choose another name",
             )
 
@@ -221,7 +225,7 @@ class _Builder:
     def _combine(self, tree: Tree[Token], operands: list[int], span: Span | None) -> int:
         kind = str(tree.data)
         if kind == "number":
-            return self.const(float(tree.children[0]), span)
+            return self.const(float(str(tree.children[0])), span)
         if kind == "name":
             token = tree.children[0]
             assert isinstance(token, Token)
@@ -238,7 +242,10 @@ class _Builder:
             attr = tree.children[1]
             if str(attr) != "T":
                 raise self.error(
-                    "name", f"unknown attribute '.{attr}'", span_of(attr), "the only attribute is .T (transpose)"
+                    "name",
+                    f"unknown attribute '.{attr}'",
+                    span_of(attr),
+                    "the only attribute is .T (transpose)",
                 )
             return self.apply("transpose", operands, span)
         if kind == "array":
@@ -252,7 +259,9 @@ class _Builder:
         if prim is None:
             if str(fname) in self.env or str(fname) in CONSTANTS:
                 raise self.error(
-                    "name", f"'{fname}' is a value, not a function", span_of(fname),
+                    "name",
+                    f"'{fname}' is a value, not a function",
+                    span_of(fname),
                     f"to multiply, write {fname}*(...)",
                 )
             raise self.error(
@@ -274,7 +283,9 @@ class _Builder:
     def _array(self, operands: list[int], span: Span | None) -> int:
         drafts = [self.drafts[i] for i in operands]
         if not drafts:
-            raise self.error("type", "an empty list has no value", span, "write at least one number")
+            raise self.error(
+                "type", "an empty list has no value", span, "write at least one number"
+            )
         if any(d.op != "const" for d in drafts):
             raise self.error(
                 "type",
@@ -343,7 +354,9 @@ class _Builder:
         for new, old in enumerate(order):
             d = self.drafts[old]
             nodes.append(
-                Node(new, d.op, tuple(new_index[a] for a in d.args), d.shape, d.span, d.name, d.value)
+                Node(
+                    new, d.op, tuple(new_index[a] for a in d.args), d.shape, d.span, d.name, d.value
+                )
             )
         return Graph(
             nodes=tuple(nodes),
@@ -516,7 +529,9 @@ def parse_at(text: str, origin: str = "--at") -> dict[str, tuple[Array, Span | N
         name = str(name_token)
         if name in CONSTANTS:
             raise builder.error(
-                "input", f"'{name}' is a built-in constant and cannot be rebound", span_of(name_token)
+                "input",
+                f"'{name}' is a built-in constant and cannot be rebound",
+                span_of(name_token),
             )
         values[name] = (builder.constant(expr, f"the value of '{name}'"), span_of(name_token))
     return values

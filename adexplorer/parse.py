@@ -26,7 +26,19 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
     (
         "an operator is missing its right-hand operand",
         "put a value after the operator, e.g. x + 1",
-    ): ["x +", "x *", "x ^", "x -", "2 /", "x @", "x **", "(x +)", "x + * y", "sin(x +)", "y = x +"],
+    ): [
+        "x +",
+        "x *",
+        "x ^",
+        "x -",
+        "2 /",
+        "x @",
+        "x **",
+        "(x +)",
+        "x + * y",
+        "sin(x +)",
+        "y = x +",
+    ],
     (
         "two values stand side by side with no operator between them",
         "adx has no implicit multiplication: write 2*x, not 2x or 2 x",
@@ -138,8 +150,9 @@ def _position_span(text: str, pos: int) -> Span:
 
 def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -> AdxError:
     if isinstance(exc, UnexpectedCharacters):
-        span = _position_span(text, exc.pos_in_stream)
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        span = _position_span(text, pos)
+        char = text[pos] if pos < len(text) else ""
         expected = _describe_expected(set(exc.allowed or ()))
         hint = f"expected {expected}" if expected else None
         message = f"unexpected character {char!r}"
@@ -160,9 +173,9 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
         column = token.column if token.column is not None else 1
         span = Span(start_pos, max(end_pos, start_pos + 1), line, column)
 
-    label = exc.match_examples(
+    label: tuple[str, str] | None = exc.match_examples(
         lambda sample: get_parser().parse(sample, start=start),
-        _ERROR_EXAMPLES,
+        list(_ERROR_EXAMPLES.items()),
         use_accepts=False,
     )
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))

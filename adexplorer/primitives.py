@@ -95,9 +95,7 @@ class Primitive:
             return explicit.format(*args, y=out, b=b)
         partial = self.partial_text(i, args, out, consts)
         assert partial is not None
-        if partial in ("1", "-1", "0"):
-            return times(partial, b)
-        return f"{b}*({partial})" if _needs_parens(partial) else f"{b}*{partial}"
+        return times(partial, b, factor_first=False)
 
 
 def _template(text: str) -> PartialText:
@@ -120,17 +118,28 @@ def _needs_parens(text: str) -> bool:
     return False
 
 
-def times(factor: str, term: str) -> str:
-    """``factor·term`` in adx syntax, dropping ``1*`` and turning ``-1*`` into ``-``."""
+def times(factor: str, term: str, *, factor_first: bool = True) -> str:
+    """``factor·term`` in adx syntax, written the way a person would.
+
+    ``1*t`` is ``t``, ``-1*t`` is ``-t``, and a reciprocal ``1/u`` times ``t``
+    is ``t/u``.  With ``factor_first=False`` the term leads (``ȳ*cos(a)``).
+    """
     if factor == "1":
         return term
     if factor == "-1":
         return f"-{term}"
     if factor == "0":
         return "0"
+    if factor.startswith("-") and not _needs_parens(factor[1:]):
+        # -u times t is written -(u times t): "-ȳ*a/b^2", not "ȳ*-a/b^2"
+        return "-" + times(factor[1:], term, factor_first=factor_first)
+    for sign in ("", "-"):
+        prefix = f"{sign}1/"
+        if factor.startswith(prefix) and not _needs_parens(factor[len(prefix) :]):
+            return f"{sign}{term}/{factor[len(prefix) :]}"
     if _needs_parens(factor):
         factor = f"({factor})"
-    return f"{factor}*{term}"
+    return f"{factor}*{term}" if factor_first else f"{term}*{factor}"
 
 
 # ------------------------------------------------------------------ cost models
@@ -265,7 +274,9 @@ def _unary(
 
 def _sigmoid(x: Array) -> Array:
     # Stable for large |x|: never exponentiates a large positive number.
-    return np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))))
+    return np.where(
+        x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)))
+    )
 
 
 def _step(x: Array) -> Array:
@@ -378,7 +389,9 @@ def _dot_shape(a: Shape, b: Shape) -> Shape:
     if len(a) != 1 or len(b) != 1:
         raise ShapeMismatch(f"dot needs two vectors, not {type_name(a)} and {type_name(b)}")
     if a != b:
-        raise ShapeMismatch(f"dot needs vectors of one length, not {type_name(a)} and {type_name(b)}")
+        raise ShapeMismatch(
+            f"dot needs vectors of one length, not {type_name(a)} and {type_name(b)}"
+        )
     return ()
 
 
@@ -453,7 +466,10 @@ def _build_table() -> dict[str, Primitive]:
         _elementwise(
             "pow",
             np.power,
-            [(_pow_base_partial, _pow_base_text), (_pow_exponent_partial, _template("{y}*log({0})"))],
+            [
+                (_pow_base_partial, _pow_base_text),
+                (_pow_exponent_partial, _template("{y}*log({0})")),
+            ],
             "{0}^{1}",
             _POW_COST,
             summary="a ^ b, also written a ** b or pow(a, b)",
@@ -464,74 +480,141 @@ def _build_table() -> dict[str, Primitive]:
             np.negative,
             [(minus_one, _template("-1"))],
             "-{0}",
-            _elementwise_cost(OpCount(moves=2, adds=1), OpCount(moves=2, adds=1), OpCount(moves=3, adds=1)),
+            _elementwise_cost(
+                OpCount(moves=2, adds=1), OpCount(moves=2, adds=1), OpCount(moves=3, adds=1)
+            ),
             summary="-a",
         ),
         _unary("sin", np.sin, lambda a, y: np.cos(a), "cos({0})", "sine"),
         _unary("cos", np.cos, lambda a, y: -np.sin(a), "-sin({0})", "cosine"),
-        _unary("tan", np.tan, lambda a, y: 1.0 / np.cos(a) ** 2, "1/cos({0})^2", "tangent",
-                domain_note="tan is infinite at odd multiples of pi/2"),
         _unary(
-            "asin", np.arcsin, lambda a, y: 1.0 / np.sqrt(1.0 - a * a), "1/sqrt(1 - {0}^2)",
-            "inverse sine", aliases=("arcsin",), domain_note="asin is defined on [-1, 1] only",
+            "tan",
+            np.tan,
+            lambda a, y: 1.0 / np.cos(a) ** 2,
+            "1/cos({0})^2",
+            "tangent",
+            domain_note="tan is infinite at odd multiples of pi/2",
         ),
         _unary(
-            "acos", np.arccos, lambda a, y: -1.0 / np.sqrt(1.0 - a * a), "-1/sqrt(1 - {0}^2)",
-            "inverse cosine", aliases=("arccos",), domain_note="acos is defined on [-1, 1] only",
+            "asin",
+            np.arcsin,
+            lambda a, y: 1.0 / np.sqrt(1.0 - a * a),
+            "1/sqrt(1 - {0}^2)",
+            "inverse sine",
+            aliases=("arcsin",),
+            domain_note="asin is defined on [-1, 1] only",
         ),
         _unary(
-            "atan", np.arctan, lambda a, y: 1.0 / (1.0 + a * a), "1/(1 + {0}^2)",
-            "inverse tangent", aliases=("arctan",),
+            "acos",
+            np.arccos,
+            lambda a, y: -1.0 / np.sqrt(1.0 - a * a),
+            "-1/sqrt(1 - {0}^2)",
+            "inverse cosine",
+            aliases=("arccos",),
+            domain_note="acos is defined on [-1, 1] only",
+        ),
+        _unary(
+            "atan",
+            np.arctan,
+            lambda a, y: 1.0 / (1.0 + a * a),
+            "1/(1 + {0}^2)",
+            "inverse tangent",
+            aliases=("arctan",),
         ),
         _unary("sinh", np.sinh, lambda a, y: np.cosh(a), "cosh({0})", "hyperbolic sine"),
         _unary("cosh", np.cosh, lambda a, y: np.sinh(a), "sinh({0})", "hyperbolic cosine"),
         _unary("tanh", np.tanh, lambda a, y: 1.0 - y * y, "1 - {y}^2", "hyperbolic tangent"),
         _unary(
-            "exp", np.exp, lambda a, y: y, "{y}", "e to the power a",
+            "exp",
+            np.exp,
+            lambda a, y: y,
+            "{y}",
+            "e to the power a",
             domain_note="the result is too large for a float64 (above about 1.8e308)",
             cost=_unary_cost(tangent_nlops=0),
         ),
         _unary(
-            "log", np.log, lambda a, y: 1.0 / a, "1/{0}", "natural logarithm",
-            aliases=("ln",), cost=_unary_cost(tangent_nlops=0),
+            "log",
+            np.log,
+            lambda a, y: 1.0 / a,
+            "1/{0}",
+            "natural logarithm",
+            aliases=("ln",),
+            cost=_unary_cost(tangent_nlops=0),
             domain_note="log is defined for positive numbers only (log 0 = -inf)",
         ),
-        _unary("log1p", np.log1p, lambda a, y: 1.0 / (1.0 + a), "1/(1 + {0})", "log(1 + a), accurate near 0",
-               domain_note="log1p is defined for values above -1 only"),
+        _unary(
+            "log1p",
+            np.log1p,
+            lambda a, y: 1.0 / (1.0 + a),
+            "1/(1 + {0})",
+            "log(1 + a), accurate near 0",
+            domain_note="log1p is defined for values above -1 only",
+        ),
         _unary("expm1", np.expm1, lambda a, y: y + 1.0, "exp({0})", "exp(a) - 1, accurate near 0"),
         _unary(
-            "sqrt", np.sqrt, lambda a, y: 0.5 / y, "1/(2*{y})", "square root",
+            "sqrt",
+            np.sqrt,
+            lambda a, y: 0.5 / y,
+            "1/(2*{y})",
+            "square root",
             cost=_unary_cost(tangent_nlops=0),
             kink_note="sqrt'(0) is +inf, as in PyTorch",
             domain_note="sqrt is defined for numbers >= 0 only",
         ),
         _unary(
-            "abs", np.abs, lambda a, y: np.sign(a), "sign({0})", "absolute value",
-            analytic=False, cost=_unary_cost(tangent_nlops=0),
+            "abs",
+            np.abs,
+            lambda a, y: np.sign(a),
+            "sign({0})",
+            "absolute value",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
             kink_note="abs'(0) = 0 (the subgradient PyTorch uses)",
         ),
         _unary(
-            "sign", np.sign, lambda a, y: np.zeros_like(_as_array(a)), "0", "the sign of a: -1, 0 or 1",
-            analytic=False, cost=_unary_cost(tangent_nlops=0),
-            kink_note="sign is flat everywhere except its jump at 0, where its derivative is taken as 0",
+            "sign",
+            np.sign,
+            lambda a, y: np.zeros_like(_as_array(a)),
+            "0",
+            "the sign of a: -1, 0 or 1",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
+            kink_note="sign jumps at 0; its derivative is taken as 0 everywhere",
         ),
         _unary(
-            "step", _step, lambda a, y: np.zeros_like(_as_array(a)), "0",
+            "step",
+            _step,
+            lambda a, y: np.zeros_like(_as_array(a)),
+            "0",
             "1 where a > 0, else 0 (the derivative of relu)",
-            analytic=False, cost=_unary_cost(tangent_nlops=0),
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
             kink_note="step is flat except its jump at 0, where its derivative is taken as 0",
         ),
         _unary(
-            "sigmoid", _sigmoid, lambda a, y: y * (1.0 - y), "{y}*(1 - {y})", "logistic 1/(1 + exp(-a))",
+            "sigmoid",
+            _sigmoid,
+            lambda a, y: y * (1.0 - y),
+            "{y}*(1 - {y})",
+            "logistic 1/(1 + exp(-a))",
             cost=_unary_cost(tangent_mults=2, tangent_nlops=0),
         ),
         _unary(
-            "relu", lambda a: np.maximum(a, 0.0), lambda a, y: _step(a), "step({0})", "max(a, 0)",
-            analytic=False, cost=_unary_cost(tangent_nlops=0),
+            "relu",
+            lambda a: np.maximum(a, 0.0),
+            lambda a, y: _step(a),
+            "step({0})",
+            "max(a, 0)",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
             kink_note="relu'(0) = 0, as in PyTorch",
         ),
         _unary(
-            "softplus", lambda a: np.logaddexp(0.0, a), lambda a, y: _sigmoid(a), "sigmoid({0})",
+            "softplus",
+            lambda a: np.logaddexp(0.0, a),
+            lambda a, y: _sigmoid(a),
+            "sigmoid({0})",
             "log(1 + exp(a)), computed stably",
         ),
         Primitive(
@@ -611,7 +694,9 @@ def _build_table() -> dict[str, Primitive]:
     ]
     table = {p.name: p for p in prims}
     for p in prims:
-        if not (len(p.jvp) == len(p.vjp) == len(p.tangent_terms) == len(p.adjoint_terms) == p.arity):
+        if not (
+            len(p.jvp) == len(p.vjp) == len(p.tangent_terms) == len(p.adjoint_terms) == p.arity
+        ):
             raise RuntimeError(f"primitive {p.name!r} does not define a rule for every argument")
         if p.partials is not None and len(p.partials) != p.arity:
             raise RuntimeError(f"primitive {p.name!r} lacks a partial derivative for some argument")

@@ -47,7 +47,7 @@ def format_program(graph: Graph, numbering: str = "griewank", *, defaults: bool 
     for i in graph.inputs:
         node = graph.nodes[i]
         line = f"{names[i]}: {type_name(node.shape)}"
-        if defaults and node.name in graph.defaults:
+        if defaults and node.name is not None and node.name in graph.defaults:
             line += f" = {source_literal(graph.defaults[node.name])}"
         lines.append(line)
     for node in graph.nodes:

@@ -122,36 +122,36 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
         rows[step.node] = row
 
     single_tangent = len(trace.tangent_sweeps) == 1
-    for sweep in trace.tangent_sweeps:
-        for step in sweep.steps:
-            row = rows[step.node]
-            value = conv(step.value, f"the tangent of {labels[step.node]}")
-            text = render.tangent(step, sweep.tangents).text()
+    for t_sweep in trace.tangent_sweeps:
+        for t_step in t_sweep.steps:
+            row = rows[t_step.node]
+            value = conv(t_step.value, f"the tangent of {labels[t_step.node]}")
             if single_tangent:
                 row["tangent"] = value
-                row["tangent_formula"] = text
+                row["tangent_formula"] = render.tangent(t_step, t_sweep.tangents).text()
             else:
-                row.setdefault("tangents", {})[sweep.label] = value
+                row.setdefault("tangents", {})[t_sweep.label] = value
 
     single_adjoint = len(trace.adjoint_sweeps) == 1
-    for sweep in trace.adjoint_sweeps:
-        for index, adjoint in enumerate(sweep.adjoints):
+    for a_sweep in trace.adjoint_sweeps:
+        for index, adjoint in enumerate(a_sweep.adjoints):
             if index not in rows:
                 continue
             value = conv(adjoint, f"the adjoint of {labels[index]}") if adjoint is not None else 0.0
             if single_adjoint:
                 rows[index]["adjoint"] = value
             else:
-                rows[index].setdefault("adjoints", {})[sweep.label] = value
+                rows[index].setdefault("adjoints", {})[a_sweep.label] = value
         if single_adjoint:
-            for step in sweep.steps:
-                if step.source is None:
+            for a_step in a_sweep.steps:
+                if a_step.source is None:
                     continue
-                formula = render.adjoint(step, sweep.adjoints)
-                rows[step.node].setdefault("contributions", []).append(
+                formula = render.adjoint(a_step, a_sweep.adjoints)
+                target = labels[a_step.node]
+                rows[a_step.node].setdefault("contributions", []).append(
                     {
-                        "from": labels[step.source],
-                        "value": conv(step.contribution, f"a contribution to {labels[step.node]}"),
+                        "from": labels[a_step.source],
+                        "value": conv(a_step.contribution, f"a contribution to {target}"),
                         "formula": formula.text(),
                     }
                 )

@@ -8,11 +8,15 @@ arithmetic the primitive table needs (broadcasting and its reverse,
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import numpy as np
-import numpy.typing as npt
 
 Shape = tuple[int, ...]
-Array = npt.NDArray[np.float64]
+#: A value: a float64 ndarray, or a numpy float64 scalar for ``real`` (numpy
+#: returns scalars from 0-d operations, and they are faster).  numpy's type
+#: stubs cannot say "either, with the same operators", hence Any.
+Array: TypeAlias = Any
 
 
 class ShapeMismatch(ValueError):

@@ -338,7 +338,9 @@ def _jacobian_from_tangents(
             ]
             # stacked[c] is column c; move the input axes after the output axes
             arr = np.array(stacked).reshape(in_shape + out_shape)
-            arr = np.moveaxis(arr, tuple(range(len(in_shape))), tuple(range(len(out_shape), arr.ndim)))
+            arr = np.moveaxis(
+                arr, tuple(range(len(in_shape))), tuple(range(len(out_shape), arr.ndim))
+            )
             per_input[graph.nodes[i].name or ""] = arr
         result[k] = per_input
     return result
@@ -358,7 +360,8 @@ def describe_node(graph: Graph, index: int) -> str:
     node = graph.nodes[index]
     where = ""
     if node.span is not None:
-        where = f" at '{node.span.text(graph.source)}' (line {node.span.line}, column {node.span.column})"
+        span = node.span
+        where = f" at '{span.text(graph.source)}' (line {span.line}, column {span.column})"
     return f"{label} = {node.op}{where}"
 
 
@@ -392,16 +395,15 @@ def _derivative_warnings(
     tangent_sweeps: Sequence[TangentSweep],
     warnings: list[str],
 ) -> None:
-    bad = sorted(
-        {name for per in jacobian.values() for name, v in per.items() if not _finite(v)}
-    )
+    bad = sorted({name for per in jacobian.values() for name, v in per.items() if not _finite(v)})
     if tangent_sweeps and tangent_sweeps[0].label == "seed":
         outs = [tangent_sweeps[0].tangents[o] for o in graph.outputs]
         if not all(_finite(t) for t in outs):
             bad.append("the directional derivative")
     if bad:
         warnings.append(
-            "the derivative is not finite for " + ", ".join(bad)
+            "the derivative is not finite for "
+            + ", ".join(bad)
             + " (a primitive is not differentiable at this point, or a value overflowed)"
         )
 

@@ -55,7 +55,9 @@ def sample(prim: Primitive, slot: int, shape: Shape, rng: np.random.Generator) -
 def single_op_graph(prim: Primitive, shapes: Sequence[Shape]) -> Graph:
     """Inputs a (and b), one node applying ``prim``, that node as the output."""
     names = ["a", "b"][: prim.arity]
-    nodes = [Node(i, "input", (), s, None, n) for i, (n, s) in enumerate(zip(names, shapes, strict=True))]
+    nodes = [
+        Node(i, "input", (), s, None, n) for i, (n, s) in enumerate(zip(names, shapes, strict=True))
+    ]
     out_shape = prim.shape_rule(*shapes)
     nodes.append(Node(len(nodes), prim.name, tuple(range(prim.arity)), tuple(out_shape)))
     return Graph(

@@ -41,7 +41,15 @@ def test_precedence_follows_python(expr: str, expected: float) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2", 2.0), ("2.5", 2.5), (".5", 0.5), ("5.", 5.0), ("1e-3", 1e-3), ("1E3", 1000.0), ("2.5e+2", 250.0)],
+    [
+        ("2", 2.0),
+        ("2.5", 2.5),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("1e-3", 1e-3),
+        ("1E3", 1000.0),
+        ("2.5e+2", 250.0),
+    ],
 )
 def test_number_forms(text: str, expected: float) -> None:
     assert value(f"{text} + 0*x", x=1) == expected
@@ -154,7 +162,9 @@ def error_of(source: str) -> AdxError:
         ("x: real\nx = 2\nx", "name", 2, 1, "is an input"),
     ],
 )
-def test_errors_say_what_and_where(source: str, kind: str, line: int | None, column: int | None, words: str) -> None:
+def test_errors_say_what_and_where(
+    source: str, kind: str, line: int | None, column: int | None, words: str
+) -> None:
     error = error_of(source)
     assert error.kind == kind
     assert words in error.message
@@ -196,3 +206,8 @@ def test_unused_input_gets_zero_gradient_and_a_warning() -> None:
     assert any("y is not used" in w for w in lowered.warnings)
     grad = run(lowered.graph, {"x": 3, "y": 1}, "reverse").gradient()
     assert float(grad["y"]) == 0.0 and float(grad["x"]) == 6.0
+
+
+def test_line_continuation_and_semicolons() -> None:
+    graph = compile_source("x: real = 2; y: real = 3\nf = x * \\\n    y + 1\nreturn f").graph
+    assert float(run(graph, {}, "evaluate").output_value()) == 7.0

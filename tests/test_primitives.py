@@ -25,14 +25,16 @@ def _setup(name: str, shapes: tuple, seed: int = 0):  # type: ignore[no-untyped-
     prim = PRIMITIVES[name]
     rng = np.random.default_rng(seed)
     graph = single_op_graph(prim, shapes)
-    inputs = {n: sample(prim, i, s, rng) for i, (n, s) in enumerate(zip(["a", "b"], shapes, strict=False))}
+    inputs = {
+        n: sample(prim, i, s, rng) for i, (n, s) in enumerate(zip(["a", "b"], shapes, strict=False))
+    }
     direction = {n: rng.normal(size=np.shape(v)) for n, v in inputs.items()}
     return prim, graph, inputs, direction, rng
 
 
 @pytest.mark.parametrize(("name", "shapes"), CASES, ids=IDS)
 def test_jvp_matches_central_differences(name: str, shapes: tuple) -> None:
-    prim, graph, inputs, direction, _ = _setup(name, shapes)
+    _, graph, inputs, direction, _ = _setup(name, shapes)
     trace = run(graph, inputs, "forward", seed=direction)
     ad = np.asarray(trace.output_tangents()[0])
     fd = finite_diff.directional(graph, inputs, direction, 1e-6, "central")
@@ -41,7 +43,7 @@ def test_jvp_matches_central_differences(name: str, shapes: tuple) -> None:
 
 @pytest.mark.parametrize(("name", "shapes"), CASES, ids=IDS)
 def test_vjp_passes_the_dot_product_test(name: str, shapes: tuple) -> None:
-    prim, graph, inputs, direction, rng = _setup(name, shapes, seed=1)
+    _, graph, inputs, direction, rng = _setup(name, shapes, seed=1)
     out_shape = graph.nodes[graph.outputs[0]].shape
     cotangent = rng.normal(size=out_shape)
     forward = run(graph, inputs, "forward", seed=direction)
@@ -107,7 +109,9 @@ def _to_sympy(text: str, y: sp.Expr) -> sp.Expr:
     from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
     local = {"a": _a, "b": _b, "y": y, **SYMPY_FUNCTIONS}
-    return parse_expr(text, local_dict=local, transformations=(*standard_transformations, convert_xor))
+    return parse_expr(
+        text, local_dict=local, transformations=(*standard_transformations, convert_xor)
+    )
 
 
 ELEMENTWISE = [name for name, p in PRIMITIVES.items() if p.partials is not None]
@@ -130,7 +134,9 @@ def test_partial_formulas_agree_with_sympy(name: str, constant_exponent: float |
     if constant_exponent is not None:
         consts[1] = constant_exponent
         definition = definition.subs(_b, constant_exponent)
-    names = ["a", "b"][: prim.arity] if constant_exponent is None else ["a", repr(constant_exponent)]
+    names = (
+        ["a", "b"][: prim.arity] if constant_exponent is None else ["a", repr(constant_exponent)]
+    )
     points = [(0.7, 1.3), (1.9, -0.4), (-0.6, 0.8)]
     for slot in range(prim.arity):
         if consts[slot] is not None:

@@ -52,11 +52,15 @@ leaves = st.sampled_from(["x", "y", "z", "x", "y", "0.5", "2", "pi"])
 
 def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     unary = st.tuples(st.sampled_from(UNARY), children).map(lambda t: t[0].format(t[1]))
-    binary = st.tuples(st.sampled_from(BINARY), children, children).map(lambda t: t[0].format(t[1], t[2]))
+    binary = st.tuples(st.sampled_from(BINARY), children, children).map(
+        lambda t: t[0].format(t[1], t[2])
+    )
     return unary | binary
 
 
-expressions = st.recursive(leaves, _extend, max_leaves=8).filter(lambda e: any(v in e for v in "xyz"))
+expressions = st.recursive(leaves, _extend, max_leaves=8).filter(
+    lambda e: any(v in e for v in "xyz")
+)
 points = st.fixed_dictionaries(
     {v: st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False) for v in "xyz"}
 )

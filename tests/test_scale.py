@@ -48,7 +48,12 @@ def test_ten_thousand_term_sum() -> None:
 def hundred_thousand_operation_program() -> str:
     """40,000 lines of 2.5 operations each on average: exactly 100,000 operations."""
     lines = ["x: real = 0.3", "y: real = 0.7", "a0 = x * y + 1 + y"]
-    templates = ("a{p} * 0.999 + sin(x)", "a{p} - 0.5 * y", "tanh(a{p}) * y", "a{p} + x * 0.001 * a{p}")
+    templates = (
+        "a{p} * 0.999 + sin(x)",
+        "a{p} - 0.5 * y",
+        "tanh(a{p}) * y",
+        "a{p} + x * 0.001 * a{p}",
+    )
     for k in range(1, 40_000):
         lines.append(f"a{k} = " + templates[k % 4].format(p=k - 1))
     lines.append("return a39999")

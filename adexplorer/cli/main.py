@@ -65,7 +65,9 @@ def cli(ctx: click.Context) -> None:
     help="reverse (default): value and full gradient in one adjoint sweep.  forward: tangent "
     "sweeps (n for a full gradient, one with --wrt/--seed).  evaluate: the primal trace only.",
 )
-@click.option("--wrt", metavar="NAME", help="Differentiate with respect to one input (seed it with 1).")
+@click.option(
+    "--wrt", metavar="NAME", help="Differentiate with respect to one input (seed it with 1)."
+)
 @click.option(
     "--seed",
     "seed_text",
@@ -171,7 +173,8 @@ def functions_command() -> None:
             prim.tangent_text(i, args, "y", dots[i], consts) for i in range(prim.arity)
         ).replace("+ -", "- ")
         adjoint = "; ".join(
-            f"{bars[i]} += {prim.adjoint_text(i, args, 'y', 'ȳ', consts)}" for i in range(prim.arity)
+            f"{bars[i]} += {prim.adjoint_text(i, args, 'y', 'ȳ', consts)}"
+            for i in range(prim.arity)
         )
         name = prim.name + (f" ({', '.join(prim.aliases)})" if prim.aliases else "")
         notes = "; ".join(n for n in (prim.kink_note, prim.domain_note) if n)

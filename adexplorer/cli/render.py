@@ -41,7 +41,9 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
         formula = render.primal(step)
         node = graph.nodes[step.node]
         operation = formula.rule if node.is_op else f"input {node.name}: {type_name(node.shape)}"
-        numbers = f" = {formula.numbers}" if node.is_op and formula.numbers != formula.result else ""
+        numbers = (
+            f" = {formula.numbers}" if node.is_op and formula.numbers != formula.result else ""
+        )
         table.add_row(
             formula.target,
             graph.source_text(step.node) or "",
@@ -67,7 +69,9 @@ def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         for step in sweep.steps:
             f = render.tangent(step, sweep.tangents)
             is_input = trace.graph.nodes[step.node].is_input
-            table.add_row(f.target, "seed" if is_input else f.rule, "" if is_input else f.numbers, f.result)
+            table.add_row(
+                f.target, "seed" if is_input else f.rule, "" if is_input else f.numbers, f.result
+            )
         tables.append(table)
     return tables
 
@@ -77,7 +81,9 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
     sweeps = trace.adjoint_sweeps
     for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
         receives = Counter(s.node for s in sweep.steps if s.source is not None)
-        seeds = ", ".join(f"{barred(render.labels[i])} = {format_value(v)}" for i, v in sweep.seed.items())
+        seeds = ", ".join(
+            f"{barred(render.labels[i])} = {format_value(v)}" for i, v in sweep.seed.items()
+        )
         title = f"Adjoint sweep {number} of {len(sweeps)} (reverse order; seed {seeds})"
         table = Table(title=title, title_justify="left")
         table.add_column("#", justify="right", style="dim")
@@ -108,16 +114,22 @@ def results(trace: Trace, digits: int, wrt: str | None) -> Group:
     lines: list[Text] = []
     for k, o in enumerate(graph.outputs):
         name = graph.output_names[k]
-        lines.append(Text.assemble(("value  ", "bold"), f"{name} = {format_value(trace.values[o], digits)}"))
+        lines.append(
+            Text.assemble(("value  ", "bold"), f"{name} = {format_value(trace.values[o], digits)}")
+        )
     if trace.mode == "forward" and trace.directional:
         for k, t in enumerate(trace.output_tangents()):
             name = graph.output_names[k]
             lines.append(
-                Text.assemble(("tangent ", "bold"), f"{name}̇ = J·ẋ = {format_value(t, digits)}  (1 sweep)")
+                Text.assemble(
+                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {format_value(t, digits)}  (1 sweep)"
+                )
             )
     elif trace.mode in ("forward", "reverse"):
-        how = f"{len(trace.tangent_sweeps)} forward sweep(s)" if trace.mode == "forward" else (
-            f"{len(trace.adjoint_sweeps)} reverse sweep(s)"
+        how = (
+            f"{len(trace.tangent_sweeps)} forward sweep(s)"
+            if trace.mode == "forward"
+            else (f"{len(trace.adjoint_sweeps)} reverse sweep(s)")
         )
         for k in range(len(graph.outputs)):
             label = "gradient" if trace.scalar_output else f"jacobian of {graph.output_names[k]}"
@@ -125,7 +137,9 @@ def results(trace: Trace, digits: int, wrt: str | None) -> Group:
                 if wrt is not None and name != wrt:
                     continue
                 lines.append(
-                    Text.assemble((f"{label} ", "bold"), f"∂/∂{name} = {format_value(value, digits)}")
+                    Text.assemble(
+                        (f"{label} ", "bold"), f"∂/∂{name} = {format_value(value, digits)}"
+                    )
                 )
         lines.append(Text(f"(by {how})", style="dim"))
     return Group(*lines)

@@ -27,7 +27,9 @@ SCHEMES = ("forward", "backward", "central", "complex")
 Function = Callable[[Mapping[str, Array]], Array]
 
 
-def evaluate_outputs(graph: Graph, inputs: Mapping[str, Array], dtype: type = np.float64) -> list[Array]:
+def evaluate_outputs(
+    graph: Graph, inputs: Mapping[str, Array], dtype: type = np.float64
+) -> list[Array]:
     """The graph's outputs at ``inputs``, without step records (FD calls this many times)."""
     values: list[Array | None] = [None] * len(graph.nodes)
     for node in graph.nodes:
@@ -48,7 +50,9 @@ def function_of(graph: Graph, output: int = 0) -> Function:
     return f
 
 
-def _shifted(inputs: Mapping[str, Array], direction: Mapping[str, Array], step: complex) -> dict[str, Array]:
+def _shifted(
+    inputs: Mapping[str, Array], direction: Mapping[str, Array], step: complex
+) -> dict[str, Array]:
     shifted = {}
     for name, value in inputs.items():
         if name in direction:
@@ -104,9 +108,12 @@ def gradient(
 
 def evaluations_per_gradient(n_inputs: int, scheme: str) -> int:
     """Function evaluations a full gradient of f: Rⁿ → R needs by each scheme."""
-    return {"forward": n_inputs + 1, "backward": n_inputs + 1, "central": 2 * n_inputs, "complex": n_inputs}[
-        scheme
-    ]
+    return {
+        "forward": n_inputs + 1,
+        "backward": n_inputs + 1,
+        "central": 2 * n_inputs,
+        "complex": n_inputs,
+    }[scheme]
 
 
 def mixed_second(

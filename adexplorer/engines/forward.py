@@ -34,7 +34,9 @@ def forward(
         if op == "const":
             continue  # a constant's tangent is 0: it contributes nothing
         if op == "input":
-            value = as_value(seed[node.index]) if node.index in seed else as_value(np.zeros(node.shape))
+            value = (
+                as_value(seed[node.index]) if node.index in seed else as_value(np.zeros(node.shape))
+            )
         else:
             prim = PRIMITIVES[op]
             args = tuple(primals[a] for a in node.args)
@@ -48,6 +50,10 @@ def forward(
                 total = term if total is None else total + term
             if total is None:
                 total = np.zeros(node.shape)
-            value = as_value(np.broadcast_to(total, node.shape)) if np.shape(total) != node.shape else total
+            value = (
+                as_value(np.broadcast_to(total, node.shape))
+                if np.shape(total) != node.shape
+                else total
+            )
         tangents[node.index] = value
         yield TangentStep(node.index, value)

@@ -1,0 +1,77 @@
+"""The documentation is true to the code: its commands run and its programs compile."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from adexplorer.cli.main import cli
+from adexplorer.lower import compile_source
+from adexplorer.trace import run
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+LANGUAGE = (ROOT / "docs" / "language.md").read_text()
+
+
+def readme_commands() -> list[str]:
+    inline = re.findall(r"`(adx eval [^`]+)`", README)
+    prompts = re.findall(r"^\$ (adx eval .+)$", README, flags=re.MULTILINE)
+    commands = [c for c in inline + prompts if ".adx" not in c]
+    # skip mentions like `adx eval --json` that name a flag, not a command to run
+    return [c for c in commands if not all(a.startswith("-") for a in shlex.split(c)[2:])]
+
+
+def code_blocks(text: str) -> list[str]:
+    """The contents of untagged ``` fences (tagged ones, like ```sh, are shell)."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current = [] if line == "```" else ["<tagged>"]
+            else:
+                if current[:1] != ["<tagged>"]:
+                    blocks.append("\n".join(current) + "\n")
+                current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_readme_commands_run(command: str) -> None:
+    args = shlex.split(command)[1:]
+    result = CliRunner().invoke(cli, args)
+    expected = 1 if "* x2" in command else 0  # the README's error example
+    assert result.exit_code == expected, result.output
+
+
+def test_readme_program_file_example(tmp_path: Path) -> None:
+    block = next(b for b in code_blocks(README) if b.startswith("# survey.adx"))
+    path = tmp_path / "survey.adx"
+    path.write_text(block)
+    result = CliRunner().invoke(cli, ["eval", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"value": 11.652071455223084' in result.output
+
+
+@pytest.mark.parametrize("block", [b for b in code_blocks(LANGUAGE) if ":" in b or "return" in b])
+def test_language_reference_programs_compile(block: str) -> None:
+    graph = compile_source(block).graph
+    bindings = {
+        graph.nodes[i].name: 0.1 for i in graph.inputs if graph.nodes[i].name not in graph.defaults
+    }
+    trace = run(graph, bindings, "reverse")
+    assert trace.gradient()
+
+
+def test_readme_quick_start_commands_match_ci() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install --quiet '.[test,dev]'" in ci
+    assert "pip install '.[test,dev]'" in README
+    assert "python -m pytest" in README and "python -m pytest" in ci
