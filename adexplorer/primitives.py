@@ -66,6 +66,9 @@ class Primitive:
     domain_note: str | None = None
     summary: str = ""
     aliases: tuple[str, ...] = field(default=())
+    #: An evaluation valid for complex arguments, where ``evaluate`` is not
+    #: (complex-step differentiation needs the analytic continuation).
+    complex_evaluate: Callable[..., Array] | None = None
 
     def partial_text(
         self, i: int, args: Sequence[str], out: str, consts: Sequence[float | None]
@@ -206,6 +209,7 @@ def _elementwise(
     domain_note: str | None = None,
     summary: str = "",
     aliases: tuple[str, ...] = (),
+    complex_evaluate: Callable[..., Array] | None = None,
 ) -> Primitive:
     """A primitive applied entry by entry (with broadcasting for two arguments).
 
@@ -248,6 +252,7 @@ def _elementwise(
         domain_note=domain_note,
         summary=summary,
         aliases=aliases,
+        complex_evaluate=complex_evaluate,
     )
 
 
@@ -277,6 +282,16 @@ def _sigmoid(x: Array) -> Array:
     return np.where(
         x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)))
     )
+
+
+def _sigmoid_complex(z: Array) -> Array:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _softplus_complex(z: Array) -> Array:
+    # log(1 + e^z), rewritten as z + log(1 + e^-z) where Re z > 0 to avoid overflow
+    z = np.asarray(z, dtype=np.complex128)
+    return np.where(z.real > 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
 
 
 def _step(x: Array) -> Array:
@@ -570,7 +585,7 @@ def _build_table() -> dict[str, Primitive]:
             "absolute value",
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
-            kink_note="abs'(0) = 0 (the subgradient PyTorch uses)",
+            kink_note="abs'(0) = 0, the subgradient PyTorch uses",
         ),
         _unary(
             "sign",
@@ -599,6 +614,7 @@ def _build_table() -> dict[str, Primitive]:
             "{y}*(1 - {y})",
             "logistic 1/(1 + exp(-a))",
             cost=_unary_cost(tangent_mults=2, tangent_nlops=0),
+            complex_evaluate=_sigmoid_complex,
         ),
         _unary(
             "relu",
@@ -616,6 +632,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: _sigmoid(a),
             "sigmoid({0})",
             "log(1 + exp(a)), computed stably",
+            complex_evaluate=_softplus_complex,
         ),
         Primitive(
             name="matmul",

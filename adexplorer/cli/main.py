@@ -182,6 +182,16 @@ def functions_command() -> None:
     Console().print(table)
 
 
+def _register_comparisons() -> None:
+    from adexplorer.cli.compare import fd_command, swell_command
+
+    cli.add_command(fd_command)
+    cli.add_command(swell_command)
+
+
+_register_comparisons()
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -38,8 +38,29 @@ def evaluate_outputs(
         elif node.op == "const":
             values[node.index] = np.asarray(node.value, dtype=dtype)
         else:
-            values[node.index] = PRIMITIVES[node.op].evaluate(*[values[a] for a in node.args])
+            prim = PRIMITIVES[node.op]
+            fn = prim.evaluate
+            if dtype is not np.float64 and prim.complex_evaluate is not None:
+                fn = prim.complex_evaluate
+            values[node.index] = fn(*[values[a] for a in node.args])
     return [np.asarray(values[o]) for o in graph.outputs]
+
+
+def complex_step_obstacles(graph: Graph) -> list[int]:
+    """Operations on the inputs' path whose primitive is not analytic (abs, relu, …).
+
+    Complex-step differentiation needs f to be analytic: for those primitives a
+    complex argument does not continue the real function (abs returns the
+    modulus, whose imaginary part is 0), so Im f(x + ih)/h loses the derivative.
+    """
+    depends = [node.is_input for node in graph.nodes]
+    obstacles = []
+    for node in graph.nodes:
+        if node.is_op:
+            depends[node.index] = any(depends[a] for a in node.args)
+            if depends[node.index] and not node.primitive.analytic:
+                obstacles.append(node.index)
+    return obstacles
 
 
 def function_of(graph: Graph, output: int = 0) -> Function:

@@ -1,0 +1,181 @@
+"""``adx fd`` and ``adx swell``: AD beside its rivals, numerical and symbolic differentiation."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load
+from adexplorer.engines.finite_diff import SCHEMES
+from adexplorer.errors import AdxError
+
+FD_EPILOG = """\b
+Examples:
+  adx fd 'x1*sqrt(log(x1/sin(x2^2)))' --at x1=2,x2=1.2 --wrt x2 --plot
+  adx fd 'sin(x)' --at x=1 --scheme central --steps 1e-1:1e-12
+  adx fd 'exp(x)*y^2' --at x=0.5,y=2 --second x,y
+  adx fd 'abs(x) + x^2' --at x=0.3 --scheme complex    (explains why it does not apply)
+
+Schemes: forward (f(x+h)-f(x))/h, backward, central (f(x+h)-f(x-h))/2h,
+complex Im f(x+ih)/h.  --steps START:STOP gives one step per decade;
+START:STOP:COUNT gives COUNT log-spaced steps; or list them: 1e-2,1e-4.
+"""
+
+SWELL_EPILOG = """\b
+Examples:
+  adx swell 'x1*sqrt(log(x1/sin(x2^2)))'
+  adx swell 'log(x)*sin(x)^2' --wrt x
+  adx swell --family '4*#*(1-#)' --n 1:40          (the logistic map)
+  adx swell --family 'sin(#)*cos(#)' --n 1:20 --plot
+  adx swell --family 'exp(#) + #^2' --n 1:12 --json
+
+In a family template, # stands for the previous level; level 1 has # = x.
+Sizes are counted over shared structure, never by building the tree, so even
+astronomically large trees are reported as exact integers.
+"""
+
+
+def _color() -> bool:
+    import os
+
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.command("fd", cls=ExpressionFriendlyCommand, epilog=FD_EPILOG)
+@click.argument("expr_or_file", metavar="EXPR_OR_FILE")
+@click.option(
+    "--at", "at", multiple=True, metavar="NAME=VALUE,...", help="Input values; repeatable."
+)
+@click.option("--wrt", metavar="NAME", help="The input to differentiate by (default: the first).")
+@click.option(
+    "--scheme",
+    "schemes",
+    multiple=True,
+    type=click.Choice([*SCHEMES, "all"]),
+    help="Difference scheme; repeatable (default: all four).",
+)
+@click.option(
+    "--steps",
+    default="1e-1:1e-16",
+    show_default=True,
+    metavar="START:STOP[:COUNT]",
+    help="Step sizes h.",
+)
+@click.option(
+    "--second", metavar="X,Y", help="Also the mixed second partial ∂²f/∂X∂Y (four-point formula)."
+)
+@click.option("--plot", is_flag=True, help="Draw |error| against h on log-log axes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.fd/1).")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True)
+def fd_command(
+    expr_or_file: str,
+    at: tuple[str, ...],
+    wrt: str | None,
+    schemes: tuple[str, ...],
+    steps: str,
+    second: str | None,
+    plot: bool,
+    as_json: bool,
+    digits: int,
+) -> None:
+    """Finite differences against AD: the error for each step size h, and why."""
+    from adexplorer.fd_study import mixed_second_study, parse_steps, study
+
+    chosen = SCHEMES if not schemes or "all" in schemes else tuple(dict.fromkeys(schemes))
+    try:
+        loaded, bindings = load(expr_or_file, at)
+        step_sizes = parse_steps(steps)
+        result = study(loaded.graph, bindings, wrt, step_sizes, chosen)
+        mixed = None
+        if second:
+            names = [n.strip() for n in second.split(",")]
+            if len(names) != 2 or not all(names):
+                raise AdxError("usage", f"--second takes two input names, X,Y (got {second!r})")
+            mixed = mixed_second_study(loaded.graph, bindings, names[0], names[1], step_sizes)
+    except AdxError as error:
+        fail(error, as_json)
+    if as_json:
+        from adexplorer.compare_report import fd_report
+
+        report = fd_report(result, mixed)
+        report["warnings"] = loaded.warnings
+        dump_json(report)
+        return
+    from adexplorer.cli.render_compare import print_fd
+
+    print_fd(result, mixed, digits=digits, plot=plot, color=_color(), warnings=loaded.warnings)
+
+
+@click.command("swell", cls=ExpressionFriendlyCommand, epilog=SWELL_EPILOG)
+@click.argument("expr_or_file", metavar="[EXPR_OR_FILE]", required=False)
+@click.option(
+    "--wrt", metavar="NAME", help="Differentiate by this input only (default: each input)."
+)
+@click.option(
+    "--family", "template", metavar="TEMPLATE", help="A growth family; # is the previous level."
+)
+@click.option(
+    "--n",
+    "levels",
+    default="1:12",
+    show_default=True,
+    metavar="FIRST:LAST",
+    help="Levels of --family.",
+)
+@click.option(
+    "--variable", default="x", show_default=True, help="The variable of --family (level 1: # = it)."
+)
+@click.option(
+    "--plot", is_flag=True, help="With --family: draw the sizes against n on a log scale."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.swell/1).")
+@click.option(
+    "--width",
+    default=400,
+    show_default=True,
+    type=click.IntRange(40, 100_000),
+    help="Characters of a derivative to show before eliding its middle.",
+)
+def swell_command(
+    expr_or_file: str | None,
+    wrt: str | None,
+    template: str | None,
+    levels: str,
+    variable: str,
+    plot: bool,
+    as_json: bool,
+    width: int,
+) -> None:
+    """Symbolic differentiation and expression swell, beside the size of the AD traces."""
+    from adexplorer.swell import family_study, swell_study
+
+    if bool(template) == bool(expr_or_file):
+        raise click.UsageError("give either an expression (or file) or --family TEMPLATE")
+    try:
+        if template:
+            rows = family_study(template, levels, variable)
+        else:
+            assert expr_or_file is not None
+            loaded, _ = load(expr_or_file, ())
+            graph = loaded.graph
+            names = [wrt] if wrt else list(graph.input_names)
+            results = [swell_study(graph, name, width) for name in names]
+    except AdxError as error:
+        fail(error, as_json)
+    from adexplorer import compare_report
+
+    if template:
+        if as_json:
+            dump_json(compare_report.family_report(template, variable, rows))
+            return
+        from adexplorer.cli.render_compare import print_family
+
+        print_family(template, variable, rows, plot=plot, color=_color())
+        return
+    if as_json:
+        dump_json(compare_report.swell_report(graph.source, results))
+        return
+    from adexplorer.cli.render_compare import print_swell
+
+    print_swell(graph, results)
