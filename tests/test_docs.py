@@ -19,8 +19,9 @@ LANGUAGE = (ROOT / "docs" / "language.md").read_text()
 
 
 def readme_commands() -> list[str]:
-    inline = re.findall(r"`(adx eval [^`]+)`", README)
+    inline = re.findall(r"`(adx (?:eval|fd|swell) [^`]+)`", README)
     prompts = re.findall(r"^\$ (adx eval .+)$", README, flags=re.MULTILINE)
+    prompts += re.findall(r"^(adx (?:fd|swell) .+)$", README, flags=re.MULTILINE)
     commands = [c for c in inline + prompts if ".adx" not in c]
     # skip mentions like `adx eval --json` that name a flag, not a command to run
     return [c for c in commands if not all(a.startswith("-") for a in shlex.split(c)[2:])]

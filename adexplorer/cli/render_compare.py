@@ -43,10 +43,10 @@ def print_fd(
     )
     applicable = [s for s in study.schemes if s not in study.not_applicable]
     if len(applicable) == 1:
-        console.print(_detail_table(study, applicable[0], digits))
+        console.print(detail_table(study, applicable[0], digits))
     elif applicable:
-        console.print(_error_table(study, applicable))
-    console.print(_summary_table(study))
+        console.print(error_table(study, applicable))
+    console.print(summary_table(study))
     for scheme, reason in study.not_applicable.items():
         console.print(Text(f"{scheme} step does not apply: {reason}", style="yellow"))
     n = study.n_inputs
@@ -59,7 +59,7 @@ def print_fd(
         )
     )
     if mixed is not None:
-        console.print(_mixed_table(mixed, digits))
+        console.print(mixed_table(mixed, digits))
     if plot:
         from adexplorer.cli.plots import error_plot
 
@@ -70,7 +70,7 @@ def print_fd(
         err.print(Text(f"warning: {warning}", style="yellow"))
 
 
-def _error_table(study: FdStudy, schemes: Sequence[str]) -> Table:
+def error_table(study: FdStudy, schemes: Sequence[str]) -> Table:
     table = Table(
         title="|estimate − AD| for each step h  (T: truncation dominates, R: round-off)",
         title_justify="left",
@@ -92,7 +92,7 @@ def _error_table(study: FdStudy, schemes: Sequence[str]) -> Table:
     return table
 
 
-def _detail_table(study: FdStudy, scheme: str, digits: int) -> Table:
+def detail_table(study: FdStudy, scheme: str, digits: int) -> Table:
     table = Table(title=f"{scheme} differences for each step h", title_justify="left")
     for name in ("h", "estimate", "|error|", "relative", "dominant error"):
         table.add_column(name, justify="right" if name != "dominant error" else "left")
@@ -105,7 +105,7 @@ def _detail_table(study: FdStudy, scheme: str, digits: int) -> Table:
     return table
 
 
-def _summary_table(study: FdStudy) -> Table:
+def summary_table(study: FdStudy) -> Table:
     table = Table(title="Best step against theory", title_justify="left")
     for name in (
         "scheme",
@@ -135,7 +135,7 @@ def _summary_table(study: FdStudy) -> Table:
     return table
 
 
-def _mixed_table(mixed: MixedStudy, digits: int) -> Table:
+def mixed_table(mixed: MixedStudy, digits: int) -> Table:
     table = Table(
         title=f"Mixed partial ∂²f/∂{mixed.x}∂{mixed.y} by the four-point formula "
         f"(exact, by symbolic differentiation: {format_scalar(mixed.exact, 17)})",
@@ -188,32 +188,29 @@ def print_swell(graph: Graph, results: Sequence[SwellResult]) -> None:
                 result.simplified_text + ("   [middle elided]" if result.simplified_elided else "")
             )
         )
-        table = Table(title=f"Sizes for ∂f/∂{result.wrt}", title_justify="left")
-        table.add_column("")
-        table.add_column("as a tree", justify="right")
-        table.add_column("shared (DAG)", justify="right")
-        table.add_row("f itself", _size(s.f_tree), _size(s.f_dag))
-        table.add_row("∂f naive (a CAS without sharing)", _size(s.df_tree), _size(s.df_dag))
-        table.add_row("∂f lightly simplified", _size(s.simplified_tree), _size(s.simplified_dag))
-        table.add_row("AD forward: primal + tangent trace", "", _size(s.ad_forward))
-        table.add_row("AD reverse: primal + adjoint trace", "", _size(s.ad_reverse))
+        table = size_table(result)
         console.print(table)
 
 
-def print_family(
-    template: str, variable: str, rows: Sequence[FamilyRow], *, plot: bool, color: bool
-) -> None:
-    console = Console(highlight=False)
-    console.print(
-        Text(
-            f"Family {template}: level 1 has # = {variable}, level n puts level n-1 in #",
-            style="bold",
-        )
-    )
+def size_table(result: SwellResult) -> Table:
+    s = result.sizes
+    table = Table(title=f"Sizes for ∂f/∂{result.wrt}", title_justify="left")
+    table.add_column("")
+    table.add_column("as a tree", justify="right")
+    table.add_column("shared (DAG)", justify="right")
+    table.add_row("f itself", _size(s.f_tree), _size(s.f_dag))
+    table.add_row("∂f naive (a CAS without sharing)", _size(s.df_tree), _size(s.df_dag))
+    table.add_row("∂f lightly simplified", _size(s.simplified_tree), _size(s.simplified_dag))
+    table.add_row("AD forward: primal + tangent trace", "", _size(s.ad_forward))
+    table.add_row("AD reverse: primal + adjoint trace", "", _size(s.ad_reverse))
+    return table
+
+
+def family_table(rows: Sequence[FamilyRow]) -> Table:
     table = Table(
         title="Sizes per level (trees counted exactly over shared structure)", title_justify="left"
     )
-    for name in (
+    names = (
         "n",
         "f tree",
         "f DAG",
@@ -222,7 +219,8 @@ def print_family(
         "∂f simplified tree",
         "AD fwd trace",
         "AD rev trace",
-    ):
+    )
+    for name in names:
         table.add_column(name, justify="right")
     for row in rows:
         s = row.sizes
@@ -236,9 +234,13 @@ def print_family(
             _size(s.ad_forward),
             _size(s.ad_reverse),
         )
-    console.print(table)
+    return table
+
+
+def family_summary(rows: Sequence[FamilyRow]) -> Text:
+    """Exact sizes at the last level, and the growth per level."""
     last, before = rows[-1].sizes, rows[-2].sizes if len(rows) >= 2 else None
-    console.print(
+    text = Text(
         f"At n = {rows[-1].n}, exactly: f has {_size(last.f_tree)} tree nodes; its naive "
         f"derivative {_size(last.df_tree)} ({_size(last.simplified_tree)} simplified), against "
         f"{_size(last.df_dag)} shared nodes and a reverse-mode trace of "
@@ -246,14 +248,27 @@ def print_family(
     )
     if before is not None and before.df_tree:
         growth = last.df_tree / before.df_tree
-        console.print(
-            Text(
-                f"The naive derivative's tree grows about {growth:.2f}× per level; the shared DAG "
-                f"and the AD traces grow by a constant amount ({last.df_dag - before.df_dag} and "
-                f"{last.ad_reverse - before.ad_reverse} per level).",
-                style="dim",
-            )
+        text.append(
+            f"\nThe naive derivative's tree grows about {growth:.2f}× per level; the shared DAG "
+            f"and the AD traces grow by a constant amount ({last.df_dag - before.df_dag} and "
+            f"{last.ad_reverse - before.ad_reverse} per level).",
+            style="dim",
         )
+    return text
+
+
+def print_family(
+    template: str, variable: str, rows: Sequence[FamilyRow], *, plot: bool, color: bool
+) -> None:
+    console = Console(highlight=False)
+    console.print(
+        Text(
+            f"Family {template}: level 1 has # = {variable}, level n puts level n-1 in #",
+            style="bold",
+        )
+    )
+    console.print(family_table(rows))
+    console.print(family_summary(rows))
     if plot:
         from adexplorer.cli.plots import growth_plot
 
