@@ -144,8 +144,10 @@ class Session:
         self._revision += 1
         if keep_position and old_count == len(self.frames):
             self.position = min(old_position, len(self.frames))
+        elif old_count and old_position >= old_count:
+            self.position = len(self.frames)  # it was finished: show the new run finished
         else:
-            self.position = len(self.frames) if old_position >= old_count else 0
+            self.position = 0
 
     def _frames(self, trace: Trace) -> list[Frame]:
         graph = trace.graph
@@ -213,6 +215,18 @@ class Session:
         current = choices.index(self.seed_name) if self.seed_name in choices else -1
         self.seed_name = choices[(current + 1) % len(choices)]
         self._recompute(keep_position=True)
+
+    def set_seed(self, text: str) -> None:
+        """Seed an input by name (``x2``) or a direction (``x1=1,x2=0.5``); switches a
+        reverse-mode session to forward mode, where seeds belong."""
+        name = text.strip()
+        if self.graph is not None and name in self.graph.input_names:
+            self.seed_name = name
+            self._recompute(keep_position=True)
+        else:
+            self.set_seed_direction(text)
+        if self.mode == "reverse":
+            self.set_mode("forward")
 
     def set_seed_direction(self, text: str) -> None:
         """A direction such as ``x1=1,x2=0.5`` (inputs left out are 0)."""

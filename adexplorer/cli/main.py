@@ -42,11 +42,14 @@ Exit status: 0 success, 1 an error in the expression or the values, 2 a misused 
 def cli(ctx: click.Context) -> None:
     """AD Explorer: watch automatic differentiation work, step by step.
 
-    Run `adx eval EXPR --at ...` for the traces of an expression in forward or
-    reverse mode, `adx functions` for the differentiation rules.
+    With no command, opens the explorer on ln(x1) + x1*x2 - sin(x2) at (2, 5).
+    `adx explore EXPR` opens it on your own function; `adx eval EXPR --at ...`
+    prints the traces for scripts; `adx fd` and `adx swell` compare AD with
+    finite differences and symbolic differentiation; `adx functions` lists the
+    differentiation rules.
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        ctx.invoke(explore_command, expr_or_file=None, at=())
 
 
 @cli.command("eval", cls=ExpressionFriendlyCommand, epilog=EVAL_EPILOG)
@@ -147,6 +150,33 @@ def _with_warnings(trace, extra):  # type: ignore[no-untyped-def]
     import dataclasses
 
     return dataclasses.replace(trace, warnings=tuple(extra) + trace.warnings) if extra else trace
+
+
+@cli.command("explore", cls=ExpressionFriendlyCommand)
+@click.argument("expr_or_file", metavar="[EXPR_OR_FILE]", required=False)
+@click.option(
+    "--at", "at", multiple=True, metavar="NAME=VALUE,...", help="Input values; repeatable."
+)
+def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
+    """Open the explorer (a terminal app): edit f, step or play the traces, compare.
+
+    Keys: → step, ← back, space play, f/r/d forward/reverse/dual, s seed,
+    + - nudge an input, 1-5 panes, e edit, ? help, q quit.
+    """
+    from adexplorer.cli.common import parse_values, read_source
+    from adexplorer.session import DEFAULT_SOURCE, Session
+
+    try:
+        source = DEFAULT_SOURCE
+        if expr_or_file is not None:
+            source, _ = read_source(expr_or_file)
+        values = parse_values(at, "--at") if (at or expr_or_file is not None) else None
+    except AdxError as error:
+        fail(error, as_json=False)
+    session = Session.start(source, values)
+    from adexplorer.tui.app import run_explorer  # Textual is imported only here
+
+    run_explorer(session)
 
 
 @cli.command("functions")

@@ -1,0 +1,1 @@
+"""The Textual explorer.  Imported only by ``adx`` / ``adx explore``, never by ``adx eval``."""

@@ -1,0 +1,74 @@
+"""HelpScreen: every key binding, and what the modes and panes show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ABOUT = """\
+AD Explorer animates automatic differentiation on the function in the editor.
+
+forward  one frame per node: its value vᵢ and tangent v̇ᵢ = Σ ∂vᵢ/∂u · u̇ together.
+         The seed (s) picks the input whose tangent starts at 1, or the direction
+         typed in the seed field (x1=1,x2=0.5).
+reverse  a forward sweep records every value, then the adjoint sweep runs backwards
+         from v̄out = 1: each contribution ū += v̄·∂v/∂u is its own step, so a value
+         used twice (fan-out) visibly adds up two contributions.
+dual     forward mode written with dual numbers: every value is a + b·ε, ε² = 0.
+
+The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry
+its value or derivative.  Panes: 1 trace, 2 finite differences against AD,
+3 expression swell, 4 cost of the sweeps, 5 gradient descent.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%;
+        border: thick $accent; background: $panel; padding: 1 2;
+    }
+    """
+
+    def __init__(self, bindings: Sequence[Binding]) -> None:
+        super().__init__()
+        self._keys = list(bindings)
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="Keys", title_justify="left", expand=True)
+        table.add_column("key", style="bold")
+        table.add_column("does")
+        for binding in self._keys:
+            keys = ", ".join(_pretty(k) for k in binding.key.split(","))
+            table.add_row(keys, binding.tooltip or binding.description)
+        with VerticalScroll():
+            yield Static(Text(ABOUT))
+            yield Static(table)
+            yield Static(
+                Text("\nctrl+p opens the command palette; Esc closes this help.", style="italic")
+            )
+
+
+def _pretty(key: str) -> str:
+    names = {
+        "plus": "+",
+        "minus": "-",
+        "equals_sign": "=",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "less_than_sign": "<",
+        "greater_than_sign": ">",
+        "question_mark": "?",
+        "space": "space",
+    }
+    return names.get(key, key)

@@ -1,0 +1,1 @@
+"""The explorer's widgets, one per module, each with its own DEFAULT_CSS."""

@@ -1,0 +1,50 @@
+"""SourceEditor: the program, parsed live; errors show below with a caret; no text is lost."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static, TextArea
+
+from adexplorer.errors import AdxError
+from adexplorer.tui.messages import SourceEdited
+
+
+class SourceEditor(Vertical):
+    """A TextArea and an error line.  While the text is invalid the last good graph stays."""
+
+    DEFAULT_CSS = """
+    SourceEditor {
+        height: auto; border: round $primary 50%; border-title-color: $text-muted;
+    }
+    SourceEditor:focus-within { border: round $accent; }
+    SourceEditor > TextArea {
+        height: auto; max-height: 8; min-height: 1; border: none; padding: 0;
+    }
+    SourceEditor > #error { color: $error; height: auto; display: none; }
+    SourceEditor.-invalid > #error { display: block; }
+    """
+
+    def __init__(self, text: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "f = (edit me; Esc leaves the editor)"
+        self._initial = text
+
+    def compose(self) -> ComposeResult:
+        yield TextArea(self._initial, id="source", soft_wrap=True, show_line_numbers=False)
+        yield Static(id="error")
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self.post_message(SourceEdited(event.text_area.text))
+
+    def show_error(self, error: AdxError | None) -> None:
+        self.set_class(error is not None, "-invalid")
+        if error is not None:
+            message = error.render() + "\n(showing the last valid graph)"
+            self.query_one("#error", Static).update(Text(message))

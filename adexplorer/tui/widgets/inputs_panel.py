@@ -1,0 +1,64 @@
+"""InputsPanel: the inputs' values (editable, nudged with + and -), the seed and the run state."""
+
+from __future__ import annotations
+
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Input, Label
+
+from adexplorer.numbers import format_value
+from adexplorer.tui.messages import SeedSubmitted, ValueSubmitted
+
+
+class InputsPanel(VerticalScroll):
+    """One field per input (Enter applies); the selected input is marked ▶ for + and -."""
+
+    DEFAULT_CSS = """
+    InputsPanel {
+        height: auto; max-height: 12;
+        border: round $primary 50%; border-title-color: $text-muted;
+    }
+    InputsPanel:focus-within { border: round $accent; }
+    InputsPanel > .input-row { height: 1; layout: horizontal; }
+    InputsPanel Label { width: 8; }
+    InputsPanel Input { width: 1fr; height: 1; border: none; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "inputs (Enter sets)"
+        self.border_subtitle = "+/- nudge ▶ · i next"
+        self._names: tuple[str, ...] = ()
+        self._labels: dict[str, Label] = {}
+        self._fields: dict[str, Input] = {}
+        self._seed_field: Input | None = None
+
+    def show(self, values: dict[str, object], selected: str | None, seed: str) -> None:
+        names = tuple(values)
+        if names != self._names:
+            self._names = names
+            for row in self.query(".input-row"):
+                row.remove()
+            self._labels = {name: Label("") for name in names}
+            self._fields = {name: Input(id=f"value-{name}") for name in names}
+            self._seed_field = Input(id="seed-field", placeholder="x2 or x1=1,x2=0.5")
+            rows = [
+                Horizontal(self._labels[n], self._fields[n], classes="input-row") for n in names
+            ]
+            rows.append(Horizontal(Label(" seed"), self._seed_field, classes="input-row"))
+            self.mount_all(rows)
+        for name in names:
+            marker = "▶" if name == selected else " "
+            self._labels[name].update(f"{marker}{name} =")
+            field = self._fields[name]
+            if not field.has_focus:
+                field.value = format_value(values[name], 12)
+        if self._seed_field is not None and not self._seed_field.has_focus:
+            self._seed_field.value = seed
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        field_id = event.input.id or ""
+        if field_id == "seed-field":
+            self.post_message(SeedSubmitted(event.value))
+        elif field_id.startswith("value-"):
+            self.post_message(ValueSubmitted(field_id.removeprefix("value-"), event.value))
