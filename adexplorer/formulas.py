@@ -71,8 +71,12 @@ def number_text(value: Array | None, digits: int, shape: tuple[int, ...] = ()) -
 _DOUBLE_PARENS = re.compile(r"\(\((-[^()]*)\)\)")
 
 
+_LONE_NUMBER = re.compile(r"^\((-[^()]*)\)$")
+
+
 def _tidy(text: str) -> str:
-    return _DOUBLE_PARENS.sub(r"(\1)", text)
+    """Drop parentheses that only a substituted negative number needed: ((-2)) and a lone (-2)."""
+    return _LONE_NUMBER.sub(r"\1", _DOUBLE_PARENS.sub(r"(\1)", text))
 
 
 class FormulaRenderer:

@@ -11,6 +11,11 @@ up on the right.  The method is the classic Sugiyama scheme, kept small:
 5. orthogonal routing in the channel between two layers, one vertical track
    per edge that changes row, drawn with box characters.
 
+An edge that would cross more than ``MAX_SPAN`` layers (an input used all
+through a long program) is not drawn as a line: it becomes a *reference*,
+shown in its user's label (``+←x``).  Hundreds of parallel lines help no one,
+and routing them costs time quadratic in the length of the program.
+
 Every drawn cell remembers which edges pass through it, so a view can
 highlight exactly the edges carrying a value or a derivative at a step.
 Boxes are positioned here but filled by the view (their text changes with
@@ -29,6 +34,7 @@ BOX_WIDTH = 13
 BOX_HEIGHT = 3
 GAP = 1
 MAX_TRACKS = 16
+MAX_SPAN = 4
 
 UP, DOWN, LEFT, RIGHT = 1, 2, 4, 8
 LIGHT = {
@@ -87,6 +93,7 @@ class GraphLayout:
     masks: dict[tuple[int, int], int] = field(default_factory=dict)
     cell_edges: dict[tuple[int, int], set[Edge]] = field(default_factory=dict)
     arrows: set[tuple[int, int]] = field(default_factory=set)
+    references: dict[int, list[int]] = field(default_factory=dict)  # user → far arguments
 
     def boxes_on_row(self, y: int) -> list[Box]:
         return self._boxes_by_row.get(y, [])
@@ -124,9 +131,13 @@ def layout(graph: Graph) -> GraphLayout:
         args = [a for a in node.args if not graph.nodes[a].is_const]
         layer[i] = 0 if node.is_input or not args else 1 + max(layer[a] for a in args)
     edges: list[Edge] = []
+    references: dict[int, list[int]] = {}
     for i in drawn:
         for a in dict.fromkeys(a for a in graph.nodes[i].args if not graph.nodes[a].is_const):
-            edges.append((a, i))
+            if layer[i] - layer[a] > MAX_SPAN:
+                references.setdefault(i, []).append(a)
+            else:
+                edges.append((a, i))
 
     # items per layer: ("n", node) or ("d", edge index, layer)
     n_layers = max(layer.values(), default=0) + 1
@@ -194,6 +205,7 @@ def layout(graph: Graph) -> GraphLayout:
         width=x_of_layer[-1] + BOX_WIDTH if x_of_layer else 0,
         height=max((top[i] + (BOX_HEIGHT if i[0] == "n" else 1) for i in top), default=0),
         boxes=boxes,
+        references=references,
     )
     track_index: dict[tuple[int, int], int] = {}
     for level, segments in enumerate(turning):

@@ -131,7 +131,7 @@ def _describe_expected(names: set[str]) -> str:
 
 def _describe_token(token: Token) -> str:
     if token.type == "$END":
-        return "the end of the text"
+        return "end of the text"
     if token.type == "_NEWLINE":
         return "the end of the line"
     if token.type == "NAME":
@@ -181,6 +181,8 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))
     if label is not None:
         message, hint = label
+    elif at_end and "')'" in expected:
+        message, hint = "an opening parenthesis is never closed", "add the missing ')'"
     else:
         message = f"unexpected {_describe_token(token)}"
         hint = f"expected {expected}" if expected else ""

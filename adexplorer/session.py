@@ -97,7 +97,7 @@ class Session:
         """Compile ``text``.  On an error keep the last good graph and record the error."""
         self.source = text
         try:
-            lowered = compile_source(text, extra_inputs=list(self.values))
+            lowered = compile_source(text)
         except AdxError as error:
             self.error = error.with_source(text)
             return False

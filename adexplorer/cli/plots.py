@@ -20,9 +20,14 @@ from adexplorer.swell import FamilyRow
 _COLORS = {"forward": "blue", "backward": "cyan", "central": "green", "complex": "magenta"}
 
 
-def _decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list[str]]:
+    """Powers of ten from ``low`` to ``high``, at most ``room`` of them.
+
+    Few enough that plotext never has to drop overlapping labels: which ones it
+    drops depends on Python's hash seed, which made the plots differ run to run.
+    """
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    step = max(1, (last - first) // 8)
+    step = max(1, math.ceil((last - first) / max(room - 1, 1)))
     powers = list(range(first, last + 1, step))
     return [10.0**p for p in powers], [f"1e{p}" for p in powers]
 
@@ -65,10 +70,10 @@ def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = 
         if scheme in study.schemes and optimum is not None:
             plt.vline(optimum, _COLORS[scheme])
     hs = list(study.steps)
-    xticks, xlabels = _decade_ticks(min(hs), max(hs))
+    xticks, xlabels = _decade_ticks(min(hs), max(hs), max(2, (width - 12) // 8))
     plt.xticks(xticks, xlabels)
     all_y = [*positives, floor]
-    yticks, ylabels = _decade_ticks(min(all_y), max(all_y))
+    yticks, ylabels = _decade_ticks(min(all_y), max(all_y), max(2, (height - 4) // 2))
     plt.yticks(yticks, ylabels)
     title = f"|error| of d/d{study.wrt} against h (vertical lines: √ε forward, ∛ε central)"
     plt.title(title)
@@ -92,7 +97,7 @@ def growth_plot(
         plt.plot(ns, [float(v) for v in values], label=label, marker="dot", color=colour)
     plt.yscale("log")
     biggest = max(float(v) for _, values, _ in series for v in values)
-    yticks, ylabels = _decade_ticks(1.0, max(biggest, 10.0))
+    yticks, ylabels = _decade_ticks(1.0, max(biggest, 10.0), max(2, (height - 4) // 2))
     plt.yticks(yticks, ylabels)
     step = max(1, (ns[-1] - ns[0]) // 6)
     plt.xticks(list(range(ns[0], ns[-1] + 1, step)))

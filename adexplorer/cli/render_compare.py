@@ -70,6 +70,22 @@ def print_fd(
         err.print(Text(f"warning: {warning}", style="yellow"))
 
 
+def summary_lines(study: FdStudy) -> Text:
+    """The best-step summary as short lines, for narrow panes."""
+    text = Text()
+    for scheme in study.schemes:
+        evals = study.evaluations(scheme)
+        if scheme in study.not_applicable:
+            text.append(f"{scheme}: does not apply · {evals} evals/gradient\n", style="italic")
+            continue
+        best = study.best.get(scheme)
+        found = f"best h {best[0]:.0e} (|error| {_err(best[1])})" if best else "no finite estimate"
+        optimum = study.model_optimum.get(scheme)
+        theory = f" · theory h* {optimum:.1e}" if optimum else " · smaller h is better"
+        text.append(f"{scheme}: {found}{theory} · {evals} evals/gradient\n")
+    return text
+
+
 def error_table(study: FdStudy, schemes: Sequence[str]) -> Table:
     table = Table(
         title="|estimate − AD| for each step h  (T: truncation dominates, R: round-off)",
@@ -194,15 +210,21 @@ def print_swell(graph: Graph, results: Sequence[SwellResult]) -> None:
 
 def size_table(result: SwellResult) -> Table:
     s = result.sizes
-    table = Table(title=f"Sizes for ∂f/∂{result.wrt}", title_justify="left")
+    table = Table(
+        title=f"Sizes for ∂f/∂{result.wrt}",
+        title_justify="left",
+        caption="tree: what a CAS without sharing stores; "
+        "AD traces: primal + tangent or adjoint lines",
+        caption_justify="left",
+    )
     table.add_column("")
-    table.add_column("as a tree", justify="right")
-    table.add_column("shared (DAG)", justify="right")
-    table.add_row("f itself", _size(s.f_tree), _size(s.f_dag))
-    table.add_row("∂f naive (a CAS without sharing)", _size(s.df_tree), _size(s.df_dag))
-    table.add_row("∂f lightly simplified", _size(s.simplified_tree), _size(s.simplified_dag))
-    table.add_row("AD forward: primal + tangent trace", "", _size(s.ad_forward))
-    table.add_row("AD reverse: primal + adjoint trace", "", _size(s.ad_reverse))
+    table.add_column("tree", justify="right")
+    table.add_column("shared", justify="right")
+    table.add_row("f", _size(s.f_tree), _size(s.f_dag))
+    table.add_row("∂f, naive rules", _size(s.df_tree), _size(s.df_dag))
+    table.add_row("∂f, simplified", _size(s.simplified_tree), _size(s.simplified_dag))
+    table.add_row("AD forward trace", "", _size(s.ad_forward))
+    table.add_row("AD reverse trace", "", _size(s.ad_reverse))
     return table
 
 

@@ -60,9 +60,9 @@ class ExplorerApp(App[None]):
         ),
         Binding("minus", "nudge(-1)", "-", show=False, tooltip="nudge the selected input down"),
         Binding(
-            "left_square_bracket", "speed(1)", "Slower", show=False, tooltip="play more slowly"
+            "left_square_bracket", "speed(-1)", "Slower", show=False, tooltip="play more slowly"
         ),
-        Binding("right_square_bracket", "speed(-1)", "Faster", show=False, tooltip="play faster"),
+        Binding("right_square_bracket", "speed(1)", "Faster", show=False, tooltip="play faster"),
         Binding("g", "descend", "Descend", show=False, tooltip="gradient step x ← x − η∇f"),
         Binding("less_than_sign", "eta(0.5)", "η÷2", show=False, tooltip="halve the step size η"),
         Binding("greater_than_sign", "eta(2)", "η×2", show=False, tooltip="double the step size η"),
@@ -233,7 +233,7 @@ class ExplorerApp(App[None]):
 
     def _refresh_pane(self) -> None:
         active = self.query_one(TabbedContent).active
-        width = self.query_one(TabbedContent).size.width or 60
+        width = self._pane_width()
         if active == "fd":
             self.query_one(FdPane).show(self.session, width)
         elif active == "swell":
@@ -242,6 +242,11 @@ class ExplorerApp(App[None]):
             self.query_one(CostPane).show(self.session)
         elif active == "descent":
             self.query_one(DescentPane).show(self.session)
+
+    def _pane_width(self) -> int:
+        """The panes' width from the screen's (the layout may not be settled yet)."""
+        width = self.size.width
+        return width if width < NARROW else width * 2 // 5
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -266,7 +271,7 @@ class ExplorerApp(App[None]):
     def _family_submitted(self, message: FamilySubmitted) -> None:
         pane = self.query_one(SwellPane)
         pane.template = message.template
-        pane.show(self.session, self.query_one(TabbedContent).size.width, force=True)
+        pane.show(self.session, self._pane_width(), force=True)
 
     def _guarded(self, change) -> None:  # type: ignore[no-untyped-def]
         """Run a session change; a user error becomes a notification, never a crash."""
@@ -339,8 +344,8 @@ class ExplorerApp(App[None]):
 
     def action_descend(self) -> None:
         def step() -> None:
-            result = self.session.descend()
-            self.notify(f"step {result.iteration}: f = {format_value(result.value, 8)}", timeout=2)
+            self.session.descend()
+            self.session.to_end()  # show the new values in the graph and the table
 
         self._guarded(step)
         self.query_one(TabbedContent).active = "descent"

@@ -12,21 +12,19 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-ABOUT = """\
-AD Explorer animates automatic differentiation on the function in the editor.
-
-forward  one frame per node: its value vᵢ and tangent v̇ᵢ = Σ ∂vᵢ/∂u · u̇ together.
-         The seed (s) picks the input whose tangent starts at 1, or the direction
-         typed in the seed field (x1=1,x2=0.5).
-reverse  a forward sweep records every value, then the adjoint sweep runs backwards
-         from v̄out = 1: each contribution ū += v̄·∂v/∂u is its own step, so a value
-         used twice (fan-out) visibly adds up two contributions.
-dual     forward mode written with dual numbers: every value is a + b·ε, ε² = 0.
-
-The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry
-its value or derivative.  Panes: 1 trace, 2 finite differences against AD,
-3 expression swell, 4 cost of the sweeps, 5 gradient descent.
-"""
+ABOUT = [
+    "AD Explorer animates automatic differentiation on the function in the editor.",
+    "forward — one frame per node computes its value vᵢ and its tangent "
+    "v̇ᵢ = Σ ∂vᵢ/∂u · u̇ together.  The seed (s) picks the input whose tangent "
+    "starts at 1, or type a direction such as x1=1,x2=0.5 in the seed field.",
+    "reverse — a forward sweep records every value; then the adjoint sweep runs "
+    "backwards from v̄out = 1.  Each contribution ū += v̄·∂v/∂u is its own step, "
+    "so a value used twice (fan-out) visibly adds up two contributions.",
+    "dual — forward mode written with dual numbers: every value is a + b·ε, with ε² = 0.",
+    "The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry "
+    "its value or derivative.  Panes: 1 trace, 2 finite differences against AD, "
+    "3 expression swell, 4 cost of the sweeps, 5 gradient descent.",
+]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -52,7 +50,8 @@ class HelpScreen(ModalScreen[None]):
             keys = ", ".join(_pretty(k) for k in binding.key.split(","))
             table.add_row(keys, binding.tooltip or binding.description)
         with VerticalScroll():
-            yield Static(Text(ABOUT))
+            for paragraph in ABOUT:
+                yield Static(Text(paragraph + "\n"))
             yield Static(table)
             yield Static(
                 Text("\nctrl+p opens the command palette; Esc closes this help.", style="italic")

@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from adexplorer.errors import AdxError
+from adexplorer.fd_study import FdStudy
 from adexplorer.session import Session
 
 
@@ -22,6 +23,7 @@ class FdPane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown_revision = -1
+        self.study: FdStudy | None = None  # what is shown (for tests and exports)
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="fd-body")
@@ -31,7 +33,7 @@ class FdPane(VerticalScroll):
             return
         self._shown_revision = session.revision
         from adexplorer.cli.plots import error_plot
-        from adexplorer.cli.render_compare import error_table, summary_table
+        from adexplorer.cli.render_compare import error_table, summary_lines
         from adexplorer.fd_study import study
 
         body = self.query_one("#fd-body", Static)
@@ -39,7 +41,7 @@ class FdPane(VerticalScroll):
             session.graph.input_names[0] if session.graph.input_names else None
         )
         try:
-            result = study(session.graph, session.values, wrt)
+            result = self.study = study(session.graph, session.values, wrt)
         except AdxError as error:
             body.update(Text(error.render(), style="italic"))
             return
@@ -52,5 +54,5 @@ class FdPane(VerticalScroll):
             style="bold",
         )
         body.update(
-            Group(header, plot, summary_table(result), error_table(result, applicable), *notes)
+            Group(header, plot, summary_lines(result), error_table(result, applicable), *notes)
         )

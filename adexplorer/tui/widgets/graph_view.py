@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -83,8 +84,21 @@ def value_text(value: object, width: int) -> str:
     return text[: width - 1] + "…"
 
 
-class GraphView(ScrollView, can_focus=True):
-    """The layered drawing of the graph.  Scroll with the arrow keys or the mouse."""
+class GraphView(ScrollView, can_focus=True, inherit_bindings=False):
+    """The layered drawing of the graph.
+
+    ← and → belong to the app (they step the trace), so the view scrolls with
+    ↑ ↓, PgUp PgDn, shift+← shift+→ and the mouse; it also follows the current step.
+    """
+
+    BINDINGS = [
+        Binding("up", "scroll_up", "Scroll up", show=False),
+        Binding("down", "scroll_down", "Scroll down", show=False),
+        Binding("shift+left", "scroll_left", "Scroll left", show=False),
+        Binding("shift+right", "scroll_right", "Scroll right", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
 
     COMPONENT_CLASSES = {
         "graph--box",
@@ -119,6 +133,7 @@ class GraphView(ScrollView, can_focus=True):
         self._layout: GraphLayout | None = None
         self._graph: Graph | None = None
         self._picture: GraphPicture | None = None
+        self._styles: dict[str, Style] = {}
 
     def show(self, picture: GraphPicture) -> None:
         if picture.graph is not self._graph:
@@ -150,28 +165,35 @@ class GraphView(ScrollView, can_focus=True):
         row = scroll_y + y
         if self._layout is None or self._picture is None or row >= self._layout.height:
             return Strip.blank(width, self.rich_style)
-        segments = self._row_segments(row)
-        return Strip(segments).crop(scroll_x, scroll_x + width).simplify()
+        self._styles = {
+            name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES
+        }
+        segments = self._row_segments(row, scroll_x, scroll_x + width)
+        return Strip(segments).extend_cell_length(width, self.rich_style)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name)
+        return self._styles[name]
 
-    def _row_segments(self, y: int) -> list[Segment]:
+    def _row_segments(self, y: int, start: int, end: int) -> list[Segment]:
+        """The cells of row ``y`` from ``start`` to ``end`` (only what is on screen)."""
         assert self._layout is not None and self._picture is not None
         lay, pic = self._layout, self._picture
+        end = min(end, lay.width)
         edge_style, lit_style = self._style("graph--edge"), self._style("graph--edge-lit")
         cells: list[tuple[str, Style]] = []
-        for x in range(lay.width):
+        for x in range(start, end):
             ch, lit = lay.char(x, y, pic.lit_edges)
             cells.append((ch, lit_style if lit else edge_style))
         for box in lay.boxes_on_row(y):
+            if box.x + box.width <= start or box.x >= end:
+                continue
             text, style = self._box_row(box, y - box.y)
             for dx, ch in enumerate(_cells(text)):
-                if box.x + dx < len(cells):
-                    cells[box.x + dx] = (ch, style)
+                if start <= box.x + dx < end:
+                    cells[box.x + dx - start] = (ch, style)
         segments: list[Segment] = []
         for ch, style in cells:
-            if segments and segments[-1].style == style:
+            if segments and segments[-1].style is style:
                 segments[-1] = Segment(segments[-1].text + ch, style)
             else:
                 segments.append(Segment(ch, style))
@@ -197,6 +219,15 @@ class GraphView(ScrollView, can_focus=True):
         if dy == 0:
             marker = "▶" if current else ""
             title = f"{marker}{pic.labels[box.node]} {short_op(pic.graph, box.node)}"
+            assert self._layout is not None
+            far = self._layout.references.get(box.node)
+            if far:  # arguments too far away to draw a line to
+                title += "←" + ",".join(
+                    pic.labels[a]
+                    if not pic.graph.nodes[a].is_input
+                    else pic.graph.nodes[a].name or ""
+                    for a in far
+                )
             return "╭" + fit(title, inner, "─") + "╮", style
         if dy == 1:
             return "│" + fit(value if value is not None else "·", inner) + "│", style

@@ -1,0 +1,134 @@
+"""The explorer's session model, without Textual."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adexplorer.session import DEFAULT_SOURCE, Session
+
+
+def test_starts_on_the_survey_example_before_the_first_step() -> None:
+    session = Session.start()
+    assert session.source == DEFAULT_SOURCE
+    assert session.mode == "reverse" and session.position == 0
+    assert session.current is None
+    # reverse: 7 primal frames, the seed, 8 contributions
+    kinds = [f.kind for f in session.frames]
+    assert kinds.count("primal") == 7 and kinds.count("seed") == 1 and kinds.count("adjoint") == 8
+
+
+def test_reverse_frames_highlight_the_edge_the_adjoint_flows_along() -> None:
+    session = Session.start()
+    session.to_end()
+    labels = session.graph.labels()  # type: ignore[union-attr]
+    last = session.current
+    assert last is not None and last.kind == "adjoint"
+    assert labels[last.node] == "v-1"
+    (edge,) = last.edges
+    assert labels[edge[0]] == "v-1" and labels[edge[1]] == "v1"
+    assert session.fan_in(last) == (2, 2)
+    assert session.formula()[0].text() == "v̄-1 += v̄1/v-1 = 1/2 = 0.5"
+    assert session.node_state()[0][1] == 5.5
+
+
+def test_forward_mode_values_and_tangents_fill_in_step_by_step() -> None:
+    session = Session.start()
+    session.set_mode("forward")
+    assert len(session.frames) == 7
+    session.step(4)  # v-1, v0, v1, v2
+    state = session.node_state()
+    labels = session.graph.labels()  # type: ignore[union-attr]
+    known = {
+        labels[i]: (float(v), float(d))
+        for i, (v, d) in enumerate(state)
+        if v is not None and d is not None
+    }
+    assert known == {
+        "v-1": (2.0, 1.0),
+        "v0": (5.0, 0.0),
+        "v1": (np.log(2.0), 0.5),
+        "v2": (10.0, 5.0),
+    }
+    formulas = [f.text() for f in session.formula()]
+    assert formulas[1] == "v̇2 = v̇-1·v0 + v-1·v̇0 = 1·5 + 2·0 = 5"
+    session.step(-1)
+    assert session.current is not None and labels[session.current.node] == "v1"
+
+
+def test_seed_can_be_cycled_or_given_as_a_direction() -> None:
+    session = Session.start()
+    session.set_mode("dual")
+    session.cycle_seed()
+    assert session.seed_name == "x2"
+    session.to_end()
+    assert float(session.trace.output_tangents()[0]) == pytest.approx(1.7163378145367738)  # type: ignore[union-attr]
+    session.set_seed("x1=1,x2=1")
+    assert session.seed_name is None
+    assert float(session.trace.output_tangents()[0]) == pytest.approx(5.5 + 1.7163378145367738)  # type: ignore[union-attr]
+
+
+def test_editing_keeps_the_last_valid_graph_and_the_text() -> None:
+    session = Session.start()
+    good = session.graph
+    assert not session.set_source("ln(x1) + x1*")
+    assert session.source == "ln(x1) + x1*"
+    assert session.error is not None and session.error.kind == "parse"
+    assert session.graph is good
+    assert session.set_source("ln(x1) + x1*x2")
+    assert session.error is None and session.graph is not good
+    assert set(session.values) == {"x1", "x2"}
+
+
+def test_new_inputs_get_values_and_old_ones_are_dropped() -> None:
+    session = Session.start()
+    session.set_source("x1 * y")
+    assert float(session.values["y"]) == 1.0 and "x2" not in session.values
+
+
+def test_nudge_and_set_value_recompute_at_once() -> None:
+    session = Session.start()
+    session.to_end()
+    session.select_next_input()
+    assert session.selected_name == "x2"
+    session.nudge(+1)
+    assert float(session.values["x2"]) == pytest.approx(5.1)
+    assert float(session.trace.output_value()) == pytest.approx(np.log(2) + 2 * 5.1 - np.sin(5.1))  # type: ignore[union-attr]
+    assert session.at_end  # the position is kept
+    session.set_value("x1", "pi/2")
+    assert float(session.values["x1"]) == pytest.approx(np.pi / 2)
+
+
+def test_gradient_descent_lowers_a_convex_function() -> None:
+    session = Session.start("(x - 3)^2 + (y + 1)^2", {"x": 0.0, "y": 0.0})
+    values = [session.descend().value for _ in range(10)]
+    assert session.history[0].value == 10.0
+    assert values == sorted(values, reverse=True)
+    assert float(session.values["x"]) == pytest.approx(3 - 3 * 0.8**10)
+    session.scale_eta(2)
+    assert session.eta == pytest.approx(0.2)
+
+
+def test_export_is_atomic_json_and_trace_text(tmp_path: Path) -> None:
+    session = Session.start()
+    session.to_end()
+    path = session.export_json(tmp_path / "trace.json")
+    data = json.loads(path.read_text())
+    assert data["schema"] == "adx.eval/1" and data["gradient"]["x1"] == 5.5
+    assert [p.name for p in tmp_path.iterdir()] == ["trace.json"]  # no temporary left behind
+    text = session.trace_text()
+    assert "v̄-1 += v̄2·v0 = 1·5 = 5" in text and text.count("\n") == 16 + 3
+
+
+def test_bad_values_raise_adx_errors_and_change_nothing() -> None:
+    from adexplorer.errors import AdxError
+
+    session = Session.start()
+    with pytest.raises(AdxError):
+        session.set_value("x1", "2 +")
+    assert float(session.values["x1"]) == 2.0
+    with pytest.raises(AdxError):
+        session.set_seed("x1=")

@@ -1,0 +1,65 @@
+"""Snapshot tests of each explorer screen at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Update after an intended change of appearance with ``pytest --snapshot-update``
+and look at the SVGs in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from adexplorer.session import Session
+from adexplorer.tui.app import ExplorerApp
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def survey() -> ExplorerApp:
+    return ExplorerApp(Session.start())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_start(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(survey(), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_reverse_fan_out_step(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(survey(), terminal_size=size, press=["right"] * 14)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_forward_step(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(
+        survey(), terminal_size=size, press=["f", "right", "right", "right", "right"]
+    )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_dual_numbers_at_the_end(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(survey(), terminal_size=size, press=["d", "end"])
+
+
+@pytest.mark.parametrize("pane", ["2", "3", "4"], ids=["fd", "swell", "cost"])
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_panes(snap_compare, size: tuple[int, int], pane: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(survey(), terminal_size=size, press=["end", pane])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_descent(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = ExplorerApp(Session.start("(x - 3)^2 + (y + 1)^2", {"x": 0, "y": 0}))
+    assert snap_compare(app, terminal_size=size, press=["g", "g", "g", "g"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_help(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(survey(), terminal_size=size, press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_parse_error_keeps_the_last_graph(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    def type_a_typo(pilot):  # type: ignore[no-untyped-def]
+        pilot.app.query_one("#source").text = "ln(x1) + x1*x2 - sin(x2"
+
+    assert snap_compare(survey(), terminal_size=size, run_before=type_a_typo)
