@@ -22,6 +22,7 @@ KINDS = (
     "input",  # a missing or malformed input value (--at, --seed, defaults)
     "usage",  # an option value that does not make sense (bad --wrt, --digits)
     "file",  # a program file that cannot be read
+    "lesson",  # a lesson file that does not follow the lesson format
 )
 
 

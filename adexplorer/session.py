@@ -216,16 +216,19 @@ class Session:
         self.seed_name = choices[(current + 1) % len(choices)]
         self._recompute(keep_position=True)
 
-    def set_seed(self, text: str) -> None:
-        """Seed an input by name (``x2``) or a direction (``x1=1,x2=0.5``); switches a
-        reverse-mode session to forward mode, where seeds belong."""
+    def set_seed(self, text: str, *, switch_mode: bool = True) -> None:
+        """Seed an input by name (``x2``) or a direction (``x1=1,x2=0.5``).
+
+        A reverse-mode session switches to forward mode, where seeds belong,
+        unless ``switch_mode`` is False (a lesson sets the seed for later).
+        """
         name = text.strip()
         if self.graph is not None and name in self.graph.input_names:
             self.seed_name = name
             self._recompute(keep_position=True)
         else:
             self.set_seed_direction(text)
-        if self.mode == "reverse":
+        if switch_mode and self.mode == "reverse":
             self.set_mode("forward")
 
     def set_seed_direction(self, text: str) -> None:

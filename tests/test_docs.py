@@ -76,3 +76,15 @@ def test_readme_quick_start_commands_match_ci() -> None:
     assert "pip install --quiet '.[test,dev]'" in ci
     assert "pip install '.[test,dev]'" in README
     assert "python -m pytest" in README and "python -m pytest" in ci
+
+
+def test_the_lesson_format_example_is_a_valid_lesson(tmp_path: Path) -> None:
+    from adexplorer.lessons.checker import check_paths
+
+    text = (ROOT / "docs" / "lesson-format.md").read_text()
+    example = text.split("`````markdown\n", 1)[1].split("`````", 1)[0]
+    path = tmp_path / "example.md"
+    path.write_text(example)
+    lessons, problems = check_paths([path])
+    assert problems == [] and len(lessons) == 1
+    assert len(lessons[0].exercises()) == 2

@@ -214,9 +214,11 @@ def functions_command() -> None:
 
 def _register_comparisons() -> None:
     from adexplorer.cli.compare import fd_command, swell_command
+    from adexplorer.cli.lesson import lesson_group
 
     cli.add_command(fd_command)
     cli.add_command(swell_command)
+    cli.add_command(lesson_group)
 
 
 _register_comparisons()

@@ -89,6 +89,11 @@ class ExplorerApp(App[None]):
     # -- building -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield from self.compose_explorer()
+        yield Footer()
+
+    def compose_explorer(self) -> ComposeResult:
+        """Everything but the footer (the lesson player puts this beside a lesson)."""
         with Horizontal(id="top"):
             yield SourceEditor(self.session.source, id="editor")
             yield InputsPanel(id="inputs")
@@ -106,7 +111,6 @@ class ExplorerApp(App[None]):
                 with TabPane("5 Descent", id="descent"):
                     yield DescentPane(id="descent-pane")
         yield FormulaBar(id="formula")
-        yield Footer()
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(self.session.seconds_per_step, self._tick, pause=True)

@@ -151,9 +151,20 @@ class GraphView(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to_region_if_needed(box)
 
     def scroll_to_region_if_needed(self, box: Box) -> None:
-        from textual.geometry import Region
-
-        self.scroll_to_region(Region(box.x, box.y, box.width, box.height), animate=False)
+        """Scroll as little as needed to show ``box``; not at all if it is in view."""
+        x0, y0 = self.scroll_offset
+        width, height = self.scrollable_content_region.size
+        x, y = x0, y0
+        if box.x < x0:
+            x = box.x
+        elif box.x + box.width > x0 + width:
+            x = box.x + box.width - width
+        if box.y < y0:
+            y = box.y
+        elif box.y + box.height > y0 + height:
+            y = box.y + box.height - height
+        if (x, y) != (x0, y0):
+            self.scroll_to(x, y, animate=False)
 
     @property
     def layout_info(self) -> GraphLayout | None:

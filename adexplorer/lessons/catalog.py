@@ -1,0 +1,52 @@
+"""Finding lessons: the built-in course (shipped in the wheel), directories, and single files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from adexplorer.errors import AdxError, did_you_mean
+from adexplorer.lessons.model import Lesson
+from adexplorer.lessons.parser import LessonFormatError, parse_lesson
+from adexplorer.resources import lessons_dir
+
+
+def load_directory(directory: Path) -> list[Lesson]:
+    """Every lesson in ``directory``, in course order (a broken file raises with its problems)."""
+    lessons = []
+    for path in sorted(directory.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            lessons.append(parse_lesson(path))
+        except LessonFormatError as error:
+            raise error.as_adx_error() from None
+    return sorted(lessons, key=lambda lesson: (lesson.order, lesson.id))
+
+
+def builtin() -> list[Lesson]:
+    return load_directory(lessons_dir())
+
+
+def find(name_or_path: str, directories: Iterable[Path] = ()) -> Lesson:
+    """A lesson by file path, or by id in the built-in course and the given directories."""
+    path = Path(name_or_path)
+    if path.suffix == ".md" or path.exists():
+        if not path.is_file():
+            raise AdxError("file", f"no such lesson file: {name_or_path}")
+        try:
+            return parse_lesson(path)
+        except LessonFormatError as error:
+            raise error.as_adx_error() from None
+    candidates = builtin()
+    for directory in directories:
+        candidates += load_directory(Path(directory))
+    for lesson in candidates:
+        if lesson.id == name_or_path or lesson.path.stem == name_or_path:
+            return lesson
+    ids = [lesson.id for lesson in candidates]
+    raise AdxError(
+        "usage",
+        f"no lesson called '{name_or_path}'",
+        hint=did_you_mean(name_or_path, ids) or "see `adx lesson list`",
+    )

@@ -1,0 +1,132 @@
+"""``adx lesson check``: validate lesson files the way a course author's CI needs.
+
+For every file: the format (with file and line), every program compiles, every
+exercise's answer can be computed, and every literal answer agrees with the
+engine.  All problems are collected, not just the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from adexplorer.errors import AdxError
+from adexplorer.lessons import answers
+from adexplorer.lessons.model import Lesson
+from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
+
+
+def lesson_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md"))
+        else:
+            files.append(path)
+    return files
+
+
+def check_lesson(lesson: Lesson) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, step in enumerate(lesson.steps):
+        explore = lesson.explore_for(index)
+        if step.explore is not None:
+            try:
+                answers.session_for(step.explore)
+            except AdxError as error:
+                where = error.render().replace("\n", "\n    ")
+                problems.append(
+                    Problem(lesson.path, step.explore.line, f"the program does not run: {where}")
+                )
+                continue
+        for exercise in step.exercises:
+            problems.extend(_check_exercise(lesson, exercise, explore))
+    return problems
+
+
+def _check_exercise(lesson, exercise, explore) -> list[Problem]:  # type: ignore[no-untyped-def]
+    here = (lesson.path, exercise.line)
+    try:
+        if exercise.kind == "choice":
+            answers.correct_choice(exercise, explore)
+            return []
+        if exercise.kind == "formula":
+            reference = exercise.answer or None
+            if reference is None:
+                return []  # checked against AD point by point when a student answers
+            feedback = answers.check(exercise, explore, reference)
+            if not feedback.correct and exercise.query:
+                return [
+                    Problem(
+                        *here,
+                        f"the literal formula {reference!r} disagrees with the engine "
+                        f"({exercise.query})",
+                    )
+                ]
+            return []
+        want = answers.expected(exercise, explore)
+        float(want)
+        if exercise.answer and exercise.query:
+            literal = answers.read_number(exercise.answer)
+            computed = float(answers.compute(exercise.query, explore))
+            if exercise.kind == "order":
+                import math
+
+                agree = (
+                    literal > 0
+                    and computed > 0
+                    and abs(math.log10(literal) - math.log10(computed)) <= exercise.tolerance
+                )
+            else:
+                agree = abs(literal - computed) <= exercise.tolerance * max(1.0, abs(computed))
+            if not agree:
+                return [
+                    Problem(
+                        *here,
+                        f"the literal answer {exercise.answer} disagrees with the engine: "
+                        f"{exercise.query} = {computed!r}",
+                    )
+                ]
+        elif exercise.answer:
+            answers.read_number(exercise.answer)
+    except AdxError as error:
+        return [Problem(*here, f"exercise '{exercise.id}': {error.message}")]
+    except (TypeError, ValueError):
+        return [Problem(*here, f"exercise '{exercise.id}': the answer is not a number")]
+    return []
+
+
+def check_paths(paths: Iterable[Path]) -> tuple[list[Lesson], list[Problem]]:
+    lessons: list[Lesson] = []
+    problems: list[Problem] = []
+    files = lesson_files(paths)
+    for path in files:
+        if not path.exists():
+            problems.append(Problem(path, 1, "no such file or directory"))
+            continue
+        try:
+            lesson = parse_lesson(path)
+        except LessonFormatError as error:
+            problems.extend(error.problems)
+            continue
+        lessons.append(lesson)
+        problems.extend(check_lesson(lesson))
+    ids: dict[str, Path] = {}
+    for lesson in lessons:
+        if lesson.id in ids:
+            problems.append(
+                Problem(lesson.path, 1, f"lesson id '{lesson.id}' is also used by {ids[lesson.id]}")
+            )
+        ids[lesson.id] = lesson.path
+    known = set(ids)
+    for lesson in lessons:
+        for prerequisite in lesson.prerequisites:
+            if prerequisite not in known and len(files) > 1:
+                problems.append(
+                    Problem(
+                        lesson.path,
+                        1,
+                        f"prerequisite '{prerequisite}' is not among the lessons checked",
+                    )
+                )
+    return lessons, problems

@@ -1,0 +1,82 @@
+"""The parts of a lesson: front matter, steps, explorations and exercises (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EXERCISE_KINDS = ("number", "order", "formula", "choice")
+EXPLORE_KEYS = ("program", "at", "mode", "seed", "pane", "step", "family", "eta")
+EXERCISE_KEYS = (
+    "id",
+    "kind",
+    "question",
+    "answer",
+    "from",
+    "tolerance",
+    "hints",
+    "choices",
+    "explain",
+)
+FRONT_KEYS = ("id", "title", "summary", "order", "prerequisites")
+
+
+@dataclass(frozen=True)
+class Explore:
+    """How the explorer is set up for a step."""
+
+    line: int
+    program: str
+    at: str = ""
+    mode: str = "reverse"
+    seed: str = ""
+    pane: str = "trace"
+    step: str = "0"  # a number, or "end"
+    family: str = "4*#*(1-#)"
+    eta: float = 0.1
+
+
+@dataclass(frozen=True)
+class Exercise:
+    line: int
+    id: str
+    kind: str
+    question: str
+    answer: str = ""  # a literal answer (number, choice letter, formula), or ""
+    query: str = ""  # "from:": how the engine computes the answer
+    tolerance: float = 1e-6
+    hints: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    explain: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    line: int
+    title: str
+    prose: str
+    explore: Explore | None
+    exercises: tuple[Exercise, ...]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    path: Path
+    id: str
+    title: str
+    summary: str
+    order: int
+    prerequisites: tuple[str, ...]
+    intro: str
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def exercises(self) -> list[tuple[Step, Exercise]]:
+        return [(step, ex) for step in self.steps for ex in step.exercises]
+
+    def explore_for(self, index: int) -> Explore | None:
+        """The exploration in force at step ``index`` (the latest one so far)."""
+        for step in reversed(self.steps[: index + 1]):
+            if step.explore is not None:
+                return step.explore
+        return None

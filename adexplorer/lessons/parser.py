@@ -1,0 +1,365 @@
+"""Reading lesson files: front matter, ``##`` steps, and ``adx-explore``/``adx-exercise`` blocks.
+
+A small line-based parser (not YAML) so that every problem is reported with its
+file and line, and so that a lesson is plain data: keys are checked against a
+fixed list, values are strings, and nothing is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adexplorer.errors import AdxError, did_you_mean
+from adexplorer.lessons.model import (
+    EXERCISE_KEYS,
+    EXERCISE_KINDS,
+    EXPLORE_KEYS,
+    FRONT_KEYS,
+    Exercise,
+    Explore,
+    Lesson,
+    Step,
+)
+from adexplorer.source import Span
+
+FENCE = "```"
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class LessonFormatError(Exception):
+    """One or more problems in a lesson file (all of them, not just the first)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+    def as_adx_error(self) -> AdxError:
+        first = self.problems[0]
+        return AdxError(
+            "lesson",
+            "\n".join(str(p) for p in self.problems),
+            span=Span(0, 1, first.line, 1),
+            origin=str(first.path),
+        )
+
+
+@dataclass
+class _Block:
+    kind: str
+    line: int
+    values: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+def _parse_pairs(
+    lines: list[str],
+    first_line: int,
+    allowed: tuple[str, ...],
+    what: str,
+    path: Path,
+    problems: list[Problem],
+) -> _Block:
+    """``key: value`` lines, and lists written as ``key:`` then ``  - item`` lines."""
+    block = _Block(what, first_line)
+    current_list: str | None = None
+    for offset, raw in enumerate(lines):
+        number = first_line + offset
+        line = raw.rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        stripped = line.strip()
+        if stripped.startswith("- ") and current_list is not None:
+            block.lists[current_list].append(stripped[2:].strip())
+            continue
+        if ":" not in line:
+            problems.append(
+                Problem(
+                    path, number, f"expected 'key: value' in the {what} block, not {stripped!r}"
+                )
+            )
+            continue
+        key, _, value = line.partition(":")
+        key = key.strip()
+        value = value.strip()
+        if key not in allowed:
+            hint = did_you_mean(key, allowed)
+            problems.append(
+                Problem(
+                    path,
+                    number,
+                    f"unknown key '{key}' in the {what} block"
+                    + (f" ({hint})" if hint else f"; the keys are {', '.join(allowed)}"),
+                )
+            )
+            continue
+        if key in block.values or key in block.lists:
+            problems.append(Problem(path, number, f"'{key}' is given twice in the {what} block"))
+        block.lines[key] = number
+        if value == "" and key in ("hints", "choices", "prerequisites"):
+            block.lists[key] = []
+            current_list = key
+        elif (
+            value.startswith("[")
+            and value.endswith("]")
+            and key in ("hints", "choices", "prerequisites")
+        ):
+            block.lists[key] = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+            current_list = None
+        else:
+            block.values[key] = value
+            current_list = None
+    return block
+
+
+def parse_lesson(path: Path, text: str | None = None) -> Lesson:
+    """Read a lesson; raise LessonFormatError listing every problem found."""
+    path = Path(path)
+    problems: list[Problem] = []
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LessonFormatError([Problem(path, 1, f"cannot read the file: {exc}")]) from None
+    lines = text.splitlines()
+
+    # front matter
+    if not lines or lines[0].strip() != "---":
+        raise LessonFormatError(
+            [Problem(path, 1, "a lesson starts with front matter: a '---' line, keys, '---'")]
+        )
+    try:
+        end = next(k for k in range(1, len(lines)) if lines[k].strip() == "---")
+    except StopIteration:
+        raise LessonFormatError(
+            [Problem(path, 1, "the front matter is never closed with '---'")]
+        ) from None
+    front = _parse_pairs(lines[1:end], 2, FRONT_KEYS, "front matter", path, problems)
+    for key in ("id", "title"):
+        if key not in front.values:
+            problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
+    order = 0
+    if "order" in front.values:
+        try:
+            order = int(front.values["order"])
+        except ValueError:
+            problems.append(Problem(path, front.lines["order"], "'order' must be a whole number"))
+
+    # body: intro, then steps at each '## ' heading
+    intro: list[str] = []
+    steps: list[Step] = []
+    current: dict[str, object] | None = None
+    k = end + 1
+    while k < len(lines):
+        line = lines[k]
+        if line.startswith("## "):
+            if current is not None:
+                steps.append(_finish_step(current))
+            current = {
+                "line": k + 1,
+                "title": line[3:].strip(),
+                "prose": [],
+                "explore": None,
+                "exercises": [],
+            }
+            k += 1
+            continue
+        if line.strip().startswith(FENCE + "adx-"):
+            kind = line.strip()[len(FENCE) :].strip()
+            start = k + 1
+            k += 1
+            while k < len(lines) and lines[k].strip() != FENCE:
+                k += 1
+            if k >= len(lines):
+                problems.append(
+                    Problem(path, start, f"the {kind} block is never closed with {FENCE}")
+                )
+                break
+            body = lines[start:k]
+            k += 1
+            if current is None:
+                problems.append(
+                    Problem(
+                        path,
+                        start,
+                        f"an {kind} block must be inside a step (after a '## ' heading)",
+                    )
+                )
+                continue
+            if kind == "adx-explore":
+                if current["explore"] is not None:
+                    problems.append(
+                        Problem(path, start, "a step has at most one adx-explore block")
+                    )
+                current["explore"] = _explore(
+                    _parse_pairs(body, start + 1, EXPLORE_KEYS, "adx-explore", path, problems),
+                    path,
+                    problems,
+                )
+            elif kind == "adx-exercise":
+                exercise = _exercise(
+                    _parse_pairs(body, start + 1, EXERCISE_KEYS, "adx-exercise", path, problems),
+                    path,
+                    problems,
+                )
+                if exercise is not None:
+                    current["exercises"].append(exercise)  # type: ignore[attr-defined]
+            else:
+                problems.append(
+                    Problem(path, start, f"unknown block '{kind}'; use adx-explore or adx-exercise")
+                )
+            continue
+        (current["prose"] if current is not None else intro).append(line)  # type: ignore[attr-defined]
+        k += 1
+    if current is not None:
+        steps.append(_finish_step(current))
+    if not steps:
+        problems.append(
+            Problem(path, end + 1, "a lesson needs at least one step (a '## ' heading)")
+        )
+    seen: dict[str, int] = {}
+    for step in steps:
+        for ex in step.exercises:
+            if ex.id in seen:
+                problems.append(
+                    Problem(
+                        path,
+                        ex.line,
+                        f"exercise id '{ex.id}' is used twice (first on line {seen[ex.id]})",
+                    )
+                )
+            seen[ex.id] = ex.line
+    if problems:
+        raise LessonFormatError(problems)
+    return Lesson(
+        path=path,
+        id=front.values["id"],
+        title=front.values["title"],
+        summary=front.values.get("summary", ""),
+        order=order,
+        prerequisites=tuple(front.lists.get("prerequisites", [])),
+        intro="\n".join(intro).strip(),
+        steps=tuple(steps),
+    )
+
+
+def _finish_step(current: dict[str, object]) -> Step:
+    return Step(
+        line=int(current["line"]),  # type: ignore[call-overload]
+        title=str(current["title"]),
+        prose="\n".join(current["prose"]).strip(),  # type: ignore[arg-type]
+        explore=current["explore"],  # type: ignore[arg-type]
+        exercises=tuple(current["exercises"]),  # type: ignore[arg-type]
+    )
+
+
+def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | None:
+    v = block.values
+    if "program" not in v:
+        problems.append(Problem(path, block.line, "an adx-explore block needs 'program:'"))
+        return None
+    mode = v.get("mode", "reverse")
+    if mode not in ("forward", "reverse", "dual"):
+        problems.append(
+            Problem(
+                path,
+                block.lines.get("mode", block.line),
+                f"mode must be forward, reverse or dual, not {mode!r}",
+            )
+        )
+    pane = v.get("pane", "trace")
+    if pane not in ("trace", "fd", "swell", "cost", "descent"):
+        problems.append(
+            Problem(
+                path,
+                block.lines.get("pane", block.line),
+                f"pane must be trace, fd, swell, cost or descent, not {pane!r}",
+            )
+        )
+    step = v.get("step", "0")
+    if step != "end" and not step.isdigit():
+        problems.append(
+            Problem(
+                path,
+                block.lines.get("step", block.line),
+                f"step must be a number or 'end', not {step!r}",
+            )
+        )
+    eta = 0.1
+    if "eta" in v:
+        try:
+            eta = float(v["eta"])
+        except ValueError:
+            problems.append(Problem(path, block.lines["eta"], "eta must be a number"))
+    # a program may span several lines with ';' between statements
+    return Explore(
+        line=block.line,
+        program=v["program"].replace(";", "\n"),
+        at=v.get("at", ""),
+        mode=mode,
+        seed=v.get("seed", ""),
+        pane=pane,
+        step=step,
+        family=v.get("family", "4*#*(1-#)"),
+        eta=eta,
+    )
+
+
+def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | None:
+    v = block.values
+    missing = [k for k in ("id", "kind", "question") if k not in v]
+    if missing:
+        problems.append(
+            Problem(path, block.line, f"an adx-exercise block needs {', '.join(missing)}")
+        )
+        return None
+    kind = v["kind"]
+    if kind not in EXERCISE_KINDS:
+        problems.append(
+            Problem(
+                path,
+                block.lines["kind"],
+                f"kind must be one of {', '.join(EXERCISE_KINDS)}, not {kind!r}",
+            )
+        )
+    if "answer" not in v and "from" not in v:
+        problems.append(
+            Problem(
+                path,
+                block.line,
+                "an exercise needs 'answer:' (a literal) or 'from:' (computed), or both",
+            )
+        )
+    choices = tuple(block.lists.get("choices", []))
+    if kind == "choice" and len(choices) < 2:
+        problems.append(
+            Problem(path, block.line, "a choice exercise needs at least two 'choices:'")
+        )
+    tolerance = 1e-6 if kind != "order" else 1.0
+    if "tolerance" in v:
+        try:
+            tolerance = float(v["tolerance"])
+        except ValueError:
+            problems.append(Problem(path, block.lines["tolerance"], "tolerance must be a number"))
+    return Exercise(
+        line=block.line,
+        id=v["id"],
+        kind=kind,
+        question=v["question"],
+        answer=v.get("answer", ""),
+        query=v.get("from", ""),
+        tolerance=tolerance,
+        hints=tuple(block.lists.get("hints", [])),
+        choices=choices,
+        explain=v.get("explain", ""),
+    )

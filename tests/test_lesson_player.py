@@ -1,0 +1,83 @@
+"""The lesson player, driven like a student: answer, get it wrong, ask for a hint, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, TabbedContent
+
+from adexplorer.lessons.catalog import find
+from adexplorer.lessons.progress import Progress
+from adexplorer.tui.lesson_app import LessonApp
+from adexplorer.tui.widgets.lesson_panel import ExerciseBox, LessonPanel
+
+
+async def answer(pilot, app: LessonApp, exercise_id: str, text: str) -> ExerciseBox:  # type: ignore[no-untyped-def]
+    box = app.query_one(LessonPanel).box(exercise_id)
+    assert box is not None
+    field = box.query_one(Input)
+    field.focus()
+    field.value = text
+    await pilot.press("enter")
+    await pilot.pause()
+    return box
+
+
+async def test_walk_a_lesson_answer_hint_quit_and_resume(tmp_path: Path) -> None:
+    lesson = find("reverse-mode")
+    progress_file = tmp_path / "progress.json"
+    app = LessonApp(lesson, Progress.load(progress_file))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.step_index == 0
+        assert app.session.source.startswith("ln(x1)")
+        assert app.session.position == 7  # the step starts after the forward sweep
+        box = await answer(pilot, app, "count-contributions", "3")
+        assert not box.has_class("-solved")
+        box = await answer(pilot, app, "count-contributions", "2")
+        assert box.has_class("-solved")
+        app.query_one(LessonPanel).focus()
+        await pilot.press("escape")
+        app.set_focus(None)
+        await pilot.press("t")  # a hint for the first unsolved exercise (adjoint-x1)
+        hinted = app.query_one(LessonPanel).box("adjoint-x1")
+        assert hinted is not None and hinted.hints_shown == 1
+        await pilot.press("n")
+        assert app.step_index == 1
+        assert app.session.source == "x*x"
+        assert app.session.at_end  # this step is set up with "step: end"
+        await pilot.press("left")  # the explorer still steps
+        assert app.session.position == len(app.session.frames) - 1
+    saved = Progress.load(progress_file)
+    assert saved.lessons["reverse-mode"]["step"] == 1
+    assert saved.solved("reverse-mode") == {"count-contributions"}
+    assert saved.lessons["reverse-mode"]["exercises"]["count-contributions"]["attempts"] == 2
+
+    resumed = LessonApp(lesson, Progress.load(progress_file))
+    async with resumed.run_test(size=(120, 40)) as pilot:
+        assert resumed.step_index == 1
+        await pilot.press("p")
+        assert resumed.step_index == 0
+        box = resumed.query_one(LessonPanel).box("count-contributions")
+        assert box is not None and box.has_class("-solved")  # remembered
+
+
+async def test_a_step_opens_its_pane(tmp_path: Path) -> None:
+    app = LessonApp(find("numerical-differentiation"), Progress.load(tmp_path / "p.json"))
+    async with app.run_test(size=(120, 40)):
+        assert app.query_one(TabbedContent).active == "fd"
+
+
+async def test_a_corrupt_progress_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "progress.json"
+    path.write_text("[1, 2")
+    app = LessonApp(find("cost"), Progress.load(path))
+    async with app.run_test(size=(120, 40)):
+        assert app.progress.problem is not None
+        assert any("could not be read" in n.message for n in app._notifications)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_player_snapshot(snap_compare, size: tuple[int, int], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = LessonApp(find("forward-mode"), Progress(tmp_path / "p.json"))
+    assert snap_compare(app, terminal_size=size, press=["right", "right", "right", "right"])
