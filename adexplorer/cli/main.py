@@ -45,7 +45,8 @@ def cli(ctx: click.Context) -> None:
     With no command, opens the explorer on ln(x1) + x1*x2 - sin(x2) at (2, 5).
     `adx explore EXPR` opens it on your own function; `adx eval EXPR --at ...`
     prints the traces for scripts; `adx fd` and `adx swell` compare AD with
-    finite differences and symbolic differentiation; `adx functions` lists the
+    finite differences and symbolic differentiation; `adx lesson` plays and
+    checks lessons (a ten-lesson course is built in); `adx functions` lists the
     differentiation rules.
     """
     if ctx.invoked_subcommand is None:

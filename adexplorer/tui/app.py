@@ -85,6 +85,8 @@ class ExplorerApp(App[None]):
         self.export_dir = export_dir or Path.cwd()
         self.playing = False
         self._timer: Timer | None = None
+        self._static: dict[int, tuple[str, str]] = {}
+        self._static_key: tuple[int, str, int] | None = None
 
     # -- building -----------------------------------------------------------------
 
@@ -160,6 +162,29 @@ class ExplorerApp(App[None]):
         self._refresh_formula()
         self._refresh_pane()
 
+    def _static_cells(self) -> dict[int, tuple[str, str]]:
+        """Each node's operation and value text: fixed for a trace, so made once per revision
+        (re-rendering them at every step made stepping a large graph sluggish)."""
+        session = self.session
+        key = (session.revision, session.numbering, session.digits)
+        if self._static_key != key:
+            assert session.trace is not None
+            graph = session.trace.graph
+            render = FormulaRenderer(
+                graph, session.trace.values, numbering=session.numbering, digits=session.digits
+            )
+            self._static = {
+                step.node: (
+                    f"input {graph.nodes[step.node].name}"
+                    if graph.nodes[step.node].is_input
+                    else render.primal(step).rule,
+                    format_value(step.value, session.digits),
+                )
+                for step in session.trace.primal_steps
+            }
+            self._static_key = key
+        return self._static
+
     def _refresh_inputs(self) -> None:
         session = self.session
         seed = session.seed_name or session.seed_text
@@ -169,18 +194,15 @@ class ExplorerApp(App[None]):
         session = self.session
         assert session.trace is not None
         graph = session.trace.graph
-        render = FormulaRenderer(
-            graph, session.trace.values, numbering=session.numbering, digits=session.digits
-        )
+        static = self._static_cells()
         frame = session.current
         header = {"forward": "tangent v̇", "reverse": "adjoint v̄", "dual": "a + bε"}[session.mode]
         rows = []
         for step in session.trace.primal_steps:
             i = step.node
-            node = graph.nodes[i]
             value, derivative = state[i]
-            operation = f"input {node.name}" if node.is_input else render.primal(step).rule
-            value_cell = format_value(value, session.digits) if value is not None else ""
+            operation, final_value = static[i]
+            value_cell = final_value if value is not None else ""
             deriv_cell = format_value(derivative, session.digits) if derivative is not None else ""
             if session.mode == "dual" and value is not None and derivative is not None:
                 deriv_cell = f"{value_cell} + {deriv_cell}ε"

@@ -1,0 +1,84 @@
+"""Explorer benchmarks: time to the first screen, and time per step on big graphs.
+
+    python benchmarks/bench_tui.py
+
+Headless (App.run_test), so it measures the app's own work, not a terminal's.
+Targets: first screen in about a second; a step without visible lag (well under
+0.1 s) on graphs up to 200 nodes, and usable at 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adexplorer.session import Session
+from adexplorer.tui.app import ExplorerApp
+
+
+def chain_program(operations: int) -> str:
+    """A program whose graph has ``operations`` operations plus one input."""
+    lines = ["x: real = 0.5", "a0 = sin(x) * 2"]
+    count, k = 2, 1
+    while count < operations:
+        lines.append(f"a{k} = a{k - 1} * 0.9 + x")
+        count += 2
+        k += 1
+    return "\n".join([*lines, f"return a{k - 1}"])
+
+
+async def first_screen() -> float:
+    start = time.perf_counter()
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+async def step_times(operations: int, steps: int = 30) -> tuple[int, float, float]:
+    app = ExplorerApp(Session.start(chain_program(operations), {}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")
+        samples = []
+        for key in ["left"] * steps:
+            start = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            samples.append(time.perf_counter() - start)
+        nodes = len(app.session.graph.nodes)  # type: ignore[union-attr]
+        return nodes, statistics.median(samples), max(samples)
+
+
+def whole_process_import() -> float:
+    """Python start-up plus importing everything the explorer needs."""
+    command = [sys.executable, "-c", "import adexplorer.tui.app"]
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run(command, check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    imports = whole_process_import()
+    first = asyncio.run(first_screen())
+    print(f"start-up   importing the explorer {imports:.2f} s; ", end="")
+    print(f"first screen drawn (headless) {first:.2f} s")
+    print(f"           together about {imports + first:.2f} s  (target: about 1 s)")
+    for operations in (200, 500):
+        nodes, median, worst = asyncio.run(step_times(operations))
+        print(
+            f"stepping   {nodes} nodes: {median * 1000:.0f} ms per step (median), "
+            f"{worst * 1000:.0f} ms worst  (target: well under 100 ms at 200 nodes)"
+        )
+
+
+if __name__ == "__main__":
+    main()
