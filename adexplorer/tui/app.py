@@ -86,7 +86,8 @@ class ExplorerApp(App[None]):
         self.playing = False
         self._timer: Timer | None = None
         self._static: dict[int, tuple[str, str]] = {}
-        self._static_key: tuple[int, str, int] | None = None
+        self._static_key: tuple[str, int] | None = None
+        self._static_trace: object = None
 
     # -- building -----------------------------------------------------------------
 
@@ -166,8 +167,10 @@ class ExplorerApp(App[None]):
         """Each node's operation and value text: fixed for a trace, so made once per revision
         (re-rendering them at every step made stepping a large graph sluggish)."""
         session = self.session
-        key = (session.revision, session.numbering, session.digits)
-        if self._static_key != key:
+        # Keyed on the trace object itself: a new session (a lesson step) starts its
+        # revisions again from 1, so a revision number alone could match a stale cache.
+        key = (session.numbering, session.digits)
+        if self._static_trace is not session.trace or self._static_key != key:
             assert session.trace is not None
             graph = session.trace.graph
             render = FormulaRenderer(
@@ -183,6 +186,7 @@ class ExplorerApp(App[None]):
                 for step in session.trace.primal_steps
             }
             self._static_key = key
+            self._static_trace = session.trace
         return self._static
 
     def _refresh_inputs(self) -> None:
