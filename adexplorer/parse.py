@@ -76,6 +76,9 @@ def get_parser() -> Lark:
     text = grammar_path().read_text(encoding="utf-8")
     options: dict[str, Any] = {
         "parser": "lalr",
+        # One scanner for the whole grammar: the contextual lexer compiles one per
+        # parser state on first use (~20 ms of start-up) and was slower in bulk too.
+        "lexer": "basic",
         "start": ["program", "bindings"],
         "propagate_positions": False,  # lower.py computes spans from tokens
         "maybe_placeholders": False,

@@ -33,7 +33,32 @@ Exit status: 0 success, 1 an error in the expression or the values, 2 a misused 
 """
 
 
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand runs (or help lists it),
+    so ``adx eval`` does not pay for the comparison and lesson modules."""
+
+    LAZY = {
+        "fd": "adexplorer.cli.compare:fd_command",
+        "swell": "adexplorer.cli.compare:swell_command",
+        "lesson": "adexplorer.cli.lesson:lesson_group",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            import importlib
+
+            module, _, attribute = self.LAZY[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
 @click.group(
+    cls=LazyGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -211,18 +236,6 @@ def functions_command() -> None:
         notes = "; ".join(n for n in (prim.kink_note, prim.domain_note) if n)
         table.add_row(name, prim.summary, show(tangent), show(adjoint), notes)
     Console().print(table)
-
-
-def _register_comparisons() -> None:
-    from adexplorer.cli.compare import fd_command, swell_command
-    from adexplorer.cli.lesson import lesson_group
-
-    cli.add_command(fd_command)
-    cli.add_command(swell_command)
-    cli.add_command(lesson_group)
-
-
-_register_comparisons()
 
 
 def main() -> None:
