@@ -38,6 +38,11 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
         "x + * y",
         "sin(x +)",
         "y = x +",
+        "a + b ^",
+        "a + b *",
+        "a * b ^",
+        "a - b /",
+        "-a ^",
     ],
     (
         "two values stand side by side with no operator between them",
@@ -184,7 +189,10 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))
     if label is not None:
         message, hint = label
-    elif at_end and "')'" in expected:
+    elif at_end and text.rstrip().endswith(("+", "-", "*", "/", "^", "@")):
+        message = "an operator is missing its right-hand operand"
+        hint = "put a value after the operator, e.g. x + 1"
+    elif at_end and (text.rstrip().endswith("(") or "')'" in expected):
         message, hint = "an opening parenthesis is never closed", "add the missing ')'"
     else:
         message = f"unexpected {_describe_token(token)}"

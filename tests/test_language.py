@@ -211,3 +211,19 @@ def test_unused_input_gets_zero_gradient_and_a_warning() -> None:
 def test_line_continuation_and_semicolons() -> None:
     graph = compile_source("x: real = 2; y: real = 3\nf = x * \\\n    y + 1\nreturn f").graph
     assert float(run(graph, {}, "evaluate").output_value()) == 7.0
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("ln(x1) + x1^", "missing its right-hand operand"),
+        ("a + b ^", "missing its right-hand operand"),
+        ("a*b*", "missing its right-hand operand"),
+        ("x + (", "never closed"),
+        ("sin(cos(x)", "never closed"),
+    ],
+)
+def test_errors_at_the_end_of_the_text_are_worded(source: str, words: str) -> None:
+    error = error_of(source)
+    assert words in error.message
+    assert error.column == len(source.rstrip()) + 1

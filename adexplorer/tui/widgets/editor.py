@@ -22,6 +22,7 @@ class SourceEditor(Vertical):
     SourceEditor > TextArea {
         height: auto; max-height: 8; min-height: 1; border: none; padding: 0;
     }
+    SourceEditor > TextArea:focus { border: none; }
     SourceEditor > #error { color: $error; height: auto; display: none; }
     SourceEditor.-invalid > #error { display: block; }
     """
