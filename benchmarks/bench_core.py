@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adexplorer.lower import compile_source
 from adexplorer.parse import get_parser, parse_program
 from adexplorer.trace import run
+from tests.test_scale import hundred_thousand_operation_program  # the program the test checks
 
 
 def median_time(action: Callable[[], object], repeat: int) -> float:
@@ -64,28 +65,9 @@ def startup(repeat: int) -> None:
     print(f"           ratio: {t_eval / t_numpy:.2f}  (target <= 2)")
 
 
-def generated_program(operations: int) -> str:
-    """A long scalar program: each line 2-3 operations on the previous result."""
-    lines = ["x: real = 0.3", "y: real = 0.7", "a0 = x * y + 1 + y"]
-    templates = (
-        "a{p} * 0.999 + sin(x)",
-        "a{p} - 0.5 * y",
-        "tanh(a{p}) * y",
-        "a{p} + x * 0.001 * a{p}",
-    )
-    k = 1
-    count = 3
-    while count < operations:
-        lines.append(f"a{k} = " + templates[k % 4].format(p=k - 1))
-        count += (3, 2, 2, 3)[k % 4]
-        k += 1
-    lines.append(f"return a{k - 1}")
-    return "\n".join(lines)
-
-
 def reverse_overhead(repeat: int) -> None:
     start = time.perf_counter()
-    graph = compile_source(generated_program(100_000)).graph
+    graph = compile_source(hundred_thousand_operation_program()).graph
     t_compile = time.perf_counter() - start
     n_ops = len(graph.op_nodes)
     t_value = median_time(lambda: run(graph, {}, "evaluate"), repeat)
