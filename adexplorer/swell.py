@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from adexplorer.errors import AdxError
 from adexplorer.ir import Graph
 from adexplorer.lower import compile_source
@@ -154,7 +156,7 @@ def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTa
             if node.is_input:
                 exprs.append(previous if node.name == _HOLE_NAME else table.var(node.name or ""))
             elif node.is_const:
-                exprs.append(table.const(float(node.value)))  # type: ignore[arg-type]
+                exprs.append(table.const(float(np.asarray(node.value))))
             else:
                 exprs.append(table.make(node.op, tuple(exprs[a] for a in node.args)))
         previous = exprs[graph.outputs[0]]

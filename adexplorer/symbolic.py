@@ -70,6 +70,12 @@ class ExprTable:
     def var(self, name: str) -> int:
         return self.make(VAR, (), name)
 
+    def number(self, e: int) -> float:
+        """The value of constant ``e``."""
+        value = self.values[e]
+        assert isinstance(value, float)
+        return value
+
     def is_const(self, e: int, value: float | None = None) -> bool:
         return self.ops[e] == CONST and (value is None or self.values[e] == value)
 
@@ -109,7 +115,7 @@ class ExprTable:
             for e in self.reachable([root]):
                 op = self.ops[e]
                 if op == CONST:
-                    values[e] = float(self.values[e])  # type: ignore[arg-type]
+                    values[e] = self.number(e)
                 elif op == VAR:
                     values[e] = float(env[str(self.values[e])])
                 else:
@@ -137,7 +143,7 @@ def from_graph(table: ExprTable, graph: Graph) -> list[int]:
         if node.is_input:
             exprs.append(table.var(node.name or f"x{node.index}"))
         elif node.is_const:
-            exprs.append(table.const(float(node.value)))  # type: ignore[arg-type]
+            exprs.append(table.const(float(np.asarray(node.value))))
         else:
             exprs.append(table.make(node.op, tuple(exprs[a] for a in node.args)))
     return exprs
@@ -165,7 +171,7 @@ def _instantiate(table: ExprTable, graph: Graph, binding: Mapping[str, int]) -> 
         if node.is_input:
             exprs.append(binding.get(node.name or "", table.const(0.0)))
         elif node.is_const:
-            exprs.append(table.const(float(node.value)))  # type: ignore[arg-type]
+            exprs.append(table.const(float(np.asarray(node.value))))
         else:
             exprs.append(table.make(node.op, tuple(exprs[a] for a in node.args)))
     return exprs[graph.outputs[0]]
@@ -175,10 +181,7 @@ def partial(table: ExprTable, e: int, slot: int) -> int:
     """∂e/∂(argument ``slot``) as an expression, from the primitive table."""
     op = table.ops[e]
     args = table.args[e]
-    consts = tuple(
-        float(table.values[a]) if table.is_const(a) else None  # type: ignore[arg-type]
-        for a in args
-    )
+    consts = tuple(table.number(a) if table.is_const(a) else None for a in args)
     formula = _partial_graph(op, slot, consts)
     binding = {"a": args[0], "y": e}
     if len(args) > 1:

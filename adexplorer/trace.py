@@ -28,7 +28,7 @@ from adexplorer.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
 from adexplorer.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
 from adexplorer.errors import AdxError
 from adexplorer.ir import Graph
-from adexplorer.shapes import Array, size
+from adexplorer.shapes import Array, size, type_name
 from adexplorer.source import gc_paused
 
 MODES = ("evaluate", "forward", "reverse")
@@ -153,8 +153,9 @@ def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array
             else:
                 raise AdxError(
                     "input",
-                    f"'{name}' is {_type(node.shape)}, but the value given is {_type(value.shape)}",
-                    hint=f"give {name} a value of shape {_type(node.shape)}",
+                    f"'{name}' is {type_name(node.shape)}, "
+                    f"but the value given is {type_name(value.shape)}",
+                    hint=f"give {name} a value of shape {type_name(node.shape)}",
                 )
         values[name] = value
     if missing:
@@ -165,12 +166,6 @@ def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array
             hint=f"give values with --at {example}",
         )
     return values
-
-
-def _type(shape: tuple[int, ...]) -> str:
-    from adexplorer.shapes import type_name
-
-    return type_name(shape)
 
 
 def unit_seeds(
@@ -256,8 +251,8 @@ def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
             if arr.shape != ():
                 raise AdxError(
                     "input",
-                    f"the seed for '{name}' has shape {_type(arr.shape)}, but '{name}' is "
-                    f"{_type(shape)}",
+                    f"the seed for '{name}' has shape {type_name(arr.shape)}, but '{name}' is "
+                    f"{type_name(shape)}",
                 )
             arr = np.full(shape, float(arr))
         result[index] = arr

@@ -6,7 +6,9 @@ script calling it pays only for numpy, lark and click.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +16,9 @@ from adexplorer import __version__
 from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load, parse_values
 from adexplorer.errors import AdxError
 from adexplorer.ir import NUMBERINGS
+
+if TYPE_CHECKING:
+    from adexplorer.trace import Trace
 
 EVAL_EPILOG = """\b
 Examples:
@@ -172,10 +177,9 @@ def eval_command(
         print_trace(trace, numbering=numbering, digits=digits, wrt=wrt)
 
 
-def _with_warnings(trace, extra):  # type: ignore[no-untyped-def]
-    import dataclasses
-
-    return dataclasses.replace(trace, warnings=tuple(extra) + trace.warnings) if extra else trace
+def _with_warnings(trace: Trace, extra: list[str]) -> Trace:
+    """The trace with the compiler's warnings (e.g. an unused input) in front of its own."""
+    return dataclasses.replace(trace, warnings=(*extra, *trace.warnings)) if extra else trace
 
 
 @cli.command("explore", cls=ExpressionFriendlyCommand)

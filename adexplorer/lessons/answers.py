@@ -29,9 +29,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from adexplorer.errors import AdxError
+from adexplorer.ir import Graph
 from adexplorer.lessons.model import Exercise, Explore
 from adexplorer.lower import compile_source, parse_at
 from adexplorer.session import Session
+from adexplorer.shapes import Array
 from adexplorer.trace import run
 
 Answer = float | str
@@ -321,7 +323,9 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
     return Feedback(True, "correct: it agrees with AD at the point and nearby")
 
 
-def _formula_target(query: str, literal: str, graph, point: dict, names: list[str]) -> float:  # type: ignore[no-untyped-def]
+def _formula_target(
+    query: str, literal: str, graph: Graph, point: dict[str, Array], names: list[str]
+) -> float:
     if query:
         words = query.split()
         if words[0] == "gradient" and len(words) == 2:

@@ -7,12 +7,13 @@ engine.  All problems are collected, not just the first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
 from adexplorer.errors import AdxError
 from adexplorer.lessons import answers
-from adexplorer.lessons.model import Lesson
+from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
 
 
@@ -44,7 +45,7 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
     return problems
 
 
-def _check_exercise(lesson, exercise, explore) -> list[Problem]:  # type: ignore[no-untyped-def]
+def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None) -> list[Problem]:
     here = (lesson.path, exercise.line)
     try:
         if exercise.kind == "choice":
@@ -67,11 +68,10 @@ def _check_exercise(lesson, exercise, explore) -> list[Problem]:  # type: ignore
         want = answers.expected(exercise, explore)
         float(want)
         if exercise.answer and exercise.query:
+            assert explore is not None  # expected() has already said so otherwise
             literal = answers.read_number(exercise.answer)
             computed = float(answers.compute(exercise.query, explore))
             if exercise.kind == "order":
-                import math
-
                 agree = (
                     literal > 0
                     and computed > 0

@@ -158,20 +158,14 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
     # body: intro, then steps at each '## ' heading
     intro: list[str] = []
     steps: list[Step] = []
-    current: dict[str, object] | None = None
+    current: _StepDraft | None = None
     k = end + 1
     while k < len(lines):
         line = lines[k]
         if line.startswith("## "):
             if current is not None:
                 steps.append(_finish_step(current))
-            current = {
-                "line": k + 1,
-                "title": line[3:].strip(),
-                "prose": [],
-                "explore": None,
-                "exercises": [],
-            }
+            current = _StepDraft(k + 1, line[3:].strip())
             k += 1
             continue
         if line.strip().startswith(FENCE + "adx-"):
@@ -197,11 +191,11 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
                 )
                 continue
             if kind == "adx-explore":
-                if current["explore"] is not None:
+                if current.explore is not None:
                     problems.append(
                         Problem(path, start, "a step has at most one adx-explore block")
                     )
-                current["explore"] = _explore(
+                current.explore = _explore(
                     _parse_pairs(body, start + 1, EXPLORE_KEYS, "adx-explore", path, problems),
                     path,
                     problems,
@@ -213,13 +207,13 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
                     problems,
                 )
                 if exercise is not None:
-                    current["exercises"].append(exercise)  # type: ignore[attr-defined]
+                    current.exercises.append(exercise)
             else:
                 problems.append(
                     Problem(path, start, f"unknown block '{kind}'; use adx-explore or adx-exercise")
                 )
             continue
-        (current["prose"] if current is not None else intro).append(line)  # type: ignore[attr-defined]
+        (current.prose if current is not None else intro).append(line)
         k += 1
     if current is not None:
         steps.append(_finish_step(current))
@@ -253,13 +247,24 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
     )
 
 
-def _finish_step(current: dict[str, object]) -> Step:
+@dataclass
+class _StepDraft:
+    """A step while its lines are being read."""
+
+    line: int
+    title: str
+    prose: list[str] = field(default_factory=list)
+    explore: Explore | None = None
+    exercises: list[Exercise] = field(default_factory=list)
+
+
+def _finish_step(current: _StepDraft) -> Step:
     return Step(
-        line=int(current["line"]),  # type: ignore[call-overload]
-        title=str(current["title"]),
-        prose="\n".join(current["prose"]).strip(),  # type: ignore[arg-type]
-        explore=current["explore"],  # type: ignore[arg-type]
-        exercises=tuple(current["exercises"]),  # type: ignore[arg-type]
+        line=current.line,
+        title=current.title,
+        prose="\n".join(current.prose).strip(),
+        explore=current.explore,
+        exercises=tuple(current.exercises),
     )
 
 

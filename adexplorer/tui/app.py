@@ -7,7 +7,7 @@ Attributes go down (the app pushes what the session says into the widgets in
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.text import Text
@@ -303,7 +303,7 @@ class ExplorerApp(App[None]):
         pane.template = message.template
         pane.show(self.session, self._pane_width(), force=True)
 
-    def _guarded(self, change) -> None:  # type: ignore[no-untyped-def]
+    def _guarded(self, change: Callable[[], object]) -> None:
         """Run a session change; a user error becomes a notification, never a crash."""
         try:
             change()

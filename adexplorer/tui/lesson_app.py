@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, TabbedContent
+from textual.widgets import Footer, TabbedContent, TextArea
 
 from adexplorer.errors import AdxError
 from adexplorer.lessons import answers
@@ -82,7 +82,7 @@ class LessonApp(ExplorerApp):
                 else:
                     session.step(int(explore.step))
                 self.session = session
-                self.query_one(SourceEditor).query_one("#source").text = session.source  # type: ignore[attr-defined]
+                self.query_one(SourceEditor).query_one("#source", TextArea).text = session.source
                 self.query_one(TabbedContent).active = explore.pane
         self.query_one(LessonPanel).show_step(self.step_index, self.progress.solved(self.lesson.id))
         self.progress.set_step(self.lesson.id, self.step_index)

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from adexplorer.cost import FORWARD_BOUND, REVERSE_BOUND
+from adexplorer.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount
 from adexplorer.session import Session
 
 
@@ -59,5 +59,5 @@ class CostPane(Static):
         self.update(Group(table, jacobian))
 
 
-def _counts(c) -> list[str]:  # type: ignore[no-untyped-def]
+def _counts(c: OpCount) -> list[str]:
     return [str(c.moves), str(c.adds), str(c.mults), str(c.nlops), str(c.total)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -25,7 +26,7 @@ class FdPane(VerticalScroll):
         self._shown_revision = -1
         self.study: FdStudy | None = None  # what is shown (for tests and exports)
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(id="fd-body")
 
     def show(self, session: Session, width: int) -> None:
