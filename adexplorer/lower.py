@@ -438,7 +438,9 @@ def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowe
             for expr in statement.children[1:]:
                 index = builder.expression(expr)
                 outputs.append(index)
-                output_names.append(_output_name(builder, expr, index, len(statement.children) - 1))
+                output_names.append(
+                    _output_name(builder, index, len(outputs), len(statement.children) - 1)
+                )
         elif kind == "bare_expr":
             if not is_last:
                 raise builder.error(
@@ -450,7 +452,7 @@ def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowe
             expr = statement.children[0]
             index = builder.expression(expr)
             outputs.append(index)
-            output_names.append(_output_name(builder, expr, index, 1))
+            output_names.append(_output_name(builder, index, 1, 1))
 
     if not outputs:
         raise builder.error(
@@ -473,11 +475,12 @@ def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowe
     return Lowered(lowered, tuple(builder.warnings))
 
 
-def _output_name(builder: _Builder, expr: Tree[Token] | Token, index: int, count: int) -> str:
+def _output_name(builder: _Builder, index: int, position: int, count: int) -> str:
+    """The user's name for an output, else f (one output) or f1, f2, … by position."""
     draft = builder.drafts[index]
     if draft.name:
         return draft.name
-    return "f" if count == 1 else f"f{len(builder.drafts)}"
+    return "f" if count == 1 else f"f{position}"
 
 
 def _declaration(builder: _Builder, statement: Tree[Token]) -> None:

@@ -173,10 +173,20 @@ class Session:
     # -- changing inputs, mode and seed ------------------------------------------
 
     def set_value(self, name: str, text: str) -> None:
-        """Set an input from text such as ``2.5``, ``pi/4`` or ``[1, 2]``."""
+        """Set an input from text such as ``2.5``, ``pi/4`` or ``[1, 2]``.
+
+        All or nothing: a value the program cannot take (a list for a real) is
+        refused with an AdxError and the old value stays.
+        """
         parsed = parse_at(f"{name}={text}", "value")
+        old = self.values[name]
         self.values[name] = parsed[name][0]
         self._recompute(keep_position=True)
+        if self.error is not None:
+            error = self.error
+            self.values[name] = old
+            self._recompute(keep_position=True)
+            raise error
 
     def nudge(self, direction: int) -> None:
         """Move the selected input up (+1) or down (-1) by the nudge size."""

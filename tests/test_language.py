@@ -227,3 +227,8 @@ def test_errors_at_the_end_of_the_text_are_worded(source: str, words: str) -> No
     error = error_of(source)
     assert words in error.message
     assert error.column == len(source.rstrip()) + 1
+
+
+def test_unnamed_outputs_are_named_by_position() -> None:
+    graph = compile_source("x: real = 1\ny = x^2\nreturn x*2, y, sin(x)").graph
+    assert graph.output_names == ("f1", "y", "f3")

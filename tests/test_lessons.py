@@ -135,6 +135,16 @@ def test_answers_are_checked_by_the_engine(tmp_path: Path) -> None:
     assert not answers.check(pick, explore, "b").correct
 
 
+def test_a_literal_answer_may_be_an_expression(tmp_path: Path) -> None:
+    """Literal answers are read by the grammar, like students' answers: 1/2 is 0.5."""
+    text = GOOD.replace("answer: 5.077582561890373\nfrom: gradient x", "answer: 4.2 + cos(0.5)")
+    lesson = parse_lesson(write(tmp_path, text))
+    step = lesson.steps[0]
+    assert answers.check(step.exercises[0], step.explore, "5.0775825619").correct
+    _, problems = check_paths([lesson.path])
+    assert problems == []
+
+
 def test_formula_and_order_exercises() -> None:
     dual = find("dual-numbers")
     step = dual.steps[1]

@@ -130,5 +130,8 @@ def test_bad_values_raise_adx_errors_and_change_nothing() -> None:
     with pytest.raises(AdxError):
         session.set_value("x1", "2 +")
     assert float(session.values["x1"]) == 2.0
+    with pytest.raises(AdxError, match="real"):
+        session.set_value("x1", "[1, 2]")  # a list for a real input
+    assert float(session.values["x1"]) == 2.0 and session.error is None
     with pytest.raises(AdxError):
         session.set_seed("x1=")
