@@ -58,9 +58,6 @@ class OpCount:
         }
 
 
-ZERO = OpCount()
-
-
 @dataclass(frozen=True, slots=True)
 class SweepCost:
     """The cost of one node in each of the three sweeps."""

@@ -38,7 +38,6 @@ RULE_OF_THUMB = {
     "central": EPS ** (1 / 3),
     "complex": None,
 }
-ORDER = {"forward": 1, "backward": 1, "central": 2, "complex": 2}
 MAX_STEPS = 64
 DEFAULT_STEPS = tuple(10.0**-k for k in range(1, 17))
 

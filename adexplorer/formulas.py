@@ -56,7 +56,7 @@ def show(text: str) -> str:
     return text.replace("*", "·")
 
 
-def number_text(value: Array | None, digits: int, shape: tuple[int, ...] = ()) -> str:
+def number_text(value: Array | None, digits: int) -> str:
     if value is None:
         return "0"
     arr = np.asarray(value)

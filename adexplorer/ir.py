@@ -82,15 +82,6 @@ class Graph:
     def op_nodes(self) -> tuple[int, ...]:
         return tuple(n.index for n in self.nodes if n.is_op)
 
-    @cached_property
-    def consumers(self) -> tuple[tuple[int, ...], ...]:
-        """For each node, the nodes that use it (once per use, in order)."""
-        users: list[list[int]] = [[] for _ in self.nodes]
-        for node in self.nodes:
-            for a in node.args:
-                users[a].append(node.index)
-        return tuple(tuple(u) for u in users)
-
     def edges(self) -> Iterator[tuple[int, int]]:
         """(argument, user) pairs: the DAG's edges, one per argument slot."""
         for node in self.nodes:

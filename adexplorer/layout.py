@@ -54,22 +54,9 @@ LIGHT = {
     LEFT: "─",
     RIGHT: "─",
 }
+# The same shapes drawn heavy, for the edges a step highlights.
 HEAVY = {
-    UP | DOWN: "┃",
-    LEFT | RIGHT: "━",
-    DOWN | RIGHT: "┏",
-    DOWN | LEFT: "┓",
-    UP | RIGHT: "┗",
-    UP | LEFT: "┛",
-    UP | DOWN | RIGHT: "┣",
-    UP | DOWN | LEFT: "┫",
-    LEFT | RIGHT | DOWN: "┳",
-    LEFT | RIGHT | UP: "┻",
-    UP | DOWN | LEFT | RIGHT: "╋",
-    UP: "┃",
-    DOWN: "┃",
-    LEFT: "━",
-    RIGHT: "━",
+    mask: ch.translate(str.maketrans("│─╭╮╰╯├┤┬┴┼", "┃━┏┓┗┛┣┫┳┻╋")) for mask, ch in LIGHT.items()
 }
 ARROW, HEAVY_ARROW = "▶", "▶"
 
@@ -132,12 +119,13 @@ def layout(graph: Graph) -> GraphLayout:
         layer[i] = 0 if node.is_input or not args else 1 + max(layer[a] for a in args)
     edges: list[Edge] = []
     references: dict[int, list[int]] = {}
-    for i in drawn:
-        for a in dict.fromkeys(a for a in graph.nodes[i].args if not graph.nodes[a].is_const):
-            if layer[i] - layer[a] > MAX_SPAN:
-                references.setdefault(i, []).append(a)
-            else:
-                edges.append((a, i))
+    for a, i in dict.fromkeys(graph.edges()):  # x*x has one drawn edge, not two
+        if graph.nodes[a].is_const:
+            continue
+        if layer[i] - layer[a] > MAX_SPAN:
+            references.setdefault(i, []).append(a)
+        else:
+            edges.append((a, i))
 
     # items per layer: ("n", node) or ("d", edge index, layer)
     n_layers = max(layer.values(), default=0) + 1

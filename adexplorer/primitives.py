@@ -61,7 +61,6 @@ class Primitive:
     cost: CostRule
     partials: tuple[PartialText, ...] | None = None
     analytic: bool = True
-    elementwise: bool = True
     kink_note: str | None = None
     domain_note: str | None = None
     summary: str = ""
@@ -247,7 +246,6 @@ def _elementwise(
         cost=cost,
         partials=tuple(p for _, p in partials),
         analytic=analytic,
-        elementwise=True,
         kink_note=kink_note,
         domain_note=domain_note,
         summary=summary,
@@ -645,7 +643,6 @@ def _build_table() -> dict[str, Primitive]:
             tangent_terms=("{t} @ {1}", "{0} @ {t}"),
             adjoint_terms=("{b} @ {1}ᵀ", "{0}ᵀ @ {b}"),
             cost=_matmul_cost,
-            elementwise=False,
             summary="matrix product: mat@mat, mat@vec, vec@mat, vec@vec",
         ),
         Primitive(
@@ -659,7 +656,6 @@ def _build_table() -> dict[str, Primitive]:
             tangent_terms=("dot({t}, {1})", "dot({0}, {t})"),
             adjoint_terms=("{b}*{1}", "{b}*{0}"),
             cost=_matmul_cost,
-            elementwise=False,
             summary="inner product of two vectors",
         ),
         Primitive(
@@ -673,7 +669,6 @@ def _build_table() -> dict[str, Primitive]:
             tangent_terms=("sum({t})",),
             adjoint_terms=("{b}*ones",),
             cost=_reduction_cost,
-            elementwise=False,
             summary="sum of all entries",
         ),
         Primitive(
@@ -691,7 +686,6 @@ def _build_table() -> dict[str, Primitive]:
             tangent_terms=("mean({t})",),
             adjoint_terms=("{b}/n*ones",),
             cost=_mean_cost,
-            elementwise=False,
             summary="mean of all entries",
         ),
         Primitive(
@@ -705,7 +699,6 @@ def _build_table() -> dict[str, Primitive]:
             tangent_terms=("transpose({t})",),
             adjoint_terms=("transpose({b})",),
             cost=_transpose_cost,
-            elementwise=False,
             summary="swap rows and columns (also written A.T)",
         ),
     ]

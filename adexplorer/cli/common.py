@@ -58,15 +58,12 @@ class ExpressionFriendlyCommand(click.Command):
 @dataclass
 class Loaded:
     graph: Graph
-    source: str
-    origin: str | None
     warnings: list[str]
 
 
 def read_source(expr_or_file: str) -> tuple[str, str | None]:
     """The text to compile and where it came from (a file name, or None)."""
     path = Path(expr_or_file)
-    looks_like_file = expr_or_file.endswith(".adx") or "/" in expr_or_file
     try:
         if path.is_file():
             return path.read_text(encoding="utf-8"), str(path)
@@ -74,7 +71,7 @@ def read_source(expr_or_file: str) -> tuple[str, str | None]:
         raise AdxError("file", f"cannot read {expr_or_file}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise AdxError("file", f"{expr_or_file} is not a text file") from None
-    if looks_like_file and expr_or_file.endswith(".adx"):
+    if expr_or_file.endswith(".adx"):
         raise AdxError("file", f"no such file: {expr_or_file}")
     return expr_or_file, None
 
@@ -104,7 +101,7 @@ def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]
                 f"--at gives a value for '{name}', which is not an input of this program",
                 hint=did_you_mean(name, names) or f"the inputs are {', '.join(graph.input_names)}",
             )
-    return Loaded(graph, source, origin, list(lowered.warnings)), bindings
+    return Loaded(graph, list(lowered.warnings)), bindings
 
 
 def fail(error: AdxError, as_json: bool) -> NoReturn:

@@ -35,7 +35,6 @@ from adexplorer.tui.widgets.inputs_panel import InputsPanel
 from adexplorer.tui.widgets.swell_pane import SwellPane
 from adexplorer.tui.widgets.trace_table import TraceTable
 
-PANES = ("trace", "fd", "swell", "cost", "descent")
 NARROW = 110
 
 

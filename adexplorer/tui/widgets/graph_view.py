@@ -166,10 +166,6 @@ class GraphView(ScrollView, can_focus=True, inherit_bindings=False):
         if (x, y) != (x0, y0):
             self.scroll_to(x, y, animate=False)
 
-    @property
-    def layout_info(self) -> GraphLayout | None:
-        return self._layout
-
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
