@@ -182,3 +182,22 @@ async def test_a_500_node_graph_stays_usable() -> None:
         view = app.query_one(GraphView)
         assert view.virtual_size.width > 1000  # scrollable, not squeezed
         assert view.render_line(0) is not None
+
+
+async def test_undo_after_many_lines_does_not_crash() -> None:
+    """Textual's undo used to crash here when the editor's scrollbar toggled (see editor.py)."""
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("e", "end")
+        for _ in range(10):
+            await pilot.press("enter", *"y = 1")
+        await pilot.pause()
+        area = app.query_one("#source", TextArea)
+        assert area.scroll_offset.y > 0  # past 8 lines the editor follows the cursor
+        for _ in range(12):
+            await pilot.press("ctrl+z")
+            await pilot.pause()
+        assert area.text.startswith("ln(x1) + x1*x2 - sin(x2)")
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.is_running

@@ -21,6 +21,10 @@ class SourceEditor(Vertical):
     SourceEditor:focus-within { border: round $accent; }
     SourceEditor > TextArea {
         height: auto; max-height: 8; min-height: 1; border: none; padding: 0;
+        /* No scrollbar to toggle: Textual's undo refreshes the size before it puts
+           the cursor back, and a toggling scrollbar then asks for a line that is
+           gone (a crash).  The editor still scrolls to follow the cursor. */
+        overflow-y: hidden;
     }
     SourceEditor > TextArea:focus { border: none; }
     SourceEditor > #error { color: $error; height: auto; display: none; }
