@@ -192,6 +192,8 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
     elif at_end and text.rstrip().endswith(("+", "-", "*", "/", "^", "@")):
         message = "an operator is missing its right-hand operand"
         hint = "put a value after the operator, e.g. x + 1"
+    elif at_end and "']'" in expected:
+        message, hint = "an opening bracket '[' is never closed", "add the missing ']'"
     elif at_end and (text.rstrip().endswith("(") or "')'" in expected):
         message, hint = "an opening parenthesis is never closed", "add the missing ')'"
     else:

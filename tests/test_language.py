@@ -221,6 +221,7 @@ def test_line_continuation_and_semicolons() -> None:
         ("a*b*", "missing its right-hand operand"),
         ("x + (", "never closed"),
         ("sin(cos(x)", "never closed"),
+        ("[1, 2", "'[' is never closed"),
     ],
 )
 def test_errors_at_the_end_of_the_text_are_worded(source: str, words: str) -> None:
