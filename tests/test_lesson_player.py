@@ -32,6 +32,7 @@ async def test_walk_a_lesson_answer_hint_quit_and_resume(tmp_path: Path) -> None
         assert app.step_index == 0
         assert app.session.source.startswith("ln(x1)")
         assert app.session.position == 7  # the step starts after the forward sweep
+        box = await answer(pilot, app, "count-contributions", "")  # not an attempt
         box = await answer(pilot, app, "count-contributions", "3")
         assert not box.has_class("-solved")
         box = await answer(pilot, app, "count-contributions", "2")

@@ -117,7 +117,8 @@ class LessonApp(ExplorerApp):
         box = self.query_one(LessonPanel).box(exercise.id)
         if box is not None:
             box.show_feedback(feedback.correct, feedback.message)
-        self.progress.record(self.lesson.id, exercise.id, feedback.correct)
+        if message.text.strip():  # Enter on an empty box is not an attempt
+            self.progress.record(self.lesson.id, exercise.id, feedback.correct)
 
 
 def run_lesson(lesson: Lesson) -> None:
