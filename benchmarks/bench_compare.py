@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adexplorer.fd_study import study
-from adexplorer.lower import compile_source
-from adexplorer.swell import family_study
+from adexplorer.compare.fd_study import study
+from adexplorer.compare.swell import family_study
+from adexplorer.lang.lower import compile_source
 
 
 def median(samples: list[float]) -> float:

@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adexplorer.lower import compile_source
-from adexplorer.parse import get_parser, parse_program
-from adexplorer.trace import run
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
+from adexplorer.lang.parse import get_parser, parse_program
 from tests.test_scale import hundred_thousand_operation_program  # the program the test checks
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adexplorer.session import Session
+from adexplorer.explorer.session import Session
 from adexplorer.tui.app import ExplorerApp
 
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from adexplorer.ir import Graph, Node
-from adexplorer.primitives import PRIMITIVES, Primitive
-from adexplorer.shapes import Shape
+from adexplorer.base.shapes import Shape
+from adexplorer.core.ir import Graph, Node
+from adexplorer.core.primitives import PRIMITIVES, Primitive
 
 #: Where each primitive is smooth and defined: (low, high) for |x| or x.
 DOMAINS: dict[str, tuple[float, float]] = {

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from adexplorer.cli.main import cli
-from adexplorer.lower import compile_source
-from adexplorer.trace import run
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from adexplorer.engines import finite_diff
-from adexplorer.errors import AdxError
-from adexplorer.fd_study import EPS, mixed_second_study, parse_steps, study
-from adexplorer.lower import compile_source
-from adexplorer.trace import run
+from adexplorer.base.errors import AdxError
+from adexplorer.compare.fd_study import EPS, mixed_second_study, parse_steps, study
+from adexplorer.core.engines import finite_diff
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
 from tests.conftest import worked_examples
 
 

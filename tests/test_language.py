@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from adexplorer.errors import AdxError
-from adexplorer.lower import compile_source, parse_at
-from adexplorer.trace import run
+from adexplorer.base.errors import AdxError
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source, parse_at
 
 
 def value(expr: str, **at: float) -> float:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from adexplorer.base.resources import lessons_dir
 from adexplorer.lessons import answers
 from adexplorer.lessons.catalog import builtin, find
 from adexplorer.lessons.checker import check_paths
 from adexplorer.lessons.parser import LessonFormatError, parse_lesson
 from adexplorer.lessons.progress import Progress
-from adexplorer.resources import lessons_dir
 from tests.test_cli_eval import adx
 
 GOOD = """---

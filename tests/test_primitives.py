@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from adexplorer.engines import finite_diff
-from adexplorer.primitives import PRIMITIVES
-from adexplorer.trace import run
+from adexplorer.core.engines import finite_diff
+from adexplorer.core.primitives import PRIMITIVES
+from adexplorer.core.trace import run
 from tests.helpers import all_cases, sample, single_op_graph
 
 CASES = all_cases()
@@ -165,7 +165,7 @@ def test_partial_formulas_agree_with_sympy(name: str, constant_exponent: float |
     [("relu(x)", 0.0), ("abs(x)", 0.0), ("sqrt(x)", np.inf), ("sign(x)", 0.0), ("step(x)", 0.0)],
 )
 def test_kink_conventions_follow_pytorch(expr: str, expected: float) -> None:
-    from adexplorer.lower import compile_source
+    from adexplorer.lang.lower import compile_source
 
     graph = compile_source(expr).graph
     for mode in ("forward", "reverse"):
@@ -174,7 +174,7 @@ def test_kink_conventions_follow_pytorch(expr: str, expected: float) -> None:
 
 
 def test_softplus_is_stable_for_large_arguments() -> None:
-    from adexplorer.lower import compile_source
+    from adexplorer.lang.lower import compile_source
 
     graph = compile_source("softplus(x)").graph
     for x, value in [(1000.0, 1000.0), (-1000.0, 0.0), (0.0, np.log(2.0))]:

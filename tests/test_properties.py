@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-from adexplorer.engines import finite_diff
-from adexplorer.errors import AdxError
-from adexplorer.lower import compile_source, parse_at
-from adexplorer.printer import format_program
-from adexplorer.trace import run
+from adexplorer.base.errors import AdxError
+from adexplorer.core.engines import finite_diff
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source, parse_at
+from adexplorer.lang.printer import format_program
 
 # Templates that stay smooth and finite for any real argument, so that every
 # random composition can be differentiated anywhere in the sampled box.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adexplorer.lower import compile_source
-from adexplorer.printer import format_program
-from adexplorer.trace import run
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
+from adexplorer.lang.printer import format_program
 
 
 def test_ten_thousand_deep_nested_expression() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adexplorer.session import DEFAULT_SOURCE, Session
+from adexplorer.explorer.session import DEFAULT_SOURCE, Session
 
 
 def test_starts_on_the_survey_example_before_the_first_step() -> None:
@@ -124,7 +124,7 @@ def test_export_is_atomic_json_and_trace_text(tmp_path: Path) -> None:
 
 
 def test_bad_values_raise_adx_errors_and_change_nothing() -> None:
-    from adexplorer.errors import AdxError
+    from adexplorer.base.errors import AdxError
 
     session = Session.start()
     with pytest.raises(AdxError):

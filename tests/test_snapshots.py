@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from adexplorer.session import Session
+from adexplorer.explorer.session import Session
 from adexplorer.tui.app import ExplorerApp
 
 SIZES = [(80, 24), (120, 40)]

@@ -8,10 +8,17 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-from adexplorer.lower import compile_source
-from adexplorer.swell import family_levels, family_study, measure, swell_study
-from adexplorer.symbolic import ExprTable, differentiate, elided_text, from_graph, simplify, to_text
-from adexplorer.trace import run
+from adexplorer.compare.swell import family_levels, family_study, measure, swell_study
+from adexplorer.compare.symbolic import (
+    ExprTable,
+    differentiate,
+    elided_text,
+    from_graph,
+    simplify,
+    to_text,
+)
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
 from tests.test_properties import SYMPY_LOCALS, expressions, points
 
 

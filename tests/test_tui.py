@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TabbedContent, TextArea
 
-from adexplorer.session import Session
+from adexplorer.explorer.session import Session
 from adexplorer.tui.app import ExplorerApp
 from adexplorer.tui.screens.help import HelpScreen
 from adexplorer.tui.widgets.editor import SourceEditor

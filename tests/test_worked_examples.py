@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adexplorer.lower import compile_source
-from adexplorer.trace import run
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
 from tests.conftest import worked_examples
 
 CASES = worked_examples()

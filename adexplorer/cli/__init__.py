@@ -1,2 +1,7 @@
-"""The ``adx`` command line (click).  Rich is imported only when a table is printed,
-and Textual only by the explorer, so scripted commands start quickly."""
+"""The ``adx`` command line (click commands only).
+
+Rich is imported only when a table is printed, and Textual only inside the
+commands that open an app, so scripted commands start quickly.
+
+May import: every layer; ``tui`` only inside a function (lazily).
+"""

@@ -16,10 +16,10 @@ from typing import Any, NoReturn
 
 import click
 
-from adexplorer.errors import AdxError, did_you_mean
-from adexplorer.ir import Graph
-from adexplorer.lower import compile_source, parse_at
-from adexplorer.shapes import Array
+from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.shapes import Array
+from adexplorer.core.ir import Graph
+from adexplorer.lang.lower import compile_source, parse_at
 
 
 class ExpressionFriendlyCommand(click.Command):

@@ -6,9 +6,9 @@ import sys
 
 import click
 
+from adexplorer.base.errors import AdxError
 from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load
-from adexplorer.engines.finite_diff import SCHEMES
-from adexplorer.errors import AdxError
+from adexplorer.core.engines.finite_diff import SCHEMES
 
 FD_EPILOG = """\b
 Examples:
@@ -80,7 +80,7 @@ def fd_command(
     digits: int,
 ) -> None:
     """Finite differences against AD: the error for each step size h, and why."""
-    from adexplorer.fd_study import mixed_second_study, parse_steps, study
+    from adexplorer.compare.fd_study import mixed_second_study, parse_steps, study
 
     chosen = SCHEMES if not schemes or "all" in schemes else tuple(dict.fromkeys(schemes))
     try:
@@ -96,13 +96,13 @@ def fd_command(
     except AdxError as error:
         fail(error, as_json)
     if as_json:
-        from adexplorer.compare_report import fd_report
+        from adexplorer.reports.compare import fd_report
 
         report = fd_report(result, mixed)
         report["warnings"] = loaded.warnings
         dump_json(report)
         return
-    from adexplorer.cli.render_compare import print_fd
+    from adexplorer.render.compare_tables import print_fd
 
     print_fd(result, mixed, digits=digits, plot=plot, color=_color(), warnings=loaded.warnings)
 
@@ -148,7 +148,7 @@ def swell_command(
     width: int,
 ) -> None:
     """Symbolic differentiation and expression swell, beside the size of the AD traces."""
-    from adexplorer.swell import family_study, swell_study
+    from adexplorer.compare.swell import family_study, swell_study
 
     if bool(template) == bool(expr_or_file):
         raise click.UsageError("give either an expression (or file) or --family TEMPLATE")
@@ -163,19 +163,19 @@ def swell_command(
             results = [swell_study(graph, name, width) for name in names]
     except AdxError as error:
         fail(error, as_json)
-    from adexplorer import compare_report
+    from adexplorer.reports import compare as compare_report
 
     if template:
         if as_json:
             dump_json(compare_report.family_report(template, variable, rows))
             return
-        from adexplorer.cli.render_compare import print_family
+        from adexplorer.render.compare_tables import print_family
 
         print_family(template, variable, rows, plot=plot, color=_color())
         return
     if as_json:
         dump_json(compare_report.swell_report(graph.source, results))
         return
-    from adexplorer.cli.render_compare import print_swell
+    from adexplorer.render.compare_tables import print_swell
 
     print_swell(graph, results)

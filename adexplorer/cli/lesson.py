@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from adexplorer.base.errors import AdxError
 from adexplorer.cli.common import fail
-from adexplorer.errors import AdxError
 
 
 @click.group("lesson")

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import click
 
 from adexplorer import __version__
+from adexplorer.base.errors import AdxError
 from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load, parse_values
-from adexplorer.errors import AdxError
-from adexplorer.ir import NUMBERINGS
+from adexplorer.core.ir import NUMBERINGS
 
 if TYPE_CHECKING:
-    from adexplorer.trace import Trace
+    from adexplorer.core.trace import Trace
 
 EVAL_EPILOG = """\b
 Examples:
@@ -141,12 +141,12 @@ def eval_command(
     if seed_text and mode != "forward":
         raise click.UsageError("--seed sets a tangent direction, which needs --mode forward")
     try:
-        from adexplorer.trace import run
+        from adexplorer.core.trace import run
 
         loaded, bindings = load(expr_or_file, at)
         graph = loaded.graph
         if wrt is not None and graph.input_index(wrt) is None:
-            from adexplorer.errors import did_you_mean
+            from adexplorer.base.errors import did_you_mean
 
             raise AdxError(
                 "usage",
@@ -168,11 +168,11 @@ def eval_command(
         fail(error, as_json)
 
     if as_json:
-        from adexplorer.report import eval_report
+        from adexplorer.reports.eval import eval_report
 
         dump_json(eval_report(trace, numbering=numbering, digits=digits, wrt=wrt, seed=seed))
     else:
-        from adexplorer.cli.render import print_trace
+        from adexplorer.render.trace_tables import print_trace
 
         print_trace(trace, numbering=numbering, digits=digits, wrt=wrt)
 
@@ -194,7 +194,7 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
     + - nudge an input, 1-5 panes, e edit, ? help, q quit.
     """
     from adexplorer.cli.common import parse_values, read_source
-    from adexplorer.session import DEFAULT_SOURCE, Session
+    from adexplorer.explorer.session import DEFAULT_SOURCE, Session
 
     try:
         source = DEFAULT_SOURCE
@@ -215,8 +215,8 @@ def functions_command() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from adexplorer.formulas import show
-    from adexplorer.primitives import PRIMITIVES
+    from adexplorer.core.formulas import show
+    from adexplorer.core.primitives import PRIMITIVES
 
     table = Table(title="adx primitives (tangent and adjoint rules for y = f(a, b))")
     table.add_column("name", style="bold")

@@ -28,13 +28,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from adexplorer.errors import AdxError
-from adexplorer.ir import Graph
+from adexplorer.base.errors import AdxError
+from adexplorer.base.shapes import Array
+from adexplorer.core.ir import Graph
+from adexplorer.core.trace import run
+from adexplorer.explorer.session import Session
+from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons.model import Exercise, Explore
-from adexplorer.lower import compile_source, parse_at
-from adexplorer.session import Session
-from adexplorer.shapes import Array
-from adexplorer.trace import run
 
 Answer = float | str
 
@@ -141,7 +141,7 @@ def compute(query: str, explore: Explore) -> Answer:
         return float(cost.n_inputs if args[0] == "forward" else cost.n_outputs)
     if what == "fd-evals":
         need(1)
-        from adexplorer.engines.finite_diff import SCHEMES, evaluations_per_gradient
+        from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
 
         if args[0] not in SCHEMES:
             raise AdxError("lesson", f"'from: fd-evals' takes one of {', '.join(SCHEMES)}")
@@ -149,7 +149,7 @@ def compute(query: str, explore: Explore) -> Answer:
         return float(evaluations_per_gradient(n, args[0]))
     if what == "fd-best-h":
         need(1)
-        from adexplorer.fd_study import study
+        from adexplorer.compare.fd_study import study
 
         result = study(graph, values, session.seed_name or None, schemes=(args[0],))
         if args[0] not in result.best:
@@ -157,14 +157,14 @@ def compute(query: str, explore: Explore) -> Answer:
         return result.best[args[0]][0]
     if what == "swell":
         need(1)
-        from adexplorer.swell import swell_study
+        from adexplorer.compare.swell import swell_study
 
         wrt = session.seed_name or graph.input_names[0]
         sizes = swell_study(graph, wrt).sizes.as_dict()
         return _field(sizes, args[0])
     if what == "family-size":
         need(2)
-        from adexplorer.swell import family_study
+        from adexplorer.compare.swell import family_study
 
         rows = family_study(explore.family, f"{args[0]}:{args[0]}")
         return _field(rows[0].sizes.as_dict(), args[1])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from adexplorer.errors import AdxError, did_you_mean
+from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.resources import lessons_dir
 from adexplorer.lessons.model import Lesson
 from adexplorer.lessons.parser import LessonFormatError, parse_lesson
-from adexplorer.resources import lessons_dir
 
 
 def load_directory(directory: Path) -> list[Lesson]:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from adexplorer.errors import AdxError
+from adexplorer.base.errors import AdxError
 from adexplorer.lessons import answers
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson

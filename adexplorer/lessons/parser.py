@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adexplorer.errors import AdxError, did_you_mean
+from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.source import Span
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
     EXERCISE_KINDS,
@@ -21,7 +22,6 @@ from adexplorer.lessons.model import (
     Lesson,
     Step,
 )
-from adexplorer.source import Span
 
 FENCE = "```"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adexplorer.session import write_atomically
+from adexplorer.base.files import write_atomically
 
 VERSION = 1
 

@@ -19,10 +19,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane, TextArea
 
-from adexplorer.errors import AdxError
-from adexplorer.formulas import BAR, DOT, FormulaRenderer
-from adexplorer.numbers import format_value
-from adexplorer.session import Session
+from adexplorer.base.errors import AdxError
+from adexplorer.base.numbers import format_value
+from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
+from adexplorer.explorer.session import Session
 from adexplorer.tui.messages import FamilySubmitted, SeedSubmitted, SourceEdited, ValueSubmitted
 from adexplorer.tui.screens.help import HelpScreen
 from adexplorer.tui.widgets.cost_pane import CostPane

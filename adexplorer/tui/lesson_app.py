@@ -13,11 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, TabbedContent, TextArea
 
-from adexplorer.errors import AdxError
+from adexplorer.base.errors import AdxError
+from adexplorer.explorer.session import Session
 from adexplorer.lessons import answers
 from adexplorer.lessons.model import Lesson
 from adexplorer.lessons.progress import Progress
-from adexplorer.session import Session
 from adexplorer.tui.app import NARROW, ExplorerApp
 from adexplorer.tui.widgets.editor import SourceEditor
 from adexplorer.tui.widgets.lesson_panel import AnswerSubmitted, LessonPanel

@@ -7,8 +7,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from adexplorer.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount
-from adexplorer.session import Session
+from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount
+from adexplorer.explorer.session import Session
 
 
 class CostPane(Static):

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from adexplorer.numbers import format_value
-from adexplorer.session import Session
+from adexplorer.base.numbers import format_value
+from adexplorer.explorer.session import Session
 
 
 class DescentPane(Vertical):

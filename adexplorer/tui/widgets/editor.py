@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
-from adexplorer.errors import AdxError
+from adexplorer.base.errors import AdxError
 from adexplorer.tui.messages import SourceEdited
 
 

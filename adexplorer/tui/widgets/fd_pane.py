@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from adexplorer.errors import AdxError
-from adexplorer.fd_study import FdStudy
-from adexplorer.session import Session
+from adexplorer.base.errors import AdxError
+from adexplorer.compare.fd_study import FdStudy
+from adexplorer.explorer.session import Session
 
 
 class FdPane(VerticalScroll):
@@ -33,9 +33,9 @@ class FdPane(VerticalScroll):
         if session.revision == self._shown_revision or session.graph is None:
             return
         self._shown_revision = session.revision
-        from adexplorer.cli.plots import error_plot
-        from adexplorer.cli.render_compare import error_table, summary_lines
-        from adexplorer.fd_study import study
+        from adexplorer.compare.fd_study import study
+        from adexplorer.render.compare_tables import error_table, summary_lines
+        from adexplorer.render.plots import error_plot
 
         body = self.query_one("#fd-body", Static)
         wrt = session.seed_name or (

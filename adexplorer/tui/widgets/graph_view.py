@@ -1,7 +1,7 @@
 """GraphView: the computation graph as a layered DAG, with the current step highlighted.
 
 A Line-API widget: only the rows on screen are rendered, so a 500-node graph
-scrolls as smoothly as a small one.  The layout (adexplorer.layout) is computed
+scrolls as smoothly as a small one.  The layout (adexplorer.explorer.layout) is computed
 once per graph; each step only changes which box and edges are highlighted and
 what the boxes say.  Without colour the current node is still marked (▶) and
 the edges carrying the step's value are drawn heavy (━┃).
@@ -18,10 +18,10 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from adexplorer.formulas import BAR, DOT
-from adexplorer.ir import Graph
-from adexplorer.layout import Box, Edge, GraphLayout, layout
-from adexplorer.numbers import format_value, source_literal
+from adexplorer.base.numbers import format_value, source_literal
+from adexplorer.core.formulas import BAR, DOT
+from adexplorer.core.ir import Graph
+from adexplorer.explorer.layout import Box, Edge, GraphLayout, layout
 
 
 @dataclass

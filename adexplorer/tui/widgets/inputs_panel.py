@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label
 
-from adexplorer.numbers import format_value
+from adexplorer.base.numbers import format_value
 from adexplorer.tui.messages import SeedSubmitted, ValueSubmitted
 
 

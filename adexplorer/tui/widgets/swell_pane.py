@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
-from adexplorer.errors import AdxError
-from adexplorer.session import Session
+from adexplorer.base.errors import AdxError
+from adexplorer.explorer.session import Session
 from adexplorer.tui.messages import FamilySubmitted
 
 DEFAULT_FAMILY = "4*#*(1-#)"
@@ -43,9 +43,9 @@ class SwellPane(VerticalScroll):
         if (session.revision == self._shown_revision and not force) or session.graph is None:
             return
         self._shown_revision = session.revision
-        from adexplorer.cli.plots import growth_plot
-        from adexplorer.cli.render_compare import family_summary, family_table, size_table
-        from adexplorer.swell import family_study, swell_study
+        from adexplorer.compare.swell import family_study, swell_study
+        from adexplorer.render.compare_tables import family_summary, family_table, size_table
+        from adexplorer.render.plots import growth_plot
 
         function = self.query_one("#swell-function", Static)
         wrt = session.seed_name or session.graph.input_names[0]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from adexplorer.ir import Graph
+from adexplorer.core.ir import Graph
 
 
 class TraceTable(DataTable[Text], can_focus=False):

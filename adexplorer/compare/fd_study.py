@@ -1,0 +1,286 @@
+"""Finite differences against AD: errors over a range of step sizes, and why they look like a V.
+
+For a step h, a difference quotient has two errors:
+
+* **truncation**, from cutting the Taylor series: about |f''|·h/2 for the
+  forward and backward schemes, |f'''|·h²/6 for central and complex step;
+* **round-off**, from subtracting nearly equal numbers: about 2ε|f|/h for
+  forward/backward and ε|f|/h for central (ε ≈ 2.2e-16); the complex step
+  subtracts nothing, so its round-off stays near ε|f'|.
+
+Big h: truncation dominates; tiny h: round-off does, so the error against h
+on log-log axes is a V whose bottom is near √ε ≈ 1.5e-8 (forward) or
+ε^(1/3) ≈ 6e-6 (central).  :func:`study` measures it against the exact AD
+derivative, and says for each h which error the model predicts dominates.
+The f'' and f''' the model needs are estimated from AD derivatives at nearby
+points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adexplorer.base.errors import AdxError
+from adexplorer.base.shapes import Array
+from adexplorer.core.engines import finite_diff
+from adexplorer.core.ir import Graph
+from adexplorer.core.trace import describe_node, input_values, run
+
+EPS = float(np.finfo(np.float64).eps)
+#: Rules of thumb for the best step (for |x| about 1).
+RULE_OF_THUMB = {
+    "forward": math.sqrt(EPS),
+    "backward": math.sqrt(EPS),
+    "central": EPS ** (1 / 3),
+    "complex": None,
+}
+MAX_STEPS = 64
+DEFAULT_STEPS = tuple(10.0**-k for k in range(1, 17))
+
+
+@dataclass(frozen=True)
+class FdRow:
+    scheme: str
+    h: float
+    estimate: float | None
+    abs_error: float | None
+    rel_error: float | None
+    regime: str  # "truncation", "round-off" or "exact"
+
+
+@dataclass(frozen=True)
+class FdStudy:
+    wrt: str
+    inputs: Mapping[str, Array]
+    value: float
+    exact: float  # the AD derivative (one forward sweep)
+    schemes: tuple[str, ...]
+    steps: tuple[float, ...]
+    rows: tuple[FdRow, ...]
+    best: Mapping[str, tuple[float, float]]  # scheme → (h, abs error) with the least error
+    model_optimum: Mapping[str, float | None]  # scheme → h where the two model errors cross
+    second: float  # f'' along the direction (estimated from AD)
+    third: float  # f''' along the direction
+    not_applicable: Mapping[str, str]  # scheme → why it does not apply
+    n_inputs: int
+
+    def evaluations(self, scheme: str) -> int:
+        return finite_diff.evaluations_per_gradient(self.n_inputs, scheme)
+
+    def rows_for(self, scheme: str) -> list[FdRow]:
+        return [r for r in self.rows if r.scheme == scheme]
+
+
+def parse_steps(text: str) -> tuple[float, ...]:
+    """``1e-1:1e-16`` (one per decade), ``1e-2:1e-10:17`` (17 log-spaced), or ``1e-2,1e-4``."""
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            start, stop = parts[0], parts[1]
+            if start <= 0 or stop <= 0 or not (math.isfinite(start) and math.isfinite(stop)):
+                raise AdxError(
+                    "usage",
+                    f"step sizes must be positive, not {text}",
+                    hint="e.g. --steps 1e-1:1e-16",
+                )
+            decades = round(abs(math.log10(start / stop))) + 1
+            count = int(parts[2]) if len(parts) == 3 else decades
+            if count < 1 or count > MAX_STEPS:
+                raise AdxError(
+                    "usage", f"between 1 and {MAX_STEPS} step sizes, please (got {count})"
+                )
+            steps = tuple(float(h) for h in np.geomspace(start, stop, count))
+        else:
+            steps = tuple(float(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise AdxError(
+            "usage",
+            f"cannot read the step sizes {text!r}",
+            hint="write START:STOP (one per decade), START:STOP:COUNT, or a list like 1e-2,1e-4",
+        ) from None
+    if not steps or any(not (h > 0 and math.isfinite(h)) for h in steps):
+        raise AdxError(
+            "usage",
+            f"step sizes must be positive numbers, not {text!r}",
+            hint="e.g. --steps 1e-1:1e-16",
+        )
+    if len(steps) > MAX_STEPS:
+        raise AdxError("usage", f"at most {MAX_STEPS} step sizes, please (got {len(steps)})")
+    return steps
+
+
+def _direction(graph: Graph, wrt: str) -> dict[str, Array]:
+    index = graph.input_index(wrt)
+    if index is None:
+        from adexplorer.base.errors import did_you_mean
+
+        raise AdxError(
+            "usage",
+            f"'{wrt}' is not an input of this function",
+            hint=did_you_mean(wrt, graph.input_names)
+            or f"the inputs are {', '.join(graph.input_names)}",
+        )
+    return {wrt: np.ones(graph.nodes[index].shape)}
+
+
+def ad_directional(
+    graph: Graph, inputs: Mapping[str, Array], direction: Mapping[str, Array]
+) -> float:
+    trace = run(graph, inputs, "forward", seed=direction)
+    return float(trace.output_tangents()[0])
+
+
+def study(
+    graph: Graph,
+    bindings: Mapping[str, Array],
+    wrt: str | None = None,
+    steps: Sequence[float] = DEFAULT_STEPS,
+    schemes: Sequence[str] = finite_diff.SCHEMES,
+) -> FdStudy:
+    if len(graph.outputs) != 1 or graph.nodes[graph.outputs[0]].shape != ():
+        raise AdxError("type", "finite differences here need a function with one scalar output")
+    inputs = input_values(graph, bindings)
+    wrt = wrt or graph.input_names[0]
+    direction = _direction(graph, wrt)
+    exact = ad_directional(graph, inputs, direction)
+    value = float(finite_diff.function_of(graph)(inputs))
+
+    # f'' and f''' along the direction, from exact AD derivatives at nearby points
+    delta = 1e-3 * max(1.0, float(np.max(np.abs(inputs[wrt]))))
+    shifted = [
+        ad_directional(graph, {**inputs, wrt: inputs[wrt] + s * delta}, direction)
+        for s in (-1.0, 1.0)
+    ]
+    second = (shifted[1] - shifted[0]) / (2 * delta)
+    third = (shifted[1] - 2 * exact + shifted[0]) / delta**2
+
+    not_applicable: dict[str, str] = {}
+    obstacles = finite_diff.complex_step_obstacles(graph)
+    if "complex" in schemes and obstacles:
+        first = obstacles[0]
+        node = graph.nodes[first]
+        not_applicable["complex"] = (
+            f"{describe_node(graph, first)} is not analytic "
+            f"({node.primitive.kink_note or 'a kink'}); for a complex argument it does not "
+            "continue the real function, so Im f(x+ih)/h loses the derivative"
+        )
+
+    rows = []
+    for scheme in schemes:
+        if scheme in not_applicable:
+            continue
+        for h in steps:
+            with np.errstate(all="ignore"):
+                estimate = float(
+                    np.asarray(finite_diff.directional(graph, inputs, direction, h, scheme))
+                )
+            abs_error: float | None = None
+            rel_error: float | None = None
+            if math.isfinite(estimate):
+                abs_error = abs(estimate - exact)
+                rel_error = abs_error / abs(exact) if exact != 0 else None
+            rows.append(
+                FdRow(
+                    scheme,
+                    h,
+                    estimate if math.isfinite(estimate) else None,
+                    abs_error,
+                    rel_error,
+                    _regime(scheme, h, value, exact, second, third),
+                )
+            )
+    best: dict[str, tuple[float, float]] = {}
+    for scheme in schemes:
+        candidates = [r for r in rows if r.scheme == scheme and r.abs_error is not None]
+        if candidates:
+            top = min(candidates, key=lambda r: (r.abs_error, -r.h))
+            best[scheme] = (top.h, top.abs_error or 0.0)
+    optimum = {s: _model_optimum(s, value, exact, second, third) for s in schemes}
+    n_inputs = sum(int(np.size(v)) for v in inputs.values())
+    return FdStudy(
+        wrt,
+        inputs,
+        value,
+        exact,
+        tuple(schemes),
+        tuple(steps),
+        tuple(rows),
+        best,
+        optimum,
+        second,
+        third,
+        not_applicable,
+        n_inputs,
+    )
+
+
+def model_errors(
+    scheme: str, h: float, value: float, first: float, second: float, third: float
+) -> tuple[float, float]:
+    """(truncation, round-off) error the model predicts for one step size."""
+    f = max(abs(value), EPS)
+    if scheme in ("forward", "backward"):
+        return abs(second) * h / 2, 2 * EPS * f / h
+    if scheme == "central":
+        return abs(third) * h * h / 6, EPS * f / h
+    return abs(third) * h * h / 6, EPS * abs(first)  # complex step: no cancellation
+
+
+def _regime(scheme: str, h: float, value: float, first: float, second: float, third: float) -> str:
+    truncation, roundoff = model_errors(scheme, h, value, first, second, third)
+    if truncation == 0 and roundoff == 0:
+        return "exact"
+    return "truncation" if truncation >= roundoff else "round-off"
+
+
+def _model_optimum(
+    scheme: str, value: float, first: float, second: float, third: float
+) -> float | None:
+    """The h where the model's two errors are equal (the bottom of the V)."""
+    f = max(abs(value), EPS)
+    if scheme in ("forward", "backward"):
+        return 2 * math.sqrt(EPS * f / abs(second)) if second else None
+    if scheme == "central":
+        return (3 * EPS * f / abs(third)) ** (1 / 3) if third else None
+    return None  # complex step: the error only shrinks with h
+
+
+@dataclass(frozen=True)
+class MixedStudy:
+    x: str
+    y: str
+    exact: float
+    rows: tuple[tuple[float, float, float], ...]  # (h, estimate, abs error)
+
+
+def mixed_second_study(
+    graph: Graph, bindings: Mapping[str, Array], x: str, y: str, steps: Sequence[float]
+) -> MixedStudy:
+    """∂²f/∂x∂y by the four-point formula at each h, against the exact value.
+
+    The exact value comes from differentiating twice with the symbolic
+    differentiator (and is checked against sympy in the tests).
+    """
+    from adexplorer.compare.symbolic import ExprTable, differentiate, from_graph, simplify
+
+    inputs = input_values(graph, bindings)
+    for name in (x, y):
+        _direction(graph, name)
+        if np.shape(inputs[name]) != ():
+            raise AdxError("type", f"--second needs scalar inputs; '{name}' is not a real")
+    table = ExprTable()
+    f = from_graph(table, graph)[graph.outputs[0]]
+    fxy = simplify(table, differentiate(table, differentiate(table, f, x), y))
+    env = {k: float(v) for k, v in inputs.items() if np.shape(v) == ()}
+    exact = table.evaluate(fxy, env)
+    rows = []
+    for h in steps:
+        estimate = finite_diff.mixed_second(graph, inputs, x, y, h)
+        rows.append((h, estimate, abs(estimate - exact)))
+    return MixedStudy(x, y, exact, tuple(rows))

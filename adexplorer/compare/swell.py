@@ -1,0 +1,174 @@
+"""Expression swell, measured: symbolic derivatives as trees, as shared DAGs, simplified, and AD.
+
+:func:`swell_study` takes one function; :func:`family_study` a growth family
+such as the logistic map ``4*#*(1-#)``, where level n substitutes level n-1
+for ``#`` (level 1: ``#`` = x).  Sizes are counted over the shared structure
+(see :mod:`adexplorer.compare.symbolic`), so level 40 of the logistic map, whose
+derivative tree has ~10¹² nodes, takes a fraction of a second.
+
+The sizes, for f and for ∂f/∂x:
+
+* ``tree`` — nodes of the expression written out in full (what a naive CAS stores);
+* ``dag`` — distinct subexpressions (common subexpressions shared);
+* ``simplified`` — the naive derivative after light simplification, as a tree;
+* ``ad_forward`` / ``ad_reverse`` — lines of the AD traces on the shared graph:
+  primal + tangent steps, and primal + adjoint steps (one per contribution).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from adexplorer.base.errors import AdxError
+from adexplorer.compare.symbolic import (
+    CONST,
+    VAR,
+    ExprTable,
+    differentiate,
+    elided_text,
+    from_graph,
+    simplify,
+)
+from adexplorer.core.ir import Graph
+from adexplorer.lang.lower import compile_source
+
+MAX_FAMILY_LEVEL = 500
+HOLE = "#"
+_HOLE_NAME = "__previous_level__"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    f_tree: int
+    f_dag: int
+    df_tree: int
+    df_dag: int
+    simplified_tree: int
+    simplified_dag: int
+    ad_forward: int
+    ad_reverse: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class SwellResult:
+    wrt: str
+    sizes: Sizes
+    derivative_text: str
+    derivative_elided: bool
+    simplified_text: str
+    simplified_elided: bool
+
+
+def _ad_trace_sizes(table: ExprTable, root: int) -> tuple[int, int]:
+    """AD trace lines on the shared graph of ``root``: (primal + tangent, primal + adjoint)."""
+    ops = [e for e in table.reachable([root]) if table.ops[e] not in (CONST, VAR)]
+    contributions = sum(1 for e in ops for a in table.args[e] if table.ops[a] != CONST)
+    return 2 * len(ops), len(ops) + contributions
+
+
+def measure(table: ExprTable, f: int, wrt: str) -> tuple[Sizes, int, int]:
+    df = differentiate(table, f, wrt)
+    simple = simplify(table, df)
+    forward, reverse = _ad_trace_sizes(table, f)
+    sizes = Sizes(
+        f_tree=table.tree_size(f),
+        f_dag=table.dag_size([f]),
+        df_tree=table.tree_size(df),
+        df_dag=table.dag_size([df]),
+        simplified_tree=table.tree_size(simple),
+        simplified_dag=table.dag_size([simple]),
+        ad_forward=forward,
+        ad_reverse=reverse,
+    )
+    return sizes, df, simple
+
+
+def swell_study(graph: Graph, wrt: str, limit: int = 400) -> SwellResult:
+    if graph.input_index(wrt) is None:
+        from adexplorer.base.errors import did_you_mean
+
+        raise AdxError(
+            "usage",
+            f"'{wrt}' is not an input of this function",
+            hint=did_you_mean(wrt, graph.input_names)
+            or f"the inputs are {', '.join(graph.input_names)}",
+        )
+    if len(graph.outputs) != 1:
+        raise AdxError("type", "adx swell needs a function with a single output")
+    table = ExprTable()
+    f = from_graph(table, graph)[graph.outputs[0]]
+    sizes, df, simple = measure(table, f, wrt)
+    text, elided = elided_text(table, df, limit)
+    simple_text, simple_elided = elided_text(table, simple, limit)
+    return SwellResult(wrt, sizes, text, elided, simple_text, simple_elided)
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    n: int
+    sizes: Sizes
+
+
+def parse_levels(text: str) -> tuple[int, int]:
+    """``1:40`` → (1, 40); ``12`` → (1, 12)."""
+    try:
+        if ":" in text:
+            low, high = (int(p) for p in text.split(":"))
+        else:
+            low, high = 1, int(text)
+    except ValueError:
+        raise AdxError(
+            "usage", f"cannot read the levels {text!r}", hint="write FIRST:LAST, e.g. --n 1:40"
+        ) from None
+    if low < 1 or high < low:
+        raise AdxError("usage", f"levels run from 1 upwards, FIRST <= LAST (got {text})")
+    if high > MAX_FAMILY_LEVEL:
+        raise AdxError(
+            "usage",
+            f"the largest level adx computes is {MAX_FAMILY_LEVEL} (asked for {high})",
+            hint=f"use --n 1:{MAX_FAMILY_LEVEL} or less",
+        )
+    return low, high
+
+
+def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTable, list[int]]:
+    """The expressions of levels 1…high of a family, sharing everything they can."""
+    if HOLE not in template:
+        raise AdxError(
+            "usage",
+            f"the template {template!r} has no '{HOLE}' for the previous level",
+            hint="e.g. --family '4*#*(1-#)' (the logistic map) or --family 'sin(#)'",
+        )
+    graph = compile_source(template.replace(HOLE, f" {_HOLE_NAME} "), origin="--family").graph
+    if len(graph.outputs) != 1:
+        raise AdxError("usage", "a family template is one expression")
+    table = ExprTable()
+    previous = table.var(variable)
+    levels = []
+    for _ in range(high):
+        exprs: list[int] = []
+        for node in graph.nodes:
+            if node.is_input:
+                exprs.append(previous if node.name == _HOLE_NAME else table.var(node.name or ""))
+            elif node.is_const:
+                exprs.append(table.const(float(np.asarray(node.value))))
+            else:
+                exprs.append(table.make(node.op, tuple(exprs[a] for a in node.args)))
+        previous = exprs[graph.outputs[0]]
+        levels.append(previous)
+    return table, levels
+
+
+def family_study(template: str, levels: str, variable: str = "x") -> list[FamilyRow]:
+    low, high = parse_levels(levels)
+    table, exprs = family_levels(template, high, variable)
+    rows = []
+    for n in range(low, high + 1):
+        sizes, _, _ = measure(table, exprs[n - 1], variable)
+        rows.append(FamilyRow(n, sizes))
+    return rows

@@ -1,0 +1,18 @@
+"""The AD engines: pure generators of immutable step records.
+
+* :mod:`.steps` — the step records (:class:`PrimalStep`, :class:`TangentStep`,
+  :class:`AdjointStep`).
+* :mod:`.evaluate` — the primal sweep.
+* :mod:`.forward` — a tangent sweep (forward mode, one seed direction).
+* :mod:`.reverse` — an adjoint sweep (reverse mode, one output cotangent).
+
+Engines never print and never format; :mod:`adexplorer.core.trace` folds their steps
+into results, and views render the folded trace.
+"""
+
+from adexplorer.core.engines.evaluate import evaluate
+from adexplorer.core.engines.forward import forward
+from adexplorer.core.engines.reverse import reverse
+from adexplorer.core.engines.steps import AdjointStep, PrimalStep, TangentStep
+
+__all__ = ["AdjointStep", "PrimalStep", "TangentStep", "evaluate", "forward", "reverse"]

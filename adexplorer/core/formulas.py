@@ -1,0 +1,181 @@
+"""Step formulas in words and numbers: ``v̇2 = v̇-1·v0 + v-1·v̇0 = 1·5 + 2·0 = 5``.
+
+Given a trace and a step, these functions render three strings: the rule with
+node names, the same rule with the numbers substituted, and the result.  They
+are the only place step text is made, so the CLI, the explorer, JSON and the
+golden tests all show the same thing.  Templates come from the primitive table
+(:mod:`adexplorer.core.primitives`); ``*`` is shown as ``·``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adexplorer.base.numbers import format_value
+from adexplorer.base.shapes import Array
+from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep
+from adexplorer.core.ir import Graph
+
+DOT = "\u0307"  # combining dot above: v̇
+BAR = "\u0304"  # combining macron: v̄
+_MAX_INLINE = 6  # arrays with more entries are shown by name, not by value
+
+
+def dotted(label: str) -> str:
+    return label[0] + DOT + label[1:] if label and label[0].isalpha() else label
+
+
+def barred(label: str) -> str:
+    return label[0] + BAR + label[1:] if label and label[0].isalpha() else label
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    target: str  # v̇2, v̄-1 …
+    rule: str  # v̇-1·v0 + v-1·v̇0
+    numbers: str  # 1·5 + 2·0
+    result: str  # 5
+    accumulate: bool = False  # "+=" rather than "="
+
+    def text(self) -> str:
+        sign = "+=" if self.accumulate else "="
+        parts = [f"{self.target} {sign} {self.rule}"]
+        if self.numbers and self.numbers not in (self.rule, self.result):
+            parts.append(self.numbers)
+        if self.result != self.rule:
+            parts.append(self.result)
+        return " = ".join(parts)
+
+
+def show(text: str) -> str:
+    """adx syntax → display: ``*`` becomes ``·``."""
+    return text.replace("*", "·")
+
+
+def number_text(value: Array | None, digits: int) -> str:
+    if value is None:
+        return "0"
+    arr = np.asarray(value)
+    if arr.size > _MAX_INLINE:
+        from adexplorer.base.shapes import type_name
+
+        return f"⟨{type_name(arr.shape)}⟩"
+    text = format_value(arr, digits)
+    return f"({text})" if text.startswith("-") else text
+
+
+_DOUBLE_PARENS = re.compile(r"\(\((-[^()]*)\)\)")
+
+
+_LONE_NUMBER = re.compile(r"^\((-[^()]*)\)$")
+
+
+def _tidy(text: str) -> str:
+    """Drop parentheses that only a substituted negative number needed: ((-2)) and a lone (-2)."""
+    return _LONE_NUMBER.sub(r"\1", _DOUBLE_PARENS.sub(r"(\1)", text))
+
+
+class FormulaRenderer:
+    """Renders the formulas of one trace's steps under a numbering and precision."""
+
+    def __init__(
+        self, graph: Graph, values: Sequence[Array], *, numbering: str = "griewank", digits: int = 6
+    ):
+        self.graph = graph
+        self.values = values
+        self.labels = graph.labels(numbering)
+        self.digits = digits
+
+    def _consts(self, args: Sequence[int]) -> list[float | None]:
+        consts: list[float | None] = []
+        for a in args:
+            node = self.graph.nodes[a]
+            value = node.value if node.is_const and node.shape == () else None
+            consts.append(None if value is None else float(value))
+        return consts
+
+    def _num(self, value: Array | None) -> str:
+        return number_text(value, self.digits)
+
+    # -- primal --------------------------------------------------------------
+
+    def primal(self, step: PrimalStep) -> Formula:
+        node = self.graph.nodes[step.node]
+        label = self.labels[step.node]
+        result = format_value(step.value, self.digits)
+        if node.is_input:
+            return Formula(label, node.name or label, result, result)
+        prim = node.primitive
+        names = [self.labels[a] for a in node.args]
+        numbers = [self._num(self.values[a]) for a in node.args]
+        rule = prim.primal_template.format(*names)
+        substituted = _tidy(prim.primal_template.format(*numbers))
+        return Formula(label, show(rule), show(substituted), result)
+
+    # -- tangent -------------------------------------------------------------
+
+    def tangent(self, step: TangentStep, tangents: Sequence[Array | None]) -> Formula:
+        node = self.graph.nodes[step.node]
+        target = dotted(self.labels[step.node])
+        result = format_value(step.value, self.digits)
+        if node.is_input:
+            return Formula(target, result, result, result)
+        prim = node.primitive
+        consts = self._consts(node.args)
+        names = [self.labels[a] for a in node.args]
+        numbers = [self._num(self.values[a]) for a in node.args]
+        rule_terms, number_terms = [], []
+        out_label, out_number = self.labels[step.node], self._num(self.values[step.node])
+        for slot, a in enumerate(node.args):
+            if self.graph.nodes[a].is_const:
+                continue
+            rule_terms.append(
+                prim.tangent_text(slot, names, out_label, dotted(names[slot]), consts)
+            )
+            number_terms.append(
+                prim.tangent_text(slot, numbers, out_number, self._num(tangents[a]), consts)
+            )
+        return Formula(target, show(_join(rule_terms)), show(_tidy(_join(number_terms))), result)
+
+    # -- adjoint -------------------------------------------------------------
+
+    def adjoint(self, step: AdjointStep, adjoints: Sequence[Array | None]) -> Formula:
+        """The contribution ``ū += v̄·∂v/∂u`` of one adjoint step.
+
+        ``adjoints`` are the sweep's final adjoints: when a node's adjoint flows
+        back to its arguments it is already complete (reverse order guarantees
+        every user of a node has been processed before the node itself).
+        """
+        target = barred(self.labels[step.node])
+        if step.source is None:
+            seed = format_value(step.contribution, self.digits)
+            return Formula(target, seed, "", seed)
+        source = self.graph.nodes[step.source]
+        prim = source.primitive
+        consts = self._consts(source.args)
+        names = [self.labels[a] for a in source.args]
+        numbers = [self._num(self.values[a]) for a in source.args]
+        out_label = self.labels[step.source]
+        rule = prim.adjoint_text(step.slot, names, out_label, barred(out_label), consts)
+        numbers_text = prim.adjoint_text(
+            step.slot,
+            numbers,
+            self._num(self.values[step.source]),
+            self._num(adjoints[step.source]),
+            consts,
+        )
+        contribution = format_value(step.contribution, self.digits)
+        return Formula(target, show(rule), show(_tidy(numbers_text)), contribution, accumulate=True)
+
+
+def _join(terms: Sequence[str]) -> str:
+    if not terms:
+        return "0"
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text

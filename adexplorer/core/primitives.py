@@ -1,0 +1,736 @@
+"""The primitive table: every operation adx knows, defined once, with all its rules side by side.
+
+For each primitive this module holds
+
+* ``evaluate`` — the numpy evaluation,
+* ``shape_rule`` — the output shape from the argument shapes (or ShapeMismatch),
+* ``jvp[i]`` — the contribution of argument *i*'s tangent to the output tangent,
+* ``vjp[i]`` — the contribution of the output adjoint to argument *i*'s adjoint,
+* ``partial[i]`` — ∂out/∂arg_i as adx source text (used for display and by the
+  symbolic differentiator), where one exists elementwise,
+* display templates for the primal, tangent and adjoint steps,
+* a cost model per scalar element (see :mod:`adexplorer.core.cost`),
+* whether it is analytic (complex-step differentiation applies) and a note on
+  its convention at points where it is not differentiable.
+
+Engines are generic over this table: nothing else dispatches on a primitive's
+name, and the table-driven tests cover every entry.  Templates use ``{0}``,
+``{1}`` for argument names, ``{y}`` for the output, ``{t}`` for the argument's
+tangent and ``{b}`` for the output's adjoint.
+
+Conventions at non-differentiable points follow PyTorch: ``relu'(0) = 0``,
+``abs'(0) = 0`` (``sign(0) = 0``), and ``sqrt'(0) = inf``.
+
+Worked example (``v3 = sin(v0)`` at ``v0 = 5``)::
+
+    tangent:  v̇3 = cos(v0)·v̇0        adjoint:  v̄0 += v̄3·cos(v0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from adexplorer.base.numbers import source_literal
+from adexplorer.base.shapes import (
+    Array,
+    Shape,
+    ShapeMismatch,
+    broadcast,
+    size,
+    type_name,
+    unbroadcast,
+)
+from adexplorer.core.cost import OpCount, SweepCost
+
+Args = tuple[Array, ...]
+JvpRule = Callable[[Args, Array, Array], Array]
+VjpRule = Callable[[Args, Array, Array], Array]
+#: A partial derivative as adx text, given argument texts, output text and the
+#: values of the arguments that are constants (None where not constant).
+PartialText = Callable[[Sequence[str], str, Sequence[float | None]], str]
+CostRule = Callable[[Sequence[Shape], Shape, Sequence[bool]], SweepCost]
+
+
+@dataclass(frozen=True)
+class Primitive:
+    name: str
+    arity: int
+    evaluate: Callable[..., Array]
+    shape_rule: Callable[..., Shape]
+    jvp: tuple[JvpRule, ...]
+    vjp: tuple[VjpRule, ...]
+    primal_template: str
+    #: Explicit display templates per argument; None means "derive from the partial".
+    tangent_terms: tuple[str | None, ...]
+    adjoint_terms: tuple[str | None, ...]
+    cost: CostRule
+    partials: tuple[PartialText, ...] | None = None
+    analytic: bool = True
+    kink_note: str | None = None
+    domain_note: str | None = None
+    summary: str = ""
+    aliases: tuple[str, ...] = field(default=())
+    #: An evaluation valid for complex arguments, where ``evaluate`` is not
+    #: (complex-step differentiation needs the analytic continuation).
+    complex_evaluate: Callable[..., Array] | None = None
+
+    def partial_text(
+        self, i: int, args: Sequence[str], out: str, consts: Sequence[float | None]
+    ) -> str | None:
+        """∂out/∂arg_i as adx text, or None for non-elementwise primitives."""
+        if self.partials is None:
+            return None
+        return self.partials[i](args, out, consts)
+
+    def tangent_text(
+        self, i: int, args: Sequence[str], out: str, t: str, consts: Sequence[float | None]
+    ) -> str:
+        """Argument i's term in the tangent formula, e.g. ``cos(v0)*v̇0``."""
+        explicit = self.tangent_terms[i]
+        if explicit is not None:
+            return explicit.format(*args, y=out, t=t)
+        partial = self.partial_text(i, args, out, consts)
+        assert partial is not None
+        return times(partial, t)
+
+    def adjoint_text(
+        self, i: int, args: Sequence[str], out: str, b: str, consts: Sequence[float | None]
+    ) -> str:
+        """The contribution to argument i's adjoint, e.g. ``v̄3*cos(v0)``."""
+        explicit = self.adjoint_terms[i]
+        if explicit is not None:
+            return explicit.format(*args, y=out, b=b)
+        partial = self.partial_text(i, args, out, consts)
+        assert partial is not None
+        return times(partial, b, factor_first=False)
+
+
+def _template(text: str) -> PartialText:
+    def render(args: Sequence[str], out: str, consts: Sequence[float | None]) -> str:
+        return text.format(*args, y=out)
+
+    return render
+
+
+def _needs_parens(text: str) -> bool:
+    """True if ``text`` has a + or - at the top level (so ``text·t`` would misread)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch in "+-" and depth == 0 and i > 0 and text[i - 1] == " ":
+            return True
+    return False
+
+
+def times(factor: str, term: str, *, factor_first: bool = True) -> str:
+    """``factor·term`` in adx syntax, written the way a person would.
+
+    ``1*t`` is ``t``, ``-1*t`` is ``-t``, and a reciprocal ``1/u`` times ``t``
+    is ``t/u``.  With ``factor_first=False`` the term leads (``ȳ*cos(a)``).
+    """
+    if factor == "1":
+        return term
+    if factor == "-1":
+        return f"-{term}"
+    if factor == "0":
+        return "0"
+    if factor.startswith("-") and not _needs_parens(factor[1:]):
+        # -u times t is written -(u times t): "-ȳ*a/b^2", not "ȳ*-a/b^2"
+        return "-" + times(factor[1:], term, factor_first=factor_first)
+    for sign in ("", "-"):
+        prefix = f"{sign}1/"
+        if factor.startswith(prefix) and not _needs_parens(factor[len(prefix) :]):
+            return f"{sign}{term}/{factor[len(prefix) :]}"
+    if _needs_parens(factor):
+        factor = f"({factor})"
+    return f"{factor}*{term}" if factor_first else f"{term}*{factor}"
+
+
+# ------------------------------------------------------------------ cost models
+
+
+def _elementwise_cost(primal: OpCount, tangent: OpCount, adjoint: OpCount) -> CostRule:
+    """Per-element counts for fully active arguments, scaled by size and activity."""
+
+    def rule(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> SweepCost:
+        n = size(out)
+        k, arity = sum(active), len(active)
+
+        def part(c: OpCount) -> OpCount:
+            if k == arity:
+                return c.scaled(n)
+            # Only some arguments carry derivatives: charge their share.
+            return OpCount(
+                -(-c.moves * k // arity),
+                -(-c.adds * k // arity),
+                -(-c.mults * k // arity),
+                -(-c.nlops * k // arity),
+            ).scaled(n)
+
+        return SweepCost(primal.scaled(n), part(tangent), part(adjoint))
+
+    return rule
+
+
+def _unary_cost(nlops: int = 1, tangent_mults: int = 1, tangent_nlops: int = 1) -> CostRule:
+    return _elementwise_cost(
+        OpCount(moves=2, nlops=nlops),
+        OpCount(moves=2, mults=tangent_mults, nlops=tangent_nlops),
+        OpCount(moves=4, adds=1, mults=tangent_mults, nlops=tangent_nlops),
+    )
+
+
+_ADD_COST = _elementwise_cost(
+    OpCount(moves=3, adds=1), OpCount(moves=3, adds=1), OpCount(moves=5, adds=2)
+)
+_MUL_COST = _elementwise_cost(
+    OpCount(moves=3, mults=1), OpCount(moves=3, adds=1, mults=2), OpCount(moves=7, adds=2, mults=2)
+)
+_POW_COST = _elementwise_cost(
+    OpCount(moves=3, nlops=1),
+    OpCount(moves=3, adds=1, mults=3, nlops=1),
+    OpCount(moves=8, adds=2, mults=4, nlops=1),
+)
+
+
+# ------------------------------------------------------------------ elementwise builders
+
+
+def _elementwise(
+    name: str,
+    fn: Callable[..., Array],
+    partials: Sequence[tuple[Callable[[Args, Array], Array], PartialText]],
+    primal_template: str,
+    cost: CostRule,
+    *,
+    tangent_terms: Sequence[str] | None = None,
+    adjoint_terms: Sequence[str] | None = None,
+    analytic: bool = True,
+    kink_note: str | None = None,
+    domain_note: str | None = None,
+    summary: str = "",
+    aliases: tuple[str, ...] = (),
+    complex_evaluate: Callable[..., Array] | None = None,
+) -> Primitive:
+    """A primitive applied entry by entry (with broadcasting for two arguments).
+
+    Its JVP and VJP follow from its partial derivatives: the tangent
+    contribution of argument *i* is ``∂y/∂a_i · ȧ_i`` and the adjoint
+    contribution is ``ȳ · ∂y/∂a_i`` summed back to the argument's shape.
+    """
+    arity = len(partials)
+
+    def make_jvp(d: Callable[[Args, Array], Array]) -> JvpRule:
+        return lambda args, out, t: d(args, out) * t
+
+    def make_vjp(i: int, d: Callable[[Args, Array], Array]) -> VjpRule:
+        if arity == 1:
+            return lambda args, out, ct: d(args, out) * ct
+
+        def vjp(args: Args, out: Array, ct: Array) -> Array:
+            contribution = d(args, out) * ct
+            if isinstance(contribution, float) and isinstance(args[i], float):
+                return contribution  # scalars: nothing was broadcast
+            return unbroadcast(np.asarray(contribution, dtype=np.float64), np.shape(args[i]))
+
+        return vjp
+
+    return Primitive(
+        name=name,
+        arity=arity,
+        evaluate=fn,
+        shape_rule=(lambda s: s) if arity == 1 else broadcast,
+        jvp=tuple(make_jvp(d) for d, _ in partials),
+        vjp=tuple(make_vjp(i, d) for i, (d, _) in enumerate(partials)),
+        primal_template=primal_template,
+        tangent_terms=tuple(tangent_terms) if tangent_terms else (None,) * arity,
+        adjoint_terms=tuple(adjoint_terms) if adjoint_terms else (None,) * arity,
+        cost=cost,
+        partials=tuple(p for _, p in partials),
+        analytic=analytic,
+        kink_note=kink_note,
+        domain_note=domain_note,
+        summary=summary,
+        aliases=aliases,
+        complex_evaluate=complex_evaluate,
+    )
+
+
+def _unary(
+    name: str,
+    fn: Callable[[Array], Array],
+    d: Callable[[Array, Array], Array],
+    text: str,
+    summary: str,
+    *,
+    cost: CostRule | None = None,
+    **options: object,
+) -> Primitive:
+    return _elementwise(
+        name,
+        fn,
+        [(lambda args, out: d(args[0], out), _template(text))],
+        f"{name}({{0}})",
+        cost or _unary_cost(),
+        summary=summary,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def _sigmoid(x: Array) -> Array:
+    # Stable for large |x|: never exponentiates a large positive number.
+    return np.where(
+        x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)))
+    )
+
+
+def _sigmoid_complex(z: Array) -> Array:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _softplus_complex(z: Array) -> Array:
+    # log(1 + e^z), rewritten as z + log(1 + e^-z) where Re z > 0 to avoid overflow
+    z = np.asarray(z, dtype=np.complex128)
+    return np.where(z.real > 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
+
+
+def _step(x: Array) -> Array:
+    return np.where(np.asarray(x) > 0, 1.0, 0.0)
+
+
+def _pow_base_text(args: Sequence[str], out: str, consts: Sequence[float | None]) -> str:
+    """∂(a^b)/∂a = b·a^(b-1), written neatly when the exponent is a constant."""
+    a, b = args
+    c = consts[1]
+    if c is None:
+        return f"{b}*{a}^({b} - 1)"
+    if c == 1:
+        return "1"
+    if c == 2:
+        return f"2*{a}"
+    return f"{source_literal(c)}*{a}^{source_literal(c - 1)}"
+
+
+def _pow_base_partial(args: Args, out: Array) -> Array:
+    a, b = args
+    return b * np.power(a, b - 1.0)
+
+
+def _pow_exponent_partial(args: Args, out: Array) -> Array:
+    return out * np.log(args[0])
+
+
+# ------------------------------------------------------------------ tensor primitives
+
+
+def _matmul_shape(a: Shape, b: Shape) -> Shape:
+    if len(a) == 0 or len(b) == 0:
+        raise ShapeMismatch(
+            f"@ needs vectors or matrices, not {type_name(a)} @ {type_name(b)} (use * for scalars)"
+        )
+    if len(a) > 2 or len(b) > 2:
+        raise ShapeMismatch("@ supports vectors and matrices only")
+    inner_a = a[-1]
+    inner_b = b[0]
+    if inner_a != inner_b:
+        raise ShapeMismatch(
+            f"cannot compute {type_name(a)} @ {type_name(b)}: the inner sizes {inner_a} and "
+            f"{inner_b} differ"
+        )
+    return a[:-1] + b[1:]
+
+
+def _matmul_vjp_a(args: Args, out: Array, ct: Array) -> Array:
+    a, b = args
+    if a.ndim == 1 and b.ndim == 1:
+        return ct * b
+    if a.ndim == 1:  # vec @ mat -> vec
+        return b @ ct
+    if b.ndim == 1:  # mat @ vec -> vec
+        return np.outer(ct, b)
+    return ct @ b.T
+
+
+def _matmul_vjp_b(args: Args, out: Array, ct: Array) -> Array:
+    a, b = args
+    if a.ndim == 1 and b.ndim == 1:
+        return ct * a
+    if a.ndim == 1:
+        return np.outer(a, ct)
+    if b.ndim == 1:
+        return a.T @ ct
+    return a.T @ ct
+
+
+def _matmul_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> SweepCost:
+    a, b = shapes
+    inner = a[-1]
+    n_out = size(out)
+    mults = n_out * inner
+    adds = n_out * (inner - 1)
+    reads = size(a) + size(b)
+    primal = OpCount(moves=reads + n_out, adds=adds, mults=mults)
+    tangent = OpCount()
+    adjoint = OpCount()
+    for arg_shape, is_active in zip(shapes, active, strict=True):
+        if not is_active:
+            continue
+        tangent += OpCount(moves=size(arg_shape), adds=adds + n_out, mults=mults)
+        adjoint += OpCount(moves=n_out + 2 * size(arg_shape), adds=mults, mults=mults)
+    if any(active):
+        tangent += OpCount(moves=n_out)
+    return SweepCost(primal, tangent, adjoint)
+
+
+def _reduction_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> SweepCost:
+    n = size(shapes[0])
+    primal = OpCount(moves=n + 1, adds=max(n - 1, 0))
+    tangent = OpCount(moves=n + 1, adds=max(n - 1, 0)) if active[0] else OpCount()
+    adjoint = OpCount(moves=2 * n + 1, adds=n) if active[0] else OpCount()
+    return SweepCost(primal, tangent, adjoint)
+
+
+def _mean_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> SweepCost:
+    base = _reduction_cost(shapes, out, active)
+    one = OpCount(mults=1)
+    return SweepCost(
+        base.primal + one,
+        base.tangent + one if active[0] else base.tangent,
+        base.adjoint + one if active[0] else base.adjoint,
+    )
+
+
+def _dot_shape(a: Shape, b: Shape) -> Shape:
+    if len(a) != 1 or len(b) != 1:
+        raise ShapeMismatch(f"dot needs two vectors, not {type_name(a)} and {type_name(b)}")
+    if a != b:
+        raise ShapeMismatch(
+            f"dot needs vectors of one length, not {type_name(a)} and {type_name(b)}"
+        )
+    return ()
+
+
+def _transpose_shape(a: Shape) -> Shape:
+    return tuple(reversed(a))
+
+
+def _transpose_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> SweepCost:
+    n = size(out)
+    return SweepCost(
+        OpCount(moves=2 * n),
+        OpCount(moves=2 * n) if active[0] else OpCount(),
+        OpCount(moves=3 * n, adds=n) if active[0] else OpCount(),
+    )
+
+
+def _reduce_shape(a: Shape) -> Shape:
+    return ()
+
+
+def _as_array(x: Array) -> Array:
+    return np.asarray(x, dtype=np.float64)
+
+
+# ------------------------------------------------------------------ the table
+
+
+def _build_table() -> dict[str, Primitive]:
+    one = lambda args, out: 1.0  # noqa: E731 - tiny rule functions read best inline
+    minus_one = lambda args, out: -1.0  # noqa: E731
+    prims = [
+        _elementwise(
+            "add",
+            np.add,
+            [(one, _template("1")), (one, _template("1"))],
+            "{0} + {1}",
+            _ADD_COST,
+            summary="a + b",
+        ),
+        _elementwise(
+            "sub",
+            np.subtract,
+            [(one, _template("1")), (minus_one, _template("-1"))],
+            "{0} - {1}",
+            _ADD_COST,
+            summary="a - b",
+        ),
+        _elementwise(
+            "mul",
+            np.multiply,
+            [
+                (lambda args, out: args[1], _template("{1}")),
+                (lambda args, out: args[0], _template("{0}")),
+            ],
+            "{0} * {1}",
+            _MUL_COST,
+            tangent_terms=("{t}*{1}", "{0}*{t}"),
+            summary="a * b (elementwise)",
+        ),
+        _elementwise(
+            "div",
+            np.divide,
+            [
+                (lambda args, out: 1.0 / args[1], _template("1/{1}")),
+                (lambda args, out: -out / args[1], _template("-{0}/{1}^2")),
+            ],
+            "{0} / {1}",
+            _MUL_COST,
+            summary="a / b (elementwise)",
+            domain_note="division by zero",
+        ),
+        _elementwise(
+            "pow",
+            np.power,
+            [
+                (_pow_base_partial, _pow_base_text),
+                (_pow_exponent_partial, _template("{y}*log({0})")),
+            ],
+            "{0}^{1}",
+            _POW_COST,
+            summary="a ^ b, also written a ** b or pow(a, b)",
+            domain_note="a negative base needs a whole-number exponent, and 0 a positive one",
+        ),
+        _elementwise(
+            "neg",
+            np.negative,
+            [(minus_one, _template("-1"))],
+            "-{0}",
+            _elementwise_cost(
+                OpCount(moves=2, adds=1), OpCount(moves=2, adds=1), OpCount(moves=3, adds=1)
+            ),
+            summary="-a",
+        ),
+        _unary("sin", np.sin, lambda a, y: np.cos(a), "cos({0})", "sine"),
+        _unary("cos", np.cos, lambda a, y: -np.sin(a), "-sin({0})", "cosine"),
+        _unary(
+            "tan",
+            np.tan,
+            lambda a, y: 1.0 / np.cos(a) ** 2,
+            "1/cos({0})^2",
+            "tangent",
+            domain_note="tan is infinite at odd multiples of pi/2",
+        ),
+        _unary(
+            "asin",
+            np.arcsin,
+            lambda a, y: 1.0 / np.sqrt(1.0 - a * a),
+            "1/sqrt(1 - {0}^2)",
+            "inverse sine",
+            aliases=("arcsin",),
+            domain_note="asin is defined on [-1, 1] only",
+        ),
+        _unary(
+            "acos",
+            np.arccos,
+            lambda a, y: -1.0 / np.sqrt(1.0 - a * a),
+            "-1/sqrt(1 - {0}^2)",
+            "inverse cosine",
+            aliases=("arccos",),
+            domain_note="acos is defined on [-1, 1] only",
+        ),
+        _unary(
+            "atan",
+            np.arctan,
+            lambda a, y: 1.0 / (1.0 + a * a),
+            "1/(1 + {0}^2)",
+            "inverse tangent",
+            aliases=("arctan",),
+        ),
+        _unary("sinh", np.sinh, lambda a, y: np.cosh(a), "cosh({0})", "hyperbolic sine"),
+        _unary("cosh", np.cosh, lambda a, y: np.sinh(a), "sinh({0})", "hyperbolic cosine"),
+        _unary("tanh", np.tanh, lambda a, y: 1.0 - y * y, "1 - {y}^2", "hyperbolic tangent"),
+        _unary(
+            "exp",
+            np.exp,
+            lambda a, y: y,
+            "{y}",
+            "e to the power a",
+            domain_note="the result is too large for a float64 (above about 1.8e308)",
+            cost=_unary_cost(tangent_nlops=0),
+        ),
+        _unary(
+            "log",
+            np.log,
+            lambda a, y: 1.0 / a,
+            "1/{0}",
+            "natural logarithm",
+            aliases=("ln",),
+            cost=_unary_cost(tangent_nlops=0),
+            domain_note="log is defined for positive numbers only (log 0 = -inf)",
+        ),
+        _unary(
+            "log1p",
+            np.log1p,
+            lambda a, y: 1.0 / (1.0 + a),
+            "1/(1 + {0})",
+            "log(1 + a), accurate near 0",
+            domain_note="log1p is defined for values above -1 only",
+        ),
+        _unary("expm1", np.expm1, lambda a, y: y + 1.0, "exp({0})", "exp(a) - 1, accurate near 0"),
+        _unary(
+            "sqrt",
+            np.sqrt,
+            lambda a, y: 0.5 / y,
+            "1/(2*{y})",
+            "square root",
+            cost=_unary_cost(tangent_nlops=0),
+            kink_note="sqrt'(0) is +inf, as in PyTorch",
+            domain_note="sqrt is defined for numbers >= 0 only",
+        ),
+        _unary(
+            "abs",
+            np.abs,
+            lambda a, y: np.sign(a),
+            "sign({0})",
+            "absolute value",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
+            kink_note="abs'(0) = 0, the subgradient PyTorch uses",
+        ),
+        _unary(
+            "sign",
+            np.sign,
+            lambda a, y: np.zeros_like(_as_array(a)),
+            "0",
+            "the sign of a: -1, 0 or 1",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
+            kink_note="sign jumps at 0; its derivative is taken as 0 everywhere",
+        ),
+        _unary(
+            "step",
+            _step,
+            lambda a, y: np.zeros_like(_as_array(a)),
+            "0",
+            "1 where a > 0, else 0 (the derivative of relu)",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
+            kink_note="step is flat except its jump at 0, where its derivative is taken as 0",
+        ),
+        _unary(
+            "sigmoid",
+            _sigmoid,
+            lambda a, y: y * (1.0 - y),
+            "{y}*(1 - {y})",
+            "logistic 1/(1 + exp(-a))",
+            cost=_unary_cost(tangent_mults=2, tangent_nlops=0),
+            complex_evaluate=_sigmoid_complex,
+        ),
+        _unary(
+            "relu",
+            lambda a: np.maximum(a, 0.0),
+            lambda a, y: _step(a),
+            "step({0})",
+            "max(a, 0)",
+            analytic=False,
+            cost=_unary_cost(tangent_nlops=0),
+            kink_note="relu'(0) = 0, as in PyTorch",
+        ),
+        _unary(
+            "softplus",
+            lambda a: np.logaddexp(0.0, a),
+            lambda a, y: _sigmoid(a),
+            "sigmoid({0})",
+            "log(1 + exp(a)), computed stably",
+            complex_evaluate=_softplus_complex,
+        ),
+        Primitive(
+            name="matmul",
+            arity=2,
+            evaluate=np.matmul,
+            shape_rule=_matmul_shape,
+            jvp=(lambda args, out, t: t @ args[1], lambda args, out, t: args[0] @ t),
+            vjp=(_matmul_vjp_a, _matmul_vjp_b),
+            primal_template="{0} @ {1}",
+            tangent_terms=("{t} @ {1}", "{0} @ {t}"),
+            adjoint_terms=("{b} @ {1}ᵀ", "{0}ᵀ @ {b}"),
+            cost=_matmul_cost,
+            summary="matrix product: mat@mat, mat@vec, vec@mat, vec@vec",
+        ),
+        Primitive(
+            name="dot",
+            arity=2,
+            evaluate=np.dot,
+            shape_rule=_dot_shape,
+            jvp=(lambda args, out, t: np.dot(t, args[1]), lambda args, out, t: np.dot(args[0], t)),
+            vjp=(lambda args, out, ct: ct * args[1], lambda args, out, ct: ct * args[0]),
+            primal_template="dot({0}, {1})",
+            tangent_terms=("dot({t}, {1})", "dot({0}, {t})"),
+            adjoint_terms=("{b}*{1}", "{b}*{0}"),
+            cost=_matmul_cost,
+            summary="inner product of two vectors",
+        ),
+        Primitive(
+            name="sum",
+            arity=1,
+            evaluate=lambda a: np.sum(a),
+            shape_rule=_reduce_shape,
+            jvp=(lambda args, out, t: np.sum(t),),
+            vjp=(lambda args, out, ct: np.broadcast_to(ct, np.shape(args[0])).astype(np.float64),),
+            primal_template="sum({0})",
+            tangent_terms=("sum({t})",),
+            adjoint_terms=("{b}*ones",),
+            cost=_reduction_cost,
+            summary="sum of all entries",
+        ),
+        Primitive(
+            name="mean",
+            arity=1,
+            evaluate=lambda a: np.mean(a),
+            shape_rule=_reduce_shape,
+            jvp=(lambda args, out, t: np.mean(t),),
+            vjp=(
+                lambda args, out, ct: np.broadcast_to(
+                    ct / max(np.size(args[0]), 1), np.shape(args[0])
+                ).astype(np.float64),
+            ),
+            primal_template="mean({0})",
+            tangent_terms=("mean({t})",),
+            adjoint_terms=("{b}/n*ones",),
+            cost=_mean_cost,
+            summary="mean of all entries",
+        ),
+        Primitive(
+            name="transpose",
+            arity=1,
+            evaluate=lambda a: np.transpose(a),
+            shape_rule=_transpose_shape,
+            jvp=(lambda args, out, t: np.transpose(t),),
+            vjp=(lambda args, out, ct: np.transpose(ct),),
+            primal_template="transpose({0})",
+            tangent_terms=("transpose({t})",),
+            adjoint_terms=("transpose({b})",),
+            cost=_transpose_cost,
+            summary="swap rows and columns (also written A.T)",
+        ),
+    ]
+    table = {p.name: p for p in prims}
+    for p in prims:
+        if not (
+            len(p.jvp) == len(p.vjp) == len(p.tangent_terms) == len(p.adjoint_terms) == p.arity
+        ):
+            raise RuntimeError(f"primitive {p.name!r} does not define a rule for every argument")
+        if p.partials is not None and len(p.partials) != p.arity:
+            raise RuntimeError(f"primitive {p.name!r} lacks a partial derivative for some argument")
+    return table
+
+
+PRIMITIVES: dict[str, Primitive] = _build_table()
+
+#: Functions callable by name in the language (operators like ``+`` are not listed).
+FUNCTIONS: dict[str, Primitive] = {}
+for _prim in PRIMITIVES.values():
+    if _prim.name not in ("add", "sub", "mul", "div", "neg", "matmul"):
+        FUNCTIONS[_prim.name] = _prim
+    for _alias in _prim.aliases:
+        FUNCTIONS[_alias] = _prim
+
+
+def lookup_function(name: str) -> Primitive | None:
+    return FUNCTIONS.get(name)

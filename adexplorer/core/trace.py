@@ -1,0 +1,430 @@
+"""Traces: the steps of a run folded into results (values, tangents, adjoints, gradients).
+
+:func:`run` is the one entry point views use: it runs the primal sweep and
+then the sweeps a mode needs, keeps every step, and *folds the results from the
+steps* (a node's value is the value of its step; an input's adjoint is the
+running total of its last adjoint step), so what a view shows is exactly what
+was computed.
+
+Modes:
+
+* ``evaluate`` — the primal sweep only.
+* ``forward`` — tangent sweeps.  With a seed, one sweep (a directional
+  derivative J·u̇).  Without, one sweep per scalar entry of the inputs, which
+  assembles the full gradient / Jacobian column by column.
+* ``reverse`` — one adjoint sweep per scalar entry of the outputs (one for a
+  scalar function), assembling the gradient / Jacobian row by row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from adexplorer.base.errors import AdxError
+from adexplorer.base.shapes import Array, size, type_name
+from adexplorer.base.source import gc_paused
+from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
+from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
+from adexplorer.core.ir import Graph
+
+MODES = ("evaluate", "forward", "reverse")
+
+
+@dataclass(frozen=True)
+class TangentSweep:
+    """One forward sweep: its seed (input node → tangent) and its steps."""
+
+    seed: Mapping[int, Array]
+    steps: tuple[TangentStep, ...]
+    tangents: tuple[Array | None, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class AdjointSweep:
+    """One reverse sweep: its seed (output node → cotangent) and its steps."""
+
+    seed: Mapping[int, Array]
+    steps: tuple[AdjointStep, ...]
+    adjoints: tuple[Array | None, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Cost:
+    primal: OpCount
+    tangent: OpCount  # one tangent sweep, without its primal part
+    adjoint: OpCount  # one adjoint sweep, without the forward (taping) sweep
+    n_inputs: int  # scalar input entries: forward sweeps for a full Jacobian
+    n_outputs: int  # scalar output entries: reverse sweeps for a full Jacobian
+    sweeps: int  # sweeps this run actually did
+
+    @property
+    def forward_ratio(self) -> float:
+        return (self.primal.total + self.tangent.total) / max(self.primal.total, 1)
+
+    @property
+    def reverse_ratio(self) -> float:
+        return (self.primal.total + self.adjoint.total) / max(self.primal.total, 1)
+
+    def as_json(self, mode: str) -> dict[str, object]:
+        return {
+            "model": "Griewank-Walther counts (moves, adds, mults, nonlinear ops), unit weights",
+            "primal": self.primal.as_dict(),
+            "tangent_sweep": self.tangent.as_dict(),
+            "adjoint_sweep": self.adjoint.as_dict(),
+            "forward_ratio": round(self.forward_ratio, 4),
+            "reverse_ratio": round(self.reverse_ratio, 4),
+            "forward_bound": FORWARD_BOUND,
+            "reverse_bound": REVERSE_BOUND,
+            "sweeps": self.sweeps,
+            "sweep_kind": {"forward": "tangent", "reverse": "adjoint"}.get(mode, "none"),
+            "jacobian_forward_sweeps": self.n_inputs,
+            "jacobian_reverse_sweeps": self.n_outputs,
+        }
+
+
+@dataclass(frozen=True)
+class Trace:
+    graph: Graph
+    mode: str
+    inputs: Mapping[str, Array]
+    primal_steps: tuple[PrimalStep, ...]
+    values: tuple[Array, ...]
+    tangent_sweeps: tuple[TangentSweep, ...] = ()
+    adjoint_sweeps: tuple[AdjointSweep, ...] = ()
+    directional: bool = False
+    warnings: tuple[str, ...] = ()
+    cost: Cost | None = None
+    _jacobian: dict[int, dict[str, Array]] = field(default_factory=dict)
+
+    # -- results -------------------------------------------------------------
+
+    def output_value(self, k: int = 0) -> Array:
+        return self.values[self.graph.outputs[k]]
+
+    @property
+    def scalar_output(self) -> bool:
+        return len(self.graph.outputs) == 1 and self.graph.nodes[self.graph.outputs[0]].shape == ()
+
+    def jacobian(self, k: int = 0) -> dict[str, Array]:
+        """d(output k)/d(input) for every input, shaped output.shape + input.shape."""
+        return self._jacobian[k]
+
+    def gradient(self) -> dict[str, Array]:
+        if not self.scalar_output:
+            raise ValueError("the gradient needs a single scalar output; use jacobian()")
+        return self._jacobian[0]
+
+    def output_tangents(self) -> list[Array]:
+        """With a directional seed: J·u̇ for each output."""
+        sweep = self.tangent_sweeps[0]
+        result = []
+        for o in self.graph.outputs:
+            t = sweep.tangents[o]
+            result.append(t if t is not None else np.zeros(self.graph.nodes[o].shape))
+        return result
+
+
+# ------------------------------------------------------------------ running
+
+
+def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array]:
+    """Every input's value from ``bindings`` or the program's defaults, shape-checked."""
+    values: dict[str, Array] = {}
+    missing = []
+    for i in graph.inputs:
+        node = graph.nodes[i]
+        name = node.name or ""
+        if name in bindings:
+            value = np.asarray(bindings[name], dtype=np.float64)
+        elif name in graph.defaults:
+            value = graph.defaults[name]
+        else:
+            missing.append(name)
+            continue
+        if value.shape != node.shape:
+            if value.shape == ():
+                value = np.full(node.shape, float(value))
+            else:
+                raise AdxError(
+                    "input",
+                    f"'{name}' is {type_name(node.shape)}, "
+                    f"but the value given is {type_name(value.shape)}",
+                    hint=f"give {name} a value of shape {type_name(node.shape)}",
+                )
+        values[name] = value
+    if missing:
+        example = ",".join(f"{m}=1" for m in missing)
+        raise AdxError(
+            "input",
+            f"no value for input{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            hint=f"give values with --at {example}",
+        )
+    return values
+
+
+def unit_seeds(
+    graph: Graph, indices: Sequence[int], names: Sequence[str]
+) -> list[tuple[str, dict[int, Array]]]:
+    """One seed per scalar entry of the given nodes: (label, {node: one-hot array})."""
+    seeds = []
+    for i, name in zip(indices, names, strict=True):
+        node = graph.nodes[i]
+        n = size(node.shape)
+        for flat in range(n):
+            onehot = np.zeros(n)
+            onehot[flat] = 1.0
+            entry = np.unravel_index(flat, node.shape) if node.shape else ()
+            suffix = "[" + ",".join(str(int(k)) for k in entry) + "]" if node.shape else ""
+            seeds.append((f"{name}{suffix}", {i: onehot.reshape(node.shape)}))
+    return seeds
+
+
+def run(
+    graph: Graph,
+    bindings: Mapping[str, Array],
+    mode: str = "reverse",
+    seed: Mapping[str, Array] | None = None,
+) -> Trace:
+    """Evaluate ``graph`` and differentiate it in ``mode``; see the module docstring."""
+    if mode not in MODES:
+        raise AdxError("usage", f"unknown mode '{mode}'", hint="use reverse, forward or evaluate")
+    inputs = input_values(graph, bindings)
+    ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
+    warnings: list[str] = []
+    with np.errstate(all="ignore"), gc_paused():
+        primal_steps = tuple(evaluate(graph, ordered))
+        values = _fold_values(graph, primal_steps)
+        _domain_warnings(graph, values, warnings)
+        tangent_sweeps: list[TangentSweep] = []
+        adjoint_sweeps: list[AdjointSweep] = []
+        jacobian: dict[int, dict[str, Array]] = {}
+        directional = False
+        if mode == "forward":
+            if seed is not None:
+                directional = True
+                seed_map = _seed_map(graph, seed)
+                tangent_sweeps.append(_tangent_sweep(graph, values, seed_map, "seed"))
+            else:
+                for label, s in unit_seeds(graph, graph.inputs, graph.input_names):
+                    tangent_sweeps.append(_tangent_sweep(graph, values, s, label))
+                jacobian = _jacobian_from_tangents(graph, tangent_sweeps)
+        elif mode == "reverse":
+            for label, s in unit_seeds(graph, graph.outputs, graph.output_names):
+                adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label))
+            jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps)
+        _derivative_warnings(graph, jacobian, tangent_sweeps, warnings)
+    sweeps = len(tangent_sweeps) + len(adjoint_sweeps)
+    return Trace(
+        graph=graph,
+        mode=mode,
+        inputs=inputs,
+        primal_steps=primal_steps,
+        values=values,
+        tangent_sweeps=tuple(tangent_sweeps),
+        adjoint_sweeps=tuple(adjoint_sweeps),
+        directional=directional,
+        warnings=tuple(warnings),
+        cost=count_cost(graph, sweeps),
+        _jacobian=jacobian,
+    )
+
+
+def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
+    result: dict[int, Array] = {}
+    for name, value in seed.items():
+        index = graph.input_index(name)
+        if index is None:
+            raise AdxError(
+                "usage",
+                f"'{name}' is not an input of this function",
+                hint=f"the inputs are {', '.join(graph.input_names)}",
+            )
+        shape = graph.nodes[index].shape
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != shape:
+            if arr.shape != ():
+                raise AdxError(
+                    "input",
+                    f"the seed for '{name}' has shape {type_name(arr.shape)}, but '{name}' is "
+                    f"{type_name(shape)}",
+                )
+            arr = np.full(shape, float(arr))
+        result[index] = arr
+    return result
+
+
+def _fold_values(graph: Graph, steps: Sequence[PrimalStep]) -> tuple[Array, ...]:
+    values: list[Array] = [
+        np.asarray(n.value) if n.value is not None else np.zeros(0) for n in graph.nodes
+    ]
+    for step in steps:
+        values[step.node] = step.value
+    return tuple(values)
+
+
+def _tangent_sweep(
+    graph: Graph, values: Sequence[Array], seed: dict[int, Array], label: str
+) -> TangentSweep:
+    steps = tuple(forward(graph, values, seed))
+    tangents: list[Array | None] = [None] * len(graph.nodes)
+    for step in steps:
+        tangents[step.node] = step.value
+    return TangentSweep(seed, steps, tuple(tangents), label)
+
+
+def _adjoint_sweep(
+    graph: Graph, values: Sequence[Array], seed: dict[int, Array], label: str
+) -> AdjointSweep:
+    steps = tuple(reverse(graph, values, seed))
+    adjoints: list[Array | None] = [None] * len(graph.nodes)
+    for step in steps:
+        adjoints[step.node] = step.total
+    return AdjointSweep(seed, steps, tuple(adjoints), label)
+
+
+def _jacobian_from_adjoints(
+    graph: Graph, sweeps: Sequence[AdjointSweep]
+) -> dict[int, dict[str, Array]]:
+    """Row by row: sweep r (a unit cotangent on one output entry) gives that row."""
+    result: dict[int, dict[str, Array]] = {}
+    position = 0
+    for k, o in enumerate(graph.outputs):
+        out_shape = graph.nodes[o].shape
+        rows = sweeps[position : position + size(out_shape)]
+        position += size(out_shape)
+        per_input: dict[str, Array] = {}
+        for i in graph.inputs:
+            in_shape = graph.nodes[i].shape
+            stacked = [
+                np.asarray(s.adjoints[i], dtype=np.float64)
+                if s.adjoints[i] is not None
+                else np.zeros(in_shape)
+                for s in rows
+            ]
+            per_input[graph.nodes[i].name or ""] = np.array(stacked).reshape(out_shape + in_shape)
+        result[k] = per_input
+    return result
+
+
+def _jacobian_from_tangents(
+    graph: Graph, sweeps: Sequence[TangentSweep]
+) -> dict[int, dict[str, Array]]:
+    """Column by column: sweep c (a unit seed on one input entry) gives that column."""
+    result: dict[int, dict[str, Array]] = {}
+    for k, o in enumerate(graph.outputs):
+        out_shape = graph.nodes[o].shape
+        per_input: dict[str, Array] = {}
+        position = 0
+        for i in graph.inputs:
+            in_shape = graph.nodes[i].shape
+            cols = sweeps[position : position + size(in_shape)]
+            position += size(in_shape)
+            stacked = [
+                np.broadcast_to(np.asarray(s.tangents[o], dtype=np.float64), out_shape)
+                if s.tangents[o] is not None
+                else np.zeros(out_shape)
+                for s in cols
+            ]
+            # stacked[c] is column c; move the input axes after the output axes
+            arr = np.array(stacked).reshape(in_shape + out_shape)
+            arr = np.moveaxis(
+                arr, tuple(range(len(in_shape))), tuple(range(len(out_shape), arr.ndim))
+            )
+            per_input[graph.nodes[i].name or ""] = arr
+        result[k] = per_input
+    return result
+
+
+def _finite(value: Array | None) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
+
+
+def describe_node(graph: Graph, index: int) -> str:
+    """``v1 = log(...) at 'ln(x1)' (line 1, column 1)`` for messages."""
+    label = graph.labels()[index]
+    node = graph.nodes[index]
+    where = ""
+    if node.span is not None:
+        span = node.span
+        where = f" at '{span.text(graph.source)}' (line {span.line}, column {span.column})"
+    return f"{label} = {node.op}{where}"
+
+
+def _domain_warnings(graph: Graph, values: Sequence[Array], warnings: list[str]) -> None:
+    """Name the first node where a value stops being finite although its arguments were."""
+    for node in graph.nodes:
+        if node.op in ("input", "const"):
+            if not _finite(values[node.index]):
+                warnings.append(f"input {node.name} is not a finite number")
+            continue
+        if _finite(values[node.index]):
+            continue
+        if all(_finite(values[a]) for a in node.args):
+            note = node.primitive.domain_note
+            warnings.append(
+                f"{describe_node(graph, node.index)} gives {_kind(values[node.index])}"
+                + (f": {note}" if note else "")
+            )
+
+
+def _kind(value: Array) -> str:
+    arr = np.asarray(value)
+    if np.any(np.isnan(arr)):
+        return "nan"
+    return "inf" if np.all(arr[~np.isfinite(arr)] > 0) else "-inf"
+
+
+def _derivative_warnings(
+    graph: Graph,
+    jacobian: Mapping[int, Mapping[str, Array]],
+    tangent_sweeps: Sequence[TangentSweep],
+    warnings: list[str],
+) -> None:
+    bad = sorted({name for per in jacobian.values() for name, v in per.items() if not _finite(v)})
+    if tangent_sweeps and tangent_sweeps[0].label == "seed":
+        outs = [tangent_sweeps[0].tangents[o] for o in graph.outputs]
+        if not all(_finite(t) for t in outs):
+            bad.append("the directional derivative")
+    if bad:
+        warnings.append(
+            "the derivative is not finite for "
+            + ", ".join(bad)
+            + " (a primitive is not differentiable at this point, or a value overflowed)"
+        )
+
+
+def count_cost(graph: Graph, sweeps: int) -> Cost:
+    """Sum each node's cost model over the graph (see :mod:`adexplorer.core.cost`)."""
+    primal = tangent = adjoint = OpCount()
+    memo: dict[tuple[object, ...], SweepCost] = {}
+    for node in graph.nodes:
+        if node.op == "const":
+            continue
+        if node.op == "input":
+            n = size(node.shape)
+            primal += OpCount(moves=n)
+            tangent += OpCount(moves=n)
+            adjoint += OpCount(moves=n)
+            continue
+        shapes = tuple(graph.nodes[a].shape for a in node.args)
+        active = tuple(graph.nodes[a].op != "const" for a in node.args)
+        key = (node.op, shapes, active)
+        c = memo.get(key)
+        if c is None:  # programs repeat a few (op, shapes) pairs many times
+            c = memo[key] = node.primitive.cost(shapes, node.shape, active)
+        primal += c.primal
+        tangent += c.tangent
+        adjoint += c.adjoint
+    n_in = sum(size(graph.nodes[i].shape) for i in graph.inputs)
+    n_out = sum(size(graph.nodes[o].shape) for o in graph.outputs)
+    return Cost(primal, tangent, adjoint, n_in, n_out, sweeps)

@@ -1,0 +1,387 @@
+"""The explorer's state as plain Python: source → graph → trace → frames → current step.
+
+The Textual screens stay thin: every key press becomes one call here, and the
+widgets render what :class:`Session` says.  It is unit-tested without Textual.
+
+Frames are the steps the explorer animates:
+
+* **forward** and **dual**: one frame per node in graph order; frame i computes
+  node i's value and tangent together (in dual mode shown as a + bε);
+* **reverse**: one frame per node for the forward (taping) sweep, then the seed
+  frame v̄out = 1, then one frame per adjoint contribution, in reverse order.
+
+``position`` counts the frames already run (0 = nothing computed yet).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from adexplorer.base.errors import AdxError
+from adexplorer.base.files import write_atomically
+from adexplorer.base.numbers import format_value
+from adexplorer.base.shapes import Array
+from adexplorer.core.formulas import Formula, FormulaRenderer
+from adexplorer.core.ir import Graph
+from adexplorer.core.trace import Trace, run
+from adexplorer.lang.lower import compile_source, parse_at
+
+MODES = ("forward", "reverse", "dual")
+DEFAULT_SOURCE = "ln(x1) + x1*x2 - sin(x2)"
+DEFAULT_VALUES = {"x1": 2.0, "x2": 5.0}
+SPEEDS = (4.0, 2.0, 1.0, 0.5, 0.25, 0.1)  # seconds per step
+
+
+@dataclass(frozen=True)
+class Frame:
+    kind: str  # "forward" (value and tangent), "primal", "seed", "adjoint"
+    node: int  # the node this frame computes (or whose adjoint grows)
+    edges: tuple[tuple[int, int], ...]  # (argument, user) edges carrying the value/derivative
+    step: int  # index of the step record in its sweep
+
+
+@dataclass
+class DescentStep:
+    iteration: int
+    value: float
+    inputs: dict[str, Array]
+
+
+@dataclass
+class Session:
+    source: str = DEFAULT_SOURCE
+    values: dict[str, Array] = field(default_factory=dict)
+    mode: str = "reverse"
+    seed_name: str | None = None  # forward/dual: the input seeded with 1 (None: seed_text)
+    seed_text: str = ""  # a direction such as "x1=1,x2=0.5"
+    numbering: str = "griewank"
+    digits: int = 6
+    position: int = 0
+    selected: int = 0  # the input the nudge keys change
+    nudge_size: float = 0.1
+    speed_index: int = 2
+    eta: float = 0.1
+    graph: Graph | None = None
+    error: AdxError | None = None
+    trace: Trace | None = None
+    frames: list[Frame] = field(default_factory=list)
+    history: list[DescentStep] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _revision: int = 0
+
+    # -- building --------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls, source: str = DEFAULT_SOURCE, values: Mapping[str, Array] | None = None
+    ) -> Session:
+        session = cls(source="")
+        session.values = {k: np.asarray(v, dtype=np.float64) for k, v in (values or {}).items()}
+        if values is None and source == DEFAULT_SOURCE:
+            session.values = {k: np.asarray(v) for k, v in DEFAULT_VALUES.items()}
+        session.set_source(source)
+        return session
+
+    @property
+    def revision(self) -> int:
+        """Bumped on every change of graph or trace (views cache on it)."""
+        return self._revision
+
+    def set_source(self, text: str) -> bool:
+        """Compile ``text``.  On an error keep the last good graph and record the error."""
+        self.source = text
+        try:
+            lowered = compile_source(text)
+        except AdxError as error:
+            self.error = error.with_source(text)
+            return False
+        self.error = None
+        previous_graph = self.graph
+        self.graph = lowered.graph
+        self.warnings = list(lowered.warnings)
+        names = set(self.graph.input_names)
+        for name in self.graph.input_names:
+            if name not in self.values:
+                default = self.graph.defaults.get(name)
+                shape = self.graph.nodes[self.graph.input_index(name) or 0].shape
+                self.values[name] = default if default is not None else np.full(shape, 1.0)
+        self.values = {k: v for k, v in self.values.items() if k in names}
+        if self.seed_name not in names:
+            self.seed_name = self.graph.input_names[0] if self.graph.input_names else None
+        self.selected = min(self.selected, max(len(self.graph.input_names) - 1, 0))
+        keep_position = previous_graph is not None and len(previous_graph.nodes) == len(
+            self.graph.nodes
+        )
+        self._recompute(keep_position=keep_position)
+        return True
+
+    def _seed(self) -> dict[str, Array] | None:
+        if self.mode == "reverse" or self.graph is None:
+            return None
+        if self.seed_name is not None:
+            shape = self.graph.nodes[self.graph.input_index(self.seed_name) or 0].shape
+            return {self.seed_name: np.ones(shape)}
+        parsed = parse_at(self.seed_text, "seed")
+        return {name: value for name, (value, _) in parsed.items()}
+
+    def _recompute(self, keep_position: bool = False) -> None:
+        assert self.graph is not None
+        old_position, old_count = self.position, len(self.frames)
+        try:
+            trace_mode = "reverse" if self.mode == "reverse" else "forward"
+            self.trace = run(self.graph, self.values, trace_mode, self._seed())
+            self.error = None
+        except AdxError as error:
+            self.error = error
+            return
+        self.frames = self._frames(self.trace)
+        self._revision += 1
+        if keep_position and old_count == len(self.frames):
+            self.position = min(old_position, len(self.frames))
+        elif old_count and old_position >= old_count:
+            self.position = len(self.frames)  # it was finished: show the new run finished
+        else:
+            self.position = 0
+
+    def _frames(self, trace: Trace) -> list[Frame]:
+        graph = trace.graph
+
+        def in_edges(i: int) -> tuple[tuple[int, int], ...]:
+            return tuple((a, i) for a in graph.nodes[i].args if not graph.nodes[a].is_const)
+
+        if self.mode in ("forward", "dual"):
+            sweep = trace.tangent_sweeps[0]
+            return [
+                Frame("forward", s.node, in_edges(s.node), k) for k, s in enumerate(sweep.steps)
+            ]
+        frames = [
+            Frame("primal", s.node, in_edges(s.node), k) for k, s in enumerate(trace.primal_steps)
+        ]
+        for k, step in enumerate(trace.adjoint_sweeps[0].steps):
+            if step.source is None:
+                frames.append(Frame("seed", step.node, (), k))
+            else:
+                frames.append(Frame("adjoint", step.node, ((step.node, step.source),), k))
+        return frames
+
+    # -- changing inputs, mode and seed ------------------------------------------
+
+    def set_value(self, name: str, text: str) -> None:
+        """Set an input from text such as ``2.5``, ``pi/4`` or ``[1, 2]``.
+
+        All or nothing: a value the program cannot take (a list for a real) is
+        refused with an AdxError and the old value stays.
+        """
+        parsed = parse_at(f"{name}={text}", "value")
+        old = self.values[name]
+        self.values[name] = parsed[name][0]
+        self._recompute(keep_position=True)
+        if self.error is not None:
+            error = self.error
+            self.values[name] = old
+            self._recompute(keep_position=True)
+            raise error
+
+    def nudge(self, direction: int) -> None:
+        """Move the selected input up (+1) or down (-1) by the nudge size."""
+        name = self.selected_name
+        if name is None:
+            return
+        self.values[name] = np.asarray(self.values[name]) + direction * self.nudge_size
+        self._recompute(keep_position=True)
+
+    def select_next_input(self) -> None:
+        if self.graph is not None and self.graph.input_names:
+            self.selected = (self.selected + 1) % len(self.graph.input_names)
+
+    @property
+    def selected_name(self) -> str | None:
+        if self.graph is None or not self.graph.input_names:
+            return None
+        return self.graph.input_names[self.selected]
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(mode)
+        if mode != self.mode:
+            self.mode = mode
+            if self.graph is not None:
+                self.position = 0
+                self._recompute()
+
+    def cycle_seed(self) -> None:
+        """Forward/dual: seed the next input with 1 (then a custom direction, if one is set)."""
+        if self.graph is None:
+            return
+        choices: list[str | None] = list(self.graph.input_names)
+        if self.seed_text:
+            choices.append(None)  # None stands for the custom direction
+        current = choices.index(self.seed_name) if self.seed_name in choices else -1
+        self.seed_name = choices[(current + 1) % len(choices)]
+        self._recompute(keep_position=True)
+
+    def set_seed(self, text: str, *, switch_mode: bool = True) -> None:
+        """Seed an input by name (``x2``) or a direction (``x1=1,x2=0.5``).
+
+        A reverse-mode session switches to forward mode, where seeds belong,
+        unless ``switch_mode`` is False (a lesson sets the seed for later).
+        """
+        name = text.strip()
+        if self.graph is not None and name in self.graph.input_names:
+            self.seed_name = name
+            self._recompute(keep_position=True)
+        else:
+            self.set_seed_direction(text)
+        if switch_mode and self.mode == "reverse":
+            self.set_mode("forward")
+
+    def set_seed_direction(self, text: str) -> None:
+        """A direction such as ``x1=1,x2=0.5`` (inputs left out are 0)."""
+        parse_at(text, "seed")  # validate first: a bad direction keeps the old one
+        self.seed_text, self.seed_name = text, None
+        self._recompute(keep_position=True)
+
+    # -- stepping ---------------------------------------------------------------
+
+    def step(self, delta: int = 1) -> None:
+        self.position = max(0, min(len(self.frames), self.position + delta))
+
+    def to_start(self) -> None:
+        self.position = 0
+
+    def to_end(self) -> None:
+        self.position = len(self.frames)
+
+    @property
+    def at_end(self) -> bool:
+        return self.position >= len(self.frames)
+
+    @property
+    def current(self) -> Frame | None:
+        """The frame run last (the one highlighted)."""
+        return self.frames[self.position - 1] if self.position > 0 else None
+
+    @property
+    def seconds_per_step(self) -> float:
+        return SPEEDS[self.speed_index]
+
+    def faster(self, delta: int = 1) -> None:
+        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
+
+    # -- what is known at the current position -------------------------------------
+
+    def renderer(self) -> FormulaRenderer:
+        assert self.trace is not None
+        return FormulaRenderer(
+            self.trace.graph, self.trace.values, numbering=self.numbering, digits=self.digits
+        )
+
+    def node_state(self) -> list[tuple[Array | None, Array | None]]:
+        """For each node: (value if computed yet, tangent or running adjoint if computed yet)."""
+        assert self.trace is not None and self.graph is not None
+        n = len(self.trace.graph.nodes)
+        state: list[list[Array | None]] = [[None, None] for _ in range(n)]
+        for node in self.trace.graph.nodes:
+            if node.is_const:
+                state[node.index][0] = node.value
+        for frame in self.frames[: self.position]:
+            if frame.kind == "forward":
+                state[frame.node][0] = self.trace.values[frame.node]
+                state[frame.node][1] = self.trace.tangent_sweeps[0].steps[frame.step].value
+            elif frame.kind == "primal":
+                state[frame.node][0] = self.trace.values[frame.node]
+            else:
+                state[frame.node][1] = self.trace.adjoint_sweeps[0].steps[frame.step].total
+        return [(a, b) for a, b in state]
+
+    def formula(self, frame: Frame | None = None) -> list[Formula]:
+        """The formulas of a frame (forward mode shows the value's and the tangent's)."""
+        frame = frame or self.current
+        if frame is None or self.trace is None:
+            return []
+        render = self.renderer()
+        if frame.kind == "forward":
+            sweep = self.trace.tangent_sweeps[0]
+            return [
+                render.primal(self.trace.primal_steps[frame.step]),
+                render.tangent(sweep.steps[frame.step], sweep.tangents),
+            ]
+        if frame.kind == "primal":
+            return [render.primal(self.trace.primal_steps[frame.step])]
+        sweep_a = self.trace.adjoint_sweeps[0]
+        return [render.adjoint(sweep_a.steps[frame.step], sweep_a.adjoints)]
+
+    def fan_in(self, frame: Frame) -> tuple[int, int]:
+        """For an adjoint frame: this is contribution k of n to its node (k, n)."""
+        if self.trace is None or frame.kind != "adjoint":
+            return (0, 0)
+        steps = self.trace.adjoint_sweeps[0].steps
+        same = [k for k, s in enumerate(steps) if s.node == frame.node and s.source is not None]
+        return (same.index(frame.step) + 1, len(same))
+
+    # -- results ---------------------------------------------------------------
+
+    def result_lines(self) -> list[str]:
+        if self.trace is None:
+            return []
+        trace = self.trace
+        lines = [f"f = {format_value(trace.output_value(), self.digits)}"]
+        if trace.mode == "forward":
+            seed = self.seed_name or self.seed_text
+            tangent = format_value(trace.output_tangents()[0], self.digits)
+            lines.append(f"directional derivative (seed {seed}) = {tangent}")
+        elif trace.scalar_output:
+            for name, g in trace.gradient().items():
+                lines.append(f"∂f/∂{name} = {format_value(g, self.digits)}")
+        return lines
+
+    # -- gradient descent ------------------------------------------------------------
+
+    def descend(self) -> DescentStep:
+        """x ← x − η·∇f for every input, from a reverse sweep; recompute; remember."""
+        if self.graph is None:
+            raise AdxError("usage", "there is no function to descend on yet")
+        gradient_trace = run(self.graph, self.values, "reverse")
+        if not gradient_trace.scalar_output:
+            raise AdxError("usage", "gradient descent needs a single scalar output")
+        if not self.history:
+            self.history.append(
+                DescentStep(0, float(gradient_trace.output_value()), dict(self.values))
+            )
+        grad = gradient_trace.gradient()
+        self.values = {
+            k: np.asarray(v) - self.eta * np.asarray(grad[k]) for k, v in self.values.items()
+        }
+        self._recompute(keep_position=True)
+        value = float(run(self.graph, self.values, "evaluate").output_value())
+        step = DescentStep(len(self.history), value, dict(self.values))
+        self.history.append(step)
+        return step
+
+    def scale_eta(self, factor: float) -> None:
+        self.eta = float(min(max(self.eta * factor, 1e-6), 1e3))
+
+    # -- export ------------------------------------------------------------------
+
+    def export_json(self, path: Path) -> Path:
+        """Write the current trace as ``adx.eval/1`` JSON, atomically (never half a file)."""
+        from adexplorer.reports.eval import eval_report
+
+        assert self.trace is not None
+        seed = self._seed()
+        data = eval_report(self.trace, numbering=self.numbering, digits=self.digits, seed=seed)
+        write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False))
+        return path
+
+    def trace_text(self) -> str:
+        """The trace so far as plain text, one formula per line (for the clipboard)."""
+        lines = [f"# {self.source.strip()}   mode: {self.mode}"]
+        lines += [f"# {k} = {format_value(v, self.digits)}" for k, v in self.values.items()]
+        for frame in self.frames[: self.position]:
+            lines += [f.text() for f in self.formula(frame)]
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,176 @@
+"""Rich tables for a trace: the human output of ``adx eval``.
+
+A view only: every number and formula comes from the trace and
+:mod:`adexplorer.core.formulas`; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from adexplorer.base.numbers import format_value
+from adexplorer.base.shapes import type_name
+from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND
+from adexplorer.core.formulas import FormulaRenderer, barred, dotted
+from adexplorer.core.trace import Trace
+
+MAX_SWEEPS_SHOWN = 4
+
+
+def _title(trace: Trace) -> str:
+    graph = trace.graph
+    inputs = ", ".join(f"{n} = {format_value(v)}" for n, v in trace.inputs.items())
+    source = graph.source.strip()
+    if "\n" in source or len(source) > 70:
+        source = graph.origin or "the program"
+    return f"{source}   at {inputs}" if inputs else source
+
+
+def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
+    graph = trace.graph
+    table = Table(title="Primal trace (evaluation order)", title_justify="left", expand=False)
+    table.add_column("id", style="bold cyan", no_wrap=True)
+    table.add_column("source", style="dim", overflow="fold", max_width=28)
+    table.add_column("operation", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
+    for step in trace.primal_steps:
+        formula = render.primal(step)
+        node = graph.nodes[step.node]
+        operation = formula.rule if node.is_op else f"input {node.name}: {type_name(node.shape)}"
+        numbers = (
+            f" = {formula.numbers}" if node.is_op and formula.numbers != formula.result else ""
+        )
+        table.add_row(
+            formula.target,
+            graph.source_text(step.node) or "",
+            f"{operation}{numbers}",
+            formula.result,
+        )
+    return table
+
+
+def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
+    tables = []
+    sweeps = trace.tangent_sweeps
+    for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
+        seeds = ", ".join(
+            f"{dotted(render.labels[i])} = {format_value(v)}" for i, v in sweep.seed.items()
+        )
+        title = f"Tangent sweep {number} of {len(sweeps)} (seed {seeds}; other inputs 0)"
+        table = Table(title=title, title_justify="left")
+        table.add_column("tangent", style="bold magenta", no_wrap=True)
+        table.add_column("rule", overflow="fold")
+        table.add_column("with numbers", overflow="fold")
+        table.add_column("value", justify="right", overflow="fold")
+        for step in sweep.steps:
+            f = render.tangent(step, sweep.tangents)
+            is_input = trace.graph.nodes[step.node].is_input
+            table.add_row(
+                f.target, "seed" if is_input else f.rule, "" if is_input else f.numbers, f.result
+            )
+        tables.append(table)
+    return tables
+
+
+def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
+    tables = []
+    sweeps = trace.adjoint_sweeps
+    for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
+        receives = Counter(s.node for s in sweep.steps if s.source is not None)
+        seeds = ", ".join(
+            f"{barred(render.labels[i])} = {format_value(v)}" for i, v in sweep.seed.items()
+        )
+        title = f"Adjoint sweep {number} of {len(sweeps)} (reverse order; seed {seeds})"
+        table = Table(title=title, title_justify="left")
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("adjoint", style="bold green", no_wrap=True)
+        table.add_column("rule", overflow="fold")
+        table.add_column("with numbers", overflow="fold")
+        table.add_column("contribution", justify="right")
+        table.add_column("running total", justify="right")
+        table.add_column("fan-out", style="yellow")
+        seen: Counter[int] = Counter()
+        for k, step in enumerate(sweep.steps, start=1):
+            f = render.adjoint(step, sweep.adjoints)
+            total = format_value(step.total, render.digits)
+            if step.source is None:
+                table.add_row(str(k), f.target, "seed", "", f.result, total, "")
+                continue
+            seen[step.node] += 1
+            marker = ""
+            if receives[step.node] > 1:
+                marker = f"{seen[step.node]} of {receives[step.node]}"
+            table.add_row(str(k), f.target, f"+= {f.rule}", f.numbers, f.result, total, marker)
+        tables.append(table)
+    return tables
+
+
+def results(trace: Trace, digits: int, wrt: str | None) -> Group:
+    graph = trace.graph
+    lines: list[Text] = []
+    for k, o in enumerate(graph.outputs):
+        name = graph.output_names[k]
+        lines.append(
+            Text.assemble(("value  ", "bold"), f"{name} = {format_value(trace.values[o], digits)}")
+        )
+    if trace.mode == "forward" and trace.directional:
+        for k, t in enumerate(trace.output_tangents()):
+            name = graph.output_names[k]
+            lines.append(
+                Text.assemble(
+                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {format_value(t, digits)}  (1 sweep)"
+                )
+            )
+    elif trace.mode in ("forward", "reverse"):
+        how = (
+            f"{len(trace.tangent_sweeps)} forward sweep(s)"
+            if trace.mode == "forward"
+            else (f"{len(trace.adjoint_sweeps)} reverse sweep(s)")
+        )
+        for k in range(len(graph.outputs)):
+            label = "gradient" if trace.scalar_output else f"jacobian of {graph.output_names[k]}"
+            for name, value in trace.jacobian(k).items():
+                if wrt is not None and name != wrt:
+                    continue
+                lines.append(
+                    Text.assemble(
+                        (f"{label} ", "bold"), f"∂/∂{name} = {format_value(value, digits)}"
+                    )
+                )
+        lines.append(Text(f"(by {how})", style="dim"))
+    return Group(*lines)
+
+
+def cost_line(trace: Trace) -> Text:
+    c = trace.cost
+    assert c is not None
+    return Text(
+        f"cost: primal {c.primal.total} ops · forward sweep {c.primal.total + c.tangent.total} "
+        f"({c.forward_ratio:.2f}× primal; bound ≈ {FORWARD_BOUND}) · reverse sweep "
+        f"{c.primal.total + c.adjoint.total} ({c.reverse_ratio:.2f}×; bound ≈ {REVERSE_BOUND:g}) · "
+        f"full Jacobian: {c.n_inputs} forward or {c.n_outputs} reverse sweep(s)",
+        style="dim",
+    )
+
+
+def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = None) -> None:
+    console = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
+    console.print(Text(_title(trace), style="bold"))
+    console.print(primal_table(trace, render))
+    for table in tangent_tables(trace, render):
+        console.print(table)
+    for table in adjoint_tables(trace, render):
+        console.print(table)
+    hidden = max(len(trace.tangent_sweeps), len(trace.adjoint_sweeps)) - MAX_SWEEPS_SHOWN
+    if hidden > 0:
+        console.print(Text(f"({hidden} more sweeps not shown; --json lists them all)", style="dim"))
+    console.print(results(trace, digits, wrt))
+    console.print(cost_line(trace))
+    for warning in trace.warnings:
+        err.print(Text(f"warning: {warning}", style="yellow"))

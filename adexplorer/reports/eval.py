@@ -1,0 +1,198 @@
+"""The ``adx.eval/1`` JSON report of a trace (documented in docs/json-schema.md).
+
+Plain data only, no rich: scripts and autograders read this.  Scalars are bare
+numbers, arrays nested lists, and NaN/inf become ``null`` with a line in
+``"warnings"`` saying which entry it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adexplorer.base.numbers import to_json_value
+from adexplorer.base.shapes import Array, type_name
+from adexplorer.core.formulas import FormulaRenderer
+from adexplorer.core.trace import Trace
+
+SCHEMA = "adx.eval/1"
+
+
+class _Json:
+    """Converts values and remembers which ones were not finite."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def __call__(self, value: Array | None, where: str) -> Any:
+        if value is None:
+            return None
+        converted, bad = to_json_value(value)
+        if bad:
+            self.warnings.append(f"{where} is not finite (NaN or infinite); shown as null")
+        return converted
+
+
+def eval_report(
+    trace: Trace,
+    *,
+    numbering: str = "griewank",
+    digits: int = 6,
+    wrt: str | None = None,
+    seed: Mapping[str, Array] | None = None,
+) -> dict[str, Any]:
+    graph = trace.graph
+    labels = graph.labels(numbering)
+    conv = _Json()
+    render = FormulaRenderer(graph, trace.values, numbering=numbering, digits=digits)
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "mode": trace.mode,
+        "numbering": numbering,
+        "source": graph.source,
+        "inputs": {name: conv(v, f"input {name}") for name, v in trace.inputs.items()},
+    }
+    outputs = []
+    for k, o in enumerate(graph.outputs):
+        outputs.append(
+            {
+                "name": graph.output_names[k],
+                "id": labels[o],
+                "type": type_name(graph.nodes[o].shape),
+                "value": conv(trace.values[o], f"output {graph.output_names[k]}"),
+            }
+        )
+    report["outputs"] = outputs
+    if len(outputs) == 1:
+        report["value"] = outputs[0]["value"]
+    else:
+        report["value"] = {o["name"]: o["value"] for o in outputs}
+
+    if trace.mode == "forward" and trace.directional:
+        report["seed"] = {name: conv(v, f"seed {name}") for name, v in (seed or {}).items()}
+        tangents = trace.output_tangents()
+        if len(tangents) == 1:
+            report["tangent"] = conv(tangents[0], "the tangent")
+        else:
+            report["tangent"] = {
+                graph.output_names[k]: conv(t, f"the tangent of {graph.output_names[k]}")
+                for k, t in enumerate(tangents)
+            }
+    elif trace.mode in ("forward", "reverse"):
+        if trace.scalar_output:
+            grad = trace.gradient()
+            names = [wrt] if wrt else list(grad)
+            report["gradient"] = {n: conv(grad[n], f"the gradient entry for {n}") for n in names}
+        else:
+            report["jacobian"] = {
+                graph.output_names[k]: {
+                    n: conv(v, f"the Jacobian entry d{graph.output_names[k]}/d{n}")
+                    for n, v in trace.jacobian(k).items()
+                    if wrt is None or n == wrt
+                }
+                for k in range(len(graph.outputs))
+            }
+
+    report["trace"] = _rows(trace, labels, render, conv)
+    report["sweeps"] = _sweeps(trace, labels, render, conv)
+    assert trace.cost is not None
+    report["cost"] = trace.cost.as_json(trace.mode)
+    report["warnings"] = list(trace.warnings) + conv.warnings
+    return report
+
+
+def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _Json) -> list[Any]:
+    graph = trace.graph
+    rows: dict[int, dict[str, Any]] = {}
+    for step in trace.primal_steps:
+        node = graph.nodes[step.node]
+        formula = render.primal(step)
+        row: dict[str, Any] = {
+            "id": labels[step.node],
+            "op": node.op,
+            "args": [labels[a] for a in node.args],
+            "type": type_name(node.shape),
+            "name": node.name,
+            "source": graph.source_text(step.node),
+            "line": node.span.line if node.span else None,
+            "column": node.span.column if node.span else None,
+            "formula": formula.text(),
+            "primal": conv(step.value, f"the value of {labels[step.node]}"),
+        }
+        rows[step.node] = row
+
+    single_tangent = len(trace.tangent_sweeps) == 1
+    for t_sweep in trace.tangent_sweeps:
+        for t_step in t_sweep.steps:
+            row = rows[t_step.node]
+            value = conv(t_step.value, f"the tangent of {labels[t_step.node]}")
+            if single_tangent:
+                row["tangent"] = value
+                row["tangent_formula"] = render.tangent(t_step, t_sweep.tangents).text()
+            else:
+                row.setdefault("tangents", {})[t_sweep.label] = value
+
+    single_adjoint = len(trace.adjoint_sweeps) == 1
+    for a_sweep in trace.adjoint_sweeps:
+        for index, adjoint in enumerate(a_sweep.adjoints):
+            if index not in rows:
+                continue
+            value = conv(adjoint, f"the adjoint of {labels[index]}") if adjoint is not None else 0.0
+            if single_adjoint:
+                rows[index]["adjoint"] = value
+            else:
+                rows[index].setdefault("adjoints", {})[a_sweep.label] = value
+        if single_adjoint:
+            for a_step in a_sweep.steps:
+                if a_step.source is None:
+                    continue
+                formula = render.adjoint(a_step, a_sweep.adjoints)
+                target = labels[a_step.node]
+                rows[a_step.node].setdefault("contributions", []).append(
+                    {
+                        "from": labels[a_step.source],
+                        "value": conv(a_step.contribution, f"a contribution to {target}"),
+                        "formula": formula.text(),
+                    }
+                )
+    return [rows[i] for i in sorted(rows)]
+
+
+def _sweeps(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _Json) -> list[Any]:
+    """Every sweep with its steps in the order they ran (reverse order for adjoints)."""
+    sweeps: list[Any] = []
+    for t_sweep in trace.tangent_sweeps:
+        sweeps.append(
+            {
+                "kind": "tangent",
+                "label": t_sweep.label,
+                "seed": {labels[i]: conv(v, "a seed") for i, v in t_sweep.seed.items()},
+                "steps": [
+                    {
+                        "id": labels[s.node],
+                        "value": conv(s.value, f"the tangent of {labels[s.node]}"),
+                        "formula": render.tangent(s, t_sweep.tangents).text(),
+                    }
+                    for s in t_sweep.steps
+                ],
+            }
+        )
+    for a_sweep in trace.adjoint_sweeps:
+        sweeps.append(
+            {
+                "kind": "adjoint",
+                "label": a_sweep.label,
+                "seed": {labels[i]: conv(v, "a seed") for i, v in a_sweep.seed.items()},
+                "steps": [
+                    {
+                        "id": labels[s.node],
+                        "from": labels[s.source] if s.source is not None else None,
+                        "contribution": conv(s.contribution, f"a contribution to {labels[s.node]}"),
+                        "total": conv(s.total, f"the adjoint of {labels[s.node]}"),
+                        "formula": render.adjoint(s, a_sweep.adjoints).text(),
+                    }
+                    for s in a_sweep.steps
+                ],
+            }
+        )
+    return sweeps
