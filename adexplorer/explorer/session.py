@@ -26,6 +26,7 @@ from adexplorer.base.errors import AdxError
 from adexplorer.base.files import write_atomically
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import Array
+from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
@@ -43,13 +44,6 @@ class Frame:
     node: int  # the node this frame computes (or whose adjoint grows)
     edges: tuple[tuple[int, int], ...]  # (argument, user) edges carrying the value/derivative
     step: int  # index of the step record in its sweep
-
-
-@dataclass
-class DescentStep:
-    iteration: int
-    value: float
-    inputs: dict[str, Array]
 
 
 @dataclass
@@ -346,20 +340,12 @@ class Session:
         """x ← x − η·∇f for every input, from a reverse sweep; recompute; remember."""
         if self.graph is None:
             raise AdxError("usage", "there is no function to descend on yet")
-        gradient_trace = run(self.graph, self.values, "reverse")
-        if not gradient_trace.scalar_output:
-            raise AdxError("usage", "gradient descent needs a single scalar output")
+        before, moved = descent_step(self.graph, self.values, self.eta)
         if not self.history:
-            self.history.append(
-                DescentStep(0, float(gradient_trace.output_value()), dict(self.values))
-            )
-        grad = gradient_trace.gradient()
-        self.values = {
-            k: np.asarray(v) - self.eta * np.asarray(grad[k]) for k, v in self.values.items()
-        }
+            self.history.append(DescentStep(0, before, dict(self.values)))
+        self.values = moved
         self._recompute(keep_position=True)
-        value = float(run(self.graph, self.values, "evaluate").output_value())
-        step = DescentStep(len(self.history), value, dict(self.values))
+        step = DescentStep(len(self.history), evaluate_scalar(self.graph, self.values), dict(moved))
         self.history.append(step)
         return step
 
