@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adexplorer.base.source import Span, caret_excerpt
+from adexplorer.base.text import visible
 
 #: The kinds of error, as they appear in ``{"error": {"kind": ...}}``.
 KINDS = (
@@ -65,7 +66,10 @@ class AdxError(Exception):
         return self
 
     def render(self) -> str:
-        """Plain text: where, the caret excerpt, what went wrong, and a hint."""
+        """Plain text: where, the caret excerpt, what went wrong, and a hint.
+
+        Safe to print: control characters from the user's text are shown as escapes.
+        """
         where = ""
         if self.span is not None:
             where = (
@@ -73,11 +77,11 @@ class AdxError(Exception):
             )
         elif self.origin:
             where = f"{self.origin}: "
-        parts = [f"error: {where}{self.message}"]
+        parts = [visible(f"error: {where}{self.message}")]
         if self.span is not None and self.source is not None:
             parts.append(caret_excerpt(self.source, self.span))
         if self.hint:
-            parts.append(f"hint: {self.hint}")
+            parts.append(visible(f"hint: {self.hint}"))
         return "\n".join(parts)
 
     def to_json(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from adexplorer.base.text import visible
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -35,13 +37,21 @@ def caret_excerpt(source: str, span: Span, *, width: int = 100) -> str:
     """The source line holding ``span`` with ``^^^`` under the spanned text.
 
     Only the first line of a multi-line span is underlined.  Long lines are cut
-    around the span so the caret stays visible in a terminal.
+    around the span so the caret stays visible in a terminal.  Control
+    characters in the line are shown as escapes (``\\x1b``) and the caret
+    still points at the right place.
     """
-    lines = source.splitlines() or [""]
+    lines = source.split("\n")
     line_index = min(max(span.line - 1, 0), len(lines) - 1)
-    line = lines[line_index].expandtabs(1)
-    col = max(span.column - 1, 0)
-    length = max(1, min(span.end - span.start, len(line) - col))
+    raw = lines[line_index].rstrip("\r").expandtabs(1)
+    col = min(max(span.column - 1, 0), len(raw))
+    length = max(0, min(span.end - span.start, len(raw) - col))
+    before, spanned, after = (
+        visible(raw[:col], keep=""),
+        visible(raw[col : col + length], keep=""),
+        visible(raw[col + length :], keep=""),
+    )
+    line, col, length = before + spanned + after, len(before), max(1, len(spanned))
     offset = 0
     if len(line) > width:
         offset = max(0, min(col - width // 3, len(line) - width))

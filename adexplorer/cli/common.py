@@ -7,7 +7,6 @@ of the command line itself (click's usage errors).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import click
 
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.shapes import Array
+from adexplorer.base.text import json_dumps
 from adexplorer.core.ir import Graph
 from adexplorer.lang.lower import compile_source, parse_at
 
@@ -107,10 +107,10 @@ def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]
 def fail(error: AdxError, as_json: bool) -> NoReturn:
     """Report a user error (stderr, and the JSON error object on stdout) and exit 1."""
     if as_json:
-        click.echo(json.dumps({"error": error.to_json()}))
+        click.echo(json_dumps({"error": error.to_json()}))
     click.echo(error.render(), err=True)
     sys.exit(1)
 
 
 def dump_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, allow_nan=False))
+    click.echo(json_dumps(data))

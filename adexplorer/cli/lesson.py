@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.text import visible
 from adexplorer.cli.common import fail
 
 
@@ -33,11 +34,11 @@ def lesson_group() -> None:
 )
 def list_command(directories: tuple[Path, ...]) -> None:
     """The built-in course, with your progress, and any lessons in --dir."""
-    from rich.console import Console
     from rich.table import Table
 
     from adexplorer.lessons.catalog import builtin, load_directory
     from adexplorer.lessons.progress import Progress
+    from adexplorer.render.console import make_console
 
     try:
         lessons = builtin()
@@ -47,7 +48,7 @@ def list_command(directories: tuple[Path, ...]) -> None:
         fail(error, as_json=False)
     progress = Progress.load()
     if progress.problem:
-        click.echo(f"warning: {progress.problem}", err=True)
+        click.echo(visible(f"warning: {progress.problem}"), err=True)
     table = Table(title="Lessons", title_justify="left")
     for name in ("#", "id", "title", "steps", "solved"):
         table.add_column(name, justify="right" if name in ("#", "steps", "solved") else "left")
@@ -57,7 +58,7 @@ def list_command(directories: tuple[Path, ...]) -> None:
         table.add_row(
             str(lesson.order), lesson.id, lesson.title, str(len(lesson.steps)), f"{solved}/{total}"
         )
-    Console().print(table)
+    make_console().print(table)
     click.echo("Open one with: adx lesson open ID")
 
 
@@ -71,42 +72,54 @@ def list_command(directories: tuple[Path, ...]) -> None:
 )
 def show_command(name_or_path: str, show_answers: bool) -> None:
     """Print a lesson in the terminal, without the explorer."""
-    from rich.console import Console
     from rich.markdown import Markdown
     from rich.panel import Panel
+    from rich.text import Text
 
     from adexplorer.lessons import answers
     from adexplorer.lessons.catalog import find
+    from adexplorer.render.console import make_console
 
     try:
         lesson = find(name_or_path)
     except AdxError as error:
         fail(error, as_json=False)
-    console = Console()
-    console.print(Markdown(f"# {lesson.title}\n\n*{lesson.summary}*\n\n{lesson.intro}"))
+    console = make_console()
+
+    def markdown(text: str) -> Markdown:
+        # Links are shown with their address, never hidden behind their text.
+        return Markdown(visible(text), hyperlinks=False)
+
+    console.print(markdown(f"# {lesson.title}\n\n*{lesson.summary}*\n\n{lesson.intro}"))
     for index, step in enumerate(lesson.steps):
-        console.print(Markdown(f"## {index + 1}. {step.title}\n\n{step.prose}"))
+        console.print(markdown(f"## {index + 1}. {step.title}\n\n{step.prose}"))
         if step.explore is not None:
             e = step.explore
             details = f"{e.program.strip()}\nat {e.at or 'defaults'} · mode {e.mode}" + (
                 f" · seed {e.seed}" if e.seed else ""
             )
             console.print(
-                Panel(details, title="explore (adx lesson open runs it)", title_align="left")
+                Panel(
+                    Text(visible(details)),
+                    title="explore (adx lesson open runs it)",
+                    title_align="left",
+                )
             )
         for exercise in step.exercises:
-            body = exercise.question
+            body = Text(visible(exercise.question))
             for letter, choice in zip("abcdefghij", exercise.choices, strict=False):
-                body += f"\n  {letter}) {choice}"
+                body.append(visible(f"\n  {letter}) {choice}"))
             if show_answers:
                 try:
                     want = answers.expected(exercise, lesson.explore_for(index))
                     if exercise.kind == "choice":
                         k = answers.correct_choice(exercise, lesson.explore_for(index))
                         want = f"{'abcdefghij'[k]}) {exercise.choices[k]}"
-                    body += f"\n[green]answer: {want}[/green]"
+                    body.append(visible(f"\nanswer: {want}"), style="green")
                 except AdxError as error:
-                    body += f"\n[red]answer cannot be computed: {error.message}[/red]"
+                    body.append(
+                        visible(f"\nanswer cannot be computed: {error.message}"), style="red"
+                    )
             console.print(
                 Panel(body, title=f"exercise {exercise.id} ({exercise.kind})", title_align="left")
             )
@@ -120,7 +133,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
 
     lessons, problems = check_paths(paths)
     for problem in problems:
-        click.echo(str(problem), err=True)
+        click.echo(visible(str(problem)), err=True)
     exercises = sum(len(lesson.exercises()) for lesson in lessons)
     if problems:
         click.echo(

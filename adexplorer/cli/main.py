@@ -212,11 +212,11 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
 @cli.command("functions")
 def functions_command() -> None:
     """List the primitives with their derivative rules and conventions."""
-    from rich.console import Console
     from rich.table import Table
 
     from adexplorer.core.formulas import show
     from adexplorer.core.primitives import PRIMITIVES
+    from adexplorer.render.console import make_console
 
     table = Table(title="adx primitives (tangent and adjoint rules for y = f(a, b))")
     table.add_column("name", style="bold")
@@ -239,7 +239,7 @@ def functions_command() -> None:
         name = prim.name + (f" ({', '.join(prim.aliases)})" if prim.aliases else "")
         notes = "; ".join(n for n in (prim.kink_note, prim.domain_note) if n)
         table.add_row(name, prim.summary, show(tangent), show(adjoint), notes)
-    Console().print(table)
+    make_console().print(table)
 
 
 def main() -> None:

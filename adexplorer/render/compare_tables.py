@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from adexplorer.base.numbers import format_scalar, format_value
+from adexplorer.base.text import visible
 from adexplorer.compare.fd_study import RULE_OF_THUMB, FdStudy, MixedStudy
 from adexplorer.compare.swell import FamilyRow, SwellResult
 from adexplorer.core.ir import Graph
+from adexplorer.render.console import make_console
 
 _REGIME_MARK = {"truncation": "T", "round-off": "R", "exact": "="}
 
@@ -34,7 +35,7 @@ def print_fd(
     color: bool,
     warnings: Sequence[str] = (),
 ) -> None:
-    console = Console(highlight=False)
+    console = make_console()
     inputs = ", ".join(f"{k} = {format_value(v, digits)}" for k, v in study.inputs.items())
     console.print(Text(f"d/d{study.wrt} at {inputs}", style="bold"))
     console.print(
@@ -65,9 +66,9 @@ def print_fd(
 
         width = min(console.width, 100)
         console.print(Text.from_ansi(error_plot(study, width=width, height=22, color=color)))
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True)
     for warning in warnings:
-        err.print(Text(f"warning: {warning}", style="yellow"))
+        err.print(Text(visible(f"warning: {warning}"), style="yellow"))
 
 
 def summary_lines(study: FdStudy) -> Text:
@@ -100,10 +101,10 @@ def error_table(study: FdStudy, schemes: Sequence[str]) -> Table:
         for scheme in schemes:
             row = next((r for r in study.rows_for(scheme) if r.h == h), None)
             if row is None:
-                cells.append("")
+                cells.append(Text(""))
                 continue
             cell = f"{_err(row.abs_error)} {_REGIME_MARK[row.regime]}"
-            cells.append(f"[reverse]{cell}[/reverse]" if best[scheme] == h else cell)
+            cells.append(Text(cell, style="reverse") if best[scheme] == h else Text(cell))
         table.add_row(_h(h), *cells)
     return table
 
@@ -180,8 +181,8 @@ def _compact(n: int) -> str:
 
 
 def print_swell(graph: Graph, results: Sequence[SwellResult]) -> None:
-    console = Console(highlight=False)
-    console.print(Text(f"f = {graph.source.strip()}", style="bold"))
+    console = make_console()
+    console.print(Text(visible(f"f = {graph.source.strip()}"), style="bold"))
     for result in results:
         s = result.sizes
         console.print(
@@ -282,10 +283,10 @@ def family_summary(rows: Sequence[FamilyRow]) -> Text:
 def print_family(
     template: str, variable: str, rows: Sequence[FamilyRow], *, plot: bool, color: bool
 ) -> None:
-    console = Console(highlight=False)
+    console = make_console()
     console.print(
         Text(
-            f"Family {template}: level 1 has # = {variable}, level n puts level n-1 in #",
+            visible(f"Family {template}: level 1 has # = {variable}, level n puts level n-1 in #"),
             style="bold",
         )
     )

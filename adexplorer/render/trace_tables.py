@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import type_name
+from adexplorer.base.text import visible
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND
 from adexplorer.core.formulas import FormulaRenderer, barred, dotted
 from adexplorer.core.trace import Trace
+from adexplorer.render.console import make_console
 
 MAX_SWEEPS_SHOWN = 4
 
@@ -27,7 +29,7 @@ def _title(trace: Trace) -> str:
     source = graph.source.strip()
     if "\n" in source or len(source) > 70:
         source = graph.origin or "the program"
-    return f"{source}   at {inputs}" if inputs else source
+    return visible(f"{source}   at {inputs}" if inputs else source)
 
 
 def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
@@ -46,7 +48,7 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
         )
         table.add_row(
             formula.target,
-            graph.source_text(step.node) or "",
+            visible(graph.source_text(step.node) or "", keep=""),
             f"{operation}{numbers}",
             formula.result,
         )
@@ -158,8 +160,8 @@ def cost_line(trace: Trace) -> Text:
 
 
 def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = None) -> None:
-    console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    console = make_console()
+    err = make_console(stderr=True)
     render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
     console.print(Text(_title(trace), style="bold"))
     console.print(primal_table(trace, render))
@@ -173,4 +175,4 @@ def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = 
     console.print(results(trace, digits, wrt))
     console.print(cost_line(trace))
     for warning in trace.warnings:
-        err.print(Text(f"warning: {warning}", style="yellow"))
+        err.print(Text(visible(f"warning: {warning}"), style="yellow"))
