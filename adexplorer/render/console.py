@@ -43,13 +43,11 @@ def make_console(*, stderr: bool = False) -> Console:
     """A console for adx's output.  With ``NO_COLOR`` set it emits no escape at all
     (rich alone would still send bold and italic)."""
     plain = bool(os.environ.get("NO_COLOR"))
-    console = Console(
-        stderr=stderr,
-        markup=False,
-        emoji=False,
-        highlight=False,
-        **({"color_system": None} if plain else {}),
-    )
+    console = Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+    if plain:
+        console = Console(
+            stderr=stderr, markup=False, emoji=False, highlight=False, color_system=None
+        )
     console.push_render_hook(_MakeVisible())  # type: ignore[arg-type]
     return console
 
