@@ -58,6 +58,21 @@ def source_literal(value: Any) -> str:
     return "[" + ", ".join(source_literal(v) for v in arr) + "]"
 
 
+def nonfinite_kinds(value: Any) -> str:
+    """Which non-finite numbers ``value`` holds, in words: ``NaN``, ``+inf``, ``-inf``."""
+    arr = np.asarray(value, dtype=np.float64)
+    kinds = [
+        word
+        for word, present in (
+            ("NaN", np.isnan(arr).any()),
+            ("+inf", np.isposinf(arr).any()),
+            ("-inf", np.isneginf(arr).any()),
+        )
+        if present
+    ]
+    return " and ".join(kinds)
+
+
 def to_json_value(value: Any) -> tuple[Any, bool]:
     """A JSON-ready number or nested list, and whether a NaN/inf became ``null``."""
     arr = np.asarray(value, dtype=np.float64)

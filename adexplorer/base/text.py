@@ -43,6 +43,23 @@ def visible(text: str, keep: str = "\n") -> str:
     return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
+#: Longest source excerpt a trace row repeats; longer ones are shortened in the middle.
+EXCERPT_LIMIT = 60
+
+
+def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
+    """``text`` if short, else its start and end around ``…``.
+
+    Trace rows show the source each node came from; in a deeply nested
+    expression every node's source is almost the whole text, so copying it in
+    full would make the output quadratic in the input.
+    """
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-half:]}"
+
+
 def has_unsafe(text: str, allowed: str = "\n") -> bool:
     """True if ``text`` holds a character :func:`visible` would escape (other than ``allowed``)."""
     return any(ch not in allowed for ch in _UNSAFE.findall(text))

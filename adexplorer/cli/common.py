@@ -7,6 +7,8 @@ of the command line itself (click's usage errors).
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -61,19 +63,75 @@ class Loaded:
     warnings: list[str]
 
 
+#: Largest program adx reads from a file or standard input.
+MAX_PROGRAM_BYTES = 10 * 1024 * 1024
+
+SOURCE_RULE = """\b
+EXPR_OR_FILE is read by one rule:
+  -                               the program is read from standard input
+  ends in .adx, or starts with    a program file (it must exist)
+    / ./ ../ or ~/
+  anything else                   an expression; a file named like it is not
+                                  read (write ./name to read it)"""
+
+#: Starts that no expression can have (``/`` alone is division, so it is not enough).
+_PATH_STARTS = ("/", "./", "../", "~/")
+
+
+def is_file_argument(expr_or_file: str) -> bool:
+    """True if the argument names a program file by the rule in :data:`SOURCE_RULE`."""
+    return expr_or_file.endswith(".adx") or expr_or_file.startswith(_PATH_STARTS)
+
+
 def read_source(expr_or_file: str) -> tuple[str, str | None]:
-    """The text to compile and where it came from (a file name, or None)."""
-    path = Path(expr_or_file)
+    """The text to compile and where it came from (a file name, ``<stdin>``, or None).
+
+    The argument is never probed as a file first: an expression of any length
+    stays an expression, and a file called ``x`` never replaces the expression ``x``.
+    """
+    if expr_or_file == "-":
+        data = sys.stdin.buffer.read(MAX_PROGRAM_BYTES + 1)
+        return _decode(data, "<stdin>"), "<stdin>"
+    if not is_file_argument(expr_or_file):
+        return expr_or_file, None
+    path = Path(expr_or_file).expanduser()
     try:
-        if path.is_file():
-            return path.read_text(encoding="utf-8"), str(path)
+        with open(path, "rb", opener=_open_nonblocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise AdxError("file", f"{expr_or_file} is not a regular file")
+            data = handle.read(MAX_PROGRAM_BYTES + 1)
+    except FileNotFoundError:
+        raise AdxError(
+            "file",
+            f"no such file: {expr_or_file}",
+            hint="an argument that ends in .adx or holds a / is read as a file",
+        ) from None
     except OSError as exc:
         raise AdxError("file", f"cannot read {expr_or_file}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise AdxError("file", f"{expr_or_file} is not a text file") from None
-    if expr_or_file.endswith(".adx"):
-        raise AdxError("file", f"no such file: {expr_or_file}")
-    return expr_or_file, None
+    return _decode(data, expr_or_file), str(path)
+
+
+def _names_a_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and "\0" not in text and os.path.isfile(text)
+    except (OSError, ValueError):
+        return False
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just after.
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _decode(data: bytes, origin: str) -> str:
+    if len(data) > MAX_PROGRAM_BYTES:
+        raise AdxError("file", f"{origin} is larger than {MAX_PROGRAM_BYTES // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdxError(
+            "file", f"{origin} is not UTF-8 text (byte {exc.start} cannot be read)"
+        ) from None
 
 
 def parse_values(texts: Iterable[str], origin: str) -> dict[str, Array]:
@@ -91,7 +149,13 @@ def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]
     """Compile the program and parse ``--at``; check every bound name is an input."""
     source, origin = read_source(expr_or_file)
     bindings = parse_values(at, "--at")
-    lowered = compile_source(source, origin, extra_inputs=list(bindings))
+    try:
+        lowered = compile_source(source, origin, extra_inputs=list(bindings))
+    except AdxError as error:
+        if origin is None and _names_a_file(expr_or_file):
+            note = f"to read the file {expr_or_file}, write ./{expr_or_file}"
+            error.hint = f"{error.hint}; or {note}" if error.hint else note
+        raise
     graph = lowered.graph
     names = set(graph.input_names)
     for name in bindings:

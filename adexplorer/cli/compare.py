@@ -7,10 +7,10 @@ import sys
 import click
 
 from adexplorer.base.errors import AdxError
-from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load
+from adexplorer.cli.common import SOURCE_RULE, ExpressionFriendlyCommand, dump_json, fail, load
 from adexplorer.core.engines.finite_diff import SCHEMES
 
-FD_EPILOG = """\b
+FD_EPILOG = f"""\b
 Examples:
   adx fd 'x1*sqrt(log(x1/sin(x2^2)))' --at x1=2,x2=1.2 --wrt x2 --plot
   adx fd 'sin(x)' --at x=1 --scheme central --steps 1e-1:1e-12
@@ -20,9 +20,11 @@ Examples:
 Schemes: forward (f(x+h)-f(x))/h, backward, central (f(x+h)-f(x-h))/2h,
 complex Im f(x+ih)/h.  --steps START:STOP gives one step per decade;
 START:STOP:COUNT gives COUNT log-spaced steps; or list them: 1e-2,1e-4.
+
+{SOURCE_RULE}
 """
 
-SWELL_EPILOG = """\b
+SWELL_EPILOG = f"""\b
 Examples:
   adx swell 'x1*sqrt(log(x1/sin(x2^2)))'
   adx swell 'log(x)*sin(x)^2' --wrt x
@@ -33,6 +35,8 @@ Examples:
 In a family template, # stands for the previous level; level 1 has # = x.
 Sizes are counted over shared structure, never by building the tree, so even
 astronomically large trees are reported as exact integers.
+
+{SOURCE_RULE}
 """
 
 

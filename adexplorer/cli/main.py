@@ -14,13 +14,20 @@ import click
 
 from adexplorer import __version__
 from adexplorer.base.errors import AdxError
-from adexplorer.cli.common import ExpressionFriendlyCommand, dump_json, fail, load, parse_values
+from adexplorer.cli.common import (
+    SOURCE_RULE,
+    ExpressionFriendlyCommand,
+    dump_json,
+    fail,
+    load,
+    parse_values,
+)
 from adexplorer.core.ir import NUMBERINGS
 
 if TYPE_CHECKING:
     from adexplorer.core.trace import Trace
 
-EVAL_EPILOG = """\b
+EVAL_EPILOG = f"""\b
 Examples:
   adx eval 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5
   adx eval 'x1*x2 + sin(x1)' --at x1=1.5,x2=-0.75 --mode forward --wrt x2
@@ -28,6 +35,9 @@ Examples:
   adx eval 'sum(sigmoid(W@v))' --at 'W=[[1,2],[3,4]]' --at 'v=[0.5,-1]' --json
   adx eval program.adx --at x=pi/4
   adx eval -x^2 --at x=3
+  echo 'x^2' | adx eval - --at x=3
+
+{SOURCE_RULE}
 
 \b
 Functions: sin cos tan asin acos atan (arcsin arccos arctan) sinh cosh tanh
@@ -182,7 +192,7 @@ def _with_warnings(trace: Trace, extra: list[str]) -> Trace:
     return dataclasses.replace(trace, warnings=(*extra, *trace.warnings)) if extra else trace
 
 
-@cli.command("explore", cls=ExpressionFriendlyCommand)
+@cli.command("explore", cls=ExpressionFriendlyCommand, epilog=SOURCE_RULE)
 @click.argument("expr_or_file", metavar="[EXPR_OR_FILE]", required=False)
 @click.option(
     "--at", "at", multiple=True, metavar="NAME=VALUE,...", help="Input values; repeatable."

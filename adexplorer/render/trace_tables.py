@@ -14,7 +14,7 @@ from rich.text import Text
 
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import type_name
-from adexplorer.base.text import visible
+from adexplorer.base.text import excerpt, visible
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND
 from adexplorer.core.formulas import FormulaRenderer, barred, dotted
 from adexplorer.core.trace import Trace
@@ -48,7 +48,7 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
         )
         table.add_row(
             formula.target,
-            visible(graph.source_text(step.node) or "", keep=""),
+            visible(excerpt(graph.source_text(step.node) or ""), keep=""),
             f"{operation}{numbers}",
             formula.result,
         )

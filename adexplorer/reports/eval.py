@@ -2,7 +2,9 @@
 
 Plain data only, no rich: scripts and autograders read this.  Scalars are bare
 numbers, arrays nested lists, and NaN/inf become ``null`` with a line in
-``"warnings"`` saying which entry it was.
+``"warnings"`` saying which entry it was and whether it is NaN, +inf or -inf.
+Rows point into the source by ``span`` (character offsets) and repeat at most
+a short excerpt of it, so the report grows linearly with the program.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adexplorer.base.numbers import to_json_value
+from adexplorer.base.numbers import nonfinite_kinds, to_json_value
 from adexplorer.base.shapes import Array, type_name
+from adexplorer.base.text import excerpt
 from adexplorer.core.formulas import FormulaRenderer
 from adexplorer.core.trace import Trace
 
@@ -29,7 +32,7 @@ class _Json:
             return None
         converted, bad = to_json_value(value)
         if bad:
-            self.warnings.append(f"{where} is not finite (NaN or infinite); shown as null")
+            self.warnings.append(f"{where} is {nonfinite_kinds(value)}; shown as null")
         return converted
 
 
@@ -97,7 +100,8 @@ def eval_report(
     report["sweeps"] = _sweeps(trace, labels, render, conv)
     assert trace.cost is not None
     report["cost"] = trace.cost.as_json(trace.mode)
-    report["warnings"] = list(trace.warnings) + conv.warnings
+    # One line per cause: the same entry is met in the rows and again in the sweeps.
+    report["warnings"] = list(dict.fromkeys([*trace.warnings, *conv.warnings]))
     return report
 
 
@@ -107,13 +111,15 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
     for step in trace.primal_steps:
         node = graph.nodes[step.node]
         formula = render.primal(step)
+        source = graph.source_text(step.node)
         row: dict[str, Any] = {
             "id": labels[step.node],
             "op": node.op,
             "args": [labels[a] for a in node.args],
             "type": type_name(node.shape),
             "name": node.name,
-            "source": graph.source_text(step.node),
+            "source": excerpt(source) if source is not None else None,
+            "span": [node.span.start, node.span.end] if node.span else None,
             "line": node.span.line if node.span else None,
             "column": node.span.column if node.span else None,
             "formula": formula.text(),

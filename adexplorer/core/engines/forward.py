@@ -19,6 +19,19 @@ from adexplorer.core.ir import Graph
 from adexplorer.core.primitives import PRIMITIVES
 
 
+def _zero_times(term: Array, tangent: Array) -> Array:
+    """Where the tangent is exactly zero, the term is exactly zero.
+
+    An infinite partial times a zero tangent is NaN in floating point (sqrt at 0
+    with x unseeded), but a direction that does not move an input cannot move
+    the output: PyTorch and JAX treat such tangents as zeros, and so does adx,
+    so forward mode agrees with reverse mode at domain edges.
+    """
+    if np.shape(term) == np.shape(tangent) and not np.all(np.isfinite(term)):
+        return np.where(tangent == 0, 0.0, term)
+    return term
+
+
 def forward(
     graph: Graph, primals: Sequence[Array], seed: Mapping[int, Array]
 ) -> Iterator[TangentStep]:
@@ -44,9 +57,9 @@ def forward(
             total: Array | None = None
             for slot, a in enumerate(node.args):
                 t = tangents[a]
-                if t is None:
-                    continue
-                term = prim.jvp[slot](args, out, t)
+                if t is None or not np.any(t):
+                    continue  # a zero tangent contributes exactly zero (see _zero_times)
+                term = _zero_times(prim.jvp[slot](args, out, t), t)
                 total = term if total is None else total + term
             if total is None:
                 total = np.zeros(node.shape)

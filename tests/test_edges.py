@@ -1,0 +1,67 @@
+"""Forward and reverse mode agree at domain edges and kinks; non-finite values are named."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
+from adexplorer.reports.eval import eval_report
+
+EDGE_CASES = [
+    ("sqrt(x) + y", {"x": 0.0, "y": 1.0}),
+    ("sqrt(x)*y + y^2", {"x": 0.0, "y": 2.0}),
+    ("log(x) + y", {"x": 0.0, "y": 3.0}),
+    ("abs(x) + relu(y) + x*y", {"x": 0.0, "y": 0.0}),
+    ("asin(x) + y", {"x": 1.0, "y": 0.5}),
+    ("x^0.5 + sin(y)", {"x": 0.0, "y": 1.0}),
+    ("0*sqrt(x) + y", {"x": 0.0, "y": 1.0}),
+]
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b or math.isclose(a, b, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(("source", "point"), EDGE_CASES)
+def test_forward_equals_reverse_at_the_edge(source: str, point: dict[str, float]) -> None:
+    graph = compile_source(source).graph
+    values = {k: np.float64(v) for k, v in point.items()}
+    reverse = run(graph, values, "reverse").gradient()
+    forward = run(graph, values, "forward").gradient()
+    for name in point:
+        assert _same(float(forward[name]), float(reverse[name])), (name, forward, reverse)
+
+
+def test_where_zero_meets_infinity_inside_the_graph_the_modes_may_differ() -> None:
+    """The documented limit (docs/language.md): sqrt(x*y) at x = 0.
+
+    Forward mode seeds y; the tangent of x*y is x·1 = 0, so sqrt's infinite
+    partial never multiplies anything and ∂f/∂y = 0 (the true value).  Reverse
+    mode pulls sqrt's infinite adjoint back through x*y and multiplies it by the
+    partial x = 0: NaN, as in PyTorch.
+    """
+    graph = compile_source("sqrt(x*y)").graph
+    values = {"x": np.float64(0.0), "y": np.float64(1.0)}
+    assert float(run(graph, values, "forward").gradient()["y"]) == 0.0
+    assert math.isnan(float(run(graph, values, "reverse").gradient()["y"]))
+
+
+def test_an_unmoved_input_contributes_exactly_zero() -> None:
+    graph = compile_source("sqrt(x) + y").graph
+    values = {"x": np.float64(0.0), "y": np.float64(1.0)}
+    forward = run(graph, values, "forward", {"y": np.float64(1.0)})
+    assert float(forward.output_tangents()[0]) == 1.0
+
+
+def test_non_finite_entries_are_named_once_with_their_kind() -> None:
+    graph = compile_source("sqrt(x) - log(y) + 0*z").graph
+    values = {"x": np.float64(0.0), "y": np.float64(0.0), "z": np.float64(1.0)}
+    report = eval_report(run(graph, values, "forward"))
+    warnings = report["warnings"]
+    assert len(warnings) == len(set(warnings))
+    assert any("gradient entry for x is +inf" in w for w in warnings)
+    assert any("is -inf" in w or "is +inf" in w for w in warnings if "value of" in w)
