@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.numbers import nonfinite_kinds
 from adexplorer.base.shapes import Array
 from adexplorer.core.engines import finite_diff
 from adexplorer.core.ir import Graph
@@ -145,20 +146,38 @@ def study(
 ) -> FdStudy:
     if len(graph.outputs) != 1 or graph.nodes[graph.outputs[0]].shape != ():
         raise AdxError("type", "finite differences here need a function with one scalar output")
+    if not graph.input_names:
+        raise AdxError(
+            "usage",
+            "this function has no inputs, so there is nothing to differentiate",
+            hint="use a name such as x in the expression and give its value with --at x=…",
+        )
     inputs = input_values(graph, bindings)
     wrt = wrt or graph.input_names[0]
     direction = _direction(graph, wrt)
-    exact = ad_directional(graph, inputs, direction)
-    value = float(finite_diff.function_of(graph)(inputs))
+    at_point = run(graph, inputs, "forward", seed=direction)
+    value = float(at_point.output_value())
+    exact = float(at_point.output_tangents()[0])
+    if not (math.isfinite(value) and math.isfinite(exact)):
+        what = "f" if not math.isfinite(value) else f"the derivative along {wrt}"
+        number = value if not math.isfinite(value) else exact
+        raise AdxError(
+            "input",
+            f"{what} is {nonfinite_kinds(number)} at this point, so finite differences "
+            "have no exact value to be compared with",
+            hint="; ".join(at_point.warnings) or "choose a point inside the function's domain",
+        )
 
-    # f'' and f''' along the direction, from exact AD derivatives at nearby points
+    # f'' and f''' along the direction, from exact AD derivatives at nearby points.
+    # Far from 0 they may overflow; the error model then has no optimum to offer.
     delta = 1e-3 * max(1.0, float(np.max(np.abs(inputs[wrt]))))
-    shifted = [
-        ad_directional(graph, {**inputs, wrt: inputs[wrt] + s * delta}, direction)
-        for s in (-1.0, 1.0)
-    ]
-    second = (shifted[1] - shifted[0]) / (2 * delta)
-    third = (shifted[1] - 2 * exact + shifted[0]) / delta**2
+    with np.errstate(all="ignore"):
+        shifted = [
+            ad_directional(graph, {**inputs, wrt: inputs[wrt] + s * delta}, direction)
+            for s in (-1.0, 1.0)
+        ]
+        second = float(np.float64(shifted[1] - shifted[0]) / (2 * delta))
+        third = float(np.float64(shifted[1] - 2 * exact + shifted[0]) / np.float64(delta) ** 2)
 
     not_applicable: dict[str, str] = {}
     obstacles = finite_diff.complex_step_obstacles(graph)
@@ -242,7 +261,15 @@ def _regime(scheme: str, h: float, value: float, first: float, second: float, th
 def _model_optimum(
     scheme: str, value: float, first: float, second: float, third: float
 ) -> float | None:
-    """The h where the model's two errors are equal (the bottom of the V)."""
+    """The h where the model's two errors are equal (the bottom of the V), if finite."""
+    with np.errstate(all="ignore"):
+        h = _balance(scheme, value, second, third)
+    return h if h is not None and math.isfinite(h) and h > 0 else None
+
+
+def _balance(scheme: str, value: float, second: float, third: float) -> float | None:
+    if not (math.isfinite(second) and math.isfinite(third)):
+        return None
     f = max(abs(value), EPS)
     if scheme in ("forward", "backward"):
         return 2 * math.sqrt(EPS * f / abs(second)) if second else None
@@ -281,6 +308,7 @@ def mixed_second_study(
     exact = table.evaluate(fxy, env)
     rows = []
     for h in steps:
-        estimate = finite_diff.mixed_second(graph, inputs, x, y, h)
+        with np.errstate(all="ignore"):
+            estimate = float(finite_diff.mixed_second(graph, inputs, x, y, h))
         rows.append((h, estimate, abs(estimate - exact)))
     return MixedStudy(x, y, exact, tuple(rows))

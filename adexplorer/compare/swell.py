@@ -32,6 +32,7 @@ from adexplorer.compare.symbolic import (
     simplify,
 )
 from adexplorer.core.ir import Graph
+from adexplorer.core.trace import describe_node
 from adexplorer.lang.lower import compile_source
 
 MAX_FAMILY_LEVEL = 500
@@ -88,6 +89,21 @@ def measure(table: ExprTable, f: int, wrt: str) -> tuple[Sizes, int, int]:
     return sizes, df, simple
 
 
+def require_elementwise(graph: Graph) -> None:
+    """Symbolic differentiation here follows each primitive's scalar partial-derivative
+    formula; tensor operations (sum, dot, @, transpose) have none."""
+    for node in graph.nodes:
+        if not node.is_input and not node.is_const and node.primitive.partials is None:
+            raise AdxError(
+                "type",
+                f"symbolic differentiation here covers scalar functions; "
+                f"{describe_node(graph, node.index)} is a tensor operation",
+                span=node.span,
+                source=graph.source,
+                hint="adx eval differentiates tensor programs by AD",
+            )
+
+
 def swell_study(graph: Graph, wrt: str, limit: int = 400) -> SwellResult:
     if graph.input_index(wrt) is None:
         from adexplorer.base.errors import did_you_mean
@@ -100,6 +116,7 @@ def swell_study(graph: Graph, wrt: str, limit: int = 400) -> SwellResult:
         )
     if len(graph.outputs) != 1:
         raise AdxError("type", "adx swell needs a function with a single output")
+    require_elementwise(graph)
     table = ExprTable()
     f = from_graph(table, graph)[graph.outputs[0]]
     sizes, df, simple = measure(table, f, wrt)
@@ -144,7 +161,19 @@ def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTa
             f"the template {template!r} has no '{HOLE}' for the previous level",
             hint="e.g. --family '4*#*(1-#)' (the logistic map) or --family 'sin(#)'",
         )
-    graph = compile_source(template.replace(HOLE, f" {_HOLE_NAME} "), origin="--family").graph
+    if not variable.isidentifier() or not variable.isascii():
+        raise AdxError("usage", f"--variable {variable!r} is not a name", hint="e.g. --variable x")
+    try:
+        graph = compile_source(template.replace(HOLE, f" {_HOLE_NAME} "), origin="--family").graph
+        require_elementwise(graph)
+    except AdxError as error:
+        # Positions point into the rewritten text: report in the template's own terms.
+        raise AdxError(
+            error.kind,
+            error.message.replace(f" {_HOLE_NAME} ", HOLE).replace(_HOLE_NAME, HOLE),
+            hint=error.hint,
+            origin="--family",
+        ) from None
     if len(graph.outputs) != 1:
         raise AdxError("usage", "a family template is one expression")
     table = ExprTable()

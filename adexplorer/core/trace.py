@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.numbers import nonfinite_kinds
 from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.base.source import gc_paused
+from adexplorer.base.text import excerpt
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
 from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
 from adexplorer.core.ir import Graph
@@ -356,7 +358,8 @@ def describe_node(graph: Graph, index: int) -> str:
     where = ""
     if node.span is not None:
         span = node.span
-        where = f" at '{span.text(graph.source)}' (line {span.line}, column {span.column})"
+        text = excerpt(span.text(graph.source))
+        where = f" at '{text}' (line {span.line}, column {span.column})"
     return f"{label} = {node.op}{where}"
 
 
@@ -364,17 +367,29 @@ def _domain_warnings(graph: Graph, values: Sequence[Array], warnings: list[str])
     """Name the first node where a value stops being finite although its arguments were."""
     for node in graph.nodes:
         if node.op in ("input", "const"):
-            if not _finite(values[node.index]):
+            # A constant that folded to NaN was reported when it was folded.
+            if node.op == "input" and not _finite(values[node.index]):
                 warnings.append(f"input {node.name} is not a finite number")
             continue
         if _finite(values[node.index]):
             continue
         if all(_finite(values[a]) for a in node.args):
-            note = node.primitive.domain_note
+            result = values[node.index]
             warnings.append(
-                f"{describe_node(graph, node.index)} gives {_kind(values[node.index])}"
-                + (f": {note}" if note else "")
+                f"{describe_node(graph, node.index)} gives {nonfinite_kinds(result)}: "
+                + _why(node.primitive.domain_note, result, [values[a] for a in node.args])
             )
+
+
+def _why(note: str | None, result: Array, args: Sequence[Array]) -> str:
+    """The likely cause: a NaN is outside the domain; an infinity from nonzero
+    arguments is an overflow, not a domain problem (x^1e9 is not a negative base)."""
+    overflow = "the result is too large for a float64 (above about 1.8e308)"
+    if np.any(np.isnan(np.asarray(result))):
+        return note or "the result is not a number"
+    if all(np.all(np.asarray(a) != 0) for a in args):
+        return overflow
+    return note or "division by zero"
 
 
 def _kind(value: Array) -> str:

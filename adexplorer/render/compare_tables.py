@@ -171,13 +171,28 @@ def mixed_table(mixed: MixedStudy, digits: int) -> Table:
     return table
 
 
+#: Digits of an exact count printed in full before it is shown as 1.23e456.
+_MAX_EXACT_DIGITS = 40
+
+
 def _size(n: int) -> str:
-    return f"{n:,}"
+    """Exact, with thousands separators, unless the number has hundreds of digits."""
+    return f"{n:,}" if n < 10**_MAX_EXACT_DIGITS else _scientific(n)
 
 
 def _compact(n: int) -> str:
     """Exact up to a billion, then 4.00e14: keeps a growth table inside 80 columns."""
-    return f"{n:,}" if n < 1_000_000_000 else f"{n:.2e}".replace("e+", "e")
+    return f"{n:,}" if n < 1_000_000_000 else _scientific(n)
+
+
+def _scientific(n: int) -> str:
+    """``n`` as 4.00e14, from its digits (a float cannot hold counts above 1.8e308)."""
+    digits = str(n)
+    mantissa = round(int(digits[:4]) / 1000, 2)
+    exponent = len(digits) - 1
+    if mantissa >= 10:  # 9.996… rounds up to 10.00
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.2f}e{exponent}"
 
 
 def print_swell(graph: Graph, results: Sequence[SwellResult]) -> None:
@@ -263,8 +278,10 @@ def family_table(rows: Sequence[FamilyRow]) -> Table:
 def family_summary(rows: Sequence[FamilyRow]) -> Text:
     """Exact sizes at the last level, and the growth per level."""
     last, before = rows[-1].sizes, rows[-2].sizes if len(rows) >= 2 else None
+    exact = last.df_tree < 10**_MAX_EXACT_DIGITS
+    how = "exactly" if exact else "rounded (--json gives every digit)"
     text = Text(
-        f"At n = {rows[-1].n}, exactly: f has {_size(last.f_tree)} tree nodes; its naive "
+        f"At n = {rows[-1].n}, {how}: f has {_size(last.f_tree)} tree nodes; its naive "
         f"derivative {_size(last.df_tree)} ({_size(last.simplified_tree)} simplified), against "
         f"{_size(last.df_dag)} shared nodes and a reverse-mode trace of "
         f"{_size(last.ad_reverse)} lines."

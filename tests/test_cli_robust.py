@@ -1,0 +1,65 @@
+"""Edge cases that once crashed `adx fd` and `adx swell`: now a clear error or a result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from adexplorer.cli.main import cli
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fd", "1+2"], "has no inputs"),
+        (["fd", "exp(x)", "--at", "x=1e200"], "f is +inf at this point"),
+        (["fd", "log(x)", "--at", "x=-1"], "log is defined for positive numbers only"),
+        (["fd", "x^3", "--at", "x=1e150"], "too large for a float64"),
+        (["swell", "sum(x)"], "is a tensor operation"),
+        (["swell", "transpose(x)*1"], "is a tensor operation"),
+        (["swell", "--family", "sum(#)"], "sum at 'sum(#)'"),
+        (["swell", "--family", "#", "--variable", "1x"], "is not a name"),
+    ],
+)
+def test_clear_errors_in_human_and_json_mode(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 1 and message in err, err
+    code, out, _ = run(*args, "--json")
+    assert code == 1
+    assert message in json.loads(out)["error"]["message"] + (json.loads(out)["error"]["hint"] or "")
+
+
+@pytest.mark.parametrize("point", ["x=1e200", "x=1e-300", "x=0", "x=-1e150"])
+def test_fd_far_from_one_is_finite_json(point: str) -> None:
+    code, out, err = run("fd", "x", "--at", point, "--json", "--plot")
+    assert code == 0, err
+    data = json.loads(out)  # strict JSON: no NaN or Infinity
+    assert data["exact"] == 1.0
+
+
+def test_fd_mixed_second_far_out_stays_json() -> None:
+    code, out, err = run("fd", "x*y", "--at", "x=1e150,y=1e150", "--second", "x,y", "--json")
+    assert code == 0, err
+    assert json.loads(out)["mixed_second"]["exact"] == 1.0
+
+
+def test_fd_plot_when_every_error_is_zero() -> None:
+    code, out, err = run("fd", "2*x", "--at", "x=1", "--plot")
+    assert code == 0, err
+    assert "errors of exactly 0" in out
+
+
+def test_swell_counts_with_hundreds_of_digits() -> None:
+    code, out, err = run("swell", "--family", "#*#*#*#*#", "--n", "1:80")
+    assert code == 0, err
+    assert "rounded (--json gives every digit)" in out
+    code, out, _ = run("swell", "--family", "#*#*#*#*#", "--n", "1:80", "--json")
+    sizes = json.loads(out)["levels"][-1]["sizes"]
+    assert len(str(sizes["df_tree"])) > 50  # exact integers in JSON
