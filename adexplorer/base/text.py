@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 #: Bidirectional controls and invisible characters that can hide or reorder text.
@@ -58,6 +59,66 @@ def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
         return text
     half = (limit - 1) // 2
     return f"{text[:half]}…{text[-half:]}"
+
+
+#: What a terminal that cannot show Unicode gets instead (v̄ becomes v_bar).
+ASCII_FALLBACKS = {
+    "\u0304": "_bar",
+    "\u0307": "_dot",
+    "·": "*",
+    "∂": "d",
+    "×": "x",
+    "≈": "~",
+    "≤": "<=",
+    "≥": ">=",
+    "→": "->",
+    "←": "<-",
+    "−": "-",
+    "…": "...",
+    "ε": "eps",
+    "√": "sqrt",
+    "∛": "cbrt",
+    "η": "eta",
+    "∇": "grad",
+    "²": "^2",
+    "³": "^3",
+    "ᵀ": "^T",
+    "✓": "ok",
+    "✗": "x",
+    "▶": ">",
+    "•": "*",
+    "●": "o",
+    "○": "o",
+    "■": "#",
+    "▲": "^",
+    "▼": "v",
+    "◆": "+",
+    "★": "*",
+    "✚": "+",
+}
+
+
+def to_ascii(text: str) -> str:
+    """``text`` for a terminal that cannot encode Unicode: v̄ becomes v_bar, · becomes *."""
+    if text.isascii():
+        return text
+    return "".join(ch if ch.isascii() else _ascii_char(ch) for ch in text)
+
+
+def _ascii_char(ch: str) -> str:
+    if ch in ASCII_FALLBACKS:
+        return ASCII_FALLBACKS[ch]
+    code = ord(ch)
+    if 0x2500 <= code <= 0x257F:  # box drawing (tables, plot axes)
+        name = unicodedata.name(ch, "")
+        if "HORIZONTAL" in name and "VERTICAL" not in name:
+            return "-"
+        return "|" if "VERTICAL" in name and "HORIZONTAL" not in name else "+"
+    if 0x2580 <= code <= 0x259F:  # block elements (bars)
+        return "#"
+    if 0x2800 <= code <= 0x28FF:  # braille dots (plot markers)
+        return "." if code != 0x2800 else " "
+    return f"\\u{code:04x}"
 
 
 def has_unsafe(text: str, allowed: str = "\n") -> bool:

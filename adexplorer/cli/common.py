@@ -7,6 +7,8 @@ of the command line itself (click's usage errors).
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import stat
 import sys
@@ -19,7 +21,7 @@ import click
 
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.shapes import Array
-from adexplorer.base.text import json_dumps
+from adexplorer.base.text import json_dumps, to_ascii
 from adexplorer.core.ir import Graph
 from adexplorer.lang.lower import compile_source, parse_at
 
@@ -174,6 +176,40 @@ def fail(error: AdxError, as_json: bool) -> NoReturn:
         click.echo(json_dumps({"error": error.to_json()}))
     click.echo(error.render(), err=True)
     sys.exit(1)
+
+
+def require_terminal(what: str) -> None:
+    """Refuse to draw a full-screen app into a file, a pipe or a cron log (exit 2)."""
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        click.echo(
+            f"adx: {what} is a terminal app, and standard "
+            f"{'output' if not sys.stdout.isatty() else 'input'} is not a terminal.\n"
+            "For scripts use adx eval, adx fd or adx swell (add --json for machines).",
+            err=True,
+        )
+        sys.exit(2)
+
+
+def report_json_error(kind: str, message: str) -> None:
+    """One JSON error object on stdout, in the same shape as :meth:`AdxError.to_json`."""
+    error = {"kind": kind, "message": message, "line": None, "column": None, "hint": None}
+    click.echo(json_dumps({"error": error}))
+
+
+def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    bad = error.object[error.start : error.end]
+    return to_ascii(bad), error.end
+
+
+def prepare_streams() -> None:
+    """On a terminal or pipe that cannot encode Unicode (PYTHONIOENCODING=ascii, cp1252),
+    print ASCII stand-ins (v_bar, d/dx) instead of failing on the first v̄."""
+    codecs.register_error("adx_ascii", _ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding not in ("utf8", "utf16", "utf32") and isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="adx_ascii")
 
 
 def dump_json(data: Any) -> None:

@@ -7,6 +7,7 @@ script calling it pays only for numpy, lark and click.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ import click
 
 from adexplorer import __version__
 from adexplorer.base.errors import AdxError
+from adexplorer.base.text import excerpt, visible
 from adexplorer.cli.common import (
     SOURCE_RULE,
     ExpressionFriendlyCommand,
@@ -21,6 +23,8 @@ from adexplorer.cli.common import (
     fail,
     load,
     parse_values,
+    prepare_streams,
+    report_json_error,
 )
 from adexplorer.core.ir import NUMBERINGS
 
@@ -44,7 +48,9 @@ Functions: sin cos tan asin acos atan (arcsin arccos arctan) sinh cosh tanh
 exp log (ln) log1p expm1 sqrt abs sign step sigmoid relu softplus pow(a, b)
 sum mean dot transpose (or A.T).  `adx functions` shows their derivative rules.
 
-Exit status: 0 success, 1 an error in the expression or the values, 2 a misused option.
+Exit status: 0 success, 1 an error in the expression or the values, 2 a misused
+command line, 3 a bug in adx (reported in one line, never a traceback), 130
+interrupted.  With --json every error is one JSON object on stdout.
 """
 
 
@@ -203,7 +209,7 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
     Keys: → step, ← back, space play, f/r/d forward/reverse/dual, s seed,
     + - nudge an input, 1-5 panes, e edit, ? help, q quit.
     """
-    from adexplorer.cli.common import parse_values, read_source
+    from adexplorer.cli.common import parse_values, read_source, require_terminal
     from adexplorer.explorer.session import DEFAULT_SOURCE, Session
 
     try:
@@ -213,6 +219,7 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
         values = parse_values(at, "--at") if (at or expr_or_file is not None) else None
     except AdxError as error:
         fail(error, as_json=False)
+    require_terminal("the explorer")
     session = Session.start(source, values)
     from adexplorer.tui.app import run_explorer  # Textual is imported only here
 
@@ -252,8 +259,43 @@ def functions_command() -> None:
     make_console().print(table)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The ``adx`` entry point: the exit-status contract lives here.
+
+    0 success · 1 something wrong in what the user wrote · 2 a misused command
+    line · 3 a bug in adx (never a traceback: a one-line report instead) ·
+    130 interrupted.  With ``--json``, every error, usage errors included, is
+    one JSON error object on stdout.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+    prepare_streams()
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
+        cli.main(args=args, prog_name="adx", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:  # usage errors: unknown option, bad value, …
+        if as_json:
+            report_json_error("usage", error.format_message())
+        error.show()
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (adx eval … | head): not an error of ours or the user's.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as bug:
+        message = f"{type(bug).__name__}: {bug}"
+        if as_json:
+            report_json_error("internal", message)
+        click.echo(
+            visible(
+                f"adx: internal error ({excerpt(message, 200)}).\n"
+                "This is a bug in adx, not in what you wrote; please report it with the "
+                "command you ran."
+            ),
+            err=True,
+        )
+        sys.exit(3)
