@@ -33,7 +33,7 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
         explore = lesson.explore_for(index)
         if step.explore is not None:
             try:
-                answers.session_for(step.explore)
+                answers.prepare(step.explore)
             except AdxError as error:
                 where = error.render().replace("\n", "\n    ")
                 problems.append(
