@@ -547,6 +547,11 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
 FORMULA_QUERIES = tuple(name for name, q in QUERIES.items() if q.formula)
 
 
+def formula_target(exercise: Exercise, explore: Explore) -> float:
+    """The value a formula exercise's answer must have at the step's point (for the checker)."""
+    return _formula_target(exercise, prepare(explore))
+
+
 def _formula_target(exercise: Exercise, setup: Setup) -> float:
     """What the student's formula must equal at ``setup``'s point."""
     if exercise.query:

@@ -52,6 +52,10 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
             answers.correct_choice(exercise, explore)
             return []
         if exercise.kind == "formula":
+            if exercise.query:  # the query must name a function of the inputs
+                if explore is None:
+                    raise AdxError("lesson", "a formula exercise needs an adx-explore block")
+                answers.formula_target(exercise, explore)
             reference = exercise.answer or None
             if reference is None:
                 return []  # checked against AD point by point when a student answers
