@@ -211,3 +211,74 @@ def test_progress_is_saved_atomically_and_a_corrupt_file_is_set_aside(tmp_path: 
     assert reloaded.lessons == {}
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("progress.json.corrupt-")]
     assert len(aside) == 1 and aside[0].read_text() == "{not json"
+
+
+# ------------------------------------------------------------------ the Markdown body
+
+CODE_WITH_A_HEADING = """---
+id: fenced
+title: Headings in code
+---
+
+## The only step
+
+A Python snippet whose comment looks like a heading:
+
+```python
+def f(x):
+## not a step: this line is code
+    return x * x
+```
+
+`````markdown
+```adx-exercise
+id: shown-not-run
+kind: number
+```
+`````
+
+```adx-exercise
+id: real
+kind: number
+question: 2 + 2?
+answer: 4
+```
+"""
+
+
+def test_a_heading_inside_a_fenced_code_block_does_not_split_a_step(tmp_path: Path) -> None:
+    lesson = parse_lesson(write(tmp_path, CODE_WITH_A_HEADING))
+    (step,) = lesson.steps
+    assert step.title == "The only step"
+    assert "## not a step: this line is code" in step.prose
+    # an adx fence shown inside a longer fence is an example, not an exercise
+    assert [ex.id for ex in step.exercises] == ["real"]
+    assert "id: shown-not-run" in step.prose
+    assert step.exercises[0].line == 24  # line numbers still count every line
+    _, problems = check_paths([lesson.path])
+    assert problems == []
+
+
+def test_line_numbers_after_a_code_block_are_exact(tmp_path: Path) -> None:
+    text = CODE_WITH_A_HEADING.replace("answer: 4", "answr: 4")
+    with pytest.raises(LessonFormatError) as info:
+        parse_lesson(write(tmp_path, text))
+    (problem,) = [p for p in info.value.problems if "unknown key" in p.message]
+    assert problem.line == 27 and "unknown key 'answr'" in problem.message
+
+
+def test_only_level_two_headings_at_the_top_start_steps(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "Some prose.",
+        "Some prose.\n\n### A sub-heading\n\n> ## quoted, not a step\n\nUnderlined\n---\n",
+    )
+    lesson = parse_lesson(write(tmp_path, text))
+    (step,) = lesson.steps
+    assert "### A sub-heading" in step.prose and "quoted, not a step" in step.prose
+    assert [e.id for e in step.exercises] == ["dx", "pick"]
+
+
+def test_the_prose_keeps_the_markdown_but_not_the_blocks(tmp_path: Path) -> None:
+    lesson = parse_lesson(write(tmp_path, GOOD))
+    assert lesson.steps[0].prose == "Some prose."
+    assert lesson.intro == "Intro."

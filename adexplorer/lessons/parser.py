@@ -1,14 +1,19 @@
 """Reading lesson files: front matter, ``##`` steps, and ``adx-explore``/``adx-exercise`` blocks.
 
-A small line-based parser (not YAML) so that every problem is reported with its
-file and line, and so that a lesson is plain data: keys are checked against a
-fixed list, values are strings, and nothing is ever evaluated as code.
+The body is parsed by markdown-it (CommonMark): top-level ``## `` headings start
+steps and ``adx-`` fences are blocks, with their line numbers, so a ``## `` line
+inside a code block stays code.  Blocks are ``key: value`` lines read by a small
+parser so that every problem is reported with its file and line, and so that a
+lesson is plain data: keys are checked against a fixed list, values are
+strings, and nothing is ever evaluated as code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from markdown_it import MarkdownIt
 
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.source import Span
@@ -24,6 +29,7 @@ from adexplorer.lessons.model import (
 )
 
 FENCE = "```"
+_MARKDOWN = MarkdownIt("commonmark")
 
 
 @dataclass
@@ -131,7 +137,8 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise LessonFormatError([Problem(path, 1, f"cannot read the file: {exc}")]) from None
-    lines = text.splitlines()
+    # markdown-it splits lines only at \n (after \r\n and \r): so must we, for line numbers
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
     # front matter
     if not lines or lines[0].strip() != "---":
@@ -155,68 +162,7 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
         except ValueError:
             problems.append(Problem(path, front.lines["order"], "'order' must be a whole number"))
 
-    # body: intro, then steps at each '## ' heading
-    intro: list[str] = []
-    steps: list[Step] = []
-    current: _StepDraft | None = None
-    k = end + 1
-    while k < len(lines):
-        line = lines[k]
-        if line.startswith("## "):
-            if current is not None:
-                steps.append(_finish_step(current))
-            current = _StepDraft(k + 1, line[3:].strip())
-            k += 1
-            continue
-        if line.strip().startswith(FENCE + "adx-"):
-            kind = line.strip()[len(FENCE) :].strip()
-            start = k + 1
-            k += 1
-            while k < len(lines) and lines[k].strip() != FENCE:
-                k += 1
-            if k >= len(lines):
-                problems.append(
-                    Problem(path, start, f"the {kind} block is never closed with {FENCE}")
-                )
-                break
-            body = lines[start:k]
-            k += 1
-            if current is None:
-                problems.append(
-                    Problem(
-                        path,
-                        start,
-                        f"an {kind} block must be inside a step (after a '## ' heading)",
-                    )
-                )
-                continue
-            if kind == "adx-explore":
-                if current.explore is not None:
-                    problems.append(
-                        Problem(path, start, "a step has at most one adx-explore block")
-                    )
-                current.explore = _explore(
-                    _parse_pairs(body, start + 1, EXPLORE_KEYS, "adx-explore", path, problems),
-                    path,
-                    problems,
-                )
-            elif kind == "adx-exercise":
-                exercise = _exercise(
-                    _parse_pairs(body, start + 1, EXERCISE_KEYS, "adx-exercise", path, problems),
-                    path,
-                    problems,
-                )
-                if exercise is not None:
-                    current.exercises.append(exercise)
-            else:
-                problems.append(
-                    Problem(path, start, f"unknown block '{kind}'; use adx-explore or adx-exercise")
-                )
-            continue
-        (current.prose if current is not None else intro).append(line)
-        k += 1
-    if current is not None:
-        steps.append(_finish_step(current))
+    intro, steps = _body(lines, end + 1, path, problems)
     if not steps:
         problems.append(
             Problem(path, end + 1, "a lesson needs at least one step (a '## ' heading)")
@@ -242,30 +188,102 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
         summary=front.values.get("summary", ""),
         order=order,
         prerequisites=tuple(front.lists.get("prerequisites", [])),
-        intro="\n".join(intro).strip(),
+        intro=intro,
         steps=tuple(steps),
     )
 
 
 @dataclass
 class _StepDraft:
-    """A step while its lines are being read."""
+    """A step while its blocks are being read."""
 
-    line: int
+    line: int  # the heading's line (1-based)
     title: str
-    prose: list[str] = field(default_factory=list)
+    end: int  # the index (0-based) of the line after its last one
     explore: Explore | None = None
     exercises: list[Exercise] = field(default_factory=list)
 
 
-def _finish_step(current: _StepDraft) -> Step:
-    return Step(
-        line=current.line,
-        title=current.title,
-        prose="\n".join(current.prose).strip(),
-        explore=current.explore,
-        exercises=tuple(current.exercises),
-    )
+def _body(
+    lines: list[str], first: int, path: Path, problems: list[Problem]
+) -> tuple[str, list[Step]]:
+    """The intro and the steps: each top-level ``## `` heading starts a step.
+
+    markdown-it finds the headings and fences, so a ``## `` line inside a code
+    block is code, and an ``adx-`` fence inside a longer fence is text.  ``first``
+    is the index of the body's first line in ``lines`` (line numbers are 1-based).
+    """
+    tokens = _MARKDOWN.parse("\n".join(lines[first:]))
+    intro_end = len(lines)
+    drafts: list[_StepDraft] = []
+    hidden: set[int] = set()  # lines of adx blocks: not prose
+    for index, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        top, bottom = token.map[0] + first, token.map[1] + first  # indexes into lines
+        if token.type == "heading_open" and token.markup == "##" and token.level == 0:
+            if not drafts:
+                intro_end = top
+            drafts.append(_StepDraft(top + 1, tokens[index + 1].content.strip(), end=len(lines)))
+            if len(drafts) > 1:
+                drafts[-2].end = top
+            hidden.add(top)
+            continue
+        if token.type != "fence" or not token.info.strip().startswith("adx-"):
+            continue
+        kind = token.info.strip()
+        hidden.update(range(top, bottom))
+        body = token.content.splitlines()
+        if len(body) != bottom - top - 2:  # the fence ran to the end of its container
+            problems.append(
+                Problem(path, top + 1, f"the {kind} block is never closed with {FENCE}")
+            )
+            continue
+        current = drafts[-1] if drafts else None
+        if current is None:
+            problems.append(
+                Problem(
+                    path,
+                    top + 1,
+                    f"an {kind} block must be inside a step (after a '## ' heading)",
+                )
+            )
+            continue
+        if kind == "adx-explore":
+            if current.explore is not None:
+                problems.append(Problem(path, top + 1, "a step has at most one adx-explore block"))
+            current.explore = _explore(
+                _parse_pairs(body, top + 2, EXPLORE_KEYS, "adx-explore", path, problems),
+                path,
+                problems,
+            )
+        elif kind == "adx-exercise":
+            exercise = _exercise(
+                _parse_pairs(body, top + 2, EXERCISE_KEYS, "adx-exercise", path, problems),
+                path,
+                problems,
+            )
+            if exercise is not None:
+                current.exercises.append(exercise)
+        else:
+            problems.append(
+                Problem(path, top + 1, f"unknown block '{kind}'; use adx-explore or adx-exercise")
+            )
+
+    def prose(start: int, stop: int) -> str:
+        return "\n".join(lines[k] for k in range(start, stop) if k not in hidden).strip()
+
+    steps = [
+        Step(
+            line=draft.line,
+            title=draft.title,
+            prose=prose(draft.line, draft.end),
+            explore=draft.explore,
+            exercises=tuple(draft.exercises),
+        )
+        for draft in drafts
+    ]
+    return prose(first, intro_end), steps
 
 
 def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | None:
