@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adexplorer.base.resources import lessons_dir
 from adexplorer.lessons import answers
@@ -282,3 +283,84 @@ def test_the_prose_keeps_the_markdown_but_not_the_blocks(tmp_path: Path) -> None
     lesson = parse_lesson(write(tmp_path, GOOD))
     assert lesson.steps[0].prose == "Some prose."
     assert lesson.intro == "Intro."
+
+
+# ------------------------------------------------------------------ front matter (YAML)
+
+
+def _front_matter_text(path: Path) -> str:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "---"
+    return "\n".join(lines[1 : lines.index("---", 1)])
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in lessons_dir().glob("*.md") if p.name != "README.md"),
+    ids=lambda p: p.name,
+)
+def test_every_built_in_lesson_has_yaml_front_matter(path: Path) -> None:
+    """Course sites read the front matter with a YAML parser: it must be valid YAML."""
+    data = yaml.safe_load(_front_matter_text(path))
+    assert isinstance(data, dict)
+    assert all(isinstance(data[k], str) for k in ("id", "title", "summary"))
+    assert isinstance(data["order"], int) and isinstance(data["prerequisites"], list)
+    lesson = parse_lesson(path)
+    assert (lesson.id, lesson.title, lesson.order) == (data["id"], data["title"], data["order"])
+    assert lesson.prerequisites == tuple(data["prerequisites"])
+
+
+def test_a_quoted_title_may_contain_a_colon(tmp_path: Path) -> None:
+    text = GOOD.replace("title: A tiny lesson", 'title: "Forward mode: a tiny lesson"')
+    assert parse_lesson(write(tmp_path, text)).title == "Forward mode: a tiny lesson"
+    text = GOOD.replace("order: 1", "order: 1\nprerequisites:\n  - why-derivatives\n  - cost")
+    assert parse_lesson(write(tmp_path, text)).prerequisites == ("why-derivatives", "cost")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        (
+            "title: A tiny lesson",
+            "title: Forward mode: a tiny lesson",
+            3,
+            [
+                "not valid YAML",
+                'put the value in double quotes: title: "Forward mode: a tiny lesson"',
+            ],
+        ),
+        ("title: A tiny lesson", "titel: A tiny lesson", 3, ["unknown key 'titel'", "'title'"]),
+        ("title: A tiny lesson", "colour: red", 3, ["the keys are id, title, summary"]),
+        ("order: 1", "order: first", 4, ["'order' must be a whole number"]),
+        ("order: 1", "order: 1\nprerequisites: cost", 5, ["must be a list of lesson ids"]),
+        ("title: A tiny lesson", "title: 2024", 3, ["'title' must be text, not a number"]),
+        ("title: A tiny lesson", "title: yes", 3, ["not true/false", 'title: "yes"']),
+        ("order: 1", "order: 1\nid: again", 5, ["'id' is given twice"]),
+        ("title: A tiny lesson", 'title: "unclosed', 3, ["not valid YAML"]),
+        ("title: A tiny lesson", "title: `code`", 3, ["not valid YAML", 'title: "`code`"']),
+        ("title: A tiny lesson\n", "", 1, ["needs 'title:'"]),
+        (
+            "title: A tiny lesson",
+            "title: !!python/object/apply:os.system ['echo hacked']",
+            3,
+            ["not valid YAML", "could not determine a constructor"],
+        ),
+    ],
+)
+def test_front_matter_problems_name_their_line(
+    tmp_path: Path, old: str, new: str, line: int, words: list[str]
+) -> None:
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(LessonFormatError) as info:
+        parse_lesson(path)
+    problems = info.value.problems
+    assert any(p.line == line and all(w in p.message for w in words) for p in problems), [
+        str(p) for p in problems
+    ]
+
+
+def test_a_yaml_error_does_not_hide_problems_in_the_body(tmp_path: Path) -> None:
+    text = GOOD.replace("title: A tiny lesson", "title: A: B").replace("mode: forward", "mood: x")
+    with pytest.raises(LessonFormatError) as info:
+        parse_lesson(write(tmp_path, text))
+    assert [p.line for p in info.value.problems] == [3, 16]

@@ -1,18 +1,23 @@
 """Reading lesson files: front matter, ``##`` steps, and ``adx-explore``/``adx-exercise`` blocks.
 
-The body is parsed by markdown-it (CommonMark): top-level ``## `` headings start
-steps and ``adx-`` fences are blocks, with their line numbers, so a ``## `` line
-inside a code block stays code.  Blocks are ``key: value`` lines read by a small
-parser so that every problem is reported with its file and line, and so that a
-lesson is plain data: keys are checked against a fixed list, values are
-strings, and nothing is ever evaluated as code.
+The front matter is YAML, read with ``yaml.safe_load`` (so course sites can read
+it too) and checked key by key.  The body is parsed by markdown-it (CommonMark):
+top-level ``## `` headings start steps and ``adx-`` fences are blocks, with their
+line numbers, so a ``## `` line inside a code block stays code.  Blocks are
+``key: value`` lines read by a small parser.  Every problem is reported with its
+file and line, and a lesson is plain data: keys are checked against fixed lists,
+values are strings, numbers and lists, and nothing is ever evaluated as code.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import yaml
 from markdown_it import MarkdownIt
 
 from adexplorer.base.errors import AdxError, did_you_mean
@@ -112,20 +117,124 @@ def _parse_pairs(
         if key in block.values or key in block.lists:
             problems.append(Problem(path, number, f"'{key}' is given twice in the {what} block"))
         block.lines[key] = number
-        if value == "" and key in ("hints", "choices", "prerequisites"):
+        if value == "" and key in ("hints", "choices"):
             block.lists[key] = []
             current_list = key
-        elif (
-            value.startswith("[")
-            and value.endswith("]")
-            and key in ("hints", "choices", "prerequisites")
-        ):
+        elif value.startswith("[") and value.endswith("]") and key in ("hints", "choices"):
             block.lists[key] = [v.strip() for v in value[1:-1].split(",") if v.strip()]
             current_list = None
         else:
             block.values[key] = value
             current_list = None
     return block
+
+
+_KEY_LINE = re.compile(r"([^\s#:'\"-][^:]*?)\s*:(?:\s|$)")
+
+
+def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict[str, Any]:
+    """The front matter (the lines between the ``---`` lines, which start at line 2) as YAML.
+
+    Read with ``yaml.safe_load`` (plain data: strings, numbers, lists), then
+    checked key by key; each problem names the line of its key.
+    """
+    key_lines: dict[str, int] = {}
+    raw: dict[str, str] = {}  # the value as written (for the quoting a message suggests)
+    for offset, text in enumerate(lines):
+        match = _KEY_LINE.match(text)
+        if match:
+            key = match.group(1)
+            if key in key_lines:
+                problems.append(
+                    Problem(path, offset + 2, f"'{key}' is given twice in the front matter")
+                )
+            else:
+                key_lines[key] = offset + 2
+                raw[key] = text[match.end() :].strip()
+    try:
+        data = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as error:
+        problems.append(_yaml_problem(error, lines, path))
+        return {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 2, "the front matter must be 'key: value' lines"))
+        return {}
+    front: dict[str, Any] = {}
+    for key, value in data.items():
+        line = key_lines.get(str(key), 2)
+        if key not in FRONT_KEYS:
+            hint = did_you_mean(str(key), FRONT_KEYS)
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"unknown key '{key}' in the front matter"
+                    + (f" ({hint})" if hint else f"; the keys are {', '.join(FRONT_KEYS)}"),
+                )
+            )
+        elif value is None:
+            continue  # 'summary:' with nothing after it: as if it were not given
+        elif key == "order":
+            if isinstance(value, bool) or not isinstance(value, int):
+                problems.append(Problem(path, line, "'order' must be a whole number"))
+            else:
+                front[key] = value
+        elif key == "prerequisites":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        "'prerequisites' must be a list of lesson ids, e.g. [forward-mode]",
+                    )
+                )
+            else:
+                front[key] = value
+        elif not isinstance(value, str):
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"'{key}' must be text, not {_yaml_kind(value)}; "
+                    "put it in double quotes: "
+                    f"{key}: {json.dumps(raw.get(str(key), str(value)), ensure_ascii=False)}",
+                )
+            )
+        else:
+            front[key] = value
+    for key in ("id", "title"):
+        if not front.get(key) and not any(p.line == key_lines.get(key) for p in problems):
+            problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
+    return front
+
+
+def _yaml_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a date" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _yaml_problem(error: yaml.YAMLError, lines: list[str], path: Path) -> Problem:
+    """A YAML syntax error at its line, with the quoting that usually fixes it."""
+    mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+    offset = mark.line if mark is not None else 0
+    what = getattr(error, "problem", None) or str(error).splitlines()[0]
+    message = f"the front matter is not valid YAML: {what}"
+    match = _KEY_LINE.match(lines[offset]) if offset < len(lines) else None
+    if match:
+        key, value = match.group(1), lines[offset][match.end() :].strip()
+        if value and value[0] not in "\"'":
+            quoted = json.dumps(value, ensure_ascii=False)
+            message += f"; put the value in double quotes: {key}: {quoted}"
+    return Problem(path, offset + 2, message)
 
 
 def parse_lesson(path: Path, text: str | None = None) -> Lesson:
@@ -151,16 +260,8 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
         raise LessonFormatError(
             [Problem(path, 1, "the front matter is never closed with '---'")]
         ) from None
-    front = _parse_pairs(lines[1:end], 2, FRONT_KEYS, "front matter", path, problems)
-    for key in ("id", "title"):
-        if key not in front.values:
-            problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
-    order = 0
-    if "order" in front.values:
-        try:
-            order = int(front.values["order"])
-        except ValueError:
-            problems.append(Problem(path, front.lines["order"], "'order' must be a whole number"))
+    front = _front_matter(lines[1:end], path, problems)
+    order = front.get("order", 0)
 
     intro, steps = _body(lines, end + 1, path, problems)
     if not steps:
@@ -183,11 +284,11 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
         raise LessonFormatError(problems)
     return Lesson(
         path=path,
-        id=front.values["id"],
-        title=front.values["title"],
-        summary=front.values.get("summary", ""),
+        id=front["id"],
+        title=front["title"],
+        summary=front.get("summary", ""),
         order=order,
-        prerequisites=tuple(front.lists.get("prerequisites", [])),
+        prerequisites=tuple(front.get("prerequisites", ())),
         intro=intro,
         steps=tuple(steps),
     )
