@@ -21,6 +21,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.files import MIB, RefusedFile, read_regular_text
 from adexplorer.base.source import Span
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
@@ -34,6 +35,7 @@ from adexplorer.lessons.model import (
 )
 
 FENCE = "```"
+MAX_LESSON_BYTES = MIB  # a lesson is prose and a few programs: 1 MiB is generous
 _MARKDOWN = MarkdownIt("commonmark")
 
 
@@ -237,15 +239,28 @@ def _yaml_problem(error: yaml.YAMLError, lines: list[str], path: Path) -> Proble
     return Problem(path, offset + 2, message)
 
 
+def read_lesson_text(path: Path) -> str:
+    """The text of the one file the student opened: a regular file of at most 1 MiB.
+
+    Nothing else is ever read on a lesson's behalf (there are no includes), and a
+    FIFO, a device such as /dev/zero or a symlink to one is refused, not read.
+    """
+    try:
+        return read_regular_text(path, MAX_LESSON_BYTES, what="lesson")
+    except RefusedFile as exc:
+        raise LessonFormatError([Problem(path, 1, f"not read as a lesson: {exc}")]) from None
+    except FileNotFoundError:
+        raise LessonFormatError([Problem(path, 1, "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LessonFormatError([Problem(path, 1, f"cannot read the file: {exc}")]) from None
+
+
 def parse_lesson(path: Path, text: str | None = None) -> Lesson:
     """Read a lesson; raise LessonFormatError listing every problem found."""
     path = Path(path)
     problems: list[Problem] = []
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LessonFormatError([Problem(path, 1, f"cannot read the file: {exc}")]) from None
+        text = read_lesson_text(path)
     # markdown-it splits lines only at \n (after \r\n and \r): so must we, for line numbers
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
