@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adexplorer.base.resources import lessons_dir
 from adexplorer.lessons import answers
@@ -204,10 +205,163 @@ def test_progress_is_saved_atomically_and_a_corrupt_file_is_set_aside(tmp_path: 
     data = json.loads(path.read_text())
     assert data["lessons"]["tiny"]["exercises"]["dx"] == {"attempts": 2, "correct": True}
     assert Progress.load(path).solved("tiny") == {"dx"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["progress.json"]  # no temporaries left
+    # no temporaries left; the lock file stays (deleting a lock file races with its next user)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["progress.json", "progress.json.lock"]
     path.write_text("{not json")
     reloaded = Progress.load(path)
     assert reloaded.problem is not None and "moved to" in reloaded.problem
     assert reloaded.lessons == {}
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("progress.json.corrupt-")]
     assert len(aside) == 1 and aside[0].read_text() == "{not json"
+
+
+# ------------------------------------------------------------------ the Markdown body
+
+CODE_WITH_A_HEADING = """---
+id: fenced
+title: Headings in code
+---
+
+## The only step
+
+A Python snippet whose comment looks like a heading:
+
+```python
+def f(x):
+## not a step: this line is code
+    return x * x
+```
+
+`````markdown
+```adx-exercise
+id: shown-not-run
+kind: number
+```
+`````
+
+```adx-exercise
+id: real
+kind: number
+question: 2 + 2?
+answer: 4
+```
+"""
+
+
+def test_a_heading_inside_a_fenced_code_block_does_not_split_a_step(tmp_path: Path) -> None:
+    lesson = parse_lesson(write(tmp_path, CODE_WITH_A_HEADING))
+    (step,) = lesson.steps
+    assert step.title == "The only step"
+    assert "## not a step: this line is code" in step.prose
+    # an adx fence shown inside a longer fence is an example, not an exercise
+    assert [ex.id for ex in step.exercises] == ["real"]
+    assert "id: shown-not-run" in step.prose
+    assert step.exercises[0].line == 24  # line numbers still count every line
+    _, problems = check_paths([lesson.path])
+    assert problems == []
+
+
+def test_line_numbers_after_a_code_block_are_exact(tmp_path: Path) -> None:
+    text = CODE_WITH_A_HEADING.replace("answer: 4", "answr: 4")
+    with pytest.raises(LessonFormatError) as info:
+        parse_lesson(write(tmp_path, text))
+    (problem,) = [p for p in info.value.problems if "unknown key" in p.message]
+    assert problem.line == 27 and "unknown key 'answr'" in problem.message
+
+
+def test_only_level_two_headings_at_the_top_start_steps(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "Some prose.",
+        "Some prose.\n\n### A sub-heading\n\n> ## quoted, not a step\n\nUnderlined\n---\n",
+    )
+    lesson = parse_lesson(write(tmp_path, text))
+    (step,) = lesson.steps
+    assert "### A sub-heading" in step.prose and "quoted, not a step" in step.prose
+    assert [e.id for e in step.exercises] == ["dx", "pick"]
+
+
+def test_the_prose_keeps_the_markdown_but_not_the_blocks(tmp_path: Path) -> None:
+    lesson = parse_lesson(write(tmp_path, GOOD))
+    assert lesson.steps[0].prose == "Some prose."
+    assert lesson.intro == "Intro."
+
+
+# ------------------------------------------------------------------ front matter (YAML)
+
+
+def _front_matter_text(path: Path) -> str:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "---"
+    return "\n".join(lines[1 : lines.index("---", 1)])
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in lessons_dir().glob("*.md") if p.name != "README.md"),
+    ids=lambda p: p.name,
+)
+def test_every_built_in_lesson_has_yaml_front_matter(path: Path) -> None:
+    """Course sites read the front matter with a YAML parser: it must be valid YAML."""
+    data = yaml.safe_load(_front_matter_text(path))
+    assert isinstance(data, dict)
+    assert all(isinstance(data[k], str) for k in ("id", "title", "summary"))
+    assert isinstance(data["order"], int) and isinstance(data["prerequisites"], list)
+    lesson = parse_lesson(path)
+    assert (lesson.id, lesson.title, lesson.order) == (data["id"], data["title"], data["order"])
+    assert lesson.prerequisites == tuple(data["prerequisites"])
+
+
+def test_a_quoted_title_may_contain_a_colon(tmp_path: Path) -> None:
+    text = GOOD.replace("title: A tiny lesson", 'title: "Forward mode: a tiny lesson"')
+    assert parse_lesson(write(tmp_path, text)).title == "Forward mode: a tiny lesson"
+    text = GOOD.replace("order: 1", "order: 1\nprerequisites:\n  - why-derivatives\n  - cost")
+    assert parse_lesson(write(tmp_path, text)).prerequisites == ("why-derivatives", "cost")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        (
+            "title: A tiny lesson",
+            "title: Forward mode: a tiny lesson",
+            3,
+            [
+                "not valid YAML",
+                'put the value in double quotes: title: "Forward mode: a tiny lesson"',
+            ],
+        ),
+        ("title: A tiny lesson", "titel: A tiny lesson", 3, ["unknown key 'titel'", "'title'"]),
+        ("title: A tiny lesson", "colour: red", 3, ["the keys are id, title, summary"]),
+        ("order: 1", "order: first", 4, ["'order' must be a whole number"]),
+        ("order: 1", "order: 1\nprerequisites: cost", 5, ["must be a list of lesson ids"]),
+        ("title: A tiny lesson", "title: 2024", 3, ["'title' must be text, not a number"]),
+        ("title: A tiny lesson", "title: yes", 3, ["not true/false", 'title: "yes"']),
+        ("order: 1", "order: 1\nid: again", 5, ["'id' is given twice"]),
+        ("title: A tiny lesson", 'title: "unclosed', 3, ["not valid YAML"]),
+        ("title: A tiny lesson", "title: `code`", 3, ["not valid YAML", 'title: "`code`"']),
+        ("title: A tiny lesson\n", "", 1, ["needs 'title:'"]),
+        (
+            "title: A tiny lesson",
+            "title: !!python/object/apply:os.system ['echo hacked']",
+            3,
+            ["not valid YAML", "could not determine a constructor"],
+        ),
+    ],
+)
+def test_front_matter_problems_name_their_line(
+    tmp_path: Path, old: str, new: str, line: int, words: list[str]
+) -> None:
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(LessonFormatError) as info:
+        parse_lesson(path)
+    problems = info.value.problems
+    assert any(p.line == line and all(w in p.message for w in words) for p in problems), [
+        str(p) for p in problems
+    ]
+
+
+def test_a_yaml_error_does_not_hide_problems_in_the_body(tmp_path: Path) -> None:
+    text = GOOD.replace("title: A tiny lesson", "title: A: B").replace("mode: forward", "mood: x")
+    with pytest.raises(LessonFormatError) as info:
+        parse_lesson(write(tmp_path, text))
+    assert [p.line for p in info.value.problems] == [3, 16]

@@ -44,9 +44,9 @@ def list_command(directories: tuple[Path, ...]) -> None:
         lessons = builtin()
         for directory in directories:
             lessons += load_directory(directory)
+        progress = Progress.load()
     except AdxError as error:
         fail(error, as_json=False)
-    progress = Progress.load()
     if progress.problem:
         click.echo(visible(f"warning: {progress.problem}"), err=True)
     table = Table(title="Lessons", title_justify="left")
@@ -151,9 +151,11 @@ def check_command(paths: tuple[Path, ...]) -> None:
 def open_command(name_or_path: str) -> None:
     """Play a lesson: its steps beside a live explorer; answers are checked by the engine."""
     from adexplorer.lessons.catalog import find
+    from adexplorer.lessons.progress import data_dir
 
     try:
         lesson = find(name_or_path)
+        data_dir()  # a bad ADX_DATA_DIR is an error message here, not a traceback in the app
     except AdxError as error:
         fail(error, as_json=False)
     from adexplorer.tui.lesson_app import run_lesson

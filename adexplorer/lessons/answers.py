@@ -1,20 +1,13 @@
 """Exercise answers, computed by the engines from the step's program, and checking responses.
 
-A ``from:`` query names what to compute (docs/lesson-format.md lists them all):
+A ``from:`` query names what to compute.  The queries are the table ``QUERIES``
+(name → how to compute it, its arguments and its help text); the list in
+docs/lesson-format.md is generated from it (``queries_markdown``) and a test
+keeps the two equal.
 
-    value                     f at the step's point
-    operations                the number of operations (intermediate nodes) in the Wengert list
-    gradient x1               ∂f/∂x1 (reverse mode); gradient W[0,1] for an entry
-    fd-evals central          function evaluations a full gradient needs by a scheme
-    primal v2 | tangent v2 | adjoint v-1 | contributions v-1
-    directional               the output's tangent for the step's seed
-    sweeps forward|reverse    sweeps a full Jacobian needs (n or m)
-    cheaper-mode              "forward", "reverse" or "either"
-    fd-best-h central         the step size with the least error (order exercises)
-    swell df_tree             a size from adx swell (f_tree, df_dag, simplified_tree, ad_reverse …)
-    family-size 10 df_tree    a size at level 10 of the step's family
-    cost reverse_ratio        a ratio from the cost model
-    descent 5                 f after 5 gradient-descent steps with the step's eta
+Answers come straight from the core, lang and compare layers: the step's
+program is compiled (``prepare``), and each query runs the engine it needs.
+Nothing here builds an explorer session.
 
 Responses are read through the adx grammar: a number may be written ``0.5``,
 ``1/2`` or ``log(2)``; a formula is an expression in the inputs, checked by
@@ -23,16 +16,21 @@ evaluating it at several points against AD.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from adexplorer.base.errors import AdxError
+from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.shapes import Array
+from adexplorer.compare.fd_study import study
+from adexplorer.compare.swell import Sizes, family_study, swell_study
+from adexplorer.core.descent import descent_step, evaluate_scalar
+from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
 from adexplorer.core.ir import Graph
-from adexplorer.core.trace import run
-from adexplorer.explorer.session import Session
+from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons.model import Exercise, Explore
 
@@ -45,154 +43,387 @@ class Feedback:
     message: str
 
 
-def session_for(explore: Explore) -> Session:
-    values = (
-        {k: v for k, (v, _) in parse_at(explore.at, "at").items()} if explore.at.strip() else {}
-    )
-    session = Session.start(explore.program, values)
-    if session.error is not None:
-        raise session.error
-    session.eta = explore.eta
-    session.set_mode(explore.mode)
-    if explore.seed:
-        session.set_seed(explore.seed, switch_mode=False)
-    return session
+# ------------------------------------------------------------------ the step's program
 
 
-def _label_index(session: Session, label: str) -> int:
-    assert session.graph is not None
-    labels = session.graph.labels(session.numbering)
+@dataclass(frozen=True)
+class Setup:
+    """A step's program, ready for the engines: graph, input values and forward-mode seed."""
+
+    explore: Explore
+    graph: Graph
+    values: Mapping[str, Array]
+    seed_name: str | None  # the input seeded with 1, or None when the seed is a direction
+    seed: Mapping[str, Array]  # the forward-mode seed (tangents and directional derivatives)
+
+
+def prepare(explore: Explore) -> Setup:
+    """Compile the step's program, give every input a value, read the seed.
+
+    Inputs not given in ``at:`` take the program's default, else 1 (as the
+    explorer does).  The program is run once in reverse mode so that a step whose
+    program cannot run at its point fails here, with the program's own message.
+    """
+    given = {k: v for k, (v, _) in parse_at(explore.at, "at").items()} if explore.at.strip() else {}
+    try:
+        graph = compile_source(explore.program).graph
+    except AdxError as error:
+        raise error.with_source(explore.program) from None
+    values: dict[str, Array] = {}
+    for name in graph.input_names:
+        if name in given:
+            values[name] = np.asarray(given[name], dtype=np.float64)
+        elif name in graph.defaults:
+            values[name] = graph.defaults[name]
+        else:
+            values[name] = np.full(graph.nodes[graph.input_index(name) or 0].shape, 1.0)
+    run(graph, values, "reverse")
+    seed_name: str | None = graph.input_names[0] if graph.input_names else None
+    text = explore.seed.strip()
+    if text in graph.input_names:
+        seed_name = text
+    elif text:
+        seed_name = None
+    if seed_name is not None:
+        shape = graph.nodes[graph.input_index(seed_name) or 0].shape
+        seed: dict[str, Array] = {seed_name: np.ones(shape)}
+    else:
+        seed = {name: value for name, (value, _) in parse_at(text, "seed").items()} if text else {}
+        unknown = [name for name in seed if name not in graph.input_names]
+        if unknown:
+            raise AdxError(
+                "usage",
+                f"the seed names {', '.join(unknown)}, which is not an input",
+                hint=f"the inputs are {', '.join(graph.input_names)}",
+            )
+    return Setup(explore, graph, values, seed_name, seed)
+
+
+# ------------------------------------------------------------------ the queries
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One word after a query's name: what it stands for, and the words it may be."""
+
+    meta: str  # how the docs write it: NAME, SCHEME, LEVEL …
+    choices: tuple[str, ...] = ()  # the only words allowed (empty: any)
+    whole: bool = False  # a whole number ≥ 0
+
+    def read(self, query: str, word: str) -> str:
+        if self.choices and word not in self.choices:
+            match = closest(word, self.choices)
+            raise AdxError(
+                "lesson",
+                f"'from: {query}' takes {self.meta} = {_or(self.choices)}, not {word!r}"
+                + (f" (did you mean '{match}'?)" if match else ""),
+            )
+        if self.whole and not word.isdigit():
+            raise AdxError(
+                "lesson", f"'from: {query}' takes {self.meta} as a whole number, not {word!r}"
+            )
+        return word
+
+
+@dataclass(frozen=True)
+class Query:
+    """One entry of the query table."""
+
+    name: str
+    args: tuple[Arg, ...]
+    help: str  # what the answer is (one line; the docs' table shows it)
+    examples: tuple[str, ...]  # written out in full, as in a lesson's ``from:``
+    compute: Callable[[Setup, tuple[str, ...]], Answer]
+    formula: bool = False  # a formula exercise may use it: its answer is a function of the inputs
+
+    @property
+    def usage(self) -> str:
+        return " ".join([self.name, *(a.meta for a in self.args)])
+
+
+def _or(words: tuple[str, ...]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _label_index(setup: Setup, label: str) -> int:
+    labels = setup.graph.labels("griewank")
     if label not in labels:
         raise AdxError("lesson", f"no node {label!r} in this program; it has {', '.join(labels)}")
     return labels.index(label)
 
 
-def compute(query: str, explore: Explore) -> Answer:
-    """The answer the engines give for ``query`` on the step's program."""
-    words = query.split()
+def _evaluate(setup: Setup) -> Trace:
+    return run(setup.graph, setup.values, "evaluate")
+
+
+def _forward(setup: Setup) -> Trace:
+    return run(setup.graph, setup.values, "forward", setup.seed)
+
+
+def _reverse(setup: Setup) -> Trace:
+    return run(setup.graph, setup.values, "reverse")
+
+
+def _value(setup: Setup, args: tuple[str, ...]) -> Answer:
+    return float(_evaluate(setup).output_value())
+
+
+def _operations(setup: Setup, args: tuple[str, ...]) -> Answer:
+    return float(len(setup.graph.op_nodes))
+
+
+def _gradient(setup: Setup, args: tuple[str, ...]) -> Answer:
+    grad = _reverse(setup).gradient()
+    name, _, entry_text = args[0].partition("[")
+    if name not in grad:
+        raise AdxError("lesson", f"'{name}' is not an input; the inputs are {', '.join(grad)}")
+    entry = grad[name]
+    if entry_text:  # an entry of a vector or matrix gradient: W1[0,1]
+        try:
+            entry = entry[tuple(int(k) for k in entry_text.rstrip("]").split(","))]
+        except (ValueError, IndexError):
+            raise AdxError(
+                "lesson", f"no entry {args[0]} in a gradient of shape {entry.shape}"
+            ) from None
+    if np.shape(entry) != ():
+        raise AdxError(
+            "lesson",
+            f"the gradient for {name} is not a number; ask for an entry, e.g. {name}[0]",
+        )
+    return float(entry)
+
+
+def _primal(setup: Setup, args: tuple[str, ...]) -> Answer:
+    return float(_evaluate(setup).values[_label_index(setup, args[0])])
+
+
+def _tangent(setup: Setup, args: tuple[str, ...]) -> Answer:
+    index = _label_index(setup, args[0])
+    tangent = _forward(setup).tangent_sweeps[0].tangents[index]
+    return float(tangent) if tangent is not None else 0.0
+
+
+def _directional(setup: Setup, args: tuple[str, ...]) -> Answer:
+    return float(_forward(setup).output_tangents()[0])
+
+
+def _adjoint(setup: Setup, args: tuple[str, ...]) -> Answer:
+    index = _label_index(setup, args[0])
+    adjoint = _reverse(setup).adjoint_sweeps[0].adjoints[index]
+    return float(adjoint) if adjoint is not None else 0.0
+
+
+def _contributions(setup: Setup, args: tuple[str, ...]) -> Answer:
+    index = _label_index(setup, args[0])
+    steps = _reverse(setup).adjoint_sweeps[0].steps
+    return float(sum(1 for s in steps if s.node == index and s.source is not None))
+
+
+def _sweeps(setup: Setup, args: tuple[str, ...]) -> Answer:
+    cost = _evaluate(setup).cost
+    assert cost is not None
+    return float(cost.n_inputs if args[0] == "forward" else cost.n_outputs)
+
+
+def _cheaper_mode(setup: Setup, args: tuple[str, ...]) -> Answer:
+    cost = _evaluate(setup).cost
+    assert cost is not None
+    n, m = cost.n_inputs, cost.n_outputs
+    return "forward" if n < m else "reverse" if m < n else "either"
+
+
+def _fd_best_h(setup: Setup, args: tuple[str, ...]) -> Answer:
+    result = study(setup.graph, setup.values, setup.seed_name, schemes=(args[0],))
+    if args[0] not in result.best:
+        raise AdxError("lesson", f"the {args[0]} scheme gives no estimate here")
+    return result.best[args[0]][0]
+
+
+def _fd_evals(setup: Setup, args: tuple[str, ...]) -> Answer:
+    n = sum(int(np.size(v)) for v in setup.values.values())
+    return float(evaluations_per_gradient(n, args[0]))
+
+
+def _swell(setup: Setup, args: tuple[str, ...]) -> Answer:
+    wrt = setup.seed_name or setup.graph.input_names[0]
+    return float(swell_study(setup.graph, wrt).sizes.as_dict()[args[0]])
+
+
+def _family_size(setup: Setup, args: tuple[str, ...]) -> Answer:
+    level, size = args
+    rows = family_study(setup.explore.family, f"{level}:{level}")
+    return float(rows[0].sizes.as_dict()[size])
+
+
+def _cost(setup: Setup, args: tuple[str, ...]) -> Answer:
+    cost = _evaluate(setup).cost
+    assert cost is not None
+    return float(getattr(cost, args[0]))
+
+
+def _descent(setup: Setup, args: tuple[str, ...]) -> Answer:
+    values = dict(setup.values)
+    for _ in range(int(args[0])):
+        _, values = descent_step(setup.graph, values, setup.explore.eta)
+    return evaluate_scalar(setup.graph, values)
+
+
+NAME = Arg("NAME")
+NODE = Arg("NODE")
+SIZE = Arg("SIZE", choices=tuple(f.name for f in dataclasses.fields(Sizes)))
+SCHEME = Arg("SCHEME", choices=SCHEMES)
+
+#: The queries a ``from:`` line may name, in the order the docs list them.
+QUERIES: dict[str, Query] = {
+    q.name: q
+    for q in (
+        Query("value", (), "f at the step's point", ("value",), _value, formula=True),
+        Query(
+            "operations",
+            (),
+            "the number of operations (intermediate nodes) in the Wengert list",
+            ("operations",),
+            _operations,
+        ),
+        Query(
+            "gradient",
+            (NAME,),
+            "∂f/∂NAME from a reverse sweep; NAME[i,j] for an entry of a tensor's gradient",
+            ("gradient x1", "gradient W[0,1]"),
+            _gradient,
+            formula=True,
+        ),
+        Query("primal", (NODE,), "a node's value (NODE as in the trace)", ("primal v2",), _primal),
+        Query(
+            "tangent",
+            (NODE,),
+            "a node's tangent in forward mode, for the step's seed",
+            ("tangent v2",),
+            _tangent,
+        ),
+        Query(
+            "adjoint",
+            (NODE,),
+            "a node's adjoint once the reverse sweep ends",
+            ("adjoint v-1",),
+            _adjoint,
+        ),
+        Query(
+            "contributions",
+            (NODE,),
+            "how many adjoint contributions a node receives (its fan-out)",
+            ("contributions v-1",),
+            _contributions,
+        ),
+        Query(
+            "directional",
+            (),
+            "the output's tangent for the step's seed (J·u)",
+            ("directional",),
+            _directional,
+        ),
+        Query(
+            "sweeps",
+            (Arg("MODE", choices=("forward", "reverse")),),
+            "the sweeps a full Jacobian needs in MODE (n forward, m reverse)",
+            ("sweeps forward", "sweeps reverse"),
+            _sweeps,
+        ),
+        Query(
+            "cheaper-mode",
+            (),
+            "`forward`, `reverse` or `either`: the mode with fewer sweeps (for choice exercises)",
+            ("cheaper-mode",),
+            _cheaper_mode,
+        ),
+        Query(
+            "fd-best-h",
+            (SCHEME,),
+            "the step h with the least error for a finite-difference scheme (for `order`)",
+            ("fd-best-h central",),
+            _fd_best_h,
+        ),
+        Query(
+            "fd-evals",
+            (SCHEME,),
+            "the evaluations of f a full gradient needs by a finite-difference scheme",
+            ("fd-evals central",),
+            _fd_evals,
+        ),
+        Query(
+            "swell",
+            (SIZE,),
+            "a size from the swell study of f (as `adx swell` reports it)",
+            ("swell df_tree",),
+            _swell,
+        ),
+        Query(
+            "family-size",
+            (Arg("LEVEL", whole=True), SIZE),
+            "a size at level LEVEL of the step's swell family",
+            ("family-size 10 df_tree",),
+            _family_size,
+        ),
+        Query(
+            "cost",
+            (Arg("RATIO", choices=("forward_ratio", "reverse_ratio")),),
+            "a ratio from the cost model (a sweep's cost over the function's)",
+            ("cost reverse_ratio",),
+            _cost,
+        ),
+        Query(
+            "descent",
+            (Arg("STEPS", whole=True),),
+            "f after STEPS gradient-descent steps with the step's `eta`",
+            ("descent 5",),
+            _descent,
+        ),
+    )
+}
+
+
+def read_query(text: str) -> tuple[Query, tuple[str, ...]]:
+    """The table entry and the checked arguments of a ``from:`` query."""
+    words = text.split()
     if not words:
         raise AdxError("lesson", "an empty 'from:' query")
-    what, args = words[0], words[1:]
-    session = session_for(explore)
-    graph = session.graph
-    assert graph is not None
-    values = session.values
-
-    def need(n: int) -> None:
-        if len(args) != n:
-            raise AdxError("lesson", f"'from: {what}' takes {n} word(s) after it, got {len(args)}")
-
-    if what == "operations":
-        return float(len(graph.op_nodes))
-    if what == "value":
-        return float(run(graph, values, "evaluate").output_value())
-    if what == "gradient":
-        need(1)
-        grad = run(graph, values, "reverse").gradient()
-        name, _, entry_text = args[0].partition("[")
-        if name not in grad:
-            raise AdxError("lesson", f"'{name}' is not an input; the inputs are {', '.join(grad)}")
-        entry = grad[name]
-        if entry_text:  # an entry of a vector or matrix gradient: W1[0,1]
-            try:
-                entry = entry[tuple(int(k) for k in entry_text.rstrip("]").split(","))]
-            except (ValueError, IndexError):
-                raise AdxError(
-                    "lesson", f"no entry {args[0]} in a gradient of shape {entry.shape}"
-                ) from None
-        if np.shape(entry) != ():
-            raise AdxError(
-                "lesson",
-                f"the gradient for {name} is not a number; ask for an entry, e.g. {name}[0]",
-            )
-        return float(entry)
-    if what == "primal":
-        need(1)
-        return float(run(graph, values, "evaluate").values[_label_index(session, args[0])])
-    if what in ("tangent", "directional"):
-        forward = (
-            session if session.mode != "reverse" else session_for(replace(explore, mode="forward"))
+    what, args = words[0], tuple(words[1:])
+    query = QUERIES.get(what)
+    if query is None:
+        match = closest(what, QUERIES)
+        raise AdxError(
+            "lesson",
+            f"unknown query 'from: {what}'"
+            + (f" (did you mean '{match}'?)" if match else "")
+            + f"; the queries are {', '.join(QUERIES)}",
+            hint="docs/lesson-format.md describes each query",
         )
-        assert forward.trace is not None
-        if what == "directional":
-            return float(forward.trace.output_tangents()[0])
-        need(1)
-        tangent = forward.trace.tangent_sweeps[0].tangents[_label_index(session, args[0])]
-        return float(tangent) if tangent is not None else 0.0
-    if what in ("adjoint", "contributions"):
-        need(1)
-        trace = run(graph, values, "reverse")
-        index = _label_index(session, args[0])
-        adjoint_sweep = trace.adjoint_sweeps[0]
-        if what == "contributions":
-            steps = adjoint_sweep.steps
-            return float(sum(1 for s in steps if s.node == index and s.source is not None))
-        adjoint = adjoint_sweep.adjoints[index]
-        return float(adjoint) if adjoint is not None else 0.0
-    if what in ("sweeps", "cheaper-mode"):
-        cost = run(graph, values, "evaluate").cost
-        assert cost is not None
-        if what == "cheaper-mode":
-            n, m = cost.n_inputs, cost.n_outputs
-            return "forward" if n < m else "reverse" if m < n else "either"
-        need(1)
-        if args[0] not in ("forward", "reverse"):
-            raise AdxError("lesson", "'from: sweeps' takes forward or reverse")
-        return float(cost.n_inputs if args[0] == "forward" else cost.n_outputs)
-    if what == "fd-evals":
-        need(1)
-        from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
-
-        if args[0] not in SCHEMES:
-            raise AdxError("lesson", f"'from: fd-evals' takes one of {', '.join(SCHEMES)}")
-        n = sum(int(np.size(v)) for v in values.values())
-        return float(evaluations_per_gradient(n, args[0]))
-    if what == "fd-best-h":
-        need(1)
-        from adexplorer.compare.fd_study import study
-
-        result = study(graph, values, session.seed_name or None, schemes=(args[0],))
-        if args[0] not in result.best:
-            raise AdxError("lesson", f"the {args[0]} scheme gives no estimate here")
-        return result.best[args[0]][0]
-    if what == "swell":
-        need(1)
-        from adexplorer.compare.swell import swell_study
-
-        wrt = session.seed_name or graph.input_names[0]
-        sizes = swell_study(graph, wrt).sizes.as_dict()
-        return _field(sizes, args[0])
-    if what == "family-size":
-        need(2)
-        from adexplorer.compare.swell import family_study
-
-        rows = family_study(explore.family, f"{args[0]}:{args[0]}")
-        return _field(rows[0].sizes.as_dict(), args[1])
-    if what == "cost":
-        need(1)
-        cost = run(graph, values, "evaluate").cost
-        assert cost is not None
-        if args[0] not in ("forward_ratio", "reverse_ratio"):
-            raise AdxError("lesson", "'from: cost' takes forward_ratio or reverse_ratio")
-        return float(getattr(cost, args[0]))
-    if what == "descent":
-        need(1)
-        count = int(args[0])
-        step = None
-        for _ in range(count):
-            step = session.descend()
-        return (
-            step.value if step is not None else float(run(graph, values, "evaluate").output_value())
+    if len(args) != len(query.args):
+        raise AdxError(
+            "lesson",
+            f"'from: {what}' takes {len(query.args)} word(s) after it, got {len(args)}"
+            f" (write it as '{query.usage}', e.g. '{query.examples[0]}')",
         )
-    raise AdxError(
-        "lesson", f"unknown query 'from: {what}'", hint="see docs/lesson-format.md for the queries"
-    )
+    return query, tuple(arg.read(what, word) for arg, word in zip(query.args, args, strict=True))
 
 
-def _field(sizes: dict[str, int], name: str) -> float:
-    if name not in sizes:
-        raise AdxError("lesson", f"unknown size '{name}'; the sizes are {', '.join(sizes)}")
-    return float(sizes[name])
+def compute(query: str, explore: Explore) -> Answer:
+    """The answer the engines give for ``query`` on the step's program."""
+    entry, args = read_query(query)
+    return entry.compute(prepare(explore), args)
+
+
+def queries_markdown() -> str:
+    """The table of queries for docs/lesson-format.md (a test keeps the docs equal to it)."""
+    rows = ["| query | the answer | example |", "|---|---|---|"]
+    for q in QUERIES.values():
+        answer = q.help
+        for arg in q.args:
+            if arg.choices:
+                answer += f"; {arg.meta} is {_or(tuple(f'`{c}`' for c in arg.choices))}"
+        examples = ", ".join(f"`{e}`" for e in q.examples)
+        rows.append(f"| `{q.usage}` | {answer} | {examples} |")
+    return "\n".join(rows) + "\n"
 
 
 # ------------------------------------------------------------------ checking responses
@@ -290,24 +521,21 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
     """Compare the student's expression with the engine at the point and nearby points."""
     if explore is None:
         raise AdxError("lesson", "a formula exercise needs an adx-explore block")
-    session = session_for(explore)
-    graph = session.graph
-    assert graph is not None
-    names = list(graph.input_names)
+    setup = prepare(explore)
+    names = list(setup.graph.input_names)
     student = compile_source(response, origin="your answer", extra_inputs=names).graph
     unknown = set(student.input_names) - set(names)
     if unknown:
         return Feedback(
             False, f"use only the inputs {', '.join(names)} (not {', '.join(sorted(unknown))})"
         )
-    query = exercise.query or ""
     rng = np.random.default_rng(0)
     for k in range(4):
         point = {
             n: np.asarray(v) * (1 + (0.1 * rng.standard_normal() if k else 0))
-            for n, v in session.values.items()
+            for n, v in setup.values.items()
         }
-        target = _formula_target(query, exercise.answer, graph, point, names)
+        target = _formula_target(exercise, replace(setup, values=point))
         mine = float(
             run(student, {n: point[n] for n in student.input_names}, "evaluate").output_value()
         )
@@ -316,17 +544,28 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
     return Feedback(True, "correct: it agrees with AD at the point and nearby")
 
 
-def _formula_target(
-    query: str, literal: str, graph: Graph, point: dict[str, Array], names: list[str]
-) -> float:
-    if query:
-        words = query.split()
-        if words[0] == "gradient" and len(words) == 2:
-            return float(run(graph, point, "reverse").gradient()[words[1]])
-        if words[0] == "value":
-            return float(run(graph, point, "evaluate").output_value())
-        raise AdxError("lesson", "a formula exercise takes 'from: gradient NAME' or 'from: value'")
-    reference = compile_source(literal, origin="answer", extra_inputs=names).graph
+FORMULA_QUERIES = tuple(name for name, q in QUERIES.items() if q.formula)
+
+
+def formula_target(exercise: Exercise, explore: Explore) -> float:
+    """The value a formula exercise's answer must have at the step's point (for the checker)."""
+    return _formula_target(exercise, prepare(explore))
+
+
+def _formula_target(exercise: Exercise, setup: Setup) -> float:
+    """What the student's formula must equal at ``setup``'s point."""
+    if exercise.query:
+        query, args = read_query(exercise.query)
+        if not query.formula:
+            raise AdxError(
+                "lesson",
+                "a formula exercise takes "
+                + _or(tuple(f"'from: {QUERIES[n].usage}'" for n in FORMULA_QUERIES)),
+            )
+        return float(query.compute(setup, args))
+    names = list(setup.graph.input_names)
+    reference = compile_source(exercise.answer, origin="answer", extra_inputs=names).graph
+    point = setup.values
     return float(
         run(reference, {n: point[n] for n in reference.input_names}, "evaluate").output_value()
     )

@@ -32,9 +32,9 @@ def find(name_or_path: str, directories: Iterable[Path] = ()) -> Lesson:
     """A lesson by file path, or by id in the built-in course and the given directories."""
     path = Path(name_or_path)
     if path.suffix == ".md" or path.exists():
-        if not path.is_file():
+        if not path.exists():
             raise AdxError("file", f"no such lesson file: {name_or_path}")
-        try:
+        try:  # parse_lesson refuses directories, FIFOs and devices with a clear message
             return parse_lesson(path)
         except LessonFormatError as error:
             raise error.as_adx_error() from None

@@ -33,7 +33,7 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
         explore = lesson.explore_for(index)
         if step.explore is not None:
             try:
-                answers.session_for(step.explore)
+                answers.prepare(step.explore)
             except AdxError as error:
                 where = error.render().replace("\n", "\n    ")
                 problems.append(
@@ -52,6 +52,10 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
             answers.correct_choice(exercise, explore)
             return []
         if exercise.kind == "formula":
+            if exercise.query:  # the query must name a function of the inputs
+                if explore is None:
+                    raise AdxError("lesson", "a formula exercise needs an adx-explore block")
+                answers.formula_target(exercise, explore)
             reference = exercise.answer or None
             if reference is None:
                 return []  # checked against AD point by point when a student answers

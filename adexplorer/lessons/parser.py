@@ -1,16 +1,27 @@
 """Reading lesson files: front matter, ``##`` steps, and ``adx-explore``/``adx-exercise`` blocks.
 
-A small line-based parser (not YAML) so that every problem is reported with its
-file and line, and so that a lesson is plain data: keys are checked against a
-fixed list, values are strings, and nothing is ever evaluated as code.
+The front matter is YAML, read with ``yaml.safe_load`` (so course sites can read
+it too) and checked key by key.  The body is parsed by markdown-it (CommonMark):
+top-level ``## `` headings start steps and ``adx-`` fences are blocks, with their
+line numbers, so a ``## `` line inside a code block stays code.  Blocks are
+``key: value`` lines read by a small parser.  Every problem is reported with its
+file and line, and a lesson is plain data: keys are checked against fixed lists,
+values are strings, numbers and lists, and nothing is ever evaluated as code.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
 
 from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.files import MIB, RefusedFile, read_regular_text
 from adexplorer.base.source import Span
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
@@ -24,6 +35,8 @@ from adexplorer.lessons.model import (
 )
 
 FENCE = "```"
+MAX_LESSON_BYTES = MIB  # a lesson is prose and a few programs: 1 MiB is generous
+_MARKDOWN = MarkdownIt("commonmark")
 
 
 @dataclass
@@ -106,14 +119,10 @@ def _parse_pairs(
         if key in block.values or key in block.lists:
             problems.append(Problem(path, number, f"'{key}' is given twice in the {what} block"))
         block.lines[key] = number
-        if value == "" and key in ("hints", "choices", "prerequisites"):
+        if value == "" and key in ("hints", "choices"):
             block.lists[key] = []
             current_list = key
-        elif (
-            value.startswith("[")
-            and value.endswith("]")
-            and key in ("hints", "choices", "prerequisites")
-        ):
+        elif value.startswith("[") and value.endswith("]") and key in ("hints", "choices"):
             block.lists[key] = [v.strip() for v in value[1:-1].split(",") if v.strip()]
             current_list = None
         else:
@@ -122,16 +131,138 @@ def _parse_pairs(
     return block
 
 
+_KEY_LINE = re.compile(r"([^\s#:'\"-][^:]*?)\s*:(?:\s|$)")
+
+
+def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict[str, Any]:
+    """The front matter (the lines between the ``---`` lines, which start at line 2) as YAML.
+
+    Read with ``yaml.safe_load`` (plain data: strings, numbers, lists), then
+    checked key by key; each problem names the line of its key.
+    """
+    key_lines: dict[str, int] = {}
+    raw: dict[str, str] = {}  # the value as written (for the quoting a message suggests)
+    for offset, text in enumerate(lines):
+        match = _KEY_LINE.match(text)
+        if match:
+            key = match.group(1)
+            if key in key_lines:
+                problems.append(
+                    Problem(path, offset + 2, f"'{key}' is given twice in the front matter")
+                )
+            else:
+                key_lines[key] = offset + 2
+                raw[key] = text[match.end() :].strip()
+    try:
+        data = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as error:
+        problems.append(_yaml_problem(error, lines, path))
+        return {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 2, "the front matter must be 'key: value' lines"))
+        return {}
+    front: dict[str, Any] = {}
+    for key, value in data.items():
+        line = key_lines.get(str(key), 2)
+        if key not in FRONT_KEYS:
+            hint = did_you_mean(str(key), FRONT_KEYS)
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"unknown key '{key}' in the front matter"
+                    + (f" ({hint})" if hint else f"; the keys are {', '.join(FRONT_KEYS)}"),
+                )
+            )
+        elif value is None:
+            continue  # 'summary:' with nothing after it: as if it were not given
+        elif key == "order":
+            if isinstance(value, bool) or not isinstance(value, int):
+                problems.append(Problem(path, line, "'order' must be a whole number"))
+            else:
+                front[key] = value
+        elif key == "prerequisites":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        "'prerequisites' must be a list of lesson ids, e.g. [forward-mode]",
+                    )
+                )
+            else:
+                front[key] = value
+        elif not isinstance(value, str):
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"'{key}' must be text, not {_yaml_kind(value)}; "
+                    "put it in double quotes: "
+                    f"{key}: {json.dumps(raw.get(str(key), str(value)), ensure_ascii=False)}",
+                )
+            )
+        else:
+            front[key] = value
+    for key in ("id", "title"):
+        if not front.get(key) and not any(p.line == key_lines.get(key) for p in problems):
+            problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
+    return front
+
+
+def _yaml_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a date" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _yaml_problem(error: yaml.YAMLError, lines: list[str], path: Path) -> Problem:
+    """A YAML syntax error at its line, with the quoting that usually fixes it."""
+    mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+    offset = mark.line if mark is not None else 0
+    what = getattr(error, "problem", None) or str(error).splitlines()[0]
+    message = f"the front matter is not valid YAML: {what}"
+    match = _KEY_LINE.match(lines[offset]) if offset < len(lines) else None
+    if match:
+        key, value = match.group(1), lines[offset][match.end() :].strip()
+        if value and value[0] not in "\"'":
+            quoted = json.dumps(value, ensure_ascii=False)
+            message += f"; put the value in double quotes: {key}: {quoted}"
+    return Problem(path, offset + 2, message)
+
+
+def read_lesson_text(path: Path) -> str:
+    """The text of the one file the student opened: a regular file of at most 1 MiB.
+
+    Nothing else is ever read on a lesson's behalf (there are no includes), and a
+    FIFO, a device such as /dev/zero or a symlink to one is refused, not read.
+    """
+    try:
+        return read_regular_text(path, MAX_LESSON_BYTES, what="lesson")
+    except RefusedFile as exc:
+        raise LessonFormatError([Problem(path, 1, f"not read as a lesson: {exc}")]) from None
+    except FileNotFoundError:
+        raise LessonFormatError([Problem(path, 1, "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LessonFormatError([Problem(path, 1, f"cannot read the file: {exc}")]) from None
+
+
 def parse_lesson(path: Path, text: str | None = None) -> Lesson:
     """Read a lesson; raise LessonFormatError listing every problem found."""
     path = Path(path)
     problems: list[Problem] = []
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LessonFormatError([Problem(path, 1, f"cannot read the file: {exc}")]) from None
-    lines = text.splitlines()
+        text = read_lesson_text(path)
+    # markdown-it splits lines only at \n (after \r\n and \r): so must we, for line numbers
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
     # front matter
     if not lines or lines[0].strip() != "---":
@@ -144,79 +275,10 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
         raise LessonFormatError(
             [Problem(path, 1, "the front matter is never closed with '---'")]
         ) from None
-    front = _parse_pairs(lines[1:end], 2, FRONT_KEYS, "front matter", path, problems)
-    for key in ("id", "title"):
-        if key not in front.values:
-            problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
-    order = 0
-    if "order" in front.values:
-        try:
-            order = int(front.values["order"])
-        except ValueError:
-            problems.append(Problem(path, front.lines["order"], "'order' must be a whole number"))
+    front = _front_matter(lines[1:end], path, problems)
+    order = front.get("order", 0)
 
-    # body: intro, then steps at each '## ' heading
-    intro: list[str] = []
-    steps: list[Step] = []
-    current: _StepDraft | None = None
-    k = end + 1
-    while k < len(lines):
-        line = lines[k]
-        if line.startswith("## "):
-            if current is not None:
-                steps.append(_finish_step(current))
-            current = _StepDraft(k + 1, line[3:].strip())
-            k += 1
-            continue
-        if line.strip().startswith(FENCE + "adx-"):
-            kind = line.strip()[len(FENCE) :].strip()
-            start = k + 1
-            k += 1
-            while k < len(lines) and lines[k].strip() != FENCE:
-                k += 1
-            if k >= len(lines):
-                problems.append(
-                    Problem(path, start, f"the {kind} block is never closed with {FENCE}")
-                )
-                break
-            body = lines[start:k]
-            k += 1
-            if current is None:
-                problems.append(
-                    Problem(
-                        path,
-                        start,
-                        f"an {kind} block must be inside a step (after a '## ' heading)",
-                    )
-                )
-                continue
-            if kind == "adx-explore":
-                if current.explore is not None:
-                    problems.append(
-                        Problem(path, start, "a step has at most one adx-explore block")
-                    )
-                current.explore = _explore(
-                    _parse_pairs(body, start + 1, EXPLORE_KEYS, "adx-explore", path, problems),
-                    path,
-                    problems,
-                )
-            elif kind == "adx-exercise":
-                exercise = _exercise(
-                    _parse_pairs(body, start + 1, EXERCISE_KEYS, "adx-exercise", path, problems),
-                    path,
-                    problems,
-                )
-                if exercise is not None:
-                    current.exercises.append(exercise)
-            else:
-                problems.append(
-                    Problem(path, start, f"unknown block '{kind}'; use adx-explore or adx-exercise")
-                )
-            continue
-        (current.prose if current is not None else intro).append(line)
-        k += 1
-    if current is not None:
-        steps.append(_finish_step(current))
+    intro, steps = _body(lines, end + 1, path, problems)
     if not steps:
         problems.append(
             Problem(path, end + 1, "a lesson needs at least one step (a '## ' heading)")
@@ -237,35 +299,107 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
         raise LessonFormatError(problems)
     return Lesson(
         path=path,
-        id=front.values["id"],
-        title=front.values["title"],
-        summary=front.values.get("summary", ""),
+        id=front["id"],
+        title=front["title"],
+        summary=front.get("summary", ""),
         order=order,
-        prerequisites=tuple(front.lists.get("prerequisites", [])),
-        intro="\n".join(intro).strip(),
+        prerequisites=tuple(front.get("prerequisites", ())),
+        intro=intro,
         steps=tuple(steps),
     )
 
 
 @dataclass
 class _StepDraft:
-    """A step while its lines are being read."""
+    """A step while its blocks are being read."""
 
-    line: int
+    line: int  # the heading's line (1-based)
     title: str
-    prose: list[str] = field(default_factory=list)
+    end: int  # the index (0-based) of the line after its last one
     explore: Explore | None = None
     exercises: list[Exercise] = field(default_factory=list)
 
 
-def _finish_step(current: _StepDraft) -> Step:
-    return Step(
-        line=current.line,
-        title=current.title,
-        prose="\n".join(current.prose).strip(),
-        explore=current.explore,
-        exercises=tuple(current.exercises),
-    )
+def _body(
+    lines: list[str], first: int, path: Path, problems: list[Problem]
+) -> tuple[str, list[Step]]:
+    """The intro and the steps: each top-level ``## `` heading starts a step.
+
+    markdown-it finds the headings and fences, so a ``## `` line inside a code
+    block is code, and an ``adx-`` fence inside a longer fence is text.  ``first``
+    is the index of the body's first line in ``lines`` (line numbers are 1-based).
+    """
+    tokens = _MARKDOWN.parse("\n".join(lines[first:]))
+    intro_end = len(lines)
+    drafts: list[_StepDraft] = []
+    hidden: set[int] = set()  # lines of adx blocks: not prose
+    for index, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        top, bottom = token.map[0] + first, token.map[1] + first  # indexes into lines
+        if token.type == "heading_open" and token.markup == "##" and token.level == 0:
+            if not drafts:
+                intro_end = top
+            drafts.append(_StepDraft(top + 1, tokens[index + 1].content.strip(), end=len(lines)))
+            if len(drafts) > 1:
+                drafts[-2].end = top
+            hidden.add(top)
+            continue
+        if token.type != "fence" or not token.info.strip().startswith("adx-"):
+            continue
+        kind = token.info.strip()
+        hidden.update(range(top, bottom))
+        body = token.content.splitlines()
+        if len(body) != bottom - top - 2:  # the fence ran to the end of its container
+            problems.append(
+                Problem(path, top + 1, f"the {kind} block is never closed with {FENCE}")
+            )
+            continue
+        current = drafts[-1] if drafts else None
+        if current is None:
+            problems.append(
+                Problem(
+                    path,
+                    top + 1,
+                    f"an {kind} block must be inside a step (after a '## ' heading)",
+                )
+            )
+            continue
+        if kind == "adx-explore":
+            if current.explore is not None:
+                problems.append(Problem(path, top + 1, "a step has at most one adx-explore block"))
+            current.explore = _explore(
+                _parse_pairs(body, top + 2, EXPLORE_KEYS, "adx-explore", path, problems),
+                path,
+                problems,
+            )
+        elif kind == "adx-exercise":
+            exercise = _exercise(
+                _parse_pairs(body, top + 2, EXERCISE_KEYS, "adx-exercise", path, problems),
+                path,
+                problems,
+            )
+            if exercise is not None:
+                current.exercises.append(exercise)
+        else:
+            problems.append(
+                Problem(path, top + 1, f"unknown block '{kind}'; use adx-explore or adx-exercise")
+            )
+
+    def prose(start: int, stop: int) -> str:
+        return "\n".join(lines[k] for k in range(start, stop) if k not in hidden).strip()
+
+    steps = [
+        Step(
+            line=draft.line,
+            title=draft.title,
+            prose=prose(draft.line, draft.end),
+            explore=draft.explore,
+            exercises=tuple(draft.exercises),
+        )
+        for draft in drafts
+    ]
+    return prose(first, intro_end), steps
 
 
 def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | None:
