@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import io
 import os
-import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.files import RefusedFile, read_regular_text
 from adexplorer.base.shapes import Array
 from adexplorer.base.text import json_dumps, to_ascii
 from adexplorer.core.ir import Graph
@@ -98,19 +98,21 @@ def read_source(expr_or_file: str) -> tuple[str, str | None]:
         return expr_or_file, None
     path = Path(expr_or_file).expanduser()
     try:
-        with open(path, "rb", opener=_open_nonblocking) as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise AdxError("file", f"{expr_or_file} is not a regular file")
-            data = handle.read(MAX_PROGRAM_BYTES + 1)
+        return read_regular_text(path, MAX_PROGRAM_BYTES, "program"), str(path)
     except FileNotFoundError:
         raise AdxError(
             "file",
             f"no such file: {expr_or_file}",
-            hint="an argument that ends in .adx or holds a / is read as a file",
+            hint="an argument that ends in .adx or starts with / ./ ../ ~/ is read as a file",
         ) from None
+    except RefusedFile as refused:
+        raise AdxError("file", f"cannot read {expr_or_file}: {refused}") from None
     except OSError as exc:
         raise AdxError("file", f"cannot read {expr_or_file}: {exc.strerror}") from None
-    return _decode(data, expr_or_file), str(path)
+    except UnicodeDecodeError as exc:
+        raise AdxError(
+            "file", f"{expr_or_file} is not UTF-8 text (byte {exc.start} cannot be read)"
+        ) from None
 
 
 def _names_a_file(text: str) -> bool:
@@ -118,11 +120,6 @@ def _names_a_file(text: str) -> bool:
         return len(text) < 4096 and "\0" not in text and os.path.isfile(text)
     except (OSError, ValueError):
         return False
-
-
-def _open_nonblocking(path: str, flags: int) -> int:
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just after.
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _decode(data: bytes, origin: str) -> str:
