@@ -88,3 +88,10 @@ def test_the_lesson_format_example_is_a_valid_lesson(tmp_path: Path) -> None:
     lessons, problems = check_paths([path])
     assert problems == [] and len(lessons) == 1
     assert len(lessons[0].exercises()) == 2
+
+
+def test_the_limits_page_lists_every_limit() -> None:
+    from adexplorer.base.limits import limits_markdown
+
+    page = (ROOT / "docs" / "limits.md").read_text()
+    assert limits_markdown() in page

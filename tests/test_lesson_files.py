@@ -17,11 +17,14 @@ import pytest
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.files import MIB, RefusedFile, read_regular_text, reserve_new_file
+from adexplorer.base.limits import limit
 from adexplorer.lessons.catalog import find, load_directory
 from adexplorer.lessons.checker import check_paths
-from adexplorer.lessons.parser import MAX_LESSON_BYTES, LessonFormatError, parse_lesson
+from adexplorer.lessons.parser import LessonFormatError, parse_lesson
 from tests.test_cli_eval import adx
 from tests.test_lessons import GOOD
+
+MAX_LESSON_BYTES = limit("lesson_bytes")
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ import click
 
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
+from adexplorer.base.limits import check, limit
 from adexplorer.base.shapes import Array
 from adexplorer.base.text import json_dumps, to_ascii
 from adexplorer.core.ir import Graph
@@ -65,9 +66,6 @@ class Loaded:
     warnings: list[str]
 
 
-#: Largest program adx reads from a file or standard input.
-MAX_PROGRAM_BYTES = 10 * 1024 * 1024
-
 SOURCE_RULE = """\b
 EXPR_OR_FILE is read by one rule:
   -                               the program is read from standard input
@@ -92,13 +90,13 @@ def read_source(expr_or_file: str) -> tuple[str, str | None]:
     stays an expression, and a file called ``x`` never replaces the expression ``x``.
     """
     if expr_or_file == "-":
-        data = sys.stdin.buffer.read(MAX_PROGRAM_BYTES + 1)
+        data = sys.stdin.buffer.read(limit("program_bytes") + 1)
         return _decode(data, "<stdin>"), "<stdin>"
     if not is_file_argument(expr_or_file):
         return expr_or_file, None
     path = Path(expr_or_file).expanduser()
     try:
-        return read_regular_text(path, MAX_PROGRAM_BYTES, "program"), str(path)
+        return read_regular_text(path, limit("program_bytes"), "program"), str(path)
     except FileNotFoundError:
         raise AdxError(
             "file",
@@ -123,8 +121,7 @@ def _names_a_file(text: str) -> bool:
 
 
 def _decode(data: bytes, origin: str) -> str:
-    if len(data) > MAX_PROGRAM_BYTES:
-        raise AdxError("file", f"{origin} is larger than {MAX_PROGRAM_BYTES // (1024 * 1024)} MiB")
+    check("program_bytes", len(data))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.limits import check
 from adexplorer.base.numbers import nonfinite_kinds
 from adexplorer.base.shapes import Array
 from adexplorer.core.engines import finite_diff
@@ -39,7 +40,6 @@ RULE_OF_THUMB = {
     "central": EPS ** (1 / 3),
     "complex": None,
 }
-MAX_STEPS = 64
 DEFAULT_STEPS = tuple(10.0**-k for k in range(1, 17))
 
 
@@ -92,10 +92,9 @@ def parse_steps(text: str) -> tuple[float, ...]:
                 )
             decades = round(abs(math.log10(start / stop))) + 1
             count = int(parts[2]) if len(parts) == 3 else decades
-            if count < 1 or count > MAX_STEPS:
-                raise AdxError(
-                    "usage", f"between 1 and {MAX_STEPS} step sizes, please (got {count})"
-                )
+            if count < 1:
+                raise AdxError("usage", f"at least 1 step size, please (got {count})")
+            check("fd_steps", count)
             steps = tuple(float(h) for h in np.geomspace(start, stop, count))
         else:
             steps = tuple(float(p) for p in text.split(",") if p.strip())
@@ -111,8 +110,7 @@ def parse_steps(text: str) -> tuple[float, ...]:
             f"step sizes must be positive numbers, not {text!r}",
             hint="e.g. --steps 1e-1:1e-16",
         )
-    if len(steps) > MAX_STEPS:
-        raise AdxError("usage", f"at most {MAX_STEPS} step sizes, please (got {len(steps)})")
+    check("fd_steps", len(steps))
     return steps
 
 

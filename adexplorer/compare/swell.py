@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.limits import check, limit
 from adexplorer.compare.symbolic import (
     CONST,
     VAR,
@@ -35,7 +36,6 @@ from adexplorer.core.ir import Graph
 from adexplorer.core.trace import describe_node
 from adexplorer.lang.lower import compile_source
 
-MAX_FAMILY_LEVEL = 500
 HOLE = "#"
 _HOLE_NAME = "__previous_level__"
 
@@ -144,12 +144,7 @@ def parse_levels(text: str) -> tuple[int, int]:
         ) from None
     if low < 1 or high < low:
         raise AdxError("usage", f"levels run from 1 upwards, FIRST <= LAST (got {text})")
-    if high > MAX_FAMILY_LEVEL:
-        raise AdxError(
-            "usage",
-            f"the largest level adx computes is {MAX_FAMILY_LEVEL} (asked for {high})",
-            hint=f"use --n 1:{MAX_FAMILY_LEVEL} or less",
-        )
+    check("family_levels", high, hint=f"use --n {low}:{min(limit('family_levels'), high)}")
     return low, high
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.limits import check
 from adexplorer.base.numbers import nonfinite_kinds
 from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.base.source import gc_paused
@@ -213,10 +214,12 @@ def run(
                 seed_map = _seed_map(graph, seed)
                 tangent_sweeps.append(_tangent_sweep(graph, values, seed_map, "seed"))
             else:
+                _check_trace_size(graph, "forward", None)
                 for label, s in unit_seeds(graph, graph.inputs, graph.input_names):
                     tangent_sweeps.append(_tangent_sweep(graph, values, s, label))
                 jacobian = _jacobian_from_tangents(graph, tangent_sweeps)
         elif mode == "reverse":
+            _check_trace_size(graph, "reverse", None)
             for label, s in unit_seeds(graph, graph.outputs, graph.output_names):
                 adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label))
             jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps)
@@ -235,6 +238,26 @@ def run(
         cost=count_cost(graph, sweeps),
         _jacobian=jacobian,
     )
+
+
+def _check_trace_size(graph: Graph, mode: str, _seed: object) -> None:
+    """A full Jacobian needs one sweep per input entry (forward) or output entry
+    (reverse), and each sweep stores a value for every entry of every node: say
+    what that costs before spending gigabytes on it."""
+    entries = sum(size(node.shape) for node in graph.nodes)
+    n_in = sum(size(graph.nodes[i].shape) for i in graph.inputs)
+    n_out = sum(size(graph.nodes[o].shape) for o in graph.outputs)
+    sweeps = n_in if mode == "forward" else n_out
+    other, other_sweeps = ("forward", n_in) if mode == "reverse" else ("reverse", n_out)
+    hint = (
+        f"the full Jacobian by {mode} mode takes {sweeps:,} sweeps over {entries:,} entries; "
+        f"{other} mode would take {other_sweeps:,}"
+    )
+    if mode == "reverse":
+        hint += "; or differentiate a scalar such as sum(...) of the output"
+    else:
+        hint += "; or give one direction with --seed (one sweep: J·u)"
+    check("trace_entries", sweeps * entries, hint=hint)
 
 
 def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:

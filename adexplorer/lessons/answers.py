@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from adexplorer.base import limits
 from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.shapes import Array
 from adexplorer.compare.fd_study import study
@@ -263,6 +264,7 @@ def _cost(setup: Setup, args: tuple[str, ...]) -> Answer:
 
 def _descent(setup: Setup, args: tuple[str, ...]) -> Answer:
     values = dict(setup.values)
+    limits.check("descent_steps", int(args[0]))
     for _ in range(int(args[0])):
         _, values = descent_step(setup.graph, values, setup.explore.eta)
     return evaluate_scalar(setup.graph, values)

@@ -21,7 +21,8 @@ import yaml
 from markdown_it import MarkdownIt
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.files import MIB, RefusedFile, read_regular_text
+from adexplorer.base.files import RefusedFile, read_regular_text
+from adexplorer.base.limits import limit
 from adexplorer.base.source import Span
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
@@ -35,7 +36,6 @@ from adexplorer.lessons.model import (
 )
 
 FENCE = "```"
-MAX_LESSON_BYTES = MIB  # a lesson is prose and a few programs: 1 MiB is generous
 _MARKDOWN = MarkdownIt("commonmark")
 
 
@@ -246,7 +246,7 @@ def read_lesson_text(path: Path) -> str:
     FIFO, a device such as /dev/zero or a symlink to one is refused, not read.
     """
     try:
-        return read_regular_text(path, MAX_LESSON_BYTES, what="lesson")
+        return read_regular_text(path, limit("lesson_bytes"), what="lesson")
     except RefusedFile as exc:
         raise LessonFormatError([Problem(path, 1, f"not read as a lesson: {exc}")]) from None
     except FileNotFoundError:

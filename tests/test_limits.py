@@ -1,0 +1,42 @@
+"""Limits: defaults, overrides by environment variable, and clear errors when exceeded."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from adexplorer.base.errors import AdxError
+from adexplorer.base.limits import LIMITS, check, limit
+from adexplorer.cli.main import cli
+
+
+def test_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert limit("fd_steps") == LIMITS["fd_steps"].default
+    monkeypatch.setenv("ADX_MAX_FD_STEPS", "100")
+    assert limit("fd_steps") == 100
+    monkeypatch.setenv("ADX_MAX_FD_STEPS", "many")
+    with pytest.raises(AdxError, match="is not a whole number"):
+        limit("fd_steps")
+
+
+def test_exceeding_names_the_limit_and_the_variable() -> None:
+    with pytest.raises(AdxError) as caught:
+        check("family_levels", 10_000)
+    assert "10,000 levels, over adx's limit of 500" in caught.value.message
+    assert "ADX_MAX_FAMILY_LEVELS=10000" in (caught.value.hint or "")
+
+
+def test_many_reverse_sweeps_are_refused_before_they_run() -> None:
+    result = CliRunner().invoke(cli, ["eval", "x: vec[3000]; return sin(x)*2", "--at", "x=1"])
+    assert result.exit_code == 1
+    assert "ADX_MAX_TRACE_ENTRIES" in result.stderr
+    assert "3,000 sweeps" in result.stderr
+
+
+def test_the_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADX_MAX_FD_STEPS", "80")
+    result = CliRunner().invoke(cli, ["fd", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-8:70"])
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.delenv("ADX_MAX_FD_STEPS")
+    result = CliRunner().invoke(cli, ["fd", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-8:70"])
+    assert result.exit_code == 1 and "ADX_MAX_FD_STEPS" in result.stderr
