@@ -11,10 +11,12 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static, TabbedContent
 
 from adexplorer.lessons.catalog import find
+from adexplorer.lessons.parser import parse_lesson
 from adexplorer.lessons.progress import Progress
 from adexplorer.tui.lesson_app import LessonApp
 from adexplorer.tui.screens.help import HelpScreen
 from adexplorer.tui.widgets.lesson_panel import ExerciseBox, LessonPanel
+from adexplorer.tui.widgets.swell_pane import SwellPane
 
 
 async def answer(pilot, app: LessonApp, exercise_id: str, text: str) -> ExerciseBox:  # type: ignore[no-untyped-def]
@@ -124,6 +126,45 @@ async def test_help_and_palette_list_the_lesson_keys_and_the_explorer_keys(
         for title in ("The lesson's next step", "Forward mode", "Pane: expression swell"):
             assert any(t.startswith(title) for t in titles), (title, titles)
         await pilot.press("escape")
+
+
+LESSON_WITH_A_FAMILY = """\
+---
+id: family-probe
+title: A family
+---
+
+## Swell of a family
+
+```adx-explore
+program: sin(x)*cos(x)
+at: x=0.5
+pane: swell
+family: sin(#)*cos(#)
+```
+
+## A step with another exploration
+
+```adx-explore
+program: x*x
+```
+"""
+
+
+async def test_a_lessons_family_reaches_the_swell_pane(tmp_path: Path) -> None:
+    path = tmp_path / "family.md"
+    path.write_text(LESSON_WITH_A_FAMILY)
+    app = LessonApp(parse_lesson(path), Progress(tmp_path / "p.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        pane = app.query_one(SwellPane)
+        assert pane.template == "sin(#)*cos(#)"
+        assert pane.query_one("#family", Input).value == "sin(#)*cos(#)"
+        await pilot.press("n")  # the next exploration has the default family
+        await pilot.pause()
+        assert pane.template == "4*#*(1-#)"
+        assert pane.query_one("#family", Input).value == "4*#*(1-#)"
 
 
 async def test_explorer_keys_work_while_the_lesson_panel_has_the_focus(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 The player is a :class:`LessonPanel` and an :class:`ExplorerView` side by side,
 not a kind of explorer app.  Each step sets the view up from its ``adx-explore``
-block (:func:`session_for_exploration`, then the step's pane);
+block (:func:`session_for_exploration`, then the step's pane and swell family);
 answers are checked by the engines (adexplorer.lessons.answers); progress is
 remembered between runs (adexplorer.lessons.progress).
 """
@@ -131,6 +131,7 @@ class LessonApp(App[None]):
                 self.notify(f"this step's program does not run: {error.message}", severity="error")
             else:
                 view = self.view
+                view.set_family(explore.family)
                 view.load(session)
                 view.show_pane(explore.pane)
         self.query_one(LessonPanel).show_step(self.step_index, self.progress.solved(self.lesson.id))
