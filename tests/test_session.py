@@ -135,3 +135,12 @@ def test_bad_values_raise_adx_errors_and_change_nothing() -> None:
     assert float(session.values["x1"]) == 2.0 and session.error is None
     with pytest.raises(AdxError):
         session.set_seed("x1=")
+
+
+def test_two_sessions_never_share_a_revision() -> None:
+    """Views cache on the revision, and a lesson hands the view a new session at each step."""
+    first, second = Session.start(), Session.start()
+    assert first.revision != second.revision
+    before = first.revision
+    first.set_mode("forward")
+    assert first.revision not in (before, second.revision)

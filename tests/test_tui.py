@@ -201,3 +201,16 @@ async def test_undo_after_many_lines_does_not_crash() -> None:
         await pilot.press("ctrl+y")
         await pilot.pause()
         assert app.is_running
+
+
+async def test_the_layout_follows_a_resized_terminal() -> None:
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        graph, panes = app.query_one(GraphView), app.query_one(TabbedContent)
+        assert graph.region.y == panes.region.y  # side by side
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert panes.region.y > graph.region.y  # the graph above the panes
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert graph.region.y == panes.region.y

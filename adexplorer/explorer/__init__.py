@@ -1,8 +1,10 @@
 """The explorer's model, free of any toolkit.
 
-``session`` (source → graph → trace → frames → current step, and what the
-student changes) and ``layout`` (the layered drawing of a graph on a grid).
-Unit-tested without Textual.
+``session`` (source → graph → trace, and what the student changes: the facade
+the Textual view calls), ``frames`` (the steps a trace is animated in, and what
+is known after some of them), ``playback`` (the current frame and the speed),
+``export`` (the trace as JSON or text) and ``layout`` (the layered drawing of a
+graph on a grid).  Unit-tested without Textual.
 
 May import: ``base``, ``core``, ``lang``, ``compare``, ``reports``.
 """

@@ -1,21 +1,16 @@
-"""The explorer's state as plain Python: source → graph → trace → frames → current step.
+"""Session: the explorer's state in plain Python, the facade the Textual view calls.
 
-The Textual screens stay thin: every key press becomes one call here, and the
-widgets render what :class:`Session` says.  It is unit-tested without Textual.
-
-Frames are the steps the explorer animates:
-
-* **forward** and **dual**: one frame per node in graph order; frame i computes
-  node i's value and tangent together (in dual mode shown as a + bε);
-* **reverse**: one frame per node for the forward (taping) sweep, then the seed
-  frame v̄out = 1, then one frame per adjoint contribution, in reverse order.
-
-``position`` counts the frames already run (0 = nothing computed yet).
+Source → graph → trace, with what the student changes: the inputs' values, the
+mode, the seed, gradient-descent steps.  Every key press in the explorer becomes
+one call here, and the widgets render what the session says.  The pieces live
+beside it: ``frames`` (the animated steps of a trace), ``playback`` (the current
+frame and the speed), ``export`` (JSON and text), ``core.descent`` (the descent
+step).  Unit-tested without Textual.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,27 +18,25 @@ from pathlib import Path
 import numpy as np
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.files import write_atomically
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import Array
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
+from adexplorer.explorer import export, frames
+from adexplorer.explorer.frames import Frame
+from adexplorer.explorer.playback import Playback
 from adexplorer.lang.lower import compile_source, parse_at
 
-MODES = ("forward", "reverse", "dual")
+#: How the explorer animates a derivative (the trace runs forward for "dual").
+EXPLORER_MODES = ("forward", "reverse", "dual")
 DEFAULT_SOURCE = "ln(x1) + x1*x2 - sin(x2)"
 DEFAULT_VALUES = {"x1": 2.0, "x2": 5.0}
-SPEEDS = (4.0, 2.0, 1.0, 0.5, 0.25, 0.1)  # seconds per step
 
-
-@dataclass(frozen=True)
-class Frame:
-    kind: str  # "forward" (value and tangent), "primal", "seed", "adjoint"
-    node: int  # the node this frame computes (or whose adjoint grows)
-    edges: tuple[tuple[int, int], ...]  # (argument, user) edges carrying the value/derivative
-    step: int  # index of the step record in its sweep
+#: Revisions are unique across sessions, so a view that is handed another session
+#: never takes its cache of the old one for fresh.
+_REVISIONS = itertools.count(1)
 
 
 @dataclass
@@ -55,15 +48,13 @@ class Session:
     seed_text: str = ""  # a direction such as "x1=1,x2=0.5"
     numbering: str = "griewank"
     digits: int = 6
-    position: int = 0
     selected: int = 0  # the input the nudge keys change
     nudge_size: float = 0.1
-    speed_index: int = 2
     eta: float = 0.1
     graph: Graph | None = None
     error: AdxError | None = None
     trace: Trace | None = None
-    frames: list[Frame] = field(default_factory=list)
+    playback: Playback = field(default_factory=Playback)
     history: list[DescentStep] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _revision: int = 0
@@ -83,7 +74,7 @@ class Session:
 
     @property
     def revision(self) -> int:
-        """Bumped on every change of graph or trace (views cache on it)."""
+        """New with every graph or trace, and never shared by two sessions (views cache on it)."""
         return self._revision
 
     def set_source(self, text: str) -> bool:
@@ -114,7 +105,8 @@ class Session:
         self._recompute(keep_position=keep_position)
         return True
 
-    def _seed(self) -> dict[str, Array] | None:
+    def seed(self) -> dict[str, Array] | None:
+        """The forward seed (tangents of the inputs); None in reverse mode."""
         if self.mode == "reverse" or self.graph is None:
             return None
         if self.seed_name is not None:
@@ -125,43 +117,15 @@ class Session:
 
     def _recompute(self, keep_position: bool = False) -> None:
         assert self.graph is not None
-        old_position, old_count = self.position, len(self.frames)
         try:
             trace_mode = "reverse" if self.mode == "reverse" else "forward"
-            self.trace = run(self.graph, self.values, trace_mode, self._seed())
+            self.trace = run(self.graph, self.values, trace_mode, self.seed())
             self.error = None
         except AdxError as error:
             self.error = error
             return
-        self.frames = self._frames(self.trace)
-        self._revision += 1
-        if keep_position and old_count == len(self.frames):
-            self.position = min(old_position, len(self.frames))
-        elif old_count and old_position >= old_count:
-            self.position = len(self.frames)  # it was finished: show the new run finished
-        else:
-            self.position = 0
-
-    def _frames(self, trace: Trace) -> list[Frame]:
-        graph = trace.graph
-
-        def in_edges(i: int) -> tuple[tuple[int, int], ...]:
-            return tuple((a, i) for a in graph.nodes[i].args if not graph.nodes[a].is_const)
-
-        if self.mode in ("forward", "dual"):
-            sweep = trace.tangent_sweeps[0]
-            return [
-                Frame("forward", s.node, in_edges(s.node), k) for k, s in enumerate(sweep.steps)
-            ]
-        frames = [
-            Frame("primal", s.node, in_edges(s.node), k) for k, s in enumerate(trace.primal_steps)
-        ]
-        for k, step in enumerate(trace.adjoint_sweeps[0].steps):
-            if step.source is None:
-                frames.append(Frame("seed", step.node, (), k))
-            else:
-                frames.append(Frame("adjoint", step.node, ((step.node, step.source),), k))
-        return frames
+        self._revision = next(_REVISIONS)
+        self.playback.replace_frames(frames.build_frames(self.trace), keep_position=keep_position)
 
     # -- changing inputs, mode and seed ------------------------------------------
 
@@ -200,12 +164,12 @@ class Session:
         return self.graph.input_names[self.selected]
 
     def set_mode(self, mode: str) -> None:
-        if mode not in MODES:
+        if mode not in EXPLORER_MODES:
             raise ValueError(mode)
         if mode != self.mode:
             self.mode = mode
             if self.graph is not None:
-                self.position = 0
+                self.playback.to_start()
                 self._recompute()
 
     def cycle_seed(self) -> None:
@@ -240,34 +204,42 @@ class Session:
         self.seed_text, self.seed_name = text, None
         self._recompute(keep_position=True)
 
-    # -- stepping ---------------------------------------------------------------
+    # -- playback (see playback.py) ------------------------------------------------
+
+    @property
+    def frames(self) -> list[Frame]:
+        return self.playback.frames
+
+    @property
+    def position(self) -> int:
+        return self.playback.position
 
     def step(self, delta: int = 1) -> None:
-        self.position = max(0, min(len(self.frames), self.position + delta))
+        self.playback.step(delta)
 
     def to_start(self) -> None:
-        self.position = 0
+        self.playback.to_start()
 
     def to_end(self) -> None:
-        self.position = len(self.frames)
+        self.playback.to_end()
 
     @property
     def at_end(self) -> bool:
-        return self.position >= len(self.frames)
+        return self.playback.at_end
 
     @property
     def current(self) -> Frame | None:
         """The frame run last (the one highlighted)."""
-        return self.frames[self.position - 1] if self.position > 0 else None
+        return self.playback.current
 
     @property
     def seconds_per_step(self) -> float:
-        return SPEEDS[self.speed_index]
+        return self.playback.seconds_per_step
 
     def faster(self, delta: int = 1) -> None:
-        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
+        self.playback.faster(delta)
 
-    # -- what is known at the current position -------------------------------------
+    # -- what is known at the current position (see frames.py) ---------------------
 
     def renderer(self) -> FormulaRenderer:
         assert self.trace is not None
@@ -277,48 +249,21 @@ class Session:
 
     def node_state(self) -> list[tuple[Array | None, Array | None]]:
         """For each node: (value if computed yet, tangent or running adjoint if computed yet)."""
-        assert self.trace is not None and self.graph is not None
-        n = len(self.trace.graph.nodes)
-        state: list[list[Array | None]] = [[None, None] for _ in range(n)]
-        for node in self.trace.graph.nodes:
-            if node.is_const:
-                state[node.index][0] = node.value
-        for frame in self.frames[: self.position]:
-            if frame.kind == "forward":
-                state[frame.node][0] = self.trace.values[frame.node]
-                state[frame.node][1] = self.trace.tangent_sweeps[0].steps[frame.step].value
-            elif frame.kind == "primal":
-                state[frame.node][0] = self.trace.values[frame.node]
-            else:
-                state[frame.node][1] = self.trace.adjoint_sweeps[0].steps[frame.step].total
-        return [(a, b) for a, b in state]
+        assert self.trace is not None
+        return frames.node_state(self.trace, self.playback.run_so_far)
 
     def formula(self, frame: Frame | None = None) -> list[Formula]:
         """The formulas of a frame (forward mode shows the value's and the tangent's)."""
         frame = frame or self.current
         if frame is None or self.trace is None:
             return []
-        render = self.renderer()
-        if frame.kind == "forward":
-            sweep = self.trace.tangent_sweeps[0]
-            return [
-                render.primal(self.trace.primal_steps[frame.step]),
-                render.tangent(sweep.steps[frame.step], sweep.tangents),
-            ]
-        if frame.kind == "primal":
-            return [render.primal(self.trace.primal_steps[frame.step])]
-        sweep_a = self.trace.adjoint_sweeps[0]
-        return [render.adjoint(sweep_a.steps[frame.step], sweep_a.adjoints)]
+        return frames.frame_formulas(self.trace, frame, self.renderer())
 
     def fan_in(self, frame: Frame) -> tuple[int, int]:
         """For an adjoint frame: this is contribution k of n to its node (k, n)."""
-        if self.trace is None or frame.kind != "adjoint":
+        if self.trace is None:
             return (0, 0)
-        steps = self.trace.adjoint_sweeps[0].steps
-        same = [k for k, s in enumerate(steps) if s.node == frame.node and s.source is not None]
-        return (same.index(frame.step) + 1, len(same))
-
-    # -- results ---------------------------------------------------------------
+        return frames.fan_in(self.trace, frame)
 
     def result_lines(self) -> list[str]:
         if self.trace is None:
@@ -334,7 +279,7 @@ class Session:
                 lines.append(f"∂f/∂{name} = {format_value(g, self.digits)}")
         return lines
 
-    # -- gradient descent ------------------------------------------------------------
+    # -- gradient descent (the step is core.descent's) -------------------------------
 
     def descend(self) -> DescentStep:
         """x ← x − η·∇f for every input, from a reverse sweep; recompute; remember."""
@@ -352,22 +297,16 @@ class Session:
     def scale_eta(self, factor: float) -> None:
         self.eta = float(min(max(self.eta * factor, 1e-6), 1e3))
 
-    # -- export ------------------------------------------------------------------
+    # -- saving (see export.py) --------------------------------------------------------
 
     def export_json(self, path: Path) -> Path:
         """Write the current trace as ``adx.eval/1`` JSON, atomically (never half a file)."""
-        from adexplorer.reports.eval import eval_report
-
         assert self.trace is not None
-        seed = self._seed()
-        data = eval_report(self.trace, numbering=self.numbering, digits=self.digits, seed=seed)
-        write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False))
-        return path
+        return export.export_json(
+            self.trace, path, numbering=self.numbering, digits=self.digits, seed=self.seed()
+        )
 
     def trace_text(self) -> str:
         """The trace so far as plain text, one formula per line (for the clipboard)."""
-        lines = [f"# {self.source.strip()}   mode: {self.mode}"]
-        lines += [f"# {k} = {format_value(v, self.digits)}" for k, v in self.values.items()]
-        for frame in self.frames[: self.position]:
-            lines += [f.text() for f in self.formula(frame)]
-        return "\n".join(lines) + "\n"
+        formulas = (f for frame in self.playback.run_so_far for f in self.formula(frame))
+        return export.trace_text(self.source, self.mode, self.values, self.digits, formulas)

@@ -1,4 +1,4 @@
-"""Rich tables for a trace: the human output of ``adx eval``.
+"""Rich tables for a trace: the human output of ``adx eval`` (its cost view is ``cost.py``).
 
 A view only: every number and formula comes from the trace and
 :mod:`adexplorer.core.formulas`; nothing is computed here.
@@ -15,10 +15,10 @@ from rich.text import Text
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import type_name
 from adexplorer.base.text import excerpt, visible
-from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND
 from adexplorer.core.formulas import FormulaRenderer, barred, dotted
 from adexplorer.core.trace import Trace
 from adexplorer.render.console import make_console
+from adexplorer.render.cost import cost_view
 
 MAX_SWEEPS_SHOWN = 4
 
@@ -147,18 +147,6 @@ def results(trace: Trace, digits: int, wrt: str | None) -> Group:
     return Group(*lines)
 
 
-def cost_line(trace: Trace) -> Text:
-    c = trace.cost
-    assert c is not None
-    return Text(
-        f"cost: primal {c.primal.total} ops · forward sweep {c.primal.total + c.tangent.total} "
-        f"({c.forward_ratio:.2f}× primal; bound ≈ {FORWARD_BOUND}) · reverse sweep "
-        f"{c.primal.total + c.adjoint.total} ({c.reverse_ratio:.2f}×; bound ≈ {REVERSE_BOUND:g}) · "
-        f"full Jacobian: {c.n_inputs} forward or {c.n_outputs} reverse sweep(s)",
-        style="dim",
-    )
-
-
 def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = None) -> None:
     console = make_console()
     err = make_console(stderr=True)
@@ -173,6 +161,7 @@ def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = 
     if hidden > 0:
         console.print(Text(f"({hidden} more sweeps not shown; --json lists them all)", style="dim"))
     console.print(results(trace, digits, wrt))
-    console.print(cost_line(trace))
+    assert trace.cost is not None
+    console.print(cost_view(trace.cost))
     for warning in trace.warnings:
         err.print(Text(visible(f"warning: {warning}"), style="yellow"))

@@ -1,42 +1,95 @@
 """LessonApp: the lesson player — a step's prose and exercises beside a live explorer.
 
-Each step sets the explorer up from its ``adx-explore`` block; answers are
-checked by the engines (adexplorer.lessons.answers); progress is remembered
-between runs (adexplorer.lessons.progress).
+The player is a :class:`LessonPanel` and an :class:`ExplorerView` side by side,
+not a kind of explorer app.  Each step sets the view up from its ``adx-explore``
+block (:func:`session_for_exploration`, then the step's pane and swell family);
+answers are checked by the engines (adexplorer.lessons.answers); progress is
+remembered between runs (adexplorer.lessons.progress).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, TabbedContent, TextArea
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
 
 from adexplorer.base.errors import AdxError
 from adexplorer.explorer.session import Session
+from adexplorer.lang.lower import parse_at
 from adexplorer.lessons import answers
-from adexplorer.lessons.model import Lesson
+from adexplorer.lessons.model import Explore, Lesson
 from adexplorer.lessons.progress import Progress
-from adexplorer.tui.app import NARROW, ExplorerApp
-from adexplorer.tui.widgets.editor import SourceEditor
-from adexplorer.tui.widgets.lesson_panel import AnswerSubmitted, LessonPanel
+from adexplorer.tui.app import APP_BINDINGS
+from adexplorer.tui.explorer_view import ExplorerView
+from adexplorer.tui.keys import KeyGroup, bindings_of, palette_commands
+from adexplorer.tui.messages import AnswerSubmitted
+from adexplorer.tui.screens.help import HelpScreen
+from adexplorer.tui.widgets.lesson_panel import LessonPanel
+
+LESSON_BINDINGS = [
+    Binding("n", "lesson_step(1)", "Next step", tooltip="the lesson's next step"),
+    Binding("p", "lesson_step(-1)", "Prev step", tooltip="the lesson's previous step"),
+    Binding("t", "hint", "Hint", tooltip="show a hint for the first unsolved exercise"),
+    Binding("a", "answer", "Answer", show=False, tooltip="type an answer to the next exercise"),
+]
 
 
-class LessonApp(ExplorerApp):
-    """The explorer with a lesson beside it."""
+def session_for_exploration(explore: Explore) -> Session:
+    """The explorer as a lesson step sets it up: its program at its point, mode, seed,
+    learning rate, and the steps already run.  Raises AdxError if the program does not run."""
+    values = (
+        {k: v for k, (v, _) in parse_at(explore.at, "at").items()} if explore.at.strip() else {}
+    )
+    session = Session.start(explore.program, values)
+    if session.error is not None:
+        raise session.error
+    session.eta = explore.eta
+    session.set_mode(explore.mode)
+    if explore.seed:
+        session.set_seed(explore.seed, switch_mode=False)
+    if explore.step == "end":
+        session.to_end()
+    else:
+        session.step(int(explore.step))
+    return session
 
-    BINDINGS = [
-        Binding("n", "lesson_step(1)", "Next step", tooltip="the lesson's next step"),
-        Binding("p", "lesson_step(-1)", "Prev step", tooltip="the lesson's previous step"),
-        Binding("t", "hint", "Hint", tooltip="show a hint for the first unsolved exercise"),
-        Binding("a", "answer", "Answer", show=False, tooltip="type an answer to the next exercise"),
+
+def _anywhere(bindings: Iterable[object]) -> list[Binding]:
+    """The explorer's keys again at the app, run on the view, so that they also work
+    while the focus is in the lesson panel (unless a widget there takes the key)."""
+    return [
+        Binding(
+            b.key,
+            f"explorer({b.action!r})",
+            b.description,
+            show=b.show,
+            key_display=b.key_display,
+            tooltip=b.tooltip,
+        )
+        for b in bindings
+        if isinstance(b, Binding)
     ]
+
+
+class LessonApp(App[None]):
+    """A lesson beside the explorer."""
+
+    TITLE = "AD Explorer"
+    # The forwarded explorer keys come first so that the footer keeps the explorer's
+    # keys before help, quit and the lesson's, wherever the focus is.
+    BINDINGS = [*_anywhere(ExplorerView.BINDINGS), *APP_BINDINGS, *LESSON_BINDINGS]
+    # Under 100 columns the lesson goes above the explorer.
+    HORIZONTAL_BREAKPOINTS = [(0, "lesson-narrow"), (100, "lesson-wide")]
 
     CSS = """
     #lesson-layout { height: 1fr; }
     #lesson-layout > LessonPanel { width: 45%; }
-    #explorer-side { width: 1fr; }
+    #lesson-layout > ExplorerView { width: 1fr; }
     Screen.lesson-narrow #lesson-layout { layout: vertical; }
     Screen.lesson-narrow #lesson-layout > LessonPanel { width: 100%; height: 40%; }
     /* Under 100 columns the lesson shows the program; the editor row makes room. */
@@ -44,7 +97,7 @@ class LessonApp(ExplorerApp):
     """
 
     def __init__(self, lesson: Lesson, progress: Progress | None = None) -> None:
-        super().__init__(Session.start("x", {"x": 1.0}))
+        super().__init__()
         self.lesson = lesson
         self.progress = progress or Progress.load()
         saved = self.progress.lessons.get(lesson.id, {}).get("step", 0)
@@ -53,18 +106,18 @@ class LessonApp(ExplorerApp):
     def compose(self) -> ComposeResult:
         with Horizontal(id="lesson-layout"):
             yield LessonPanel(self.lesson, id="lesson")
-            with Vertical(id="explorer-side"):
-                yield from self.compose_explorer()
+            yield ExplorerView(Session.start("x", {"x": 1.0}), id="explorer")
         yield Footer()
 
-    def _apply_width(self, width: int) -> None:
-        # The explorer gets a little over half the screen beside the lesson, so it
-        # uses its stacked layout; below 100 columns the lesson goes on top.
-        self.screen.set_class(width < 100, "lesson-narrow")
-        self.screen.set_class(width < 100 or width * 55 // 100 < NARROW, "narrow")
+    @property
+    def view(self) -> ExplorerView:
+        return self.query_one(ExplorerView)
+
+    @property
+    def session(self) -> Session:
+        return self.view.session
 
     def on_mount(self) -> None:
-        super().on_mount()
         if self.progress.problem:
             self.notify(self.progress.problem, severity="warning", timeout=10)
         self.show_lesson_step()
@@ -73,20 +126,32 @@ class LessonApp(ExplorerApp):
         explore = self.lesson.explore_for(self.step_index)
         if explore is not None:
             try:
-                session = answers.session_for(explore)
+                session = session_for_exploration(explore)
             except AdxError as error:
                 self.notify(f"this step's program does not run: {error.message}", severity="error")
             else:
-                if explore.step == "end":
-                    session.to_end()
-                else:
-                    session.step(int(explore.step))
-                self.session = session
-                self.query_one(SourceEditor).query_one("#source", TextArea).text = session.source
-                self.query_one(TabbedContent).active = explore.pane
+                view = self.view
+                view.set_family(explore.family)
+                view.load(session)
+                view.show_pane(explore.pane)
         self.query_one(LessonPanel).show_step(self.step_index, self.progress.solved(self.lesson.id))
         self.progress.set_step(self.lesson.id, self.step_index)
-        self.refresh_views()
+
+    # -- keys -------------------------------------------------------------------
+
+    def keys(self) -> list[KeyGroup]:
+        return [(self.view, ExplorerView.BINDINGS), (self, [*APP_BINDINGS, *LESSON_BINDINGS])]
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(bindings_of(self.keys())))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from palette_commands(self, self.keys())
+
+    async def action_explorer(self, action: str) -> None:
+        """An explorer key pressed while the focus is outside the explorer."""
+        await self.run_action(action, self.view)
 
     def action_lesson_step(self, delta: int) -> None:
         target = max(0, min(len(self.lesson.steps) - 1, self.step_index + delta))

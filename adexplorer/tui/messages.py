@@ -1,4 +1,5 @@
-"""App-wide messages: widgets post these up; the app turns them into Session calls."""
+"""App-wide messages: widgets post these up; the explorer view turns them into session
+calls, the lesson player checks answers."""
 
 from __future__ import annotations
 
@@ -34,3 +35,11 @@ class FamilySubmitted(Message):
     """A swell family template was typed in (e.g. ``4*#*(1-#)``)."""
 
     template: str
+
+
+@dataclass
+class AnswerSubmitted(Message):
+    """An answer was typed into an exercise's box (the lesson player checks it)."""
+
+    exercise_id: str
+    text: str

@@ -44,6 +44,13 @@ class SourceEditor(Vertical):
     def text(self) -> str:
         return self.query_one(TextArea).text
 
+    def set_text(self, text: str) -> None:
+        """Show another program (the TextArea reports the change like an edit)."""
+        self.query_one(TextArea).text = text
+
+    def focus_text(self) -> None:
+        self.query_one(TextArea).focus()
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         self.post_message(SourceEdited(event.text_area.text))

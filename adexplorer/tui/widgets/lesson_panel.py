@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
 from adexplorer.lessons.model import Exercise, Lesson
-
-
-@dataclass
-class AnswerSubmitted(Message):
-    exercise_id: str
-    text: str
+from adexplorer.tui.messages import AnswerSubmitted
 
 
 class ExerciseBox(Vertical):

@@ -39,8 +39,14 @@ class SwellPane(VerticalScroll):
         event.stop()
         self.post_message(FamilySubmitted(event.value))
 
-    def show(self, session: Session, width: int, *, force: bool = False) -> None:
-        if (session.revision == self._shown_revision and not force) or session.graph is None:
+    def set_template(self, template: str) -> None:
+        """Show the family ``template`` (drawn again at the next :meth:`show`)."""
+        self.template = template
+        self.query_one("#family", Input).value = template
+        self._shown_revision = -1
+
+    def show(self, session: Session, width: int) -> None:
+        if session.revision == self._shown_revision or session.graph is None:
             return
         self._shown_revision = session.revision
         from adexplorer.compare.swell import family_study, swell_study

@@ -1,0 +1,90 @@
+"""Frames: the steps the explorer animates, built from a trace.
+
+* A **forward** trace (the explorer's forward and dual modes) gives one frame per
+  node in graph order; frame i computes node i's value and tangent together.
+* A **reverse** trace gives one frame per node for the forward (taping) sweep,
+  then the seed frame v̄out = 1, then one frame per adjoint contribution, in
+  reverse order.
+
+Everything here reads the trace's first sweep; nothing is computed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from adexplorer.base.shapes import Array
+from adexplorer.core.formulas import Formula, FormulaRenderer
+from adexplorer.core.trace import Trace
+
+
+@dataclass(frozen=True)
+class Frame:
+    kind: str  # "forward" (value and tangent), "primal", "seed", "adjoint"
+    node: int  # the node this frame computes (or whose adjoint grows)
+    edges: tuple[tuple[int, int], ...]  # (argument, user) edges carrying the value/derivative
+    step: int  # index of the step record in its sweep
+
+
+def build_frames(trace: Trace) -> list[Frame]:
+    """The frames of a forward or a reverse trace (see the module docstring)."""
+    graph = trace.graph
+
+    def in_edges(i: int) -> tuple[tuple[int, int], ...]:
+        return tuple((a, i) for a in graph.nodes[i].args if not graph.nodes[a].is_const)
+
+    if trace.mode == "forward":
+        sweep = trace.tangent_sweeps[0]
+        return [Frame("forward", s.node, in_edges(s.node), k) for k, s in enumerate(sweep.steps)]
+    frames = [
+        Frame("primal", s.node, in_edges(s.node), k) for k, s in enumerate(trace.primal_steps)
+    ]
+    for k, step in enumerate(trace.adjoint_sweeps[0].steps):
+        if step.source is None:
+            frames.append(Frame("seed", step.node, (), k))
+        else:
+            frames.append(Frame("adjoint", step.node, ((step.node, step.source),), k))
+    return frames
+
+
+def node_state(
+    trace: Trace, run_so_far: Sequence[Frame]
+) -> list[tuple[Array | None, Array | None]]:
+    """For each node: (value if computed yet, tangent or running adjoint if computed yet)."""
+    state: list[list[Array | None]] = [[None, None] for _ in trace.graph.nodes]
+    for node in trace.graph.nodes:
+        if node.is_const:
+            state[node.index][0] = node.value
+    for frame in run_so_far:
+        if frame.kind == "forward":
+            state[frame.node][0] = trace.values[frame.node]
+            state[frame.node][1] = trace.tangent_sweeps[0].steps[frame.step].value
+        elif frame.kind == "primal":
+            state[frame.node][0] = trace.values[frame.node]
+        else:
+            state[frame.node][1] = trace.adjoint_sweeps[0].steps[frame.step].total
+    return [(a, b) for a, b in state]
+
+
+def frame_formulas(trace: Trace, frame: Frame, render: FormulaRenderer) -> list[Formula]:
+    """The formulas a frame shows (a forward frame shows the value's and the tangent's)."""
+    if frame.kind == "forward":
+        sweep = trace.tangent_sweeps[0]
+        return [
+            render.primal(trace.primal_steps[frame.step]),
+            render.tangent(sweep.steps[frame.step], sweep.tangents),
+        ]
+    if frame.kind == "primal":
+        return [render.primal(trace.primal_steps[frame.step])]
+    adjoints = trace.adjoint_sweeps[0]
+    return [render.adjoint(adjoints.steps[frame.step], adjoints.adjoints)]
+
+
+def fan_in(trace: Trace, frame: Frame) -> tuple[int, int]:
+    """For an adjoint frame: it is contribution k of n to its node, as (k, n); else (0, 0)."""
+    if frame.kind != "adjoint":
+        return (0, 0)
+    steps = trace.adjoint_sweeps[0].steps
+    same = [k for k, s in enumerate(steps) if s.node == frame.node and s.source is not None]
+    return (same.index(frame.step) + 1, len(same))
