@@ -26,6 +26,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import format_value
+from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
 from adexplorer.explorer.session import Session
 from adexplorer.tui.messages import FamilySubmitted, SeedSubmitted, SourceEdited, ValueSubmitted
@@ -254,7 +255,7 @@ class ExplorerView(Vertical):
                         operation,
                         value_cell,
                         deriv_cell,
-                        graph.source_text(i) or "",
+                        visible(excerpt(graph.source_text(i) or ""), keep=""),
                     ),
                 )
             )
@@ -347,9 +348,10 @@ class ExplorerView(Vertical):
             change()
         except AdxError as error:
             self.notify(
-                error.message + (f" ({error.hint})" if error.hint else ""),
+                visible(error.message + (f" ({error.hint})" if error.hint else "")),
                 severity="error",
                 timeout=6,
+                markup=False,
             )
         self.refresh_views()
 
@@ -436,9 +438,11 @@ class ExplorerView(Vertical):
         try:
             self.session.export_json(path)
         except OSError as error:
-            self.notify(f"could not save {path}: {error.strerror}", severity="error")
+            self.notify(
+                visible(f"could not save {path}: {error.strerror}"), severity="error", markup=False
+            )
             return
-        self.notify(f"saved {path}")
+        self.notify(visible(f"saved {path}"), markup=False)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.session.trace_text())

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.text import visible
 from adexplorer.explorer.session import Session
 from adexplorer.lang.lower import parse_at
 from adexplorer.lessons import answers
@@ -119,7 +120,9 @@ class LessonApp(App[None]):
 
     def on_mount(self) -> None:
         if self.progress.problem:
-            self.notify(self.progress.problem, severity="warning", timeout=10)
+            self.notify(
+                visible(self.progress.problem), severity="warning", timeout=10, markup=False
+            )
         self.show_lesson_step()
 
     def show_lesson_step(self) -> None:
@@ -128,7 +131,11 @@ class LessonApp(App[None]):
             try:
                 session = session_for_exploration(explore)
             except AdxError as error:
-                self.notify(f"this step's program does not run: {error.message}", severity="error")
+                self.notify(
+                    visible(f"this step's program does not run: {error.message}"),
+                    severity="error",
+                    markup=False,
+                )
             else:
                 view = self.view
                 view.set_family(explore.family)

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.text import has_unsafe, visible
 from adexplorer.tui.messages import SourceEdited
 
 
@@ -53,7 +54,16 @@ class SourceEditor(Vertical):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.post_message(SourceEdited(event.text_area.text))
+        text = event.text_area.text
+        if has_unsafe(text, allowed="\n\t"):
+            # A pasted ESC or bidi override would reach the terminal as it is:
+            # show it as an escape instead (it is not valid adx either way).
+            area = event.text_area
+            cursor = area.cursor_location
+            area.text = visible(text, keep="\n\t")
+            area.cursor_location = cursor
+            return  # the replacement reports itself as a change
+        self.post_message(SourceEdited(text))
 
     def show_error(self, error: AdxError | None) -> None:
         self.set_class(error is not None, "-invalid")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Markdown, Static
 
+from adexplorer.base.text import visible
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
+from adexplorer.tui.text import plain
 
 
 class ExerciseBox(Vertical):
@@ -25,12 +26,12 @@ class ExerciseBox(Vertical):
         super().__init__(classes="-solved" if solved else "")
         self.exercise = exercise
         self.hints_shown = 0
-        self.border_title = ("✓ " if solved else "") + f"exercise {exercise.id}"
+        self.border_title = plain(("✓ " if solved else "") + f"exercise {exercise.id}")
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.exercise.question), classes="question")
+        yield Static(plain(self.exercise.question), classes="question")
         for letter, choice in zip("abcdefghij", self.exercise.choices, strict=False):
-            yield Static(f"  {letter}) {choice}")
+            yield Static(plain(f"  {letter}) {choice}"))
         placeholder = {
             "number": "a number (1/2, log(2) … work too)",
             "order": "an order of magnitude, e.g. 1e-8",
@@ -48,13 +49,13 @@ class ExerciseBox(Vertical):
     def show_feedback(self, correct: bool, message: str) -> None:
         mark = "✓ " if correct else "✗ "
         style = "bold green" if correct else "bold red"
-        text = Text(mark + message, style=style)
+        text = plain(mark + message, style=style)
         if correct and self.exercise.explain:
-            text.append("\n" + self.exercise.explain, style="italic")
+            text.append("\n" + visible(self.exercise.explain), style="italic")
         self.query_one(".feedback", Static).update(text)
         if correct:
             self.add_class("-solved")
-            self.border_title = f"✓ exercise {self.exercise.id}"
+            self.border_title = plain(f"✓ exercise {self.exercise.id}")
 
     def show_hint(self) -> bool:
         """Reveal the next hint; False if there are none left."""
@@ -64,7 +65,7 @@ class ExerciseBox(Vertical):
         lines = [
             f"hint {k + 1}: {h}" for k, h in enumerate(self.exercise.hints[: self.hints_shown])
         ]
-        self.query_one(".hints", Static).update("\n".join(lines))
+        self.query_one(".hints", Static).update(plain("\n".join(lines)))
         return True
 
 
@@ -80,15 +81,24 @@ class LessonPanel(VerticalScroll):
         super().__init__(id=id)
         self.lesson = lesson
 
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        # A lesson's links are shown, never followed by adx: the student decides.
+        event.stop()
+        self.notify(visible(f"link: {event.href}"), title="not opened", markup=False, timeout=8)
+
     def show_step(self, index: int, solved: set[str]) -> None:
         step = self.lesson.steps[index]
-        self.border_title = f"{self.lesson.title} — step {index + 1}/{len(self.lesson.steps)}"
+        self.border_title = plain(
+            f"{self.lesson.title} — step {index + 1}/{len(self.lesson.steps)}"
+        )
         self.border_subtitle = "n next · p previous · t hint · Enter answers"
         self.remove_children()
         prose = f"## {step.title}\n\n{step.prose}"
         if index == 0 and self.lesson.intro:
             prose = self.lesson.intro + "\n\n" + prose
-        widgets = [Markdown(prose)] + [ExerciseBox(ex, ex.id in solved) for ex in step.exercises]
+        widgets = [Markdown(visible(prose), open_links=False)] + [
+            ExerciseBox(ex, ex.id in solved) for ex in step.exercises
+        ]
         self.mount_all(widgets)
         self.scroll_home(animate=False)
 
