@@ -29,12 +29,14 @@ from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, type_name
 from adexplorer.base.source import Span, gc_paused
 from adexplorer.core.ir import Graph, Node
+from adexplorer.core.operators import OPERATORS
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
 from adexplorer.lang.parse import parse_bindings, parse_program
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 _RESERVED = ("return", "real", "vec", "mat")
-_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "matmul": "matmul", "pow": "pow"}
+#: Infix operators: the grammar alias -> the primitive it lowers to.
+_BINARY = {op.rule: op.primitive for op in OPERATORS if op.infix and op.primitive}
 
 
 def span_of(item: Tree[Token] | Token | None) -> Span | None:

@@ -10,6 +10,7 @@ what is wrong in words (classified against labelled broken samples with lark's
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from lark import Lark, Token, Tree
@@ -19,6 +20,7 @@ from lark.lexer import PatternStr
 from adexplorer.base.errors import AdxError
 from adexplorer.base.resources import grammar_path
 from adexplorer.base.source import Span
+from adexplorer.core.operators import INFIX_SPELLINGS, OPERATORS
 
 #: Labelled broken samples.  When a parse fails in the same parser state as one
 #: of these, the label is the message shown.
@@ -27,13 +29,8 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
         "an operator is missing its right-hand operand",
         "put a value after the operator, e.g. x + 1",
     ): [
-        "x +",
-        "x *",
-        "x ^",
-        "x -",
+        *(f"x {spelling}" for spelling in INFIX_SPELLINGS),
         "2 /",
-        "x @",
-        "x **",
         "(x +)",
         "x + * y",
         "sin(x +)",
@@ -74,6 +71,11 @@ _TERMINAL_WORDS = {
     "SEMICOLON": "';'",
 }
 
+#: How a list of expected tokens names "any infix operator": ``an operator (+ - * / @ ^)``.
+_INFIX_SYMBOLS = tuple(dict.fromkeys(op.symbol for op in OPERATORS if op.infix))
+_OPERATOR_WORDS = {f"'{symbol}'" for symbol in _INFIX_SYMBOLS} | {"'.'"}
+_ANY_OPERATOR = f"an operator ({' '.join(_INFIX_SYMBOLS)})"
+
 
 @functools.cache
 def get_parser() -> Lark:
@@ -113,19 +115,14 @@ def _parse(text: str, start: str, origin: str | None) -> Tree[Token]:
 
 
 def _describe_expected(names: set[str]) -> str:
-    parser = get_parser()
-    by_name = {t.name: t for t in parser.terminals}
     words: set[str] = set()
     for name in names:
         if name in _TERMINAL_WORDS:
             words.add(_TERMINAL_WORDS[name])
-        elif name in by_name and isinstance(by_name[name].pattern, PatternStr):
-            words.add(f"'{by_name[name].pattern.value}'")
-        elif name == "_POW":
-            words.add("'^'")
-    operators = {"'+'", "'-'", "'*'", "'/'", "'@'", "'^'", "'.'"}
-    if len(words & operators) >= 3:
-        words = (words - operators) | {"an operator (+ - * / @ ^)"}
+        elif name in _terminal_texts():
+            words.add(f"'{_terminal_texts()[name]}'")
+    if len(words & _OPERATOR_WORDS) >= 3:
+        words = (words - _OPERATOR_WORDS) | {_ANY_OPERATOR}
     words -= {"';'", "a new line"} if "the end of the text" in words else set()
     ordered = sorted(words, key=lambda w: (not w.startswith("a"), w))
     if not ordered:
@@ -135,6 +132,23 @@ def _describe_expected(names: set[str]) -> str:
     if len(ordered) == 1:
         return ordered[0]
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
+
+
+@functools.cache
+def _terminal_texts() -> dict[str, str]:
+    """What each fixed terminal looks like: its string, or an operator's canonical spelling
+    for a pattern that matches several (``_POW`` matches ``^`` and ``**``: ``^``)."""
+    texts: dict[str, str] = {}
+    for terminal in get_parser().terminals:
+        pattern = terminal.pattern
+        if isinstance(pattern, PatternStr):
+            texts[terminal.name] = pattern.value
+            continue
+        for op in OPERATORS:
+            if all(re.fullmatch(pattern.to_regexp(), s) for s in op.spellings):
+                texts[terminal.name] = op.symbol
+                break
+    return texts
 
 
 def _describe_token(token: Token) -> str:
@@ -189,7 +203,7 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))
     if label is not None:
         message, hint = label
-    elif at_end and text.rstrip().endswith(("+", "-", "*", "/", "^", "@")):
+    elif at_end and text.rstrip().endswith(INFIX_SPELLINGS):
         message = "an operator is missing its right-hand operand"
         hint = "put a value after the operator, e.g. x + 1"
     elif at_end and "']'" in expected:
