@@ -2,9 +2,10 @@
 
 The parse tree is our AST: its labels (the grammar's ``-> alias`` names) say
 what each node is, and there is one method per alias.  Statements are lowered
-top-down, in order (:class:`_Statements`); expressions bottom-up by a
-``Transformer_NonRecursive`` (:class:`_Expressions`), which walks the tree with
-an explicit stack, so a 10,000-deep expression is fine.  The operators' methods
+top-down, in order (:class:`_Statements`); expressions bottom-up
+(:class:`_Expressions`), walking the tree with an explicit stack as lark's
+``Transformer_NonRecursive`` does, so a 10,000-deep expression is fine.  The
+operators' methods
 are made from the operator table (:mod:`adexplorer.core.operators`).  Both
 build the graph through :class:`_Builder`, which resolves names, folds
 constants, checks shapes and schedules the operations.
@@ -33,8 +34,6 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from lark import Token, Transformer_NonRecursive, Tree
-from lark.exceptions import VisitError
 
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, type_name
@@ -42,6 +41,7 @@ from adexplorer.base.source import Span, gc_paused
 from adexplorer.core.ir import Graph, Node
 from adexplorer.core.operators import OPERATORS, Operator
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
+from adexplorer.lang._parser_standalone import Token, Tree
 from adexplorer.lang.parse import parse_bindings, parse_program
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
@@ -313,29 +313,51 @@ class _Builder:
         )
 
 
-class _Expressions(Transformer_NonRecursive[Token, Any]):
+class _Expressions:
     """Expressions and types, children first: one method per grammar alias.
 
-    Each expression method gets its children already lowered (``_Value``
-    pairs) next to the tokens the grammar keeps (names, brackets), and returns
-    a ``_Value``.  The operators' methods are added below from the table.
+    :meth:`lower` walks a tree like lark's ``Transformer_NonRecursive`` (which
+    the standalone parser's copy of lark cannot run): with an explicit stack,
+    so depth is unlimited, calling the method named by each node's label with
+    its children, subtrees already replaced by what their methods returned.
+    Expression methods get ``_Value`` pairs next to the tokens the grammar
+    keeps (names, brackets) and return a ``_Value``.  The operators' methods
+    are added below from the operator table.
     """
 
     def __init__(self, builder: _Builder) -> None:
-        super().__init__(visit_tokens=False)
         self.builder = builder
+        self._methods: dict[str, Callable[[list[Any]], Any]] = {}
 
     def lower(self, tree: Tree[Token]) -> Any:
-        """Transform ``tree``; an AdxError raised by a method comes out as itself."""
-        try:
-            return self.transform(tree)
-        except VisitError as exc:
-            if isinstance(exc.orig_exc, AdxError):
-                raise exc.orig_exc from None
-            raise
+        """What the method of ``tree``'s label returns, given its lowered children."""
+        reversed_postorder: list[Tree[Token] | Token] = []
+        stack: list[Tree[Token] | Token] = [tree]
+        while stack:
+            node = stack.pop()
+            reversed_postorder.append(node)
+            if isinstance(node, Tree):
+                stack.extend(node.children)
+        values: list[Any] = []
+        for node in reversed(reversed_postorder):
+            if not isinstance(node, Tree):
+                values.append(node)  # a token the grammar keeps
+                continue
+            count = len(node.children)
+            children = values[len(values) - count :]
+            del values[len(values) - count :]
+            values.append(self._method(node.data)(children))
+        (result,) = values
+        return result
 
-    def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
-        raise self.builder.error("parse", f"unsupported construct '{data}'", None)
+    def _method(self, label: str) -> Callable[[list[Any]], Any]:
+        method = self._methods.get(label)
+        if method is None:
+            method = getattr(self, label, None)
+            if method is None or label.startswith("_") or label in ("lower", "builder"):
+                raise self.builder.error("parse", f"unsupported construct '{label}'", None)
+            self._methods[label] = method
+        return method
 
     # -- atoms ----------------------------------------------------------------
 

@@ -1,26 +1,34 @@
-"""Parsing adx text with lark, and turning lark's exceptions into friendly errors.
+"""Parsing adx text, and turning parse errors into friendly errors.
 
-The grammar is ``grammars/adx.lark``; the LALR parser is built once per process
-and cached on disk by lark (keyed by the grammar's hash), so start-up stays
-fast.  A parse error becomes an :class:`~adexplorer.base.errors.AdxError` that says
-what is wrong in words (classified against labelled broken samples with lark's
-``match_examples``), where (line, column, caret), and what would be valid.
+The parser is lark's standalone LALR(1) parser generated from
+``grammars/adx.lark`` into :mod:`adexplorer.lang._parser_standalone` (run
+``python tools/regen_parser.py`` after changing the grammar; a test fails while
+the module is stale).  Its parse tables are Python literals, so start-up builds
+no grammar and reads no cache file: nothing adx loads comes from a place another
+account could write to, and lark itself is not imported.  A parse error becomes
+an :class:`~adexplorer.base.errors.AdxError` that says what is wrong in words
+(classified against labelled broken samples with lark's ``match_examples``),
+where (line, column, caret), and what would be valid.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any
-
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.resources import grammar_path
 from adexplorer.base.source import Span
 from adexplorer.core.operators import INFIX_SPELLINGS, OPERATORS
+from adexplorer.lang._parser_standalone import (
+    Lark,
+    Lark_StandAlone,
+    PatternStr,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 #: Labelled broken samples.  When a parse fails in the same parser state as one
 #: of these, the label is the message shown.
@@ -79,21 +87,8 @@ _ANY_OPERATOR = f"an operator ({' '.join(_INFIX_SYMBOLS)})"
 
 @functools.cache
 def get_parser() -> Lark:
-    """The LALR parser for both entry points (built once, cached on disk)."""
-    text = grammar_path().read_text(encoding="utf-8")
-    options: dict[str, Any] = {
-        "parser": "lalr",
-        # One scanner for the whole grammar: the contextual lexer compiles one per
-        # parser state on first use (~20 ms of start-up) and was slower in bulk too.
-        "lexer": "basic",
-        "start": ["program", "bindings"],
-        "propagate_positions": False,  # lower.py computes spans from tokens
-        "maybe_placeholders": False,
-    }
-    try:
-        return Lark(text, cache=True, **options)
-    except OSError:  # an unwritable temp dir: build without the cache
-        return Lark(text, **options)
+    """The LALR parser for both entry points, loaded once from the generated module."""
+    return Lark_StandAlone()
 
 
 def parse_program(text: str, origin: str | None = None) -> Tree[Token]:
