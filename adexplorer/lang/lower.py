@@ -5,10 +5,10 @@ what each node is, and there is one method per alias.  Statements are lowered
 top-down, in order (:class:`_Statements`); expressions bottom-up
 (:class:`_Expressions`), walking the tree with an explicit stack as lark's
 ``Transformer_NonRecursive`` does, so a 10,000-deep expression is fine.  The
-operators' methods
-are made from the operator table (:mod:`adexplorer.core.operators`).  Both
-build the graph through :class:`_Builder`, which resolves names, folds
-constants, checks shapes and schedules the operations.
+operators' methods are made from the operator table
+(:mod:`adexplorer.core.operators`).  Both build the graph through
+:class:`_Builder`, which resolves names, folds constants, checks shapes and
+schedules the operations.
 
 The parser does not propagate positions (that tripled parse time on long
 programs); spans are computed here instead: a node's span covers its tokens
