@@ -233,3 +233,37 @@ def test_errors_at_the_end_of_the_text_are_worded(source: str, words: str) -> No
 def test_unnamed_outputs_are_named_by_position() -> None:
     graph = compile_source("x: real = 1\ny = x^2\nreturn x*2, y, sin(x)").graph
     assert graph.output_names == ("f1", "y", "f3")
+
+
+def test_a_scalar_fills_the_declared_shape_everywhere() -> None:
+    """One rule (base.shapes.fill) for defaults, --at values and seeds."""
+    graph = compile_source("b: vec[3] = 2\nW: mat[2,3]\nreturn sum(W @ b)").graph
+    assert graph.defaults["b"].tolist() == [2.0, 2.0, 2.0]
+    trace = run(graph, {"W": 1.0}, "forward", seed={"W": 0.0, "b": 1.0})
+    assert float(trace.output_value()) == 12.0
+    assert float(trace.output_tangents()[0]) == 6.0  # every entry of b moved by 1
+    message = error_of("b: vec[3] = [1, 2]\nb").message
+    assert "is vec[2], but 'b' is declared vec[3]" in message
+    with pytest.raises(AdxError, match="the value given is vec\\[2\\]"):
+        run(graph, {"W": 1.0, "b": np.ones(2)}, "evaluate")
+    with pytest.raises(AdxError, match="the seed for 'b' has shape vec\\[2\\]"):
+        run(graph, {"W": 1.0}, "forward", seed={"b": np.ones(2)})
+
+
+def test_lowering_has_one_method_per_grammar_alias() -> None:
+    """Every ``-> alias`` of the grammar is lowered by a method of that name."""
+    from lark import Lark
+
+    from adexplorer.base.resources import grammar_path
+    from adexplorer.lang.lower import _Expressions, _Statements
+
+    grammar = Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        start=["program", "bindings"],
+    )
+    aliases = {str(rule.alias) for rule in grammar.rules if rule.alias}
+    aliases |= {"declaration", "assignment", "output", "binding"}  # named rules, not aliases
+    missing = {a for a in aliases if not hasattr(_Expressions, a) and not hasattr(_Statements, a)}
+    assert missing == set()

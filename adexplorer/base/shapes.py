@@ -34,6 +34,17 @@ def type_name(shape: Shape) -> str:
     return "tensor[" + ",".join(str(n) for n in shape) + "]"
 
 
+def fill(value: Array, shape: Shape) -> Array | None:
+    """``value`` as a value of type ``shape``: itself if it has that shape, a scalar
+    repeated to fill it (``b: vec[4] = 0``, ``--at b=0``), or None if it is neither."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape == shape:
+        return arr
+    if arr.shape == ():
+        return np.full(shape, float(arr))
+    return None
+
+
 def size(shape: Shape) -> int:
     n = 1
     for d in shape:

@@ -32,14 +32,14 @@ import numpy as np
 from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import source_literal
 from adexplorer.core.ir import Graph
+from adexplorer.core.operators import BY_PRIMITIVE, OPERATORS
 from adexplorer.core.primitives import PRIMITIVES
 
 VAR = "var"
 CONST = "const"
-_BINARY_SYMBOLS = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "^"}
-# precedence for printing: higher binds tighter
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
-_ATOM = 5
+#: Printing style: the loosest operators (``+ -``) are spaced, the rest are not,
+#: so products read as one word: ``4*x*(1 - x)``.
+_LOOSEST = min(op.precedence for op in OPERATORS)
 
 
 @dataclass
@@ -294,18 +294,20 @@ def _tokens(table: ExprTable, root: int, reverse: bool = False) -> Iterator[str]
             parts = [text]
         elif op == VAR:
             parts = [str(table.values[e])]
-        elif op in _BINARY_SYMBOLS:
-            mine = _PRECEDENCE[op]
-            left, right = table.args[e]
-            # left-associative, except ^ which is right-associative
-            left_prec = mine + (1 if op == "pow" else 0)
-            right_prec = mine + (0 if op == "pow" else 1)
-            parts = [(left, left_prec), _BINARY_SYMBOLS[op], (right, right_prec)]
+        elif op in BY_PRIMITIVE:
+            operator = BY_PRIMITIVE[op]
+            mine = operator.precedence
+            if operator.infix:
+                left, right = table.args[e]
+                # the operand on the associating side may have the same precedence
+                right_assoc = operator.associativity == "right"
+                left_prec = mine + (1 if right_assoc else 0)
+                right_prec = mine + (0 if right_assoc else 1)
+                symbol = f" {operator.symbol} " if mine == _LOOSEST else operator.symbol
+                parts = [(left, left_prec), symbol, (right, right_prec)]
+            else:
+                parts = [operator.symbol, (table.args[e][0], mine)]
             if mine < parent_precedence:
-                parts = ["(", *parts, ")"]
-        elif op == "neg":
-            parts = ["-", (table.args[e][0], _PRECEDENCE["neg"])]
-            if _PRECEDENCE["neg"] < parent_precedence:
                 parts = ["(", *parts, ")"]
         else:
             parts = [op, "("]

@@ -8,7 +8,8 @@ For each primitive this module holds
 * ``vjp[i]`` — the contribution of the output adjoint to argument *i*'s adjoint,
 * ``partial[i]`` — ∂out/∂arg_i as adx source text (used for display and by the
   symbolic differentiator), where one exists elementwise,
-* display templates for the primal, tangent and adjoint steps,
+* display templates for the primal, tangent and adjoint steps (an operator's
+  primal template, ``{0} + {1}``, comes from :mod:`adexplorer.core.operators`),
 * a cost model per scalar element (see :mod:`adexplorer.core.cost`),
 * whether it is analytic (complex-step differentiation applies) and a note on
   its convention at points where it is not differentiable.
@@ -44,6 +45,7 @@ from adexplorer.base.shapes import (
     unbroadcast,
 )
 from adexplorer.core.cost import OpCount, SweepCost
+from adexplorer.core.operators import BY_PRIMITIVE
 
 Args = tuple[Array, ...]
 JvpRule = Callable[[Args, Array, Array], Array]
@@ -440,6 +442,11 @@ def _as_array(x: Array) -> Array:
 # ------------------------------------------------------------------ the table
 
 
+def _written(name: str) -> str:
+    """The primal template of a primitive written as an operator, from the operator table."""
+    return BY_PRIMITIVE[name].template
+
+
 def _build_table() -> dict[str, Primitive]:
     one = lambda args, out: 1.0  # noqa: E731 - tiny rule functions read best inline
     minus_one = lambda args, out: -1.0  # noqa: E731
@@ -448,7 +455,7 @@ def _build_table() -> dict[str, Primitive]:
             "add",
             np.add,
             [(one, _template("1")), (one, _template("1"))],
-            "{0} + {1}",
+            _written("add"),
             _ADD_COST,
             summary="a + b",
         ),
@@ -456,7 +463,7 @@ def _build_table() -> dict[str, Primitive]:
             "sub",
             np.subtract,
             [(one, _template("1")), (minus_one, _template("-1"))],
-            "{0} - {1}",
+            _written("sub"),
             _ADD_COST,
             summary="a - b",
         ),
@@ -467,7 +474,7 @@ def _build_table() -> dict[str, Primitive]:
                 (lambda args, out: args[1], _template("{1}")),
                 (lambda args, out: args[0], _template("{0}")),
             ],
-            "{0} * {1}",
+            _written("mul"),
             _MUL_COST,
             tangent_terms=("{t}*{1}", "{0}*{t}"),
             summary="a * b (elementwise)",
@@ -479,7 +486,7 @@ def _build_table() -> dict[str, Primitive]:
                 (lambda args, out: 1.0 / args[1], _template("1/{1}")),
                 (lambda args, out: -out / args[1], _template("-{0}/{1}^2")),
             ],
-            "{0} / {1}",
+            _written("div"),
             _MUL_COST,
             summary="a / b (elementwise)",
             domain_note="division by zero",
@@ -491,7 +498,7 @@ def _build_table() -> dict[str, Primitive]:
                 (_pow_base_partial, _pow_base_text),
                 (_pow_exponent_partial, _template("{y}*log({0})")),
             ],
-            "{0}^{1}",
+            _written("pow"),
             _POW_COST,
             summary="a ^ b, also written a ** b or pow(a, b)",
             domain_note="a negative base needs a whole-number exponent, and 0 a positive one",
@@ -500,7 +507,7 @@ def _build_table() -> dict[str, Primitive]:
             "neg",
             np.negative,
             [(minus_one, _template("-1"))],
-            "-{0}",
+            _written("neg"),
             _elementwise_cost(
                 OpCount(moves=2, adds=1), OpCount(moves=2, adds=1), OpCount(moves=3, adds=1)
             ),
@@ -647,7 +654,7 @@ def _build_table() -> dict[str, Primitive]:
             shape_rule=_matmul_shape,
             jvp=(lambda args, out, t: t @ args[1], lambda args, out, t: args[0] @ t),
             vjp=(_matmul_vjp_a, _matmul_vjp_b),
-            primal_template="{0} @ {1}",
+            primal_template=_written("matmul"),
             tangent_terms=("{t} @ {1}", "{0} @ {t}"),
             adjoint_terms=("{b} @ {1}ᵀ", "{0}ᵀ @ {b}"),
             cost=_matmul_cost,
@@ -723,10 +730,13 @@ def _build_table() -> dict[str, Primitive]:
 
 PRIMITIVES: dict[str, Primitive] = _build_table()
 
+#: Primitives written with an operator that can also be called by name: pow(a, b) is a^b.
+_ALSO_CALLED = frozenset({"pow"})
+
 #: Functions callable by name in the language (operators like ``+`` are not listed).
 FUNCTIONS: dict[str, Primitive] = {}
 for _prim in PRIMITIVES.values():
-    if _prim.name not in ("add", "sub", "mul", "div", "neg", "matmul"):
+    if _prim.name not in BY_PRIMITIVE or _prim.name in _ALSO_CALLED:
         FUNCTIONS[_prim.name] = _prim
     for _alias in _prim.aliases:
         FUNCTIONS[_alias] = _prim

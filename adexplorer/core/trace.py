@@ -27,7 +27,7 @@ import numpy as np
 from adexplorer.base.errors import AdxError
 from adexplorer.base.limits import check
 from adexplorer.base.numbers import nonfinite_kinds
-from adexplorer.base.shapes import Array, size, type_name
+from adexplorer.base.shapes import Array, fill, size, type_name
 from adexplorer.base.source import gc_paused
 from adexplorer.base.text import excerpt
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
@@ -150,17 +150,15 @@ def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array
         else:
             missing.append(name)
             continue
-        if value.shape != node.shape:
-            if value.shape == ():
-                value = np.full(node.shape, float(value))
-            else:
-                raise AdxError(
-                    "input",
-                    f"'{name}' is {type_name(node.shape)}, "
-                    f"but the value given is {type_name(value.shape)}",
-                    hint=f"give {name} a value of shape {type_name(node.shape)}",
-                )
-        values[name] = value
+        filled = fill(value, node.shape)
+        if filled is None:
+            raise AdxError(
+                "input",
+                f"'{name}' is {type_name(node.shape)}, "
+                f"but the value given is {type_name(value.shape)}",
+                hint=f"give {name} a value of shape {type_name(node.shape)}",
+            )
+        values[name] = filled
     if missing:
         example = ",".join(f"{m}=1" for m in missing)
         raise AdxError(
@@ -271,15 +269,13 @@ def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
                 hint=f"the inputs are {', '.join(graph.input_names)}",
             )
         shape = graph.nodes[index].shape
-        arr = np.asarray(value, dtype=np.float64)
-        if arr.shape != shape:
-            if arr.shape != ():
-                raise AdxError(
-                    "input",
-                    f"the seed for '{name}' has shape {type_name(arr.shape)}, but '{name}' is "
-                    f"{type_name(shape)}",
-                )
-            arr = np.full(shape, float(arr))
+        arr = fill(value, shape)
+        if arr is None:
+            raise AdxError(
+                "input",
+                f"the seed for '{name}' has shape {type_name(np.shape(value))}, but '{name}' is "
+                f"{type_name(shape)}",
+            )
         result[index] = arr
     return result
 

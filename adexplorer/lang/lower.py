@@ -1,9 +1,18 @@
-"""Lowering: from lark's parse tree to the typed Wengert list (:class:`~adexplorer.core.ir.Graph`).
+"""Lowering: from the parse tree to the typed Wengert list (:class:`~adexplorer.core.ir.Graph`).
 
-lark's tree is our AST: its node labels (the grammar's ``-> alias`` names) say
-what each node is, and ``propagate_positions`` gives each one its span.  This
-module walks it *iteratively* (an explicit stack, so a 10,000-deep expression
-is fine), resolves names, folds constants, checks shapes and emits nodes.
+The parse tree is our AST: its labels (the grammar's ``-> alias`` names) say
+what each node is, and there is one method per alias.  Statements are lowered
+top-down, in order (:class:`_Statements`); expressions bottom-up
+(:class:`_Expressions`), walking the tree with an explicit stack as lark's
+``Transformer_NonRecursive`` does, so a 10,000-deep expression is fine.  The
+operators' methods are made from the operator table
+(:mod:`adexplorer.core.operators`).  Both build the graph through
+:class:`_Builder`, which resolves names, folds constants, checks shapes and
+schedules the operations.
+
+The parser does not propagate positions (that tripled parse time on long
+programs); spans are computed here instead: a node's span covers its tokens
+and its children's spans, and a unary sign's span grows left to the sign.
 
 Rules a student meets here (all documented in docs/language.md):
 
@@ -18,23 +27,27 @@ Rules a student meets here (all documented in docs/language.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
-from lark import Token, Tree
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.shapes import Array, Shape, ShapeMismatch, type_name
+from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, type_name
 from adexplorer.base.source import Span, gc_paused
 from adexplorer.core.ir import Graph, Node
+from adexplorer.core.operators import OPERATORS, Operator
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
+from adexplorer.lang._parser_standalone import Token, Tree
 from adexplorer.lang.parse import parse_bindings, parse_program
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-_RESERVED = ("return", "real", "vec", "mat")
-_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "matmul": "matmul", "pow": "pow"}
+
+#: A lowered expression: the index of its node under construction, and its span.
+_Value = tuple[int, Span]
 
 
 def span_of(item: Tree[Token] | Token | None) -> Span | None:
@@ -47,13 +60,20 @@ def span_of(item: Tree[Token] | Token | None) -> Span | None:
     return Span(item.start_pos, item.end_pos, item.line or 1, item.column or 1)
 
 
-def _extend_back(source: str, span: Span, char_set: str) -> Span:
-    """Grow ``span`` leftwards over whitespace to the sign character before it."""
-    pos = span.start - 1
-    while pos >= 0 and source[pos] in " \t\f\\\r\n":
+def _token_span(token: Token) -> Span:
+    """A token's span (the lexer gives every token a position)."""
+    return Span(token.start_pos or 0, token.end_pos or 0, token.line or 1, token.column or 1)
+
+
+def _extend_back(source: str, span: Span, spellings: Sequence[str]) -> Span:
+    """Grow ``span`` leftwards over whitespace to the prefix operator written before it."""
+    pos = span.start
+    while pos > 0 and source[pos - 1] in " \t\f\\\r\n":
         pos -= 1
-    if pos < 0 or source[pos] not in char_set:
+    spelling = next((s for s in spellings if source.endswith(s, 0, pos)), None)
+    if spelling is None:
         return span
+    pos -= len(spelling)
     skipped = source[pos : span.start]
     if "\n" in skipped:
         line = source.count("\n", 0, pos) + 1
@@ -77,6 +97,8 @@ class _Draft:
 
 
 class _Builder:
+    """The graph under construction: nodes, names, inputs, outputs and warnings."""
+
     def __init__(self, source: str, origin: str | None, *, implicit_inputs: bool) -> None:
         self.source = source
         self.origin = origin
@@ -85,6 +107,8 @@ class _Builder:
         self.env: dict[str, int] = {}
         self.input_order: list[int] = []
         self.defaults: dict[str, Array] = {}
+        self.outputs: list[int] = []
+        self.output_names: list[str] = []
         self.warnings: list[str] = []
         self.statement = 0  # the statement being lowered (for scheduling)
 
@@ -94,6 +118,29 @@ class _Builder:
         self, kind: str, message: str, span: Span | None, hint: str | None = None
     ) -> AdxError:
         return AdxError(kind, message, span=span, source=self.source, hint=hint, origin=self.origin)
+
+    # -- statements ---------------------------------------------------------
+
+    def begin_statement(self, position: int, span: Span | None) -> None:
+        """Start the statement at ``position``; nothing may follow the outputs."""
+        if self.outputs:
+            raise self.error(
+                "parse",
+                "nothing may follow the return statement",
+                span,
+                "move return to the end of the program",
+            )
+        self.statement = position
+
+    @contextmanager
+    def names_must_exist(self) -> Iterator[None]:
+        """Within this block a free name is an error, never a new input (defaults, --at)."""
+        saved = self.implicit_inputs
+        self.implicit_inputs = False
+        try:
+            yield
+        finally:
+            self.implicit_inputs = saved
 
     # -- node creation ------------------------------------------------------
 
@@ -106,6 +153,11 @@ class _Builder:
         arr = np.asarray(value, dtype=np.float64)
         return self.add(_Draft("const", (), arr.shape, span, value=arr))
 
+    def constant_value(self, index: int) -> Array | None:
+        """The value of node ``index`` if it is a constant, else None."""
+        draft = self.drafts[index]
+        return draft.value if draft.op == "const" else None
+
     def declare_input(self, name: str, shape: Shape, span: Span | None) -> int:
         index = self.add(_Draft("input", (), shape, span, name=name))
         self.env[name] = index
@@ -113,13 +165,13 @@ class _Builder:
         return index
 
     def apply(self, op: str, args: Sequence[int], span: Span | None) -> int:
+        """A new operation node, or a constant if every argument is constant (folding)."""
         prim = PRIMITIVES[op]
-        shapes = [self.drafts[a].shape for a in args]
+        drafts = [self.drafts[a] for a in args]
         try:
-            shape = prim.shape_rule(*shapes)
+            shape = prim.shape_rule(*[d.shape for d in drafts])
         except ShapeMismatch as exc:
             raise self.error("type", str(exc), span) from None
-        drafts = [self.drafts[a] for a in args]
         if all(d.op == "const" for d in drafts):
             with np.errstate(all="ignore"):
                 value = np.asarray(prim.evaluate(*[d.value for d in drafts]), dtype=np.float64)
@@ -132,6 +184,7 @@ class _Builder:
     # -- names --------------------------------------------------------------
 
     def resolve(self, token: Token) -> int:
+        """The node a name stands for (a new real input if inputs are implicit)."""
         name = str(token)
         span = span_of(token)
         if name in self.env:
@@ -170,150 +223,40 @@ class _Builder:
                 "choose another name",
             )
 
-    def input_names(self) -> set[str]:
-        return {self.drafts[i].name or "" for i in self.input_order}
+    def is_input(self, name: str) -> bool:
+        return any(self.drafts[i].name == name for i in self.input_order)
 
-    # -- expressions (iterative post-order) ----------------------------------
-
-    def expression(self, root: Tree[Token] | Token) -> int:
-        """Lower one expression, children before parents, with an explicit stack."""
-        results: dict[int, int] = {}
-        spans: dict[int, Span | None] = {}
-        stack: list[tuple[Tree[Token] | Token, bool]] = [(root, False)]
-        while stack:
-            item, ready = stack.pop()
-            if isinstance(item, Token):
-                results[id(item)] = self.resolve(item)
-                spans[id(item)] = span_of(item)
-                continue
-            if not ready:
-                stack.append((item, True))
-                for child in reversed(self._operands(item)):
-                    stack.append((child, False))
-                continue
-            children = self._operands(item)
-            operands = [results.pop(id(c)) for c in children]
-            child_spans = [spans.pop(id(c)) for c in children]
-            span = self._span(item, child_spans)
-            spans[id(item)] = span
-            results[id(item)] = self._combine(item, operands, span)
-        return results[id(root)]
-
-    def _span(self, tree: Tree[Token], child_spans: list[Span | None]) -> Span | None:
-        """A tree's span from its children's spans and its own tokens."""
-        tokens = [span_of(c) for c in tree.children if isinstance(c, Token)]
-        parts = [s for s in (*tokens, *child_spans) if s is not None]
-        if not parts:
-            return None
-        span = parts[0]
-        for part in parts[1:]:
-            span = span.cover(part)
-        if tree.data in ("neg", "pos"):
-            span = _extend_back(self.source, span, "-" if tree.data == "neg" else "+")
-        return span
-
-    @staticmethod
-    def _operands(tree: Tree[Token]) -> list[Tree[Token] | Token]:
-        """The children of an expression node that are themselves expressions."""
-        kind = tree.data
-        if kind in ("number", "name"):
-            return []
-        if kind == "attribute":
-            return [tree.children[0]]
-        return [c for c in tree.children if isinstance(c, Tree)]
-
-    def _combine(self, tree: Tree[Token], operands: list[int], span: Span | None) -> int:
-        kind = str(tree.data)
-        if kind == "number":
-            return self.const(float(str(tree.children[0])), span)
-        if kind == "name":
-            token = tree.children[0]
-            assert isinstance(token, Token)
-            return self.resolve(token)
-        if kind in _BINARY:
-            return self.apply(_BINARY[kind], operands, span)
-        if kind == "neg":
-            return self.apply("neg", operands, span)
-        if kind in ("pos", "paren"):
-            return operands[0]
-        if kind == "call":
-            return self._call(tree, operands, span)
-        if kind == "attribute":
-            attr = tree.children[1]
-            if str(attr) != "T":
-                raise self.error(
-                    "name",
-                    f"unknown attribute '.{attr}'",
-                    span_of(attr),
-                    "the only attribute is .T (transpose)",
-                )
-            return self.apply("transpose", operands, span)
-        if kind == "array":
-            return self._array(operands, span)
-        raise self.error("parse", f"unsupported construct '{kind}'", span)
-
-    def _call(self, tree: Tree[Token], operands: list[int], span: Span | None) -> int:
-        fname = tree.children[0]
-        assert isinstance(fname, Token)
-        prim = lookup_function(str(fname))
-        if prim is None:
-            if str(fname) in self.env or str(fname) in CONSTANTS:
-                raise self.error(
-                    "name",
-                    f"'{fname}' is a value, not a function",
-                    span_of(fname),
-                    f"to multiply, write {fname}*(...)",
-                )
-            raise self.error(
-                "name",
-                f"unknown function '{fname}'",
-                span_of(fname),
-                did_you_mean(str(fname), FUNCTIONS) or "see `adx eval --help` for the functions",
-            )
-        if len(operands) != prim.arity:
-            plural = "s" if prim.arity != 1 else ""
-            raise self.error(
-                "type",
-                f"{fname} takes {prim.arity} argument{plural}, but {len(operands)} "
-                f"{'was' if len(operands) == 1 else 'were'} given",
-                span,
-            )
-        return self.apply(prim.name, operands, span)
-
-    def _array(self, operands: list[int], span: Span | None) -> int:
-        drafts = [self.drafts[i] for i in operands]
-        if not drafts:
-            raise self.error(
-                "type", "an empty list has no value", span, "write at least one number"
-            )
-        if any(d.op != "const" for d in drafts):
-            raise self.error(
-                "type",
-                "list literals may hold only numbers",
-                span,
-                "build vectors from inputs declared as vec[n]",
-            )
-        shapes = {d.shape for d in drafts}
-        if len(shapes) != 1:
-            raise self.error("type", "the rows of a matrix must all have the same length", span)
-        if len(next(iter(shapes))) >= 2:
-            raise self.error("type", "lists may nest at most two deep (a matrix)", span)
-        return self.const(np.stack([d.value for d in drafts if d.value is not None]), span)
-
-    def constant(self, tree: Tree[Token] | Token, what: str) -> Array:
-        """Lower an expression that must have a constant value (defaults, --at values)."""
-        saved = self.implicit_inputs
-        self.implicit_inputs = False
-        try:
-            index = self.expression(tree)
-        finally:
-            self.implicit_inputs = saved
+    def name_value(self, name: str, index: int) -> None:
+        """``name = …``: the name refers to node ``index`` and labels it in traces."""
         draft = self.drafts[index]
-        if draft.op != "const" or draft.value is None:
-            raise self.error(
-                "input", f"{what} must be a number or a list of numbers", self.drafts[index].span
-            )
-        return draft.value
+        if draft.op != "input" and draft.name is None:
+            draft.name = name
+        self.env[name] = index
+
+    def set_default(self, name: str, value: Array) -> None:
+        self.defaults[name] = value
+
+    def add_output(self, index: int, position: int, count: int) -> None:
+        """Output ``position`` of ``count``: the user's name, else f (one) or f1, f2, …"""
+        self.outputs.append(index)
+        name = self.drafts[index].name
+        self.output_names.append(name or ("f" if count == 1 else f"f{position}"))
+
+    def add_unused_inputs(self, names: Sequence[str]) -> None:
+        """Inputs the expression does not mention (given with --at): only if implicit."""
+        if not self.implicit_inputs:
+            return
+        for name in names:
+            if name not in self.env and name not in CONSTANTS:
+                self.declare_input(name, (), None)
+
+    def warn_about_unused_inputs(self) -> None:
+        used = {a for d in self.drafts for a in d.args} | set(self.outputs)
+        for i in self.input_order:
+            if i not in used:
+                self.warnings.append(
+                    f"input {self.drafts[i].name} is not used by the function; its derivative is 0"
+                )
 
     # -- finishing ------------------------------------------------------------
 
@@ -335,8 +278,9 @@ class _Builder:
         ops = [i for i, d in enumerate(self.drafts) if d.op not in ("input", "const")]
         return sorted(ops, key=lambda i: (self.drafts[i].statement, level[i], i))
 
-    def finish(self, outputs: list[int], output_names: list[str]) -> Graph:
+    def finish(self) -> Graph:
         """Put inputs first, then constants, then the scheduled operations; freeze."""
+        outputs = self.outputs
         used = set(outputs)
         for d in self.drafts:
             used.update(d.args)
@@ -362,11 +306,290 @@ class _Builder:
             nodes=tuple(nodes),
             inputs=tuple(new_index[i] for i in self.input_order),
             outputs=tuple(new_index[o] for o in outputs),
-            output_names=tuple(output_names),
+            output_names=tuple(self.output_names),
             source=self.source,
             origin=self.origin,
             defaults=MappingProxyType(dict(self.defaults)),
         )
+
+
+class _Expressions:
+    """Expressions and types, children first: one method per grammar alias.
+
+    :meth:`lower` walks a tree like lark's ``Transformer_NonRecursive`` (which
+    the standalone parser's copy of lark cannot run): with an explicit stack,
+    so depth is unlimited, calling the method named by each node's label with
+    its children, subtrees already replaced by what their methods returned.
+    Expression methods get ``_Value`` pairs next to the tokens the grammar
+    keeps (names, brackets) and return a ``_Value``.  The operators' methods
+    are added below from the operator table.
+    """
+
+    def __init__(self, builder: _Builder) -> None:
+        self.builder = builder
+        self._methods: dict[str, Callable[[list[Any]], Any]] = {}
+
+    def lower(self, tree: Tree[Token]) -> Any:
+        """What the method of ``tree``'s label returns, given its lowered children."""
+        reversed_postorder: list[Tree[Token] | Token] = []
+        stack: list[Tree[Token] | Token] = [tree]
+        while stack:
+            node = stack.pop()
+            reversed_postorder.append(node)
+            if isinstance(node, Tree):
+                stack.extend(node.children)
+        values: list[Any] = []
+        for node in reversed(reversed_postorder):
+            if not isinstance(node, Tree):
+                values.append(node)  # a token the grammar keeps
+                continue
+            count = len(node.children)
+            children = values[len(values) - count :]
+            del values[len(values) - count :]
+            values.append(self._method(node.data)(children))
+        (result,) = values
+        return result
+
+    def _method(self, label: str) -> Callable[[list[Any]], Any]:
+        method = self._methods.get(label)
+        if method is None:
+            method = getattr(self, label, None)
+            if method is None or label.startswith("_") or label in ("lower", "builder"):
+                raise self.builder.error("parse", f"unsupported construct '{label}'", None)
+            self._methods[label] = method
+        return method
+
+    # -- atoms ----------------------------------------------------------------
+
+    def number(self, children: list[Token]) -> _Value:
+        (token,) = children
+        span = _token_span(token)
+        return self.builder.const(float(token), span), span
+
+    def name(self, children: list[Token]) -> _Value:
+        (token,) = children
+        return self.builder.resolve(token), _token_span(token)
+
+    def paren(self, children: list[Any]) -> _Value:
+        lpar, (index, _), rpar = children
+        return index, _token_span(lpar).cover(_token_span(rpar))
+
+    def array(self, children: list[Any]) -> _Value:
+        lsqb, *items, rsqb = children
+        span = _token_span(lsqb).cover(_token_span(rsqb))
+        builder = self.builder
+        if not items:
+            raise builder.error(
+                "type", "an empty list has no value", span, "write at least one number"
+            )
+        values: list[Array] = [
+            v for index, _ in items if (v := builder.constant_value(index)) is not None
+        ]
+        if len(values) != len(items):
+            raise builder.error(
+                "type",
+                "list literals may hold only numbers",
+                span,
+                "build vectors from inputs declared as vec[n]",
+            )
+        shapes = {np.shape(v) for v in values}
+        if len(shapes) != 1:
+            raise builder.error("type", "the rows of a matrix must all have the same length", span)
+        if len(next(iter(shapes))) >= 2:
+            raise builder.error("type", "lists may nest at most two deep (a matrix)", span)
+        return builder.const(np.stack(values), span), span
+
+    def call(self, children: list[Any]) -> _Value:
+        fname, _, *args, rpar = children
+        span = _token_span(fname).cover(_token_span(rpar))
+        builder = self.builder
+        prim = lookup_function(str(fname))
+        if prim is None:
+            if str(fname) in builder.env or str(fname) in CONSTANTS:
+                raise builder.error(
+                    "name",
+                    f"'{fname}' is a value, not a function",
+                    span_of(fname),
+                    f"to multiply, write {fname}*(...)",
+                )
+            raise builder.error(
+                "name",
+                f"unknown function '{fname}'",
+                span_of(fname),
+                did_you_mean(str(fname), FUNCTIONS) or "see `adx eval --help` for the functions",
+            )
+        if len(args) != prim.arity:
+            plural = "s" if prim.arity != 1 else ""
+            raise builder.error(
+                "type",
+                f"{fname} takes {prim.arity} argument{plural}, but {len(args)} "
+                f"{'was' if len(args) == 1 else 'were'} given",
+                span,
+            )
+        return builder.apply(prim.name, [index for index, _ in args], span), span
+
+    def attribute(self, children: list[Any]) -> _Value:
+        (index, operand_span), attr = children
+        span = operand_span.cover(_token_span(attr))
+        if str(attr) != "T":
+            raise self.builder.error(
+                "name",
+                f"unknown attribute '.{attr}'",
+                span_of(attr),
+                "the only attribute is .T (transpose)",
+            )
+        return self.builder.apply("transpose", [index], span), span
+
+    # -- types ----------------------------------------------------------------
+
+    def real_type(self, children: list[Token]) -> Shape:
+        return ()
+
+    def vec_type(self, children: list[Token]) -> Shape:
+        return self._sizes(children)
+
+    def mat_type(self, children: list[Token]) -> Shape:
+        return self._sizes(children)
+
+    def _sizes(self, tokens: list[Token]) -> Shape:
+        for token in tokens:
+            if not token.isdigit() or int(token) < 1:
+                raise self.builder.error(
+                    "type",
+                    f"a size must be a whole number of at least 1, not {token}",
+                    span_of(token),
+                )
+        return tuple(int(token) for token in tokens)
+
+
+def _operator_method(op: Operator) -> Callable[[_Expressions, list[_Value]], _Value]:
+    """The lowering of one operator of the table: apply its primitive."""
+    primitive = op.primitive
+    if op.infix:
+        assert primitive is not None
+
+        def infix(self: _Expressions, children: list[_Value]) -> _Value:
+            (a, a_span), (b, b_span) = children
+            span = a_span.cover(b_span)
+            return self.builder.apply(primitive, (a, b), span), span
+
+        return infix
+
+    def prefix(self: _Expressions, children: list[_Value]) -> _Value:
+        ((a, a_span),) = children
+        span = _extend_back(self.builder.source, a_span, op.spellings)
+        if primitive is None:  # +a is a
+            return a, span
+        return self.builder.apply(primitive, (a,), span), span
+
+    return prefix
+
+
+for _op in OPERATORS:
+    setattr(_Expressions, _op.rule, _operator_method(_op))
+
+
+class _Statements:
+    """Statements in order, top-down: one method per grammar alias."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self.builder = builder
+        self.expressions = _Expressions(builder)
+
+    def lower(self, statements: Sequence[Tree[Token]]) -> None:
+        for position, statement in enumerate(statements):
+            self.builder.begin_statement(position, span_of(statement))
+            method = getattr(self, str(statement.data))
+            method(statement, last=position == len(statements) - 1)
+
+    def expression(self, tree: Tree[Token]) -> int:
+        index, _ = self.expressions.lower(tree)
+        return int(index)
+
+    def constant(self, tree: Tree[Token], what: str) -> tuple[Array, Span | None]:
+        """The value of an expression that must be constant (defaults, --at values)."""
+        with self.builder.names_must_exist():
+            index = self.expression(tree)
+        value = self.builder.constant_value(index)
+        span = self.builder.drafts[index].span
+        if value is None:
+            raise self.builder.error("input", f"{what} must be a number or a list of numbers", span)
+        return value, span
+
+    # -- one method per statement ------------------------------------------------
+
+    def declaration(self, statement: Tree[Token], last: bool) -> None:
+        """``x: vec[3] = 0``: an input, its type, and its default value if given."""
+        name_token, type_tree, *default = statement.children
+        assert isinstance(name_token, Token) and isinstance(type_tree, Tree)
+        builder = self.builder
+        builder.check_bindable(name_token, "an input")
+        name = str(name_token)
+        if name in builder.env:
+            raise builder.error("name", f"'{name}' is already defined", span_of(name_token))
+        shape: Shape = self.expressions.lower(type_tree)
+        builder.declare_input(name, shape, span_of(name_token))
+        if default:
+            assert isinstance(default[0], Tree)
+            value, span = self.constant(default[0], f"the default value of '{name}'")
+            filled = fill(value, shape)
+            if filled is None:
+                raise builder.error(
+                    "type",
+                    f"the default value of '{name}' is {type_name(np.shape(value))}, "
+                    f"but '{name}' is declared {type_name(shape)}",
+                    span,
+                )
+            builder.set_default(name, filled)
+
+    def assignment(self, statement: Tree[Token], last: bool) -> None:
+        """``y = expression``: a name for a value."""
+        name_token, expr = statement.children
+        assert isinstance(name_token, Token) and isinstance(expr, Tree)
+        builder = self.builder
+        builder.check_bindable(name_token, "a value")
+        if builder.is_input(str(name_token)):
+            raise builder.error(
+                "name",
+                f"'{name_token}' is an input and cannot be assigned",
+                span_of(name_token),
+                "choose another name for the new value",
+            )
+        builder.name_value(str(name_token), self.expression(expr))
+
+    def output(self, statement: Tree[Token], last: bool) -> None:
+        """``return a, b``: the outputs."""
+        exprs = statement.children[1:]
+        for position, expr in enumerate(exprs, start=1):
+            assert isinstance(expr, Tree)
+            self.builder.add_output(self.expression(expr), position, len(exprs))
+
+    def bare_expr(self, statement: Tree[Token], last: bool) -> None:
+        """An expression on its own: the output, if it is the last line."""
+        if not last:
+            raise self.builder.error(
+                "parse",
+                "this expression's value is never used",
+                span_of(statement),
+                "assign it to a name (y = ...) or make it the last line",
+            )
+        (expr,) = statement.children
+        assert isinstance(expr, Tree)
+        self.builder.add_output(self.expression(expr), 1, 1)
+
+    def binding(self, binding: Tree[Token]) -> tuple[str, tuple[Array, Span | None]]:
+        """``x1=2`` in an ``--at`` option: a name and a constant value."""
+        name_token, expr = binding.children
+        assert isinstance(name_token, Token) and isinstance(expr, Tree)
+        name = str(name_token)
+        if name in CONSTANTS:
+            raise self.builder.error(
+                "input",
+                f"'{name}' is a built-in constant and cannot be rebound",
+                span_of(name_token),
+            )
+        value, _ = self.constant(expr, f"the value of '{name}'")
+        return name, (value, span_of(name_token))
 
 
 @dataclass(frozen=True)
@@ -402,139 +625,26 @@ def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowe
         )
     has_declarations = any(s.data == "declaration" for s in statements)
     builder = _Builder(text, origin, implicit_inputs=not has_declarations)
-    outputs: list[int] = []
-    output_names: list[str] = []
-
-    for position, statement in enumerate(statements):
-        builder.statement = position
-        is_last = position == len(statements) - 1
-        kind = statement.data
-        if outputs:
-            raise builder.error(
-                "parse",
-                "nothing may follow the return statement",
-                span_of(statement),
-                "move return to the end of the program",
-            )
-        if kind == "declaration":
-            _declaration(builder, statement)
-        elif kind == "assignment":
-            name_token, expr = statement.children
-            assert isinstance(name_token, Token)
-            builder.check_bindable(name_token, "a value")
-            if str(name_token) in builder.input_names():
-                raise builder.error(
-                    "name",
-                    f"'{name_token}' is an input and cannot be assigned",
-                    span_of(name_token),
-                    "choose another name for the new value",
-                )
-            index = builder.expression(expr)
-            draft = builder.drafts[index]
-            if draft.op not in ("input",) and draft.name is None:
-                draft.name = str(name_token)
-            builder.env[str(name_token)] = index
-        elif kind == "output":
-            for expr in statement.children[1:]:
-                index = builder.expression(expr)
-                outputs.append(index)
-                output_names.append(
-                    _output_name(builder, index, len(outputs), len(statement.children) - 1)
-                )
-        elif kind == "bare_expr":
-            if not is_last:
-                raise builder.error(
-                    "parse",
-                    "this expression's value is never used",
-                    span_of(statement),
-                    "assign it to a name (y = ...) or make it the last line",
-                )
-            expr = statement.children[0]
-            index = builder.expression(expr)
-            outputs.append(index)
-            output_names.append(_output_name(builder, index, 1, 1))
-
-    if not outputs:
+    _Statements(builder).lower(statements)
+    if not builder.outputs:
         raise builder.error(
             "parse",
             "the program has no output",
             span_of(statements[-1]),
             "end it with `return NAME` or with an expression",
         )
-    if builder.implicit_inputs:
-        for name in extra_inputs:
-            if name not in builder.env and name not in CONSTANTS:
-                builder.declare_input(name, (), None)
-    used = {a for d in builder.drafts for a in d.args} | set(outputs)
-    for i in builder.input_order:
-        if i not in used:
-            builder.warnings.append(
-                f"input {builder.drafts[i].name} is not used by the function; its derivative is 0"
-            )
-    lowered = builder.finish(outputs, output_names)
-    return Lowered(lowered, tuple(builder.warnings))
-
-
-def _output_name(builder: _Builder, index: int, position: int, count: int) -> str:
-    """The user's name for an output, else f (one output) or f1, f2, … by position."""
-    draft = builder.drafts[index]
-    if draft.name:
-        return draft.name
-    return "f" if count == 1 else f"f{position}"
-
-
-def _declaration(builder: _Builder, statement: Tree[Token]) -> None:
-    name_token, type_tree, *rest = statement.children
-    assert isinstance(name_token, Token) and isinstance(type_tree, Tree)
-    builder.check_bindable(name_token, "an input")
-    name = str(name_token)
-    if name in builder.env:
-        raise builder.error("name", f"'{name}' is already defined", span_of(name_token))
-    shape = _shape_of(builder, type_tree)
-    builder.declare_input(name, shape, span_of(name_token))
-    if rest:
-        default_tree = rest[0]
-        value = builder.constant(default_tree, f"the default value of '{name}'")
-        if value.shape != shape:
-            if value.shape == ():
-                value = np.full(shape, float(value))
-            else:
-                raise builder.error(
-                    "type",
-                    f"the default value of '{name}' is {type_name(value.shape)}, "
-                    f"but '{name}' is declared {type_name(shape)}",
-                    builder.drafts[-1].span,
-                )
-        builder.defaults[name] = value
-
-
-def _shape_of(builder: _Builder, type_tree: Tree[Token]) -> Shape:
-    sizes = []
-    for token in type_tree.children:
-        text = str(token)
-        if not text.isdigit() or int(text) < 1:
-            raise builder.error(
-                "type", f"a size must be a whole number of at least 1, not {text}", span_of(token)
-            )
-        sizes.append(int(text))
-    return tuple(sizes)
+    builder.add_unused_inputs(extra_inputs)
+    builder.warn_about_unused_inputs()
+    return Lowered(builder.finish(), tuple(builder.warnings))
 
 
 def parse_at(text: str, origin: str = "--at") -> dict[str, tuple[Array, Span | None]]:
     """Values from an ``--at`` option: ``x1=2,x2=5`` or ``v=[1,2,3]`` or ``x=pi/4``."""
     tree = parse_bindings(text, origin)
-    builder = _Builder(text, origin, implicit_inputs=False)
+    statements = _Statements(_Builder(text, origin, implicit_inputs=False))
     values: dict[str, tuple[Array, Span | None]] = {}
     for binding in tree.children:
         assert isinstance(binding, Tree)
-        name_token, expr = binding.children
-        assert isinstance(name_token, Token)
-        name = str(name_token)
-        if name in CONSTANTS:
-            raise builder.error(
-                "input",
-                f"'{name}' is a built-in constant and cannot be rebound",
-                span_of(name_token),
-            )
-        values[name] = (builder.constant(expr, f"the value of '{name}'"), span_of(name_token))
+        name, value = statements.binding(binding)
+        values[name] = value
     return values

@@ -1,24 +1,34 @@
-"""Parsing adx text with lark, and turning lark's exceptions into friendly errors.
+"""Parsing adx text, and turning parse errors into friendly errors.
 
-The grammar is ``grammars/adx.lark``; the LALR parser is built once per process
-and cached on disk by lark (keyed by the grammar's hash), so start-up stays
-fast.  A parse error becomes an :class:`~adexplorer.base.errors.AdxError` that says
-what is wrong in words (classified against labelled broken samples with lark's
-``match_examples``), where (line, column, caret), and what would be valid.
+The parser is lark's standalone LALR(1) parser generated from
+``grammars/adx.lark`` into :mod:`adexplorer.lang._parser_standalone` (run
+``python tools/regen_parser.py`` after changing the grammar; a test fails while
+the module is stale).  Its parse tables are Python literals, so start-up builds
+no grammar and reads no cache file: nothing adx loads comes from a place another
+account could write to, and lark itself is not imported.  A parse error becomes
+an :class:`~adexplorer.base.errors.AdxError` that says what is wrong in words
+(classified against labelled broken samples with lark's ``match_examples``),
+where (line, column, caret), and what would be valid.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
-
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
+import re
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.resources import grammar_path
 from adexplorer.base.source import Span
+from adexplorer.core.operators import INFIX_SPELLINGS, OPERATORS
+from adexplorer.lang._parser_standalone import (
+    Lark,
+    Lark_StandAlone,
+    PatternStr,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 #: Labelled broken samples.  When a parse fails in the same parser state as one
 #: of these, the label is the message shown.
@@ -27,13 +37,8 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
         "an operator is missing its right-hand operand",
         "put a value after the operator, e.g. x + 1",
     ): [
-        "x +",
-        "x *",
-        "x ^",
-        "x -",
+        *(f"x {spelling}" for spelling in INFIX_SPELLINGS),
         "2 /",
-        "x @",
-        "x **",
         "(x +)",
         "x + * y",
         "sin(x +)",
@@ -74,24 +79,16 @@ _TERMINAL_WORDS = {
     "SEMICOLON": "';'",
 }
 
+#: How a list of expected tokens names "any infix operator": ``an operator (+ - * / @ ^)``.
+_INFIX_SYMBOLS = tuple(dict.fromkeys(op.symbol for op in OPERATORS if op.infix))
+_OPERATOR_WORDS = {f"'{symbol}'" for symbol in _INFIX_SYMBOLS} | {"'.'"}
+_ANY_OPERATOR = f"an operator ({' '.join(_INFIX_SYMBOLS)})"
+
 
 @functools.cache
 def get_parser() -> Lark:
-    """The LALR parser for both entry points (built once, cached on disk)."""
-    text = grammar_path().read_text(encoding="utf-8")
-    options: dict[str, Any] = {
-        "parser": "lalr",
-        # One scanner for the whole grammar: the contextual lexer compiles one per
-        # parser state on first use (~20 ms of start-up) and was slower in bulk too.
-        "lexer": "basic",
-        "start": ["program", "bindings"],
-        "propagate_positions": False,  # lower.py computes spans from tokens
-        "maybe_placeholders": False,
-    }
-    try:
-        return Lark(text, cache=True, **options)
-    except OSError:  # an unwritable temp dir: build without the cache
-        return Lark(text, **options)
+    """The LALR parser for both entry points, loaded once from the generated module."""
+    return Lark_StandAlone()
 
 
 def parse_program(text: str, origin: str | None = None) -> Tree[Token]:
@@ -113,19 +110,14 @@ def _parse(text: str, start: str, origin: str | None) -> Tree[Token]:
 
 
 def _describe_expected(names: set[str]) -> str:
-    parser = get_parser()
-    by_name = {t.name: t for t in parser.terminals}
     words: set[str] = set()
     for name in names:
         if name in _TERMINAL_WORDS:
             words.add(_TERMINAL_WORDS[name])
-        elif name in by_name and isinstance(by_name[name].pattern, PatternStr):
-            words.add(f"'{by_name[name].pattern.value}'")
-        elif name == "_POW":
-            words.add("'^'")
-    operators = {"'+'", "'-'", "'*'", "'/'", "'@'", "'^'", "'.'"}
-    if len(words & operators) >= 3:
-        words = (words - operators) | {"an operator (+ - * / @ ^)"}
+        elif name in _terminal_texts():
+            words.add(f"'{_terminal_texts()[name]}'")
+    if len(words & _OPERATOR_WORDS) >= 3:
+        words = (words - _OPERATOR_WORDS) | {_ANY_OPERATOR}
     words -= {"';'", "a new line"} if "the end of the text" in words else set()
     ordered = sorted(words, key=lambda w: (not w.startswith("a"), w))
     if not ordered:
@@ -135,6 +127,23 @@ def _describe_expected(names: set[str]) -> str:
     if len(ordered) == 1:
         return ordered[0]
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
+
+
+@functools.cache
+def _terminal_texts() -> dict[str, str]:
+    """What each fixed terminal looks like: its string, or an operator's canonical spelling
+    for a pattern that matches several (``_POW`` matches ``^`` and ``**``: ``^``)."""
+    texts: dict[str, str] = {}
+    for terminal in get_parser().terminals:
+        pattern = terminal.pattern
+        if isinstance(pattern, PatternStr):
+            texts[terminal.name] = pattern.value
+            continue
+        for op in OPERATORS:
+            if all(re.fullmatch(pattern.to_regexp(), s) for s in op.spellings):
+                texts[terminal.name] = op.symbol
+                break
+    return texts
 
 
 def _describe_token(token: Token) -> str:
@@ -189,7 +198,7 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))
     if label is not None:
         message, hint = label
-    elif at_end and text.rstrip().endswith(("+", "-", "*", "/", "^", "@")):
+    elif at_end and text.rstrip().endswith(INFIX_SPELLINGS):
         message = "an operator is missing its right-hand operand"
         hint = "put a value after the operator, e.g. x + 1"
     elif at_end and "']'" in expected:

@@ -21,6 +21,7 @@ from textual.strip import Strip
 from adexplorer.base.numbers import format_value, source_literal
 from adexplorer.core.formulas import BAR, DOT
 from adexplorer.core.ir import Graph
+from adexplorer.core.operators import LABELS
 from adexplorer.explorer.layout import Box, Edge, GraphLayout, layout
 
 
@@ -42,15 +43,7 @@ def short_op(graph: Graph, index: int) -> str:
     node = graph.nodes[index]
     if node.is_input:
         return node.name or ""
-    symbols = {
-        "add": "+",
-        "sub": "−",
-        "mul": "·",
-        "div": "/",
-        "pow": "^",
-        "neg": "−",
-        "matmul": "@",
-    }
+    symbols = LABELS
     consts = [graph.nodes[a] for a in node.args if graph.nodes[a].is_const]
     if not consts:
         return symbols.get(node.op, node.op)
