@@ -86,3 +86,20 @@ def test_files_that_are_not_programs_are_refused(tmp_path: Path, kind: str) -> N
     assert result.returncode == 1
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_free_names_take_the_shape_of_their_values(tmp_path: Path) -> None:
+    result = adx_in(tmp_path, "eval", "sum(v*v)", "--at", "v=[1,2,3]", "--json")
+    data = json.loads(result.stdout)
+    assert data["value"] == 14.0 and data["gradient"] == {"v": [2.0, 4.0, 6.0]}
+    result = adx_in(tmp_path, "eval", "dot(v,v) + x", "--at", "v=[1,2]", "--at", "x=1", "--json")
+    assert json.loads(result.stdout)["gradient"] == {"v": [2.0, 4.0], "x": 1.0}
+
+
+def test_tensor_sizes_are_bounded(tmp_path: Path) -> None:
+    result = adx_in(tmp_path, "eval", "W: mat[100000,100000]; return sum(W)")
+    assert result.returncode == 1
+    assert "over adx's limit" in result.stderr and "ADX_MAX_TENSOR_ENTRIES" in result.stderr
+    outer = "a: mat[20000,1]; b: mat[1,20000]; return sum(a@b)"
+    result = adx_in(tmp_path, "eval", outer)
+    assert result.returncode == 1 and "400,000,000 entries" in result.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
@@ -146,7 +147,12 @@ def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]
     source, origin = read_source(expr_or_file)
     bindings = parse_values(at, "--at")
     try:
-        lowered = compile_source(source, origin, extra_inputs=list(bindings))
+        lowered = compile_source(
+            source,
+            origin,
+            extra_inputs=list(bindings),
+            input_shapes={name: np.shape(value) for name, value in bindings.items()},
+        )
     except AdxError as error:
         if origin is None and _names_a_file(expr_or_file):
             note = f"to read the file {expr_or_file}, write ./{expr_or_file}"

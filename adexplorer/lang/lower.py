@@ -27,7 +27,7 @@ Rules a student meets here (all documented in docs/language.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, type_name
+from adexplorer.base.limits import check, limit
+from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
 from adexplorer.core.ir import Graph, Node
 from adexplorer.core.operators import OPERATORS, Operator
@@ -99,10 +100,21 @@ class _Draft:
 class _Builder:
     """The graph under construction: nodes, names, inputs, outputs and warnings."""
 
-    def __init__(self, source: str, origin: str | None, *, implicit_inputs: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        origin: str | None,
+        *,
+        implicit_inputs: bool,
+        input_shapes: Mapping[str, Shape] | None = None,
+    ) -> None:
         self.source = source
         self.origin = origin
         self.implicit_inputs = implicit_inputs
+        #: For an expression: the shapes of the values its free names will get.
+        self.input_shapes = dict(input_shapes or {})
+        self.max_nodes = limit("nodes")
+        self.max_entries = limit("tensor_entries")
         self.drafts: list[_Draft] = []
         self.env: dict[str, int] = {}
         self.input_order: list[int] = []
@@ -145,6 +157,16 @@ class _Builder:
     # -- node creation ------------------------------------------------------
 
     def add(self, draft: _Draft) -> int:
+        if len(self.drafts) >= self.max_nodes:
+            check("nodes", len(self.drafts) + 1, hint="split the computation into smaller programs")
+        if draft.shape and size(draft.shape) > self.max_entries:
+            raise self.error(
+                "usage",
+                f"a {type_name(draft.shape)} has {size(draft.shape):,} entries, over adx's limit "
+                f"of {self.max_entries:,}",
+                draft.span,
+                f"raise it with ADX_MAX_TENSOR_ENTRIES={size(draft.shape)}",
+            )
         draft.statement = self.statement
         self.drafts.append(draft)
         return len(self.drafts) - 1
@@ -196,7 +218,7 @@ class _Builder:
                 "name", f"'{name}' is a function, not a value", span, f"call it, e.g. {name}(x)"
             )
         if self.implicit_inputs:
-            return self.declare_input(name, (), span)
+            return self.declare_input(name, self.input_shapes.get(name, ()), span)
         known = [*self.env, *CONSTANTS]
         raise self.error(
             "name",
@@ -248,7 +270,7 @@ class _Builder:
             return
         for name in names:
             if name not in self.env and name not in CONSTANTS:
-                self.declare_input(name, (), None)
+                self.declare_input(name, self.input_shapes.get(name, ()), None)
 
     def warn_about_unused_inputs(self) -> None:
         used = {a for d in self.drafts for a in d.args} | set(self.outputs)
@@ -599,20 +621,30 @@ class Lowered:
 
 
 def compile_source(
-    text: str, origin: str | None = None, extra_inputs: Sequence[str] = ()
+    text: str,
+    origin: str | None = None,
+    extra_inputs: Sequence[str] = (),
+    input_shapes: Mapping[str, Shape] | None = None,
 ) -> Lowered:
     """Parse and lower a program or expression; raise AdxError on any problem.
 
     ``extra_inputs`` (names given values with ``--at`` but absent from an
     expression) become inputs the function does not use, so they get a
     gradient of 0 and a warning, rather than an error.  They are only added
-    when the program declares no inputs itself.
+    when the program declares no inputs itself.  ``input_shapes`` gives the
+    free names of an expression the shapes of their values (``sum(v*v)`` with
+    ``--at v=[1,2,3]`` makes v a ``vec[3]``); other free names are ``real``.
     """
     with gc_paused():
-        return _compile(text, origin, extra_inputs)
+        return _compile(text, origin, extra_inputs, input_shapes)
 
 
-def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowered:
+def _compile(
+    text: str,
+    origin: str | None,
+    extra_inputs: Sequence[str],
+    input_shapes: Mapping[str, Shape] | None = None,
+) -> Lowered:
     tree = parse_program(text, origin)
     statements = [s for s in tree.children if isinstance(s, Tree)]
     if not statements:
@@ -624,7 +656,9 @@ def _compile(text: str, origin: str | None, extra_inputs: Sequence[str]) -> Lowe
             hint="write an expression, e.g. ln(x1) + x1*x2 - sin(x2)",
         )
     has_declarations = any(s.data == "declaration" for s in statements)
-    builder = _Builder(text, origin, implicit_inputs=not has_declarations)
+    builder = _Builder(
+        text, origin, implicit_inputs=not has_declarations, input_shapes=input_shapes
+    )
     _Statements(builder).lower(statements)
     if not builder.outputs:
         raise builder.error(
