@@ -65,3 +65,39 @@ def test_non_finite_entries_are_named_once_with_their_kind() -> None:
     assert len(warnings) == len(set(warnings))
     assert any("gradient entry for x is +inf" in w for w in warnings)
     assert any("is -inf" in w or "is +inf" in w for w in warnings if "value of" in w)
+
+
+#: x^y at the edges, with PyTorch's values (torch.pow and its autograd, float64).
+POW_TABLE = [
+    # x, y, value, d/dx, d/dy
+    (0.0, 0.0, 1.0, 0.0, 0.0),
+    (0.0, 2.0, 0.0, 0.0, 0.0),
+    (0.0, 1.0, 0.0, 1.0, 0.0),
+    (0.0, 0.5, 0.0, math.inf, 0.0),
+    (0.0, -1.0, math.inf, -math.inf, -math.inf),
+    (2.0, 0.0, 1.0, 0.0, math.log(2.0)),
+    (-2.0, 3.0, -8.0, 12.0, math.nan),
+    (-2.0, 2.0, 4.0, -4.0, math.nan),
+    (-8.0, 1 / 3, math.nan, math.nan, math.nan),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "value", "dx", "dy"), POW_TABLE)
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_pow_follows_pytorch_at_zero_and_negative_bases(
+    x: float, y: float, value: float, dx: float, dy: float, mode: str
+) -> None:
+    graph = compile_source("x^y").graph
+    trace = run(graph, {"x": np.float64(x), "y": np.float64(y)}, mode)
+    assert _same(float(trace.output_value()), value)
+    gradient = trace.gradient()
+    assert _same(float(gradient["x"]), dx), gradient
+    assert _same(float(gradient["y"]), dy), gradient
+
+
+def test_a_constant_zero_exponent_has_zero_derivative_at_zero() -> None:
+    graph = compile_source("x^0 + y").graph
+    values = {"x": np.float64(0.0), "y": np.float64(1.0)}
+    for mode in ("forward", "reverse"):
+        gradient = run(graph, values, mode).gradient()
+        assert float(gradient["x"]) == 0.0 and float(gradient["y"]) == 1.0

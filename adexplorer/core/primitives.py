@@ -320,12 +320,16 @@ def _pow_base_text(args: Sequence[str], out: str, consts: Sequence[float | None]
 
 
 def _pow_base_partial(args: Args, out: Array) -> Array:
+    """b·a^(b-1), and exactly 0 where b = 0 (a^0 is constant, even at a = 0), as PyTorch."""
     a, b = args
-    return b * np.power(a, b - 1.0)
+    return np.where(np.asarray(b) == 0, 0.0, b * np.power(a, b - 1.0))
 
 
 def _pow_exponent_partial(args: Args, out: Array) -> Array:
-    return out * np.log(args[0])
+    """a^b·log(a), and exactly 0 where a = 0 and b >= 0 (0^b is flat in b there), as PyTorch."""
+    a, b = args
+    flat = (np.asarray(a) == 0) & (np.asarray(b) >= 0)
+    return np.where(flat, 0.0, out * np.log(np.where(flat, 1.0, a)))
 
 
 # ------------------------------------------------------------------ tensor primitives
