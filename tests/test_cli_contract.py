@@ -71,7 +71,7 @@ def test_an_internal_error_is_reported_without_a_traceback(
     assert "internal error" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", [[], ["explore", "x"]])
+@pytest.mark.parametrize("args", [[], ["explore", "x"], ["lesson", "open", "reverse-mode"]])
 def test_the_explorer_refuses_a_non_terminal(args: list[str]) -> None:
     result = adx(*args)
     assert result.returncode == 2

@@ -95,3 +95,15 @@ def test_the_limits_page_lists_every_limit() -> None:
 
     page = (ROOT / "docs" / "limits.md").read_text()
     assert limits_markdown() in page
+
+
+def test_the_security_page_names_tests_that_exist() -> None:
+    import re
+
+    page = (ROOT / "docs" / "security.md").read_text()
+    for name in re.findall(r"`(test_\w+\.py)(?:::(\w+))?`", page):
+        module, function = name
+        path = ROOT / "tests" / module
+        assert path.exists(), module
+        if function:
+            assert f"def {function}(" in path.read_text(), f"{module}::{function}"

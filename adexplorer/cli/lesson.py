@@ -9,7 +9,7 @@ import click
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.text import visible
-from adexplorer.cli.common import fail
+from adexplorer.cli.common import fail, require_terminal
 
 
 @click.group("lesson")
@@ -158,6 +158,7 @@ def open_command(name_or_path: str) -> None:
         data_dir()  # a bad ADX_DATA_DIR is an error message here, not a traceback in the app
     except AdxError as error:
         fail(error, as_json=False)
+    require_terminal("the lesson player")
     from adexplorer.tui.lesson_app import run_lesson
 
     run_lesson(lesson)

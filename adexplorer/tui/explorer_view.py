@@ -12,7 +12,6 @@ pushes what the session says down into the widgets.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import TabbedContent, TabPane
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.files import reserve_new_file
 from adexplorer.base.numbers import format_value
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
@@ -433,9 +433,10 @@ class ExplorerView(Vertical):
         if self.session.trace is None:
             self.notify("nothing to export yet", severity="warning")
             return
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.export_dir / f"adx-trace-{stamp}.json"
+        path = self.export_dir / "adx-trace.json"
         try:
+            # A fresh name each time (never an earlier export overwritten)
+            path = reserve_new_file(self.export_dir, "adx-trace", ".json")
             self.session.export_json(path)
         except OSError as error:
             self.notify(

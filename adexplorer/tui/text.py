@@ -9,9 +9,22 @@ makes one, with control characters shown as escapes (``\\x1b``).
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widgets import Input
 
-from adexplorer.base.text import visible
+from adexplorer.base.text import has_unsafe, visible
 
 
 def plain(text: str, style: str = "") -> Text:
     return Text(visible(text), style=style)
+
+
+class PlainInput(Input):
+    """An input field whose text never holds a raw control character.
+
+    Keys cannot type one, but a paste (or a program) can; it is kept as its
+    visible escape, so the field never sends ESC or a bidi override to the
+    terminal.  The text is otherwise the user's, unchanged.
+    """
+
+    def validate_value(self, value: str) -> str:
+        return visible(value, keep="") if has_unsafe(value, allowed="") else value

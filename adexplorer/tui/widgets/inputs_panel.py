@@ -7,6 +7,7 @@ from textual.widgets import Input, Label
 
 from adexplorer.base.numbers import format_value
 from adexplorer.tui.messages import SeedSubmitted, ValueSubmitted
+from adexplorer.tui.text import PlainInput
 
 
 class InputsPanel(VerticalScroll):
@@ -39,8 +40,8 @@ class InputsPanel(VerticalScroll):
             for row in self.query(".input-row"):
                 row.remove()
             self._labels = {name: Label("") for name in names}
-            self._fields = {name: Input(id=f"value-{name}") for name in names}
-            self._seed_field = Input(id="seed-field", placeholder="x2 or x1=1,x2=0.5")
+            self._fields = {name: PlainInput(id=f"value-{name}") for name in names}
+            self._seed_field = PlainInput(id="seed-field", placeholder="x2 or x1=1,x2=0.5")
             rows = [
                 Horizontal(self._labels[n], self._fields[n], classes="input-row") for n in names
             ]

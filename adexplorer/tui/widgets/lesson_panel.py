@@ -9,7 +9,7 @@ from textual.widgets import Input, Markdown, Static
 from adexplorer.base.text import visible
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
-from adexplorer.tui.text import plain
+from adexplorer.tui.text import PlainInput, plain
 
 
 class ExerciseBox(Vertical):
@@ -38,7 +38,7 @@ class ExerciseBox(Vertical):
             "formula": "an expression in the inputs",
             "choice": "a letter",
         }[self.exercise.kind]
-        yield Input(placeholder=placeholder, id=f"answer-{self.exercise.id}")
+        yield PlainInput(placeholder=placeholder, id=f"answer-{self.exercise.id}")
         yield Static("", classes="feedback")
         yield Static("", classes="hints")
 

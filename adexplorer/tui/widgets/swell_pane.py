@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 from adexplorer.base.errors import AdxError
 from adexplorer.explorer.session import Session
 from adexplorer.tui.messages import FamilySubmitted
+from adexplorer.tui.text import PlainInput
 
 DEFAULT_FAMILY = "4*#*(1-#)"
 
@@ -30,7 +31,7 @@ class SwellPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(id="swell-function")
-        yield Input(
+        yield PlainInput(
             self.template, id="family", placeholder="a family, # = previous level, e.g. 4*#*(1-#)"
         )
         yield Static(id="swell-family")
