@@ -153,12 +153,20 @@ answer: b
 
 
 @pytest.mark.parametrize("payload", ["[bold]x[/]", "[/]", "[@click=app.quit]q", "\\x1b]0;T\\x07"])
-def test_lesson_show_and_check(tmp_path: Path, payload: str) -> None:
+def test_lesson_show_check_and_list(
+    tmp_path: Path, payload: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The payload is written with YAML/Markdown escapes where needed; the raw ESC
     # reaches the text through the double-quoted YAML strings' \\x1b.
-    path = tmp_path / "hostile.md"
+    monkeypatch.setenv("ADX_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "course" / "hostile.md"
+    path.parent.mkdir()
     path.write_text(LESSON.replace("{p}", payload))
-    for args in (["lesson", "show", str(path), "--answers"], ["lesson", "check", str(path)]):
+    for args in (
+        ["lesson", "show", str(path), "--answers"],
+        ["lesson", "check", str(path)],
+        ["lesson", "list", "--dir", str(path.parent)],
+    ):
         code, out, err = _run(*args)
         assert code in (0, 1), (args, out, err)
         _assert_clean(out, err)
