@@ -147,14 +147,15 @@ def _terminal_texts() -> dict[str, str]:
 
 
 def _describe_token(token: Token) -> str:
+    """The token as a person would name it after 'unexpected': "unexpected name 'x'"."""
     if token.type == "$END":
         return "end of the text"
     if token.type == "_NEWLINE":
-        return "the end of the line"
+        return "end of the line"
     if token.type == "NAME":
-        return f"the name '{token}'"
+        return f"name '{token}'"
     if token.type == "NUMBER":
-        return f"the number {token}"
+        return f"number {token}"
     return f"'{token}'"
 
 
