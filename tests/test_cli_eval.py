@@ -99,8 +99,11 @@ def test_directional_seed_vector() -> None:
 
 def test_vectors_matrices_and_jacobian() -> None:
     code, data, _ = adx_json("W @ v", "--at", "W=[[1,2],[3,4]]", "--at", "v=[1,1]")
-    # free names in an expression are scalars; W @ v needs declared types
-    assert code == 1 and data["error"]["kind"] == "type"
+    # free names in an expression take the shapes of their values (issue "never a
+    # traceback": the --help example sum(sigmoid(W@v)) must work without declarations)
+    assert code == 0 and data["value"] == [3.0, 7.0]
+    code, data, _ = adx_json("W @ v", "--at", "W=[[1,2],[3,4]]", "--at", "v=[1,1,1]")
+    assert code == 1 and data["error"]["kind"] == "type"  # shapes that do not fit
     with_types = "W: mat[2,2]\nv: vec[2]\nreturn tanh(W @ v)"
     code, data, _ = adx_json(with_types, "--at", "W=[[1,2],[3,4]]", "--at", "v=[0.1,0.2]")
     assert code == 0
