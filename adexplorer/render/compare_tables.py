@@ -51,11 +51,13 @@ def print_fd(
     for scheme, reason in study.not_applicable.items():
         console.print(Text(f"{scheme} step does not apply: {reason}", style="yellow"))
     n = study.n_inputs
+    # The complex step is offered only where it applies (it was just refused otherwise).
+    complex_step = "" if "complex" in study.not_applicable else f" or {n} complex ones"
     console.print(
         Text(
-            f"A full gradient of f: R^{n} → R by differences needs {n + 1} evaluations (forward), "
-            f"{2 * n} (central) or {n} complex ones; reverse-mode AD needs 1 sweep "
-            "(at most about 4× one evaluation) and is exact.",
+            f"A full gradient of f: R^{n} → R by differences needs {n + 1} evaluations (forward)"
+            f"{',' if complex_step else ' or'} {2 * n} (central){complex_step}; reverse-mode AD "
+            "needs 1 sweep (at most about 4× one evaluation) and is exact.",
             style="dim",
         )
     )

@@ -18,6 +18,8 @@ from adexplorer.compare.fd_study import RULE_OF_THUMB, FdStudy
 from adexplorer.compare.swell import FamilyRow
 
 _COLORS = {"forward": "blue", "backward": "cyan", "central": "green", "complex": "magenta"}
+#: A marker per series as well as a colour, so the curves read without colour too.
+_MARKERS = {"forward": "+", "backward": "x", "central": "o", "complex": "*"}
 
 
 def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list[str]]:
@@ -61,7 +63,11 @@ def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = 
             zeros = zeros or r.abs_error == 0
             ys.append(r.abs_error if r.abs_error else floor)
         plt.plot(
-            [r.h for r in rows], ys, label=scheme, marker="dot", color=_COLORS.get(scheme, "white")
+            [r.h for r in rows],
+            ys,
+            label=scheme,
+            marker=_MARKERS.get(scheme, "dot"),
+            color=_COLORS.get(scheme, "white"),
         )
     plt.xscale("log")
     plt.yscale("log")
@@ -88,17 +94,26 @@ def growth_plot(
     _start(width, height)
     ns = [r.n for r in rows]
     series = [
-        ("f′ tree (naive CAS)", [r.sizes.df_tree for r in rows], "red"),
-        ("f′ simplified tree", [r.sizes.simplified_tree for r in rows], "orange"),
-        ("f′ shared DAG", [r.sizes.df_dag for r in rows], "green"),
-        ("AD reverse trace", [r.sizes.ad_reverse for r in rows], "blue"),
+        ("f′ tree (naive CAS)", [r.sizes.df_tree for r in rows], "red", "x"),
+        ("f′ simplified tree", [r.sizes.simplified_tree for r in rows], "orange", "+"),
+        ("f′ shared DAG", [r.sizes.df_dag for r in rows], "green", "o"),
+        ("AD reverse trace", [r.sizes.ad_reverse for r in rows], "blue", "*"),
     ]
-    for label, values, colour in series:
-        plt.plot(ns, [float(v) for v in values], label=label, marker="dot", color=colour)
-    plt.yscale("log")
-    biggest = max(float(v) for _, values, _ in series for v in values)
-    yticks, ylabels = _decade_ticks(1.0, max(biggest, 10.0), max(2, (height - 4) // 2))
-    plt.yticks(yticks, ylabels)
+    biggest = max(max(values) for _, values, _, _ in series)
+    # A float stops at 1.8e308, and trees pass that (5^500): plot the exponent then.
+    exponents = biggest > 10**300
+    for label, values, colour, marker in series:
+        ys = [math.log10(max(v, 1)) if exponents else float(v) for v in values]
+        plt.plot(ns, ys, label=label, marker=marker, color=colour)
+    room = max(2, (height - 4) // 2)
+    if exponents:
+        top = math.ceil(math.log10(biggest))
+        step = max(1, math.ceil(top / room))
+        plt.yticks(list(range(0, top + 1, step)), [f"1e{k}" for k in range(0, top + 1, step)])
+    else:
+        plt.yscale("log")
+        yticks, ylabels = _decade_ticks(1.0, max(float(biggest), 10.0), room)
+        plt.yticks(yticks, ylabels)
     step = max(1, (ns[-1] - ns[0]) // 6)
     plt.xticks(list(range(ns[0], ns[-1] + 1, step)))
     plt.title("expression swell: size against level n (log scale)")
