@@ -65,26 +65,62 @@ class SwellResult:
     simplified_elided: bool
 
 
-def _ad_trace_sizes(table: ExprTable, root: int) -> tuple[int, int]:
-    """AD trace lines on the shared graph of ``root``: (primal + tangent, primal + adjoint)."""
-    ops = [e for e in table.reachable([root]) if table.ops[e] not in (CONST, VAR)]
-    contributions = sum(1 for e in ops for a in table.args[e] if table.ops[a] != CONST)
-    return 2 * len(ops), len(ops) + contributions
+class _DagCounter:
+    """Sizes of the shared DAG of a root, kept up to date as the root grows.
+
+    In a growth family level n contains level n-1, and so do their derivatives,
+    so each level adds only its new ids: counting every level afresh made a
+    family quadratic in its number of levels.  Where a root does not contain
+    the previous one (simplification can cut a level out), it counts afresh.
+    """
+
+    def __init__(self, table: ExprTable) -> None:
+        self.table = table
+        self.seen: set[int] = set()
+        self.root: int | None = None
+        self.nodes = self.ops = self.contributions = 0
+
+    def grow(self, root: int) -> None:
+        table = self.table
+        new = table.missing([root], self.seen)
+        nested = (
+            self.root is None or root == self.root or any(self.root in table.args[e] for e in new)
+        )
+        if not nested:
+            self.seen.clear()
+            self.nodes = self.ops = self.contributions = 0
+            new = table.missing([root], self.seen)
+        self.root = root
+        self.seen.update(new)
+        self.nodes += len(new)
+        for e in new:
+            if table.ops[e] not in (CONST, VAR):
+                self.ops += 1
+                self.contributions += sum(1 for a in table.args[e] if table.ops[a] != CONST)
 
 
-def measure(table: ExprTable, f: int, wrt: str) -> tuple[Sizes, int, int]:
+def measure(
+    table: ExprTable, f: int, wrt: str, counters: tuple[_DagCounter, ...] | None = None
+) -> tuple[Sizes, int, int]:
+    """Sizes of f, its naive derivative and that simplified; the AD traces' lines on
+    f's shared graph (primal + tangent, primal + one adjoint line per contribution).
+    ``counters`` (for f, ∂f and simplified ∂f) carry DAG counts over from the
+    previous level of a family."""
     df = differentiate(table, f, wrt)
     simple = simplify(table, df)
-    forward, reverse = _ad_trace_sizes(table, f)
+    f_dag, df_dag, simple_dag = counters or tuple(_DagCounter(table) for _ in range(3))
+    f_dag.grow(f)
+    df_dag.grow(df)
+    simple_dag.grow(simple)
     sizes = Sizes(
         f_tree=table.tree_size(f),
-        f_dag=table.dag_size([f]),
+        f_dag=f_dag.nodes,
         df_tree=table.tree_size(df),
-        df_dag=table.dag_size([df]),
+        df_dag=df_dag.nodes,
         simplified_tree=table.tree_size(simple),
-        simplified_dag=table.dag_size([simple]),
-        ad_forward=forward,
-        ad_reverse=reverse,
+        simplified_dag=simple_dag.nodes,
+        ad_forward=2 * f_dag.ops,
+        ad_reverse=f_dag.ops + f_dag.contributions,
     )
     return sizes, df, simple
 
@@ -192,7 +228,9 @@ def family_study(template: str, levels: str, variable: str = "x") -> list[Family
     low, high = parse_levels(levels)
     table, exprs = family_levels(template, high, variable)
     rows = []
-    for n in range(low, high + 1):
-        sizes, _, _ = measure(table, exprs[n - 1], variable)
-        rows.append(FamilyRow(n, sizes))
+    counters = tuple(_DagCounter(table) for _ in range(3))
+    for n in range(1, high + 1):  # every level, so that the counts carry over
+        sizes, _, _ = measure(table, exprs[n - 1], variable, counters)
+        if n >= low:
+            rows.append(FamilyRow(n, sizes))
     return rows

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +50,11 @@ class ExprTable:
     args: list[tuple[int, ...]] = field(default_factory=list)
     values: list[float | str | None] = field(default_factory=list)
     _index: dict[tuple[str, tuple[int, ...], float | str | None], int] = field(default_factory=dict)
+    # Results per id, kept across calls: an id never changes meaning, so a growth
+    # family's level n reuses everything computed for levels 1 … n-1.
+    _tree: dict[int, int] = field(default_factory=dict)
+    _derivatives: dict[str, dict[int, int]] = field(default_factory=dict)
+    _simplified: dict[int, int] = field(default_factory=dict)
 
     def make(self, op: str, args: tuple[int, ...] = (), value: float | str | None = None) -> int:
         if op == CONST and isinstance(value, float) and value == 0.0:
@@ -93,15 +98,28 @@ class ExprTable:
             stack.extend(self.args[e])
         return sorted(seen)
 
-    def tree_sizes(self, roots: Sequence[int]) -> dict[int, int]:
-        """Nodes in the fully expanded tree of each reachable id (exact integers)."""
-        sizes: dict[int, int] = {}
-        for e in self.reachable(roots):
-            sizes[e] = 1 + sum(sizes[a] for a in self.args[e])
-        return sizes
+    def missing(self, roots: Sequence[int], known: Container[int]) -> list[int]:
+        """Ids reachable from ``roots`` that ``known`` lacks, arguments first.
+
+        The walk stops at known ids: a result is only stored once its arguments'
+        are, so everything below a known id is known too.
+        """
+        seen: set[int] = set()
+        stack = [r for r in roots if r not in known]
+        while stack:
+            e = stack.pop()
+            if e in seen:
+                continue
+            seen.add(e)
+            stack.extend(a for a in self.args[e] if a not in known)
+        return sorted(seen)  # arguments are made before their users: smaller ids
 
     def tree_size(self, root: int) -> int:
-        return self.tree_sizes([root])[root]
+        """Nodes in the fully expanded tree of ``root`` (an exact integer)."""
+        sizes = self._tree
+        for e in self.missing([root], sizes):
+            sizes[e] = 1 + sum(sizes[a] for a in self.args[e])
+        return sizes[root]
 
     def dag_size(self, roots: Sequence[int]) -> int:
         """Distinct subexpressions: the size with common subexpressions shared."""
@@ -191,9 +209,9 @@ def partial(table: ExprTable, e: int, slot: int) -> int:
 
 def differentiate(table: ExprTable, root: int, wrt: str) -> int:
     """d(root)/d(wrt) by the textbook rules, no simplification (memoized per shared node)."""
-    derivative: dict[int, int] = {}
+    derivative = table._derivatives.setdefault(wrt, {})
     zero, one = table.const(0.0), table.const(1.0)
-    for e in table.reachable([root]):
+    for e in table.missing([root], derivative):
         op = table.ops[e]
         if op == CONST:
             derivative[e] = zero
@@ -212,8 +230,8 @@ def differentiate(table: ExprTable, root: int, wrt: str) -> int:
 
 def simplify(table: ExprTable, root: int) -> int:
     """Light simplification: identities with 0 and 1, and constant folding."""
-    done: dict[int, int] = {}
-    for e in table.reachable([root]):
+    done = table._simplified
+    for e in table.missing([root], done):
         op = table.ops[e]
         if op in (CONST, VAR):
             done[e] = e
