@@ -64,6 +64,18 @@ def main() -> None:
     print(f"           in process {in_process:.3f} s; whole command {command:.3f} s", end="")
     print("  (target: about 1 s)")
 
+    timings = {}
+    for levels in (100, 500):
+        start = time.perf_counter()
+        family_study("#*#*#*#*#", f"1:{levels}")
+        timings[levels] = time.perf_counter() - start
+    ratio = timings[500] / timings[100]
+    print("swell      #*#*#*#*#, levels 1..100 against 1..500 (5x the levels)")
+    print(
+        f"           {timings[100]:.3f} s and {timings[500]:.3f} s: ratio {ratio:.1f}"
+        "  (linear work: about 5; quadratic: about 25)"
+    )
+
     source = program(1000)
     graph = compile_source(source).graph
     steps = tuple(10.0**-k for k in range(1, 17))
