@@ -7,6 +7,7 @@ script calling it pays only for numpy, lark and click.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -277,7 +278,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:  # usage errors: unknown option, bad value, …
         if as_json:
             report_json_error("usage", error.format_message())
-        error.show()
+        # The message quotes what the user typed: escape sequences and bytes that are
+        # not UTF-8 (lone surrogates in argv) are shown as escapes, never written raw.
+        shown = io.StringIO()
+        error.show(file=shown)
+        click.echo(visible(shown.getvalue()), err=True, nl=False)
         sys.exit(error.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted", err=True)
