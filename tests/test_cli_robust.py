@@ -26,6 +26,11 @@ def run(*args: str) -> tuple[int, str, str]:
         (["swell", "transpose(x)*1"], "is a tensor operation"),
         (["swell", "--family", "sum(#)"], "sum at 'sum(#)'"),
         (["swell", "--family", "#", "--variable", "1x"], "is not a name"),
+        # found by fuzzing: START/STOP overflowed to inf, COUNT was int(inf)
+        (["fd", "x", "--at", "x=1", "--steps", "2:1e-320"], "over adx's limit of 64"),
+        (["fd", "x", "--at", "x=1", "--steps", "1e308:1e-308"], "617 step sizes"),
+        (["fd", "x", "--at", "x=1", "--steps", "1:1e-5:inf"], "is a whole number, not inf"),
+        (["fd", "x", "--at", "x=1", "--steps", "1:1e-5:2.5"], "is a whole number, not 2.5"),
     ],
 )
 def test_clear_errors_in_human_and_json_mode(args: list[str], message: str) -> None:
