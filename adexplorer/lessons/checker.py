@@ -12,16 +12,23 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.files import probe
 from adexplorer.lessons import answers
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
 
 
-def lesson_files(paths: Iterable[Path]) -> list[Path]:
+def lesson_files(paths: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
+    """The files to check: each file given, and the ``*.md`` files of each directory
+    (a directory without any is a problem: a course's CI pointed at the wrong place
+    must not pass with nothing checked)."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md"))
+        if probe(path) == "directory":
+            found = sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md")
+            if not found and problems is not None:
+                problems.append(Problem(path, 1, "no lesson files (*.md) in this directory"))
+            files.extend(found)
         else:
             files.append(path)
     return files
@@ -103,9 +110,9 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
 def check_paths(paths: Iterable[Path]) -> tuple[list[Lesson], list[Problem]]:
     lessons: list[Lesson] = []
     problems: list[Problem] = []
-    files = lesson_files(paths)
+    files = lesson_files(paths, problems)
     for path in files:
-        if not path.exists():
+        if probe(path) is None:
             problems.append(Problem(path, 1, "no such file or directory"))
             continue
         try:
