@@ -95,7 +95,8 @@ def parse_steps(text: str) -> tuple[float, ...]:
             if len(parts) == 3 and not parts[2].is_integer():
                 raise AdxError(
                     "usage",
-                    f"COUNT in --steps START:STOP:COUNT is a whole number, not {text.split(':')[2]}",
+                    "COUNT in --steps START:STOP:COUNT is a whole number, "
+                    f"not {text.split(':')[2]}",
                     hint="e.g. --steps 1e-2:1e-10:17",
                 )
             count = int(parts[2]) if len(parts) == 3 else decades

@@ -16,9 +16,10 @@ def load_directory(directory: Path) -> list[Lesson]:
     """Every lesson in ``directory``, in course order (a broken file raises with its problems)."""
     kind = probe(directory)
     if kind != "directory":
+        missing = kind is None
         raise AdxError(
             "file",
-            f"no such directory: {directory}" if kind is None else f"{directory} is not a directory",
+            f"no such directory: {directory}" if missing else f"{directory} is not a directory",
             hint="--dir takes a directory of lesson files (*.md)",
         )
     lessons = []
