@@ -40,3 +40,30 @@ def test_the_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ADX_MAX_FD_STEPS")
     result = CliRunner().invoke(cli, ["fd", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-8:70"])
     assert result.exit_code == 1 and "ADX_MAX_FD_STEPS" in result.stderr
+
+
+@pytest.mark.parametrize("size", ["100000000000000000000", "20000000"])
+@pytest.mark.parametrize("command", ["eval", "fd"])
+def test_an_input_over_the_tensor_limit_is_refused_before_it_is_filled(
+    command: str, size: str
+) -> None:
+    # Found by fuzzing: `--at T=1` for a vec[1e20] input was np.full → ValueError
+    # (numpy's maximum dimension), exit 3; vec[2e7] filled 160 MB before any check.
+    result = CliRunner().invoke(cli, [command, f"T: vec[{size}]; return sum(T)", "--at", "T=1"])
+    assert result.exit_code == 1, result.output
+    assert "entries of one vector or matrix" in result.stderr
+    assert "ADX_MAX_TENSOR_ENTRIES" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lang rewrite in progress: a declared default is filled (np.full in "
+    "lang/lower._declaration) before the tensor_entries limit is checked",
+)
+def test_a_default_over_the_tensor_limit_is_a_clear_error() -> None:
+    # adx eval 'T: vec[100000000000000000000] = 3; return T'  → exit 3 (ValueError:
+    # Maximum allowed dimension exceeded); vec[99999999] = 3 fills 800 MB.
+    from adexplorer.lang.lower import compile_source
+
+    with pytest.raises(AdxError, match="entries of one vector or matrix"):
+        compile_source("T: vec[100000000000000000000] = 3; return T")

@@ -143,6 +143,9 @@ def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array
     for i in graph.inputs:
         node = graph.nodes[i]
         name = node.name or ""
+        # before np.full below allocates it: vec[100000000000000000000] is declared in a few
+        # characters, and numpy would raise ValueError (or fill gigabytes) for it
+        check("tensor_entries", size(node.shape), hint=f"{name} is {type_name(node.shape)}")
         if name in bindings:
             value = np.asarray(bindings[name], dtype=np.float64)
         elif name in graph.defaults:
