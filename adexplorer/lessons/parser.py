@@ -12,6 +12,7 @@ values are strings, numbers and lists, and nothing is ever evaluated as code.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -402,6 +403,17 @@ def _body(
     return prose(first, intro_end), steps
 
 
+def _statements(program: str) -> str:
+    """The one-line ``program:`` value with its statements on lines of their own.
+
+    ``;`` separates statements, but a ``#`` comment runs to the end of the line
+    and a ``;`` in it is part of the comment: ``x^2  # f(x) = x²; a parabola``
+    is one statement, not ``x^2`` and a statement ``a parabola``.
+    """
+    code, hash_mark, comment = program.partition("#")
+    return code.replace(";", "\n") + hash_mark + comment
+
+
 def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | None:
     v = block.values
     if "program" not in v:
@@ -426,7 +438,7 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
             )
         )
     step = v.get("step", "0")
-    if step != "end" and not step.isdigit():
+    if step != "end" and not (step.isascii() and step.isdigit()):  # int('²') fails
         problems.append(
             Problem(
                 path,
@@ -436,14 +448,10 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         )
     eta = 0.1
     if "eta" in v:
-        try:
-            eta = float(v["eta"])
-        except ValueError:
-            problems.append(Problem(path, block.lines["eta"], "eta must be a number"))
-    # a program may span several lines with ';' between statements
+        eta = _number(v["eta"], "eta", block.lines["eta"], path, problems, positive=True) or eta
     return Explore(
         line=block.line,
-        program=v["program"].replace(";", "\n"),
+        program=_statements(v["program"]),
         at=v.get("at", ""),
         mode=mode,
         seed=v.get("seed", ""),
@@ -452,6 +460,22 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         family=v.get("family", "4*#*(1-#)"),
         eta=eta,
     )
+
+
+def _number(
+    text: str, key: str, line: int, path: Path, problems: list[Problem], positive: bool = False
+) -> float | None:
+    """A finite number ≥ 0 (> 0 if ``positive``), or None with a problem: a tolerance
+    of nan or -1 would make an exercise impossible to answer, one of inf trivial."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        least = "greater than 0" if positive else "0 or more"
+        problems.append(Problem(path, line, f"{key} must be a number {least}, not {text!r}"))
+        return None
+    return value
 
 
 def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | None:
@@ -484,12 +508,18 @@ def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | 
         problems.append(
             Problem(path, block.line, "a choice exercise needs at least two 'choices:'")
         )
+    if len(choices) > 10:
+        problems.append(
+            Problem(
+                path, block.line, f"at most ten choices, (a) to (j); this one has {len(choices)}"
+            )
+        )
+    if "answer" in v and not v["answer"]:
+        problems.append(Problem(path, block.lines["answer"], "'answer:' is empty"))
     tolerance = 1e-6 if kind != "order" else 1.0
     if "tolerance" in v:
-        try:
-            tolerance = float(v["tolerance"])
-        except ValueError:
-            problems.append(Problem(path, block.lines["tolerance"], "tolerance must be a number"))
+        given = _number(v["tolerance"], "tolerance", block.lines["tolerance"], path, problems)
+        tolerance = tolerance if given is None else given
     return Exercise(
         line=block.line,
         id=v["id"],
