@@ -469,15 +469,24 @@ def _rare(draw: st.DrawFn, n: int) -> bool:
     return draw(st.integers(1, n)) == n // 2 + 1
 
 
-def _options(draw: st.DrawFn, table: dict[str, st.SearchStrategy[str] | None]) -> list[str]:
-    """A random subset of options, in random order; ``None`` marks a flag."""
+Values = st.SearchStrategy[str] | tuple[st.SearchStrategy[str], st.SearchStrategy[str]] | None
+
+
+def _options(draw: st.DrawFn, table: dict[str, Values]) -> list[str]:
+    """A random subset of options, in random order.  A value is a strategy, or a pair
+    (good values, odd values) drawn from the odd ones once in five; ``None`` marks a flag."""
     chosen = draw(st.lists(st.sampled_from(sorted(table)), max_size=len(table), unique=True))
     argv: list[str] = []
     for option in chosen:
-        strategy = table[option]
-        if strategy is None:
+        values = table[option]
+        if values is None:
             argv.append(option)
-        elif _rare(draw, 6):
+            continue
+        if isinstance(values, tuple):
+            strategy = values[1] if _rare(draw, 5) else values[0]
+        else:
+            strategy = values
+        if _rare(draw, 6):
             argv.append(f"{option}={draw(strategy)}")
         else:
             argv.extend([option, draw(strategy)])
@@ -532,6 +541,8 @@ def _source_argument(draw: st.DrawFn) -> tuple[str, tuple[tuple[str, bytes], ...
     """The EXPR_OR_FILE argument: an expression, a program file (maybe not UTF-8) or stdin."""
     how = draw(st.integers(0, 9))
     if how <= 5:
+        if _rare(draw, 10):
+            return draw(odd_paths), (), b""
         return draw(sources), (), b""
     if how <= 7:
         return draw(working), (), b""
@@ -545,19 +556,31 @@ def _source_argument(draw: st.DrawFn) -> tuple[str, tuple[tuple[str, bytes], ...
 
 @st.composite
 def eval_cases(draw: st.DrawFn) -> Case:
-    source, files, stdin = draw(_source_argument())
+    if draw(st.booleans()):  # a program that runs, at a point that (mostly) fits it
+        source, at = draw(st.sampled_from(_EXPLORATIONS))
+        files: tuple[tuple[str, bytes], ...] = ()
+        stdin = b""
+        ats = [at] if at else []
+    else:
+        source, files, stdin = draw(_source_argument())
+        ats = draw(st.lists(bindings, max_size=3))
     options = _options(
         draw,
         {
-            "--mode": st.sampled_from(["reverse", "forward", "evaluate", "dual", ""]),
-            "--wrt": names,
-            "--seed": bindings,
-            "--digits": _digits(),
-            "--numbering": st.sampled_from(["griewank", "wengert", "w"]),
+            "--mode": (
+                st.sampled_from(["reverse", "forward", "evaluate"]),
+                st.sampled_from(["dual", ""]),
+            ),
+            "--wrt": (st.sampled_from(["x", "y", "x1", "x2", "v", "W"]), names),
+            "--seed": (
+                st.sampled_from(["x=1", "x1=1,x2=0.5", "x=1,y=0", "v=[1,0]", "W=1"]),
+                bindings,
+            ),
+            "--digits": (st.integers(1, 17).map(str), _digits()),
+            "--numbering": (st.sampled_from(["griewank", "wengert"]), st.just("w")),
             "--json": None,
         },
     )
-    ats = draw(st.lists(bindings, max_size=3))
     for at in ats:
         options += ["--at", at]
     argv = ["eval", source, *options] if draw(st.booleans()) else ["eval", *options, source]
@@ -618,12 +641,18 @@ def fd_cases(draw: st.DrawFn) -> Case:
     options = _options(
         draw,
         {
-            "--wrt": names,
-            "--steps": _STEPS,
-            "--second": st.sampled_from(["x,y", "x,x", "x1,x2", "x", "x,y,z", ",", "y,q"]) | junk,
+            "--wrt": (st.sampled_from(["x", "y", "x1", "x2"]), names),
+            "--steps": (
+                st.sampled_from(["1e-1:1e-16", "1e-2:1e-10:17", "1e-2,1e-4", "1:1e-12:64"]),
+                _STEPS,
+            ),
+            "--second": (
+                st.sampled_from(["x,y", "x,x", "x1,x2"]),
+                st.sampled_from(["x", "x,y,z", ",", "y,q"]) | junk,
+            ),
             "--plot": None,
             "--json": None,
-            "--digits": _digits(),
+            "--digits": (st.integers(1, 17).map(str), _digits()),
         },
     )
     for scheme in draw(
@@ -655,16 +684,21 @@ levels = st.one_of(
 
 @st.composite
 def swell_cases(draw: st.DrawFn) -> Case:
-    table: dict[str, st.SearchStrategy[str] | None] = {
-        "--wrt": names,
-        "--variable": names | junk,
+    table: dict[str, Values] = {
+        "--wrt": (st.sampled_from(["x", "y", "x1", "x2"]), names),
+        "--variable": (st.sampled_from(["x", "t", "y"]), names | junk),
         "--plot": None,
         "--json": None,
-        "--width": st.integers(-5, 200_000).map(str) | junk,
+        "--width": (st.integers(40, 2000).map(str), st.integers(-5, 200_000).map(str) | junk),
     }
     if draw(st.booleans()):
         table["--family"] = templates
-        table["--n"] = levels
+        table["--n"] = (
+            st.builds(
+                lambda a, b: f"{min(a, b)}:{max(a, b)}", st.integers(1, 60), st.integers(1, 60)
+            ),
+            levels,
+        )
         argv = ["swell"]
         if _rare(draw, 10):
             argv.append(draw(working))
@@ -1051,15 +1085,30 @@ def lesson_cases(draw: st.DrawFn) -> Case:
     return _case(argv, files=(("lesson.md", content),))
 
 
+#: Paths a user might type: missing, special, not UTF-8, a NUL byte, too long.
+odd_paths = st.sampled_from(
+    [
+        "{dir}",
+        "{dir}/none.md",
+        "{dir}/none.adx",
+        "/dev/null",
+        "/dev/zero",
+        "/",
+        "~/none.adx",
+        "./a\x00b",
+        "./\udcff.md",
+        "./" + "x" * 5000,
+        "",
+    ]
+)
+
+
 @st.composite
 def lesson_misc_cases(draw: st.DrawFn) -> Case:
-    """lesson list/show/check with odd names and paths (never open: it is a terminal app)."""
-    command = draw(st.sampled_from(["list", "show", "check"]))
+    """lesson list/show/check/open with odd names and paths (open refuses a non-terminal)."""
+    command = draw(st.sampled_from(["list", "show", "check", "open"]))
     target = draw(
-        st.sampled_from(
-            ["forward-mode", "reverse-mode", "nope", "{dir}", "{dir}/none.md", "/dev/null", ""]
-        )
-        | junk
+        st.sampled_from(["forward-mode", "reverse-mode", "nope", "lessons"]) | odd_paths | junk
     )
     argv = ["lesson", command]
     if command == "list":
@@ -1290,6 +1339,30 @@ def lesson_round_trip(text: bytes, directory: Path) -> tuple[list[str], str]:
                 if reply == response and response and not feedback.correct:
                     found.append(f"{where}: its own answer {reply!r} is marked wrong")
     return found, "played"
+
+
+#: Failures whose root is in the language layer (adexplorer/lang, being rewritten
+#: on another branch): the message they show, and the strict-xfail test that
+#: reproduces each.  They are counted apart, so the fuzz suite still fails on
+#: anything new; when the rewrite fixes one, its xfail turns into a failure and
+#: the entry here can go.
+KNOWN_LANG_ISSUES = {
+    "Maximum allowed dimension exceeded": (
+        "tests/test_limits.py::test_a_default_over_the_tensor_limit_is_a_clear_error"
+    ),
+}
+
+
+def known_issue(found: list[str]) -> str | None:
+    """The xfail test behind ``found`` if every problem in it is a known language-layer
+    issue, else None."""
+    tests = set()
+    for problem in found:
+        matches = [test for text, test in KNOWN_LANG_ISSUES.items() if text in problem]
+        if not matches and not problem.startswith("exit status 3"):
+            return None
+        tests.update(matches)
+    return ", ".join(sorted(tests)) or None
 
 
 def describe(found: list[str]) -> str:

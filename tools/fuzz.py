@@ -44,6 +44,8 @@ class Tally:
     kinds: dict[str, str] = field(default_factory=dict)  # signature -> shortest reproducer
     counts: Counter[str] = field(default_factory=Counter)
     results: Counter[str] = field(default_factory=Counter)  # exit statuses, or grader verdicts
+    known: Counter[str] = field(default_factory=Counter)  # known language-layer issues (xfail)
+    known_cases: dict[str, str] = field(default_factory=dict)
 
     def record(self, found: list[str], reproducer: str, seconds: float, result: str) -> None:
         self.cases += 1
@@ -52,6 +54,13 @@ class Tally:
         if seconds > self.slowest:
             self.slowest, self.slowest_case = seconds, reproducer
         if not found:
+            return
+        known = fuzzing.known_issue(found)
+        if known:
+            self.known[known] += 1
+            best = self.known_cases.get(known)
+            if best is None or len(reproducer) < len(best):
+                self.known_cases[known] = reproducer
             return
         self.failures += 1
         signature = _signature(found)
@@ -163,16 +172,25 @@ def main() -> int:
 
 def _report(tallies: dict[str, Tally], minutes: float) -> None:
     print(f"\nadx fuzz campaign, {minutes:g} minute(s)\n")
-    print(f"{'surface':<20} {'cases':>8} {'failures':>9} {'kinds':>6} {'mean s':>8} {'max s':>7}")
+    print(
+        f"{'surface':<20} {'cases':>8} {'failures':>9} {'kinds':>6} {'known':>6} "
+        f"{'mean s':>8} {'max s':>7}"
+    )
     for surface, t in tallies.items():
         mean = t.seconds / t.cases if t.cases else 0.0
         print(
             f"{surface:<20} {t.cases:>8} {t.failures:>9} {len(t.kinds):>6} "
-            f"{mean:>8.3f} {t.slowest:>7.2f}"
+            f"{sum(t.known.values()):>6} {mean:>8.3f} {t.slowest:>7.2f}"
         )
     total = sum(t.cases for t in tallies.values())
     failures = sum(t.failures for t in tallies.values())
-    print(f"{'total':<20} {total:>8} {failures:>9}")
+    known = sum(sum(t.known.values()) for t in tallies.values())
+    print(f"{'total':<20} {total:>8} {failures:>9} {'':>6} {known:>6}")
+    if known:
+        print("\nknown language-layer issues (strict xfail tests; counted apart):")
+        for surface, t in tallies.items():
+            for test, count in t.known.items():
+                print(f"  [{surface}] ×{count}: {test}\n    e.g. {t.known_cases[test][:300]}")
     print("\nresults per surface (exit statuses; lessons: checked and played, or refused):")
     for surface, t in tallies.items():
         results = ", ".join(f"{k} ×{v}" for k, v in sorted(t.results.items()))
