@@ -238,3 +238,27 @@ def test_a_checked_lesson_plays() -> None:
         found, verdict = lesson_round_trip(text.encode(), Path(scratch))
     assert verdict == "played" and found == []
     assert math.isfinite(answers.read_number("9"))
+
+
+# ------------------------------------------------------------------ YAML front matter
+
+
+def test_yaml_aliases_cannot_make_a_message_huge(tmp_path: Path) -> None:
+    # A 1 KB "billion laughs" front matter: 'title: *i' stood for 9^9 strings, and the
+    # message suggesting quotes built str(value): 55 s and 3 GB before the fix.
+    lines = ["---", "id: bomb", "a: &a [" + ",".join(['"lol"'] * 9) + "]"]
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    text = "\n".join([*lines, "title: *i", "---", "## S", ""])
+    import time
+
+    start = time.perf_counter()
+    found = problems_of(tmp_path, text)
+    assert time.perf_counter() - start < 5
+    assert any("'title' must be text, not a list" in p and 'title: "*i"' in p for p in found)
+
+
+@pytest.mark.parametrize("value", ["[" * 5000 + "]" * 5000, "{a: " * 3000 + "1" + "}" * 3000])
+def test_deeply_nested_yaml_is_a_problem_not_a_recursion_error(tmp_path: Path, value: str) -> None:
+    found = problems_of(tmp_path, f"---\nid: deep\ntitle: {value}\n---\n## S\n")
+    assert found == ["the front matter nests lists or mappings too deeply to be read"]

@@ -159,6 +159,11 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
     except yaml.YAMLError as error:
         problems.append(_yaml_problem(error, lines, path))
         return {}
+    except RecursionError:  # PyYAML composes nested lists and mappings recursively
+        problems.append(
+            Problem(path, 2, "the front matter nests lists or mappings too deeply to be read")
+        )
+        return {}
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -200,9 +205,8 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
                 Problem(
                     path,
                     line,
-                    f"'{key}' must be text, not {_yaml_kind(value)}; "
-                    "put it in double quotes: "
-                    f"{key}: {json.dumps(raw.get(str(key), str(value)), ensure_ascii=False)}",
+                    f"'{key}' must be text, not {_yaml_kind(value)}; put it in double quotes"
+                    + _quoted(str(key), raw),
                 )
             )
         else:
@@ -211,6 +215,14 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
         if not front.get(key) and not any(p.line == key_lines.get(key) for p in problems):
             problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
     return front
+
+
+def _quoted(key: str, raw: dict[str, str]) -> str:
+    """``: key: "value"`` with the value as written, to paste; never ``str(value)``:
+    YAML aliases can make a few lines stand for a value of billions of items."""
+    if key not in raw:
+        return ""
+    return f": {key}: {json.dumps(raw[key], ensure_ascii=False)}"
 
 
 def _yaml_kind(value: object) -> str:
