@@ -774,7 +774,18 @@ _YAML_VALUES = (
     "<<: *a",
     "a # comment",
     "x: y: z",
+    "[" * 3000 + "]" * 3000,
+    "{a: " * 2000 + "1" + "}" * 2000,
 )
+
+#: "Billion laughs": a few lines of YAML anchors and aliases that stand for 9^9 strings.
+YAML_BOMB = [
+    "a: &a [" + ",".join(['"lol"'] * 9) + "]",
+    *(
+        f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]"
+        for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+    ),
+]
 yaml_values = st.sampled_from(_YAML_VALUES) | junk.filter(lambda t: "\n" not in t)
 front_matter = st.lists(
     st.tuples(
@@ -1050,6 +1061,9 @@ def lesson_texts(draw: st.DrawFn, rate: int = 5) -> str:
         if _rare(draw, rate):
             front += draw(front_matter)
     lines = ["---", *(f"{k}: {_one_line(v)}" for k, v in front), "---"]
+    if _rare(draw, 4 * rate):
+        key = draw(st.sampled_from(["title", "summary", "order", "prerequisites", "id"]))
+        lines[1:1] = [*YAML_BOMB, f"{key}: *i"]
     if _rare(draw, 4 * rate):
         lines = lines[:-1]  # never closed
     lines.append(draw(st.sampled_from(["", "Intro text.", "[bold]intro[/] \x1b[31m"])))

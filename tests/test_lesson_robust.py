@@ -262,3 +262,17 @@ def test_yaml_aliases_cannot_make_a_message_huge(tmp_path: Path) -> None:
 def test_deeply_nested_yaml_is_a_problem_not_a_recursion_error(tmp_path: Path, value: str) -> None:
     found = problems_of(tmp_path, f"---\nid: deep\ntitle: {value}\n---\n## S\n")
     assert found == ["the front matter nests lists or mappings too deeply to be read"]
+
+
+def test_a_broken_lesson_names_its_place_once() -> None:
+    import tempfile
+
+    from adexplorer.base.errors import AdxError
+    from adexplorer.lessons.catalog import find
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "broken.md"
+        path.write_text("---\nid: b\n---\n## S\n")
+        with pytest.raises(AdxError) as error:
+            find(str(path))
+    assert error.value.render() == f"error: {path}:1: the front matter needs 'title:'"

@@ -24,7 +24,6 @@ from markdown_it import MarkdownIt
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
 from adexplorer.base.limits import limit
-from adexplorer.base.source import Span
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
     EXERCISE_KINDS,
@@ -58,13 +57,9 @@ class LessonFormatError(Exception):
         self.problems = problems
 
     def as_adx_error(self) -> AdxError:
-        first = self.problems[0]
-        return AdxError(
-            "lesson",
-            "\n".join(str(p) for p in self.problems),
-            span=Span(0, 1, first.line, 1),
-            origin=str(first.path),
-        )
+        # Each problem already starts with its FILE:LINE: no span or origin, which
+        # would print the first one's place twice ("error: f.md:2:1: f.md:2: …").
+        return AdxError("lesson", "\n".join(str(p) for p in self.problems))
 
 
 @dataclass
