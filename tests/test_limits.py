@@ -67,3 +67,45 @@ def test_a_default_over_the_tensor_limit_is_a_clear_error() -> None:
 
     with pytest.raises(AdxError, match="entries of one vector or matrix"):
         compile_source("T: vec[100000000000000000000] = 3; return T")
+
+
+def test_a_long_family_template_is_refused_before_hours_of_work() -> None:
+    # Found while fuzzing: 200 terms of sin(#)*# over --n 1:500 ran for more than ten
+    # minutes (each level is differentiated afresh: levels × nodes); now refused at once.
+    template = "+".join(["sin(#)*#"] * 200)
+    result = CliRunner().invoke(cli, ["swell", "--family", template, "--n", "1:500"])
+    assert result.exit_code == 1
+    assert "ADX_MAX_FAMILY_WORK" in result.stderr and "measure fewer levels" in result.stderr
+    # the documented examples stay well inside it, at the most levels allowed
+    for example in ("4*#*(1-#)", "#*#*#*#*#"):
+        assert (
+            CliRunner().invoke(cli, ["swell", "--family", example, "--n", "499:500"]).exit_code == 0
+        )
+
+
+@pytest.mark.parametrize("command", [["eval", "--at", "x=1"], ["fd", "--at", "x=1"], ["swell"]])
+def test_the_nodes_limit_is_enforced_before_any_trace(
+    monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # docs/limits.md promised ADX_MAX_NODES, and nothing checked it: a 1 MB program of
+    # 500,000 nodes ran for minutes (and drawing its tables for far longer).
+    monkeypatch.setenv("ADX_MAX_NODES", "1000")
+    program = "+".join(["sin(x)"] * 600)
+    result = CliRunner().invoke(cli, [command[0], program, *command[1:]])
+    assert result.exit_code == 1
+    assert "operations and inputs in one program" in result.stderr
+    assert "ADX_MAX_NODES" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lang rewrite in progress: compile_source builds any number of nodes; the "
+    "nodes limit is checked only after compiling (core/trace.run, compare/swell), so "
+    "compiling a 10 MB program still takes minutes and gigabytes",
+)
+def test_the_compiler_stops_at_the_nodes_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adexplorer.lang.lower import compile_source
+
+    monkeypatch.setenv("ADX_MAX_NODES", "1000")
+    with pytest.raises(AdxError, match="ADX_MAX_NODES"):
+        compile_source("+".join(["sin(x)"] * 600))

@@ -43,6 +43,12 @@ LIMITS: dict[str, Limit] = {
         ),
         Limit("fd_steps", 64, "step sizes", "step sizes in one adx fd sweep"),
         Limit("family_levels", 500, "levels", "levels of an adx swell --family"),
+        Limit(
+            "family_work",
+            1_500_000,
+            "node-levels",
+            "work of one adx swell --family: levels measured × nodes of its expressions",
+        ),
         Limit("descent_steps", 10_000, "steps", "gradient-descent steps asked for at once"),
     )
 }
