@@ -206,3 +206,63 @@ def test_programs_that_are_not_utf8(scratch: Path, content: bytes, how: str) -> 
 def test_lesson_files_that_are_not_utf8(scratch: Path, content: bytes, command: list[str]) -> None:
     case = Case(("lesson", *command, "{dir}/bad.md"), files=(("bad.md", content),))
     assert_contract(case, scratch)
+
+
+# ------------------------------------------------------------------ the environment
+
+LESSON = b"""---
+id: env
+title: Env
+---
+## S
+```adx-explore
+program: x^2
+at: x=3
+```
+```adx-exercise
+id: e
+kind: number
+question: q?
+from: descent 3
+```
+"""
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "1", "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "PROGRAM_BYTES",
+        "LESSON_BYTES",
+        "NODES",
+        "TENSOR_ENTRIES",
+        "TRACE_ENTRIES",
+        "FD_STEPS",
+        "FAMILY_LEVELS",
+        "FAMILY_WORK",
+        "DESCENT_STEPS",
+    ],
+)
+def test_limits_set_to_anything_in_the_environment(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    # Found this way: ADX_MAX_LESSON_BYTES=abc made `adx lesson check` exit 3.
+    monkeypatch.setenv(f"ADX_MAX_{variable}", value)
+    files = (("env.md", LESSON),)
+    for argv in (
+        ["eval", "x^2", "--at", "x=1"],
+        ["eval", "-", "--at", "x=1", "--json"],
+        ["fd", "sin(x)", "--at", "x=1", "--json"],
+        ["swell", "--family", "4*#*(1-#)", "--n", "1:20"],
+        ["lesson", "check", "{dir}/env.md"],
+        ["lesson", "show", "--answers", "{dir}/env.md"],
+    ):
+        case = Case(tuple(argv), files=files, stdin=b"x^2", json="--json" in argv)
+        assert_contract(case, scratch)
+
+
+@pytest.mark.parametrize("value", ["", "/dev/null", "x" * 5000, "{dir}/data/\udcff", "{dir}/a\nb"])
+def test_odd_data_directories(scratch: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # Found this way: an ADX_DATA_DIR too long for the system made `adx lesson list` exit 3.
+    monkeypatch.setenv("ADX_DATA_DIR", value.replace("{dir}", str(scratch)))
+    assert_contract(Case(("lesson", "list")), scratch)

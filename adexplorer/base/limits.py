@@ -54,6 +54,10 @@ LIMITS: dict[str, Limit] = {
 }
 
 
+#: The largest value a limit takes: 2**62, "no limit" in practice.
+UNLIMITED = 2**62
+
+
 def limit(key: str) -> int:
     """The limit in force: the default, or the value of its environment variable."""
     spec = LIMITS[key]
@@ -68,7 +72,9 @@ def limit(key: str) -> int:
         ) from None
     if value < 1:
         raise AdxError("usage", f"{spec.variable} must be at least 1 (got {value})")
-    return value
+    # More than any machine holds, and small enough for every size an OS call takes
+    # (read(limit + 1) of a bigger number raised OverflowError).
+    return min(value, UNLIMITED)
 
 
 def check(key: str, amount: int, *, hint: str | None = None) -> None:

@@ -284,6 +284,10 @@ def main(argv: list[str] | None = None) -> None:
         error.show(file=shown)
         click.echo(visible(shown.getvalue()), err=True, nl=False)
         sys.exit(error.exit_code)
+    except AdxError as error:
+        # A command that let a user error through (say, a bad ADX_MAX_* value met while
+        # checking lessons): it is still the user's to fix, with its message (exit 1).
+        fail(error, as_json)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted", err=True)
         sys.exit(130)
