@@ -43,13 +43,15 @@ def test_the_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("size", ["100000000000000000000", "20000000"])
-@pytest.mark.parametrize("command", ["eval", "fd"])
+@pytest.mark.parametrize("command", [["eval"], ["fd"], ["eval", "--wrt", "T"]])
 def test_an_input_over_the_tensor_limit_is_refused_before_it_is_filled(
-    command: str, size: str
+    command: list[str], size: str
 ) -> None:
     # Found by fuzzing: `--at T=1` for a vec[1e20] input was np.full → ValueError
     # (numpy's maximum dimension), exit 3; vec[2e7] filled 160 MB before any check.
-    result = CliRunner().invoke(cli, [command, f"T: vec[{size}]; return sum(T)", "--at", "T=1"])
+    # `--wrt T` made its seed, np.ones(vec[1e20]), before the values were checked.
+    program = f"T: vec[{size}]; return sum(T)"
+    result = CliRunner().invoke(cli, [command[0], program, *command[1:], "--at", "T=1"])
     assert result.exit_code == 1, result.output
     assert "entries of one vector or matrix" in result.stderr
     assert "ADX_MAX_TENSOR_ENTRIES" in result.stderr

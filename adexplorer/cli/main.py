@@ -178,7 +178,12 @@ def eval_command(
             elif wrt:
                 import numpy as np
 
-                seed = {wrt: np.ones(graph.nodes[graph.input_index(wrt) or 0].shape)}
+                from adexplorer.base.limits import check
+                from adexplorer.base.shapes import size
+
+                shape = graph.nodes[graph.input_index(wrt) or 0].shape
+                check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
+                seed = {wrt: np.ones(shape)}
         trace = run(graph, bindings, mode, seed)
         trace = _with_warnings(trace, loaded.warnings)
     except AdxError as error:
