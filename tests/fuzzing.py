@@ -672,6 +672,7 @@ templates = st.one_of(
         ["4*#*(1-#)", "sin(#)*cos(#)", "exp(#) + #^2", "#*#*#*#*#", "#", "x", "sum(#)", "#.T", "##"]
     ),
     expressions.map(lambda e: e.replace("x", "#")),
+    st.sampled_from([20, 200, 2000]).map(lambda k: "+".join(["sin(#)*#"] * k)),  # long
     junk,
 )
 levels = st.one_of(
