@@ -625,13 +625,15 @@ _STEPS = st.one_of(
 
 @st.composite
 def fd_cases(draw: st.DrawFn) -> Case:
-    if not _rare(draw, 4):
-        source = draw(working)
+    if not _rare(draw, 4):  # a program that runs, near the edges of its domain
+        source, at = draw(st.sampled_from(_EXPLORATIONS))
+        pairs = [p.split("=", 1) for p in at.split(", ") if "=" in p]
         ats = [
             ",".join(
-                f"{n}={draw(edge_values | values)}"
-                for n in ("x", "y", "x1", "x2")
-                if draw(st.booleans())
+                f"{n}={draw(edge_values) if not _rare(draw, 3) else v}"
+                if "[" not in v
+                else f"{n}={v}"
+                for n, v in pairs
             )
         ]
         ats = [a for a in ats if a]
