@@ -68,3 +68,25 @@ def test_swell_counts_with_hundreds_of_digits() -> None:
     code, out, _ = run("swell", "--family", "#*#*#*#*#", "--n", "1:80", "--json")
     sizes = json.loads(out)["levels"][-1]["sizes"]
     assert len(str(sizes["df_tree"])) > 50  # exact integers in JSON
+
+
+def test_swell_plot_of_sizes_past_the_float_range() -> None:
+    # Found while fuzzing: the naive tree of #*#*#*#*# at n = 500 has 350 digits, and
+    # float(size) for the log axis raised OverflowError (exit 3).
+    code, out, err = run("swell", "--family", "#*#*#*#*#", "--n", "1:500", "--plot")
+    assert code == 0, err
+    assert "1e315" in out  # the y axis is labelled in powers of ten past 1e308
+
+
+@pytest.mark.parametrize(
+    ("expr", "steps"),
+    [("1e308*sin(x)", "1e1:1e-16"), ("1.79e308*sin(x)", "4.7,3,1e-3")],
+)
+def test_fd_errors_near_the_float_limit(expr: str, steps: str) -> None:
+    # Errors near 1.8e308 rounded up to 1e309 on the plot's axis (10.0 ** 309:
+    # OverflowError), and estimate − exact could overflow to inf.
+    code, out, err = run("fd", expr, "--at", "x=0.01", "--steps", steps, "--plot")
+    assert code == 0, err
+    code, out, _ = run("fd", expr, "--at", "x=0.01", "--steps", steps, "--json")
+    rows = json.loads(out)["schemes"]["forward"]["rows"]
+    assert all(r["abs_error"] is None or r["abs_error"] < 1.8e308 for r in rows)

@@ -207,7 +207,8 @@ def study(
                 )
             abs_error: float | None = None
             rel_error: float | None = None
-            if math.isfinite(estimate):
+            if math.isfinite(estimate) and math.isfinite(estimate - exact):
+                # (near 1.8e308 the difference of two finite numbers can overflow)
                 abs_error = abs(estimate - exact)
                 rel_error = abs_error / abs(exact) if exact != 0 else None
             rows.append(

@@ -26,7 +26,10 @@ def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list
     Few enough that plotext never has to drop overlapping labels: which ones it
     drops depends on Python's hash seed, which made the plots differ run to run.
     """
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    # 1e-323 … 1e308: the powers of ten a float can hold (errors near 1.8e308 round up
+    # to 1e309, which 10.0 ** 309 cannot give)
+    first = max(math.floor(math.log10(low)), -323)
+    last = min(math.ceil(math.log10(high)), 308)
     step = max(1, math.ceil((last - first) / max(room - 1, 1)))
     powers = list(range(first, last + 1, step))
     return [10.0**p for p in powers], [f"1e{p}" for p in powers]
@@ -81,6 +84,10 @@ def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = 
     return _finish(color)
 
 
+def _log10(size: int) -> float:
+    return math.log10(size) if size > 0 else 0.0
+
+
 def growth_plot(
     rows: Sequence[FamilyRow], width: int = 78, height: int = 22, color: bool = True
 ) -> str:
@@ -93,12 +100,15 @@ def growth_plot(
         ("f′ shared DAG", [r.sizes.df_dag for r in rows], "green"),
         ("AD reverse trace", [r.sizes.ad_reverse for r in rows], "blue"),
     ]
+    # log10 of the exact integers on a linear axis, not the sizes on a log axis: a size
+    # past 1.8e308 (the naive tree of #*#*#*#*# at n = 500 has 350 digits) is no float.
     for label, values, colour in series:
-        plt.plot(ns, [float(v) for v in values], label=label, marker="dot", color=colour)
-    plt.yscale("log")
-    biggest = max(float(v) for _, values, _ in series for v in values)
-    yticks, ylabels = _decade_ticks(1.0, max(biggest, 10.0), max(2, (height - 4) // 2))
-    plt.yticks(yticks, ylabels)
+        plt.plot(ns, [_log10(v) for v in values], label=label, marker="dot", color=colour)
+    biggest = max(_log10(v) for _, values, _ in series for v in values)
+    last = max(1, math.ceil(biggest))
+    step = max(1, math.ceil(last / max((height - 4) // 2 - 1, 1)))
+    powers = list(range(0, last + 1, step))
+    plt.yticks([float(p) for p in powers], [f"1e{p}" for p in powers])
     step = max(1, (ns[-1] - ns[0]) // 6)
     plt.xticks(list(range(ns[0], ns[-1] + 1, step)))
     plt.title("expression swell: size against level n (log scale)")
