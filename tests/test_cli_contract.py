@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,28 @@ def test_help_documents_exit_statuses() -> None:
     text = " ".join(adx("eval", "--help").stdout.split())
     assert "Exit status: 0 success, 1 an error in the expression or the values," in text
     assert "3 a bug in adx" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["functions", "\udcff"],  # a byte that is not UTF-8, as Python holds it in argv
+        ["eval", "x", "\x1b]52;c;aGk=\x07", "\udc80"],
+        ["swell", "", "\x1b[31mred"],
+    ],
+)
+def test_a_usage_error_quoting_odd_bytes_shows_them_as_escapes(args: list[str]) -> None:
+    # Found by fuzzing: click quoted the argument raw, so a surrogate made the
+    # usage message itself fail (a UnicodeEncodeError out of main) and an escape
+    # sequence reached the terminal.
+    from tests.fuzzing import Case, problems, run_case
+
+    case = Case(tuple(args))
+    outcome = run_case(case, Path("."))
+    assert outcome.code == 2 and not problems(case, outcome)
+    assert "Error:" in outcome.err and "\x1b" not in outcome.err
+    if any("\udc80" <= ch <= "\udcff" for arg in args for ch in arg):
+        assert "\\x" in outcome.err  # the byte, shown as an escape
+    json_case = Case((*args, "--json"), json=True)
+    outcome = run_case(json_case, Path("."))
+    assert outcome.code == 2 and not problems(json_case, outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -26,6 +27,11 @@ def run(*args: str) -> tuple[int, str, str]:
         (["swell", "transpose(x)*1"], "is a tensor operation"),
         (["swell", "--family", "sum(#)"], "sum at 'sum(#)'"),
         (["swell", "--family", "#", "--variable", "1x"], "is not a name"),
+        # found by fuzzing: START/STOP overflowed to inf, COUNT was int(inf)
+        (["fd", "x", "--at", "x=1", "--steps", "2:1e-320"], "over adx's limit of 64"),
+        (["fd", "x", "--at", "x=1", "--steps", "1e308:1e-308"], "617 step sizes"),
+        (["fd", "x", "--at", "x=1", "--steps", "1:1e-5:inf"], "is a whole number, not inf"),
+        (["fd", "x", "--at", "x=1", "--steps", "1:1e-5:2.5"], "is a whole number, not 2.5"),
     ],
 )
 def test_clear_errors_in_human_and_json_mode(args: list[str], message: str) -> None:
@@ -63,3 +69,26 @@ def test_swell_counts_with_hundreds_of_digits() -> None:
     code, out, _ = run("swell", "--family", "#*#*#*#*#", "--n", "1:80", "--json")
     sizes = json.loads(out)["levels"][-1]["sizes"]
     assert len(str(sizes["df_tree"])) > 50  # exact integers in JSON
+
+
+def test_swell_plot_of_sizes_past_the_float_range() -> None:
+    # Found while fuzzing: the naive tree of #*#*#*#*# at n = 500 has 350 digits, and
+    # float(size) for the log axis raised OverflowError (exit 3).
+    code, out, err = run("swell", "--family", "#*#*#*#*#", "--n", "1:500", "--plot")
+    assert code == 0, err
+    powers = [int(k) for k in re.findall(r"\b1e(\d+)\b", out)]
+    assert max(powers) > 308  # the y axis is labelled in powers of ten past 1e308
+
+
+@pytest.mark.parametrize(
+    ("expr", "steps"),
+    [("1e308*sin(x)", "1e1:1e-16"), ("1.79e308*sin(x)", "4.7,3,1e-3")],
+)
+def test_fd_errors_near_the_float_limit(expr: str, steps: str) -> None:
+    # Errors near 1.8e308 rounded up to 1e309 on the plot's axis (10.0 ** 309:
+    # OverflowError), and estimate − exact could overflow to inf.
+    code, out, err = run("fd", expr, "--at", "x=0.01", "--steps", steps, "--plot")
+    assert code == 0, err
+    code, out, _ = run("fd", expr, "--at", "x=0.01", "--steps", steps, "--json")
+    rows = json.loads(out)["schemes"]["forward"]["rows"]
+    assert all(r["abs_error"] is None or r["abs_error"] < 1.8e308 for r in rows)

@@ -169,3 +169,45 @@ def test_reserved_names_never_collide(tmp_path: Path) -> None:
     assert first.read_text() == "earlier"
     assert all(p.stat().st_size == 0 for p in names[1:])
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in names)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lesson", "check", "a\x00b.md"],
+        ["lesson", "check", "x" * 5000],
+        ["lesson", "list", "--dir", "a\x00b"],
+        ["lesson", "list", "--dir", "x" * 5000],
+        ["lesson", "show", "x" * 5000],
+        ["eval", "./a\x00b.adx"],
+    ],
+)
+def test_a_name_no_file_can_have_is_a_clear_error(args: list[str]) -> None:
+    # Found by fuzzing: click.Path and Path.exists() raised ValueError (a NUL byte)
+    # or OSError (a name too long) instead of saying there is no such file.
+    from tests.fuzzing import Case, problems, run_case
+
+    case = Case(tuple(args))
+    outcome = run_case(case, Path("."))
+    assert outcome.code == 1 and not problems(case, outcome), outcome
+    assert "no such" in outcome.err or "NUL byte" in outcome.err or "no lesson" in outcome.err
+
+
+def test_a_directory_without_lessons_is_a_problem_not_a_pass(tmp_path: Path) -> None:
+    # A course's CI pointed at the wrong folder must not pass with nothing checked.
+    result = adx("lesson", "check", str(tmp_path))
+    assert result.returncode == 1
+    assert f"{tmp_path}:1: no lesson files (*.md) in this directory" in result.stderr
+
+
+def test_lesson_list_dir_must_be_a_directory(tmp_path: Path) -> None:
+    for target, message in ((tmp_path / "none", "no such directory"), ("/dev/null", "not a dir")):
+        result = adx("lesson", "list", "--dir", str(target))
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+
+
+def test_the_lesson_player_refuses_a_non_terminal() -> None:
+    # As the explorer does: it is a terminal app, never drawn into a pipe.
+    result = adx("lesson", "open", "forward-mode")
+    assert result.returncode == 2 and "is a terminal app" in result.stderr
+    assert result.stdout == ""

@@ -40,3 +40,63 @@ def test_the_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ADX_MAX_FD_STEPS")
     result = CliRunner().invoke(cli, ["fd", "sin(x)", "--at", "x=1", "--steps", "1e-1:1e-8:70"])
     assert result.exit_code == 1 and "ADX_MAX_FD_STEPS" in result.stderr
+
+
+@pytest.mark.parametrize("size", ["100000000000000000000", "20000000"])
+@pytest.mark.parametrize("command", [["eval"], ["fd"], ["eval", "--wrt", "T"]])
+def test_an_input_over_the_tensor_limit_is_refused_before_it_is_filled(
+    command: list[str], size: str
+) -> None:
+    # Found by fuzzing: `--at T=1` for a vec[1e20] input was np.full → ValueError
+    # (numpy's maximum dimension), exit 3; vec[2e7] filled 160 MB before any check.
+    # `--wrt T` made its seed, np.ones(vec[1e20]), before the values were checked.
+    program = f"T: vec[{size}]; return sum(T)"
+    result = CliRunner().invoke(cli, [command[0], program, *command[1:], "--at", "T=1"])
+    assert result.exit_code == 1, result.output
+    assert "entries of one vector or matrix" in result.stderr
+    assert "ADX_MAX_TENSOR_ENTRIES" in result.stderr
+
+
+def test_a_default_over_the_tensor_limit_is_a_clear_error() -> None:
+    # adx eval 'T: vec[100000000000000000000] = 3; return T'  → exit 3 (ValueError:
+    # Maximum allowed dimension exceeded); vec[99999999] = 3 fills 800 MB.
+    from adexplorer.lang.lower import compile_source
+
+    with pytest.raises(AdxError, match="entries of one vector or matrix"):
+        compile_source("T: vec[100000000000000000000] = 3; return T")
+
+
+def test_a_long_family_template_is_refused_before_hours_of_work() -> None:
+    # Found while fuzzing: 200 terms of sin(#)*# over --n 1:500 ran for more than ten
+    # minutes (each level is differentiated afresh: levels × nodes); now refused at once.
+    template = "+".join(["sin(#)*#"] * 200)
+    result = CliRunner().invoke(cli, ["swell", "--family", template, "--n", "1:500"])
+    assert result.exit_code == 1
+    assert "ADX_MAX_FAMILY_WORK" in result.stderr and "measure fewer levels" in result.stderr
+    # the documented examples stay well inside it, at the most levels allowed
+    for example in ("4*#*(1-#)", "#*#*#*#*#"):
+        assert (
+            CliRunner().invoke(cli, ["swell", "--family", example, "--n", "499:500"]).exit_code == 0
+        )
+
+
+@pytest.mark.parametrize("command", [["eval", "--at", "x=1"], ["fd", "--at", "x=1"], ["swell"]])
+def test_the_nodes_limit_is_enforced_before_any_trace(
+    monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # docs/limits.md promised ADX_MAX_NODES, and nothing checked it: a 1 MB program of
+    # 500,000 nodes ran for minutes (and drawing its tables for far longer).
+    monkeypatch.setenv("ADX_MAX_NODES", "1000")
+    program = "+".join(["sin(x)"] * 600)
+    result = CliRunner().invoke(cli, [command[0], program, *command[1:]])
+    assert result.exit_code == 1
+    assert "operations and inputs in one program" in result.stderr
+    assert "ADX_MAX_NODES" in result.stderr
+
+
+def test_the_compiler_stops_at_the_nodes_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adexplorer.lang.lower import compile_source
+
+    monkeypatch.setenv("ADX_MAX_NODES", "1000")
+    with pytest.raises(AdxError, match="ADX_MAX_NODES"):
+        compile_source("+".join(["sin(x)"] * 600))

@@ -45,6 +45,22 @@ def _limit(count: int) -> str:
     return f"{count:,} bytes"
 
 
+def probe(path: Path) -> str | None:
+    """What is at ``path`` (following symlinks): ``"file"`` (a regular file),
+    ``"directory"``, ``"other"`` (a FIFO, a device …), or None when nothing can be
+    found there: no such file, or a name no file can have (too long, a NUL byte).
+
+    Never raises, unlike ``Path.exists()``, which raises for a name that is too long.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return "file"
+    return "directory" if stat.S_ISDIR(mode) else "other"
+
+
 def read_regular_text(path: Path, limit: int, what: str = "file") -> str:
     """The UTF-8 text of ``path`` if it is a regular file of at most ``limit`` bytes.
 
@@ -55,6 +71,8 @@ def read_regular_text(path: Path, limit: int, what: str = "file") -> str:
     The open is non-blocking, so a FIFO with no writer cannot hang it.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if "\0" in os.fspath(path):  # os.open would raise ValueError
+        raise RefusedFile("its name holds a NUL byte, which no file name can")
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)

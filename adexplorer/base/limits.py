@@ -43,9 +43,19 @@ LIMITS: dict[str, Limit] = {
         ),
         Limit("fd_steps", 64, "step sizes", "step sizes in one adx fd sweep"),
         Limit("family_levels", 500, "levels", "levels of an adx swell --family"),
+        Limit(
+            "family_work",
+            1_500_000,
+            "node-levels",
+            "work of one adx swell --family: levels measured × nodes of its expressions",
+        ),
         Limit("descent_steps", 10_000, "steps", "gradient-descent steps asked for at once"),
     )
 }
+
+
+#: The largest value a limit takes: 2**62, "no limit" in practice.
+UNLIMITED = 2**62
 
 
 def limit(key: str) -> int:
@@ -62,7 +72,9 @@ def limit(key: str) -> int:
         ) from None
     if value < 1:
         raise AdxError("usage", f"{spec.variable} must be at least 1 (got {value})")
-    return value
+    # More than any machine holds, and small enough for every size an OS call takes
+    # (read(limit + 1) of a bigger number raised OverflowError).
+    return min(value, UNLIMITED)
 
 
 def check(key: str, amount: int, *, hint: str | None = None) -> None:

@@ -29,10 +29,10 @@ def lesson_group() -> None:
     "--dir",
     "directories",
     multiple=True,
-    type=click.Path(path_type=Path),
+    metavar="DIR",
     help="Also list the lessons in DIR.",
 )
-def list_command(directories: tuple[Path, ...]) -> None:
+def list_command(directories: tuple[str, ...]) -> None:
     """The built-in course, with your progress, and any lessons in --dir."""
     from rich.table import Table
 
@@ -43,7 +43,7 @@ def list_command(directories: tuple[Path, ...]) -> None:
     try:
         lessons = builtin()
         for directory in directories:
-            lessons += load_directory(directory)
+            lessons += load_directory(Path(directory))
         progress = Progress.load()
     except AdxError as error:
         fail(error, as_json=False)
@@ -126,12 +126,14 @@ def show_command(name_or_path: str, show_answers: bool) -> None:
 
 
 @lesson_group.command("check")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def check_command(paths: tuple[Path, ...]) -> None:
+# Paths are plain strings here: click.Path would os.stat() them and fail on a name
+# no file can have (a NUL byte); the checker reports such a path as a problem.
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+def check_command(paths: tuple[str, ...]) -> None:
     """Validate lesson files (for course authors' CI); exit 1 with every problem listed."""
     from adexplorer.lessons.checker import check_paths
 
-    lessons, problems = check_paths(paths)
+    lessons, problems = check_paths([Path(p) for p in paths])
     for problem in problems:
         click.echo(visible(str(problem)), err=True)
     exercises = sum(len(lesson.exercises()) for lesson in lessons)

@@ -7,6 +7,7 @@ script calling it pays only for numpy, lark and click.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -177,7 +178,12 @@ def eval_command(
             elif wrt:
                 import numpy as np
 
-                seed = {wrt: np.ones(graph.nodes[graph.input_index(wrt) or 0].shape)}
+                from adexplorer.base.limits import check
+                from adexplorer.base.shapes import size
+
+                shape = graph.nodes[graph.input_index(wrt) or 0].shape
+                check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
+                seed = {wrt: np.ones(shape)}
         trace = run(graph, bindings, mode, seed)
         trace = _with_warnings(trace, loaded.warnings)
     except AdxError as error:
@@ -277,8 +283,16 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:  # usage errors: unknown option, bad value, …
         if as_json:
             report_json_error("usage", error.format_message())
-        error.show()
+        # The message quotes what the user typed: escape sequences and bytes that are
+        # not UTF-8 (lone surrogates in argv) are shown as escapes, never written raw.
+        shown = io.StringIO()
+        error.show(file=shown)
+        click.echo(visible(shown.getvalue()), err=True, nl=False)
         sys.exit(error.exit_code)
+    except AdxError as error:
+        # A command that let a user error through (say, a bad ADX_MAX_* value met while
+        # checking lessons): it is still the user's to fix, with its message (exit 1).
+        fail(error, as_json)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted", err=True)
         sys.exit(130)

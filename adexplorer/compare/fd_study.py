@@ -90,7 +90,15 @@ def parse_steps(text: str) -> tuple[float, ...]:
                     f"step sizes must be positive, not {text}",
                     hint="e.g. --steps 1e-1:1e-16",
                 )
-            decades = round(abs(math.log10(start / stop))) + 1
+            # log10 of each end, not of their ratio: 2/1e-320 overflows to inf.
+            decades = round(abs(math.log10(start) - math.log10(stop))) + 1
+            if len(parts) == 3 and not parts[2].is_integer():
+                raise AdxError(
+                    "usage",
+                    "COUNT in --steps START:STOP:COUNT is a whole number, "
+                    f"not {text.split(':')[2]}",
+                    hint="e.g. --steps 1e-2:1e-10:17",
+                )
             count = int(parts[2]) if len(parts) == 3 else decades
             if count < 1:
                 raise AdxError("usage", f"at least 1 step size, please (got {count})")
@@ -199,7 +207,8 @@ def study(
                 )
             abs_error: float | None = None
             rel_error: float | None = None
-            if math.isfinite(estimate):
+            if math.isfinite(estimate) and math.isfinite(estimate - exact):
+                # (near 1.8e308 the difference of two finite numbers can overflow)
                 abs_error = abs(estimate - exact)
                 rel_error = abs_error / abs(exact) if exact != 0 else None
             rows.append(

@@ -33,7 +33,7 @@ from adexplorer.compare.symbolic import (
     simplify,
 )
 from adexplorer.core.ir import Graph
-from adexplorer.core.trace import describe_node
+from adexplorer.core.trace import check_nodes, describe_node
 from adexplorer.lang.lower import compile_source
 
 HOLE = "#"
@@ -153,6 +153,7 @@ def swell_study(graph: Graph, wrt: str, limit: int = 400) -> SwellResult:
     if len(graph.outputs) != 1:
         raise AdxError("type", "adx swell needs a function with a single output")
     require_elementwise(graph)
+    check_nodes(graph)
     table = ExprTable()
     f = from_graph(table, graph)[graph.outputs[0]]
     sizes, df, simple = measure(table, f, wrt)
@@ -227,6 +228,15 @@ def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTa
 def family_study(template: str, levels: str, variable: str = "x") -> list[FamilyRow]:
     low, high = parse_levels(levels)
     table, exprs = family_levels(template, high, variable)
+    # Each level is differentiated afresh over everything below it, so the time grows
+    # with levels × nodes (about 20 µs each): a long template over 500 levels would
+    # run for hours.  The levels alone are bounded by family_levels.
+    check(
+        "family_work",
+        (high - low + 1) * len(table.ops),
+        hint=f"the template's expressions have {len(table.ops):,} nodes by level {high}; "
+        "measure fewer levels (--n) or use a shorter template",
+    )
     rows = []
     counters = tuple(_DagCounter(table) for _ in range(3))
     for n in range(1, high + 1):  # every level, so that the counts carry over

@@ -143,6 +143,9 @@ def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array
     for i in graph.inputs:
         node = graph.nodes[i]
         name = node.name or ""
+        # before np.full below allocates it: vec[100000000000000000000] is declared in a few
+        # characters, and numpy would raise ValueError (or fill gigabytes) for it
+        check("tensor_entries", size(node.shape), hint=f"{name} is {type_name(node.shape)}")
         if name in bindings:
             value = np.asarray(bindings[name], dtype=np.float64)
         elif name in graph.defaults:
@@ -195,6 +198,7 @@ def run(
     """Evaluate ``graph`` and differentiate it in ``mode``; see the module docstring."""
     if mode not in MODES:
         raise AdxError("usage", f"unknown mode '{mode}'", hint="use reverse, forward or evaluate")
+    check_nodes(graph)
     inputs = input_values(graph, bindings)
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
     warnings: list[str] = []
@@ -236,6 +240,12 @@ def run(
         cost=count_cost(graph, sweeps),
         _jacobian=jacobian,
     )
+
+
+def check_nodes(graph: Graph) -> None:
+    """The ``nodes`` limit, for a graph built by someone else: before any trace is run
+    or drawn over it (the compiler should refuse such a program while it builds it)."""
+    check("nodes", len(graph.nodes), hint="split the program, or differentiate a smaller part")
 
 
 def _check_trace_size(graph: Graph, mode: str, _seed: object) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.limits import check, limit
+from adexplorer.base.limits import LIMITS, check, limit
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
 from adexplorer.core.ir import Graph, Node
@@ -162,8 +162,8 @@ class _Builder:
         if draft.shape and size(draft.shape) > self.max_entries:
             raise self.error(
                 "usage",
-                f"a {type_name(draft.shape)} has {size(draft.shape):,} entries, over adx's limit "
-                f"of {self.max_entries:,}",
+                f"{LIMITS['tensor_entries'].what}: a {type_name(draft.shape)} has "
+                f"{size(draft.shape):,} entries, over adx's limit of {self.max_entries:,}",
                 draft.span,
                 f"raise it with ADX_MAX_TENSOR_ENTRIES={size(draft.shape)}",
             )

@@ -25,7 +25,7 @@ import numpy as np
 
 from adexplorer.base import limits
 from adexplorer.base.errors import AdxError, closest
-from adexplorer.base.shapes import Array
+from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import Sizes, family_study, swell_study
 from adexplorer.core.descent import descent_step, evaluate_scalar
@@ -77,7 +77,9 @@ def prepare(explore: Explore) -> Setup:
         elif name in graph.defaults:
             values[name] = graph.defaults[name]
         else:
-            values[name] = np.full(graph.nodes[graph.input_index(name) or 0].shape, 1.0)
+            shape = graph.nodes[graph.input_index(name) or 0].shape
+            limits.check("tensor_entries", size(shape))
+            values[name] = np.full(shape, 1.0)
     run(graph, values, "reverse")
     seed_name: str | None = graph.input_names[0] if graph.input_names else None
     text = explore.seed.strip()
@@ -119,7 +121,7 @@ class Arg:
                 f"'from: {query}' takes {self.meta} = {_or(self.choices)}, not {word!r}"
                 + (f" (did you mean '{match}'?)" if match else ""),
             )
-        if self.whole and not word.isdigit():
+        if self.whole and not (word.isascii() and word.isdigit()):  # not '²': int() refuses it
             raise AdxError(
                 "lesson", f"'from: {query}' takes {self.meta} as a whole number, not {word!r}"
             )
@@ -153,6 +155,29 @@ def _label_index(setup: Setup, label: str) -> int:
     return labels.index(label)
 
 
+def _number(value: Array, what: str) -> float:
+    """``value`` as a float, or a clear error when it is a vector or a matrix."""
+    shape = np.shape(value)
+    if shape != ():
+        raise AdxError(
+            "lesson",
+            f"{what} is {type_name(shape)}, not a single number",
+            hint="ask for a number: a scalar output, or an entry such as gradient W[0,1]",
+        )
+    return float(value)
+
+
+def _scalar_output(setup: Setup, what: str) -> None:
+    out = setup.graph.outputs
+    if len(out) != 1 or setup.graph.nodes[out[0]].shape != ():
+        shapes = ", ".join(type_name(setup.graph.nodes[o].shape) for o in out)
+        raise AdxError(
+            "lesson",
+            f"{what} needs a program with one scalar output (this one returns {shapes})",
+            hint="return a number, e.g. sum(...) of a vector",
+        )
+
+
 def _evaluate(setup: Setup) -> Trace:
     return run(setup.graph, setup.values, "evaluate")
 
@@ -166,6 +191,7 @@ def _reverse(setup: Setup) -> Trace:
 
 
 def _value(setup: Setup, args: tuple[str, ...]) -> Answer:
+    _scalar_output(setup, "'from: value'")
     return float(_evaluate(setup).output_value())
 
 
@@ -174,6 +200,7 @@ def _operations(setup: Setup, args: tuple[str, ...]) -> Answer:
 
 
 def _gradient(setup: Setup, args: tuple[str, ...]) -> Answer:
+    _scalar_output(setup, "a gradient")
     grad = _reverse(setup).gradient()
     name, _, entry_text = args[0].partition("[")
     if name not in grad:
@@ -195,26 +222,29 @@ def _gradient(setup: Setup, args: tuple[str, ...]) -> Answer:
 
 
 def _primal(setup: Setup, args: tuple[str, ...]) -> Answer:
-    return float(_evaluate(setup).values[_label_index(setup, args[0])])
+    return _number(_evaluate(setup).values[_label_index(setup, args[0])], f"{args[0]}'s value")
 
 
 def _tangent(setup: Setup, args: tuple[str, ...]) -> Answer:
     index = _label_index(setup, args[0])
     tangent = _forward(setup).tangent_sweeps[0].tangents[index]
-    return float(tangent) if tangent is not None else 0.0
+    return _number(tangent, f"{args[0]}'s tangent") if tangent is not None else 0.0
 
 
 def _directional(setup: Setup, args: tuple[str, ...]) -> Answer:
+    _scalar_output(setup, "'from: directional'")
     return float(_forward(setup).output_tangents()[0])
 
 
 def _adjoint(setup: Setup, args: tuple[str, ...]) -> Answer:
     index = _label_index(setup, args[0])
+    _scalar_output(setup, "an adjoint (one reverse sweep, seeded at the output)")
     adjoint = _reverse(setup).adjoint_sweeps[0].adjoints[index]
-    return float(adjoint) if adjoint is not None else 0.0
+    return _number(adjoint, f"{args[0]}'s adjoint") if adjoint is not None else 0.0
 
 
 def _contributions(setup: Setup, args: tuple[str, ...]) -> Answer:
+    _scalar_output(setup, "counting adjoint contributions (one reverse sweep)")
     index = _label_index(setup, args[0])
     steps = _reverse(setup).adjoint_sweeps[0].steps
     return float(sum(1 for s in steps if s.node == index and s.source is not None))
@@ -246,6 +276,8 @@ def _fd_evals(setup: Setup, args: tuple[str, ...]) -> Answer:
 
 
 def _swell(setup: Setup, args: tuple[str, ...]) -> Answer:
+    if not setup.graph.input_names:
+        raise AdxError("lesson", "this program has no inputs, so there is nothing to differentiate")
     wrt = setup.seed_name or setup.graph.input_names[0]
     return float(swell_study(setup.graph, wrt).sizes.as_dict()[args[0]])
 
@@ -263,6 +295,7 @@ def _cost(setup: Setup, args: tuple[str, ...]) -> Answer:
 
 
 def _descent(setup: Setup, args: tuple[str, ...]) -> Answer:
+    _scalar_output(setup, "gradient descent")
     values = dict(setup.values)
     limits.check("descent_steps", int(args[0]))
     for _ in range(int(args[0])):
@@ -455,6 +488,30 @@ def read_number(text: str) -> float:
     return float(value)
 
 
+def expected_number(exercise: Exercise, explore: Explore | None) -> float:
+    """The answer of a ``number`` or ``order`` exercise, which must be a finite number
+    (a student cannot type NaN or an infinity; an order of magnitude is positive)."""
+    want = expected(exercise, explore)
+    if isinstance(want, str):
+        raise AdxError(
+            "lesson",
+            f"the answer {want!r} is not a number, so a {exercise.kind} exercise cannot use it",
+            hint="'from: cheaper-mode' answers choice exercises",
+        )
+    if not math.isfinite(want):
+        raise AdxError(
+            "lesson",
+            f"the answer is {want}, which no one can type; choose a point where it is a number",
+        )
+    if exercise.kind == "order" and want <= 0:
+        raise AdxError(
+            "lesson",
+            f"the answer is {want:g}, but an order of magnitude is a positive number",
+            hint="ask for a size, a step or an error: something greater than 0",
+        )
+    return want
+
+
 def check(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:
     response = response.strip()
     if not response:
@@ -464,9 +521,10 @@ def check(exercise: Exercise, explore: Explore | None, response: str) -> Feedbac
             return _check_choice(exercise, explore, response)
         if exercise.kind == "formula":
             return _check_formula(exercise, explore, response)
-        want = expected(exercise, explore)
+        if exercise.kind not in ("number", "order"):
+            raise AdxError("lesson", f"an exercise of kind {exercise.kind!r} cannot be checked")
+        target = expected_number(exercise, explore)
         got = read_number(response)
-        target = float(want)
         if exercise.kind == "order":
             if got <= 0 or target <= 0:
                 return Feedback(False, "an order of magnitude is a positive number such as 1e-8")
@@ -485,7 +543,7 @@ def _check_choice(exercise: Exercise, explore: Explore | None, response: str) ->
     letters = "abcdefghij"[: len(exercise.choices)]
     want = correct_choice(exercise, explore)
     given = response.lower().rstrip(").")
-    if given in letters:
+    if len(given) == 1 and given in letters:  # one letter ("" and "ab" are in "abc" too)
         index = letters.index(given)
     else:
         matches = [k for k, c in enumerate(exercise.choices) if c.lower() == response.lower()]
@@ -497,6 +555,8 @@ def _check_choice(exercise: Exercise, explore: Explore | None, response: str) ->
 
 def correct_choice(exercise: Exercise, explore: Explore | None) -> int:
     letters = "abcdefghij"[: len(exercise.choices)]
+    if len(exercise.choices) > len(letters) or len(letters) < 2:
+        raise AdxError("lesson", "a choice exercise has from two to ten choices, (a) to (j)")
     if exercise.query:
         if explore is None:
             raise AdxError("lesson", "a computed answer needs an adx-explore block")
@@ -514,7 +574,7 @@ def correct_choice(exercise: Exercise, explore: Explore | None) -> int:
                 f"({letters[matches[0]]}) {exercise.choices[matches[0]]}",
             )
         return matches[0]
-    if exercise.answer.lower() not in letters:
+    if len(exercise.answer) != 1 or exercise.answer.lower() not in letters:
         raise AdxError("lesson", f"the answer of a choice exercise is a letter from {letters}")
     return letters.index(exercise.answer.lower())
 
@@ -531,6 +591,9 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
         return Feedback(
             False, f"use only the inputs {', '.join(names)} (not {', '.join(sorted(unknown))})"
         )
+    problem = _not_a_formula(student, setup.graph)
+    if problem:
+        return Feedback(False, problem)
     rng = np.random.default_rng(0)
     for k in range(4):
         point = {
@@ -538,12 +601,34 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
             for n, v in setup.values.items()
         }
         target = _formula_target(exercise, replace(setup, values=point))
+        if not math.isfinite(target):
+            if k == 0:
+                raise AdxError(
+                    "lesson",
+                    f"the formula's value at the step's point is {target}, so nothing can match it",
+                )
+            continue  # a nearby point outside the domain: the others decide
         mine = float(
             run(student, {n: point[n] for n in student.input_names}, "evaluate").output_value()
         )
         if not math.isfinite(mine) or abs(mine - target) > 1e-6 * max(1.0, abs(target)):
             return Feedback(False, "not the same function (checked numerically against AD)")
     return Feedback(True, "correct: it agrees with AD at the point and nearby")
+
+
+def _not_a_formula(formula: Graph, program: Graph) -> str | None:
+    """Why ``formula`` cannot stand for a number-valued function of ``program``'s inputs
+    (several outputs, a vector output, an input declared with another shape), or None."""
+    outputs = formula.outputs
+    if len(outputs) != 1 or formula.nodes[outputs[0]].shape != ():
+        shapes = ", ".join(type_name(formula.nodes[o].shape) for o in outputs)
+        return f"a formula here is one expression whose value is a number (not {shapes})"
+    for name in formula.input_names:
+        mine = formula.nodes[formula.input_index(name) or 0].shape
+        theirs = program.nodes[program.input_index(name) or 0].shape
+        if mine != theirs:
+            return f"{name} is {type_name(theirs)} in this program, not {type_name(mine)}"
+    return None
 
 
 FORMULA_QUERIES = tuple(name for name, q in QUERIES.items() if q.formula)
@@ -567,6 +652,16 @@ def _formula_target(exercise: Exercise, setup: Setup) -> float:
         return float(query.compute(setup, args))
     names = list(setup.graph.input_names)
     reference = compile_source(exercise.answer, origin="answer", extra_inputs=names).graph
+    unknown = set(reference.input_names) - set(names)
+    if unknown:
+        raise AdxError(
+            "lesson",
+            f"the answer {exercise.answer!r} uses {', '.join(sorted(unknown))}, "
+            f"which the program does not have (its inputs: {', '.join(names) or 'none'})",
+        )
+    problem = _not_a_formula(reference, setup.graph)
+    if problem:
+        raise AdxError("lesson", f"the answer {exercise.answer!r}: {problem}")
     point = setup.values
     return float(
         run(reference, {n: point[n] for n in reference.input_names}, "evaluate").output_value()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.files import probe
 from adexplorer.base.resources import lessons_dir
 from adexplorer.lessons.model import Lesson
 from adexplorer.lessons.parser import LessonFormatError, parse_lesson
@@ -13,6 +14,14 @@ from adexplorer.lessons.parser import LessonFormatError, parse_lesson
 
 def load_directory(directory: Path) -> list[Lesson]:
     """Every lesson in ``directory``, in course order (a broken file raises with its problems)."""
+    kind = probe(directory)
+    if kind != "directory":
+        missing = kind is None
+        raise AdxError(
+            "file",
+            f"no such directory: {directory}" if missing else f"{directory} is not a directory",
+            hint="--dir takes a directory of lesson files (*.md)",
+        )
     lessons = []
     for path in sorted(directory.glob("*.md")):
         if path.name.lower() == "readme.md":
@@ -31,8 +40,9 @@ def builtin() -> list[Lesson]:
 def find(name_or_path: str, directories: Iterable[Path] = ()) -> Lesson:
     """A lesson by file path, or by id in the built-in course and the given directories."""
     path = Path(name_or_path)
-    if path.suffix == ".md" or path.exists():
-        if not path.exists():
+    kind = probe(path)
+    if path.suffix == ".md" or kind is not None:
+        if kind is None:
             raise AdxError("file", f"no such lesson file: {name_or_path}")
         try:  # parse_lesson refuses directories, FIFOs and devices with a clear message
             return parse_lesson(path)

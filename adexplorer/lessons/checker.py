@@ -12,16 +12,23 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.files import probe
 from adexplorer.lessons import answers
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
 
 
-def lesson_files(paths: Iterable[Path]) -> list[Path]:
+def lesson_files(paths: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
+    """The files to check: each file given, and the ``*.md`` files of each directory
+    (a directory without any is a problem: a course's CI pointed at the wrong place
+    must not pass with nothing checked)."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md"))
+        if probe(path) == "directory":
+            found = sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md")
+            if not found and problems is not None:
+                problems.append(Problem(path, 1, "no lesson files (*.md) in this directory"))
+            files.extend(found)
         else:
             files.append(path)
     return files
@@ -46,6 +53,9 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
 
 
 def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None) -> list[Problem]:
+    """What keeps this exercise from being played: its answer must compute, be one a
+    student can type (a finite number; positive for an order of magnitude), and agree
+    with the literal answer when both are given."""
     here = (lesson.path, exercise.line)
     try:
         if exercise.kind == "choice":
@@ -59,6 +69,9 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
             reference = exercise.answer or None
             if reference is None:
                 return []  # checked against AD point by point when a student answers
+            if explore is None:
+                raise AdxError("lesson", "a formula exercise needs an adx-explore block")
+            answers.formula_target(exercise, explore)  # the literal formula computes
             feedback = answers.check(exercise, explore, reference)
             if not feedback.correct and exercise.query:
                 return [
@@ -69,43 +82,34 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
                     )
                 ]
             return []
-        want = answers.expected(exercise, explore)
-        float(want)
+        want = answers.expected_number(exercise, explore)
         if exercise.answer and exercise.query:
-            assert explore is not None  # expected() has already said so otherwise
             literal = answers.read_number(exercise.answer)
-            computed = float(answers.compute(exercise.query, explore))
             if exercise.kind == "order":
-                agree = (
-                    literal > 0
-                    and computed > 0
-                    and abs(math.log10(literal) - math.log10(computed)) <= exercise.tolerance
+                agree = literal > 0 and (
+                    abs(math.log10(literal) - math.log10(want)) <= exercise.tolerance
                 )
             else:
-                agree = abs(literal - computed) <= exercise.tolerance * max(1.0, abs(computed))
+                agree = abs(literal - want) <= exercise.tolerance * max(1.0, abs(want))
             if not agree:
                 return [
                     Problem(
                         *here,
                         f"the literal answer {exercise.answer} disagrees with the engine: "
-                        f"{exercise.query} = {computed!r}",
+                        f"{exercise.query} = {want!r}",
                     )
                 ]
-        elif exercise.answer:
-            answers.read_number(exercise.answer)
     except AdxError as error:
         return [Problem(*here, f"exercise '{exercise.id}': {error.message}")]
-    except (TypeError, ValueError):
-        return [Problem(*here, f"exercise '{exercise.id}': the answer is not a number")]
     return []
 
 
 def check_paths(paths: Iterable[Path]) -> tuple[list[Lesson], list[Problem]]:
     lessons: list[Lesson] = []
     problems: list[Problem] = []
-    files = lesson_files(paths)
+    files = lesson_files(paths, problems)
     for path in files:
-        if not path.exists():
+        if probe(path) is None:
             problems.append(Problem(path, 1, "no such file or directory"))
             continue
         try:

@@ -12,6 +12,7 @@ values are strings, numbers and lists, and nothing is ever evaluated as code.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,6 @@ from markdown_it import MarkdownIt
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
 from adexplorer.base.limits import limit
-from adexplorer.base.source import Span
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
     EXERCISE_KINDS,
@@ -57,13 +57,9 @@ class LessonFormatError(Exception):
         self.problems = problems
 
     def as_adx_error(self) -> AdxError:
-        first = self.problems[0]
-        return AdxError(
-            "lesson",
-            "\n".join(str(p) for p in self.problems),
-            span=Span(0, 1, first.line, 1),
-            origin=str(first.path),
-        )
+        # Each problem already starts with its FILE:LINE: no span or origin, which
+        # would print the first one's place twice ("error: f.md:2:1: f.md:2: …").
+        return AdxError("lesson", "\n".join(str(p) for p in self.problems))
 
 
 @dataclass
@@ -158,6 +154,11 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
     except yaml.YAMLError as error:
         problems.append(_yaml_problem(error, lines, path))
         return {}
+    except RecursionError:  # PyYAML composes nested lists and mappings recursively
+        problems.append(
+            Problem(path, 2, "the front matter nests lists or mappings too deeply to be read")
+        )
+        return {}
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -199,9 +200,8 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
                 Problem(
                     path,
                     line,
-                    f"'{key}' must be text, not {_yaml_kind(value)}; "
-                    "put it in double quotes: "
-                    f"{key}: {json.dumps(raw.get(str(key), str(value)), ensure_ascii=False)}",
+                    f"'{key}' must be text, not {_yaml_kind(value)}; put it in double quotes"
+                    + _quoted(str(key), raw),
                 )
             )
         else:
@@ -210,6 +210,14 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
         if not front.get(key) and not any(p.line == key_lines.get(key) for p in problems):
             problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
     return front
+
+
+def _quoted(key: str, raw: dict[str, str]) -> str:
+    """``: key: "value"`` with the value as written, to paste; never ``str(value)``:
+    YAML aliases can make a few lines stand for a value of billions of items."""
+    if key not in raw:
+        return ""
+    return f": {key}: {json.dumps(raw[key], ensure_ascii=False)}"
 
 
 def _yaml_kind(value: object) -> str:
@@ -402,6 +410,17 @@ def _body(
     return prose(first, intro_end), steps
 
 
+def _statements(program: str) -> str:
+    """The one-line ``program:`` value with its statements on lines of their own.
+
+    ``;`` separates statements, but a ``#`` comment runs to the end of the line
+    and a ``;`` in it is part of the comment: ``x^2  # f(x) = x²; a parabola``
+    is one statement, not ``x^2`` and a statement ``a parabola``.
+    """
+    code, hash_mark, comment = program.partition("#")
+    return code.replace(";", "\n") + hash_mark + comment
+
+
 def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | None:
     v = block.values
     if "program" not in v:
@@ -426,7 +445,7 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
             )
         )
     step = v.get("step", "0")
-    if step != "end" and not step.isdigit():
+    if step != "end" and not (step.isascii() and step.isdigit()):  # int('²') fails
         problems.append(
             Problem(
                 path,
@@ -436,14 +455,10 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         )
     eta = 0.1
     if "eta" in v:
-        try:
-            eta = float(v["eta"])
-        except ValueError:
-            problems.append(Problem(path, block.lines["eta"], "eta must be a number"))
-    # a program may span several lines with ';' between statements
+        eta = _number(v["eta"], "eta", block.lines["eta"], path, problems, positive=True) or eta
     return Explore(
         line=block.line,
-        program=v["program"].replace(";", "\n"),
+        program=_statements(v["program"]),
         at=v.get("at", ""),
         mode=mode,
         seed=v.get("seed", ""),
@@ -452,6 +467,22 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         family=v.get("family", "4*#*(1-#)"),
         eta=eta,
     )
+
+
+def _number(
+    text: str, key: str, line: int, path: Path, problems: list[Problem], positive: bool = False
+) -> float | None:
+    """A finite number ≥ 0 (> 0 if ``positive``), or None with a problem: a tolerance
+    of nan or -1 would make an exercise impossible to answer, one of inf trivial."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        least = "greater than 0" if positive else "0 or more"
+        problems.append(Problem(path, line, f"{key} must be a number {least}, not {text!r}"))
+        return None
+    return value
 
 
 def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | None:
@@ -484,12 +515,18 @@ def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | 
         problems.append(
             Problem(path, block.line, "a choice exercise needs at least two 'choices:'")
         )
+    if len(choices) > 10:
+        problems.append(
+            Problem(
+                path, block.line, f"at most ten choices, (a) to (j); this one has {len(choices)}"
+            )
+        )
+    if "answer" in v and not v["answer"]:
+        problems.append(Problem(path, block.lines["answer"], "'answer:' is empty"))
     tolerance = 1e-6 if kind != "order" else 1.0
     if "tolerance" in v:
-        try:
-            tolerance = float(v["tolerance"])
-        except ValueError:
-            problems.append(Problem(path, block.lines["tolerance"], "tolerance must be a number"))
+        given = _number(v["tolerance"], "tolerance", block.lines["tolerance"], path, problems)
+        tolerance = tolerance if given is None else given
     return Exercise(
         line=block.line,
         id=v["id"],

@@ -29,7 +29,13 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.files import MIB, read_regular_text, reserve_new_file, write_atomically
+from adexplorer.base.files import (
+    MIB,
+    probe,
+    read_regular_text,
+    reserve_new_file,
+    write_atomically,
+)
 
 VERSION = 1
 APP_NAME = "adexplorer"
@@ -48,9 +54,10 @@ def data_dir() -> Path:
     override = os.environ.get("ADX_DATA_DIR")
     path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, False))
     existing = path
-    while not existing.exists() and existing != existing.parent:
+    # probe, not exists(): a name too long for the system raises from exists()
+    while probe(existing) is None and existing != existing.parent:
         existing = existing.parent
-    if existing.exists() and not existing.is_dir():
+    if probe(existing) not in (None, "directory"):
         where = "ADX_DATA_DIR" if override else "the data directory"
         raise AdxError(
             "file",

@@ -28,7 +28,10 @@ def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list
     Few enough that plotext never has to drop overlapping labels: which ones it
     drops depends on Python's hash seed, which made the plots differ run to run.
     """
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    # 1e-323 … 1e308: the powers of ten a float can hold (errors near 1.8e308 round up
+    # to 1e309, which 10.0 ** 309 cannot give)
+    first = max(math.floor(math.log10(low)), -323)
+    last = min(math.ceil(math.log10(high)), 308)
     step = max(1, math.ceil((last - first) / max(room - 1, 1)))
     powers = list(range(first, last + 1, step))
     return [10.0**p for p in powers], [f"1e{p}" for p in powers]
