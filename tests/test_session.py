@@ -184,7 +184,8 @@ def test_a_new_program_keeps_what_the_student_set() -> None:
     session = Session.start("x: real = 2\ny: real\nreturn x*y")
     session.set_value("y", "7")
     session.set_seed_direction("x=1,y=1")
-    session.set_source("x: real = 5\ny: real\nreturn x*y + 1")  # x was left at its default: it follows
+    # x was left at its default: it follows the program's new default
+    session.set_source("x: real = 5\ny: real\nreturn x*y + 1")
     assert float(session.values["x"]) == 5.0 and float(session.values["y"]) == 7.0
     assert session.seed_name is None and session.seed_text == "x=1,y=1"  # the direction fits
     session.set_source("x*z")

@@ -242,8 +242,7 @@ class Session:
         self._install(
             compiled.trace,
             list(compiled.frames),
-            keep_position=previous is not None
-            and len(previous.nodes) == len(compiled.graph.nodes),
+            keep_position=previous is not None and len(previous.nodes) == len(compiled.graph.nodes),
         )
         return True
 
