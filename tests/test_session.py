@@ -144,3 +144,103 @@ def test_two_sessions_never_share_a_revision() -> None:
     before = first.revision
     first.set_mode("forward")
     assert first.revision not in (before, second.revision)
+
+
+def test_seeding_a_function_without_inputs_is_a_user_error() -> None:
+    """`1+2` has no input: `s` used to divide by zero choosing the next one."""
+    from adexplorer.base.errors import AdxError
+
+    session = Session.start("1+2")
+    for mode in ("forward", "dual", "reverse"):
+        session.set_mode(mode)
+        session.to_end()
+        assert session.result_lines()[0] == "f = 3"
+        with pytest.raises(AdxError, match="no inputs"):
+            session.cycle_seed()
+
+
+def test_every_change_is_all_or_nothing() -> None:
+    """The graph, the values, the trace and the frames always belong together."""
+    from adexplorer.base.errors import AdxError
+
+    session = Session.start("x: vec[3] = [1, 2, 3]\nreturn sum(x*x)")
+    assert session.set_source("x*x")  # a vector value does not fit a real: the default is used
+    assert float(session.values["x"]) == 1.0
+    assert session.trace is not None and session.trace.graph is session.graph
+    before = (session.graph, session.trace, dict(session.values), session.revision)
+    with pytest.raises(AdxError):
+        session.set_seed_direction("nope=")
+    with pytest.raises(AdxError):
+        session.set_value("x", "[1, 2]")
+    assert (session.graph, session.trace, session.values, session.revision) == before
+    assert not session.set_source("x*")  # a parse error keeps everything but the text
+    assert session.source == "x*" and session.error is not None
+    assert (session.graph, session.trace, session.values) == before[:3]
+    session.set_mode("forward")  # changes after an edit error still work on the last graph
+    assert session.error is not None and session.trace.graph is session.graph
+
+
+def test_a_new_program_keeps_what_the_student_set() -> None:
+    session = Session.start("x: real = 2\ny: real\nreturn x*y")
+    session.set_value("y", "7")
+    session.set_seed_direction("x=1,y=1")
+    # x was left at its default: it follows the program's new default
+    session.set_source("x: real = 5\ny: real\nreturn x*y + 1")
+    assert float(session.values["x"]) == 5.0 and float(session.values["y"]) == 7.0
+    assert session.seed_name is None and session.seed_text == "x=1,y=1"  # the direction fits
+    session.set_source("x*z")
+    assert session.seed_name == "x"  # it does not fit any more
+
+
+def test_compile_for_reads_only_the_basis() -> None:
+    """What the view runs in a worker thread: the session is not touched until apply."""
+    from adexplorer.explorer.session import compile_for
+
+    session = Session.start()
+    basis = session.basis()
+    compiled = compile_for("x1 * x2", basis, with_layout=True)
+    assert session.source == "ln(x1) + x1*x2 - sin(x2)"  # untouched
+    assert compiled.layout is not None and compiled.trace is not None
+    assert session.fits(basis)
+    session.nudge(1)
+    assert not session.fits(basis)  # the view compiles again against the new value
+    assert session.apply(compile_for("x1 * x2", session.basis()))
+    assert float(session.trace.output_value()) == pytest.approx(2.1 * 5)  # type: ignore[union-attr]
+    failed = compile_for("x1 *", session.basis())
+    assert failed.error is not None and not session.apply(failed)
+
+
+def test_descent_that_diverges_is_reported_kept_and_reset() -> None:
+    """Lesson 1: doubling η until the steps are too long for the bowl.  f overflows to inf,
+    then NaN; the sparkline used to crash converting NaN to an integer."""
+    from adexplorer.base.errors import AdxError
+
+    session = Session.start("(x - 3)^2 + 10*(y + 1)^2", {"x": 0, "y": 0})
+    session.eta = 1e3
+    for _ in range(200):
+        try:
+            session.descend()
+        except AdxError as error:
+            assert "diverged" in error.message and "press 0" in (error.hint or "")
+            break
+    else:
+        pytest.fail("never diverged")
+    assert session.diverged is not None
+    assert session.diverged.startswith("diverged: f is ") and "after step" in session.diverged
+    steps = len(session.history)
+    assert steps > 2 and not np.isfinite(session.history[-1].value)
+    with pytest.raises(AdxError):
+        session.descend()
+    assert len(session.history) == steps  # kept
+    assert session.reset_descent()
+    assert session.history == [] and session.diverged is None
+    assert float(session.values["x"]) == 0.0 and float(session.values["y"]) == 0.0
+    session.eta = 0.04
+    assert np.isfinite(session.descend().value)
+
+
+def test_descent_from_a_point_where_f_is_nan() -> None:
+    session = Session.start("log(x - 5)", {"x": 1})
+    session.descend()
+    assert session.diverged == "diverged: f is nan at the start"
+    assert session.reset_descent() and session.diverged is None

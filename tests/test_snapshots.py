@@ -10,12 +10,23 @@ import pytest
 
 from adexplorer.explorer.session import Session
 from adexplorer.tui.app import ExplorerApp
+from tests.tui_helpers import settle
 
 SIZES = [(80, 24), (120, 40)]
 
 
 def survey() -> ExplorerApp:
     return ExplorerApp(Session.start())
+
+
+def press_and_settle(*keys: str):  # type: ignore[no-untyped-def]
+    """Press ``keys``, then wait for the background work they start (compiling, FD, swell)."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    return run_before
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -43,7 +54,7 @@ def test_dual_numbers_at_the_end(snap_compare, size: tuple[int, int]) -> None:  
 @pytest.mark.parametrize("pane", ["2", "3", "4"], ids=["fd", "swell", "cost"])
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_panes(snap_compare, size: tuple[int, int], pane: str) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(survey(), terminal_size=size, press=["end", pane])
+    assert snap_compare(survey(), terminal_size=size, run_before=press_and_settle("end", pane))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -59,7 +70,8 @@ def test_help(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_parse_error_keeps_the_last_graph(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    def type_a_typo(pilot):  # type: ignore[no-untyped-def]
+    async def type_a_typo(pilot):  # type: ignore[no-untyped-def]
         pilot.app.query_one("#source").text = "ln(x1) + x1*x2 - sin(x2"
+        await settle(pilot)
 
     assert snap_compare(survey(), terminal_size=size, run_before=type_a_typo)

@@ -15,6 +15,7 @@ from adexplorer.tui.widgets.fd_pane import FdPane
 from adexplorer.tui.widgets.graph_view import GraphView
 from adexplorer.tui.widgets.inputs_panel import InputsPanel
 from adexplorer.tui.widgets.trace_table import TraceTable
+from tests.tui_helpers import settle
 
 #: The survey example in reverse mode: (highlighted node, what the step computes)
 REVERSE_STEPS = [
@@ -96,13 +97,13 @@ async def test_type_an_expression_and_fix_a_typo() -> None:
         assert app.focused is area
         area.clear()
         await pilot.press(*"x*y + sin(x")
-        await pilot.pause()
+        await settle(pilot)
         editor = app.query_one(SourceEditor)
         assert editor.has_class("-invalid")
         assert area.text == "x*y + sin(x"  # nothing typed is lost
         assert app.session.graph is not None  # the last valid graph stays
         await pilot.press(")")
-        await pilot.pause()
+        await settle(pilot)
         assert not editor.has_class("-invalid")
         assert app.session.graph.input_names == ("x", "y")  # type: ignore[union-attr]
         await pilot.press("escape", "end")
@@ -135,10 +136,10 @@ async def test_open_each_pane() -> None:
         tabs = app.query_one(TabbedContent)
         for key, pane in zip("23451", ("fd", "swell", "cost", "descent", "trace"), strict=True):
             await pilot.press(key)
-            await pilot.pause()
+            await settle(pilot)
             assert tabs.active == pane
         await pilot.press("2")
-        await pilot.pause()
+        await settle(pilot)
         shown = app.query_one(FdPane).study
         assert shown is not None and shown.wrt == "x1"
         assert 1e-9 <= shown.best["forward"][0] <= 1e-6  # near √ε, as theory says

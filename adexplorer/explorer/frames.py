@@ -2,6 +2,8 @@
 
 * A **forward** trace (the explorer's forward and dual modes) gives one frame per
   node in graph order; frame i computes node i's value and tangent together.
+* A trace without a sweep (an output with no entries has no adjoint to seed)
+  gives the primal frames only.
 * A **reverse** trace gives one frame per node for the forward (taping) sweep,
   then the seed frame v̄out = 1, then one frame per adjoint contribution, in
   reverse order.
@@ -34,12 +36,14 @@ def build_frames(trace: Trace) -> list[Frame]:
     def in_edges(i: int) -> tuple[tuple[int, int], ...]:
         return tuple((a, i) for a in graph.nodes[i].args if not graph.nodes[a].is_const)
 
-    if trace.mode == "forward":
+    if trace.mode == "forward" and trace.tangent_sweeps:
         sweep = trace.tangent_sweeps[0]
         return [Frame("forward", s.node, in_edges(s.node), k) for k, s in enumerate(sweep.steps)]
     frames = [
         Frame("primal", s.node, in_edges(s.node), k) for k, s in enumerate(trace.primal_steps)
     ]
+    if not trace.adjoint_sweeps:  # no sweep (an output with no entries): values only
+        return frames
     for k, step in enumerate(trace.adjoint_sweeps[0].steps):
         if step.source is None:
             frames.append(Frame("seed", step.node, (), k))

@@ -2,8 +2,15 @@
 
 Source → graph → trace, with what the student changes: the inputs' values, the
 mode, the seed, gradient-descent steps.  Every key press in the explorer becomes
-one call here, and the widgets render what the session says.  The pieces live
-beside it: ``frames`` (the animated steps of a trace), ``playback`` (the current
+one call here, and the widgets render what the session says.  Every change is all
+or nothing: a change that fails (an AdxError) leaves the session as it was, so
+the graph, the values, the trace and its frames always belong together.
+
+A new program can be compiled away from the session, in a worker thread:
+:meth:`Session.basis` copies what the run needs, :func:`compile_for` compiles
+and runs the text against that copy (it never reads the session), and
+:meth:`Session.apply` installs the result if the basis still fits.  The pieces
+live beside it: ``frames`` (the animated steps of a trace), ``playback`` (the current
 frame and the speed), ``export`` (JSON and text), ``core.descent`` (the descent
 step).  Unit-tested without Textual.
 """
@@ -11,6 +18,7 @@ step).  Unit-tested without Textual.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,14 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.numbers import format_value
-from adexplorer.base.shapes import Array
+from adexplorer.base.numbers import format_value, nonfinite_kinds
+from adexplorer.base.shapes import Array, fill
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.explorer import export, frames
 from adexplorer.explorer.frames import Frame
+from adexplorer.explorer.layout import GraphLayout, layout
 from adexplorer.explorer.playback import Playback
 from adexplorer.lang.lower import compile_source, parse_at
 
@@ -37,6 +46,122 @@ DEFAULT_VALUES = {"x1": 2.0, "x2": 5.0}
 #: Revisions are unique across sessions, so a view that is handed another session
 #: never takes its cache of the old one for fresh.
 _REVISIONS = itertools.count(1)
+_KEEP: object = object()  # "leave the seed as it is" (None is a value: the custom direction)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a new program runs with, copied from a session: its inputs' values, mode,
+    seed and selected input, and the graph they belong to.  A worker thread gets this
+    copy and never reads the session itself."""
+
+    graph: Graph | None
+    values: Mapping[str, Array]
+    mode: str
+    seed_name: str | None
+    seed_text: str
+    selected: int
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A program compiled and run against a :class:`Basis` (see :func:`compile_for`)."""
+
+    text: str
+    basis: Basis
+    error: AdxError | None = None
+    graph: Graph | None = None
+    warnings: tuple[str, ...] = ()
+    values: Mapping[str, Array] = field(default_factory=dict)
+    seed_name: str | None = None
+    selected: int = 0
+    trace: Trace | None = None
+    frames: tuple[Frame, ...] = ()
+    layout: GraphLayout | None = None  # the graph's drawing, if asked for
+
+
+def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compiled:
+    """Compile ``text`` and run it with the inputs, mode and seed of ``basis``.
+
+    Pure (it reads nothing but its arguments), so it may run in a worker thread.
+    A user error comes back as ``Compiled.error``, never raised.  Inputs the new
+    program shares with the old keep their values, unless a value no longer fits
+    the input's type or was the old default and the program now declares another.
+    """
+    try:
+        lowered = compile_source(text)
+    except AdxError as error:
+        return Compiled(text, basis, error=error.with_source(text))
+    graph = lowered.graph
+    old_defaults = basis.graph.defaults if basis.graph is not None else {}
+    values: dict[str, Array] = {}
+    for name in graph.input_names:
+        shape = graph.nodes[graph.input_index(name) or 0].shape
+        default = graph.defaults.get(name)
+        value = basis.values.get(name)
+        was_default = name in old_defaults and value is old_defaults[name]
+        kept = None if value is None or (was_default and default is not None) else value
+        kept = fill(kept, shape) if kept is not None else None
+        if kept is None:
+            kept = default if default is not None else np.full(shape, 1.0)
+        values[name] = kept
+    names = graph.input_names
+    if basis.seed_name is None and _direction_fits(basis.seed_text, names):
+        seed_name = None  # the custom direction still applies
+    else:
+        seed_name = basis.seed_name if basis.seed_name in names else (names[0] if names else None)
+    selected = min(basis.selected, max(len(names) - 1, 0))
+    try:
+        trace = _run(graph, values, basis.mode, seed_name, basis.seed_text)
+    except AdxError as error:
+        return Compiled(text, basis, error=error.with_source(text))
+    return Compiled(
+        text,
+        basis,
+        graph=graph,
+        warnings=tuple(lowered.warnings),
+        values=values,
+        seed_name=seed_name,
+        selected=selected,
+        trace=trace,
+        frames=tuple(frames.build_frames(trace)),
+        layout=layout(graph) if with_layout else None,
+    )
+
+
+def _direction_fits(text: str, names: tuple[str, ...]) -> bool:
+    if not text.strip():
+        return False
+    try:
+        return set(parse_at(text, "seed")) <= set(names)
+    except AdxError:
+        return False
+
+
+def _seed(
+    graph: Graph, mode: str, seed_name: str | None, seed_text: str
+) -> dict[str, Array] | None:
+    """The forward seed (tangents of the inputs); None in reverse mode."""
+    if mode == "reverse":
+        return None
+    if seed_name is not None:
+        shape = graph.nodes[graph.input_index(seed_name) or 0].shape
+        return {seed_name: np.ones(shape)}
+    if not seed_text.strip():
+        return {}  # no input to seed (f has none): every tangent is 0
+    parsed = parse_at(seed_text, "seed")
+    return {name: value for name, (value, _) in parsed.items()}
+
+
+def _run(
+    graph: Graph, values: Mapping[str, Array], mode: str, seed_name: str | None, seed_text: str
+) -> Trace:
+    trace_mode = "reverse" if mode == "reverse" else "forward"
+    return run(graph, values, trace_mode, _seed(graph, mode, seed_name, seed_text))
+
+
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
 
 
 @dataclass
@@ -52,7 +177,7 @@ class Session:
     nudge_size: float = 0.1
     eta: float = 0.1
     graph: Graph | None = None
-    error: AdxError | None = None
+    error: AdxError | None = None  # what is wrong with ``source`` (the graph is the last good one)
     trace: Trace | None = None
     playback: Playback = field(default_factory=Playback)
     history: list[DescentStep] = field(default_factory=list)
@@ -79,53 +204,82 @@ class Session:
 
     def set_source(self, text: str) -> bool:
         """Compile ``text``.  On an error keep the last good graph and record the error."""
-        self.source = text
-        try:
-            lowered = compile_source(text)
-        except AdxError as error:
-            self.error = error.with_source(text)
-            return False
-        self.error = None
-        previous_graph = self.graph
-        self.graph = lowered.graph
-        self.warnings = list(lowered.warnings)
-        names = set(self.graph.input_names)
-        for name in self.graph.input_names:
-            if name not in self.values:
-                default = self.graph.defaults.get(name)
-                shape = self.graph.nodes[self.graph.input_index(name) or 0].shape
-                self.values[name] = default if default is not None else np.full(shape, 1.0)
-        self.values = {k: v for k, v in self.values.items() if k in names}
-        if self.seed_name not in names:
-            self.seed_name = self.graph.input_names[0] if self.graph.input_names else None
-        self.selected = min(self.selected, max(len(self.graph.input_names) - 1, 0))
-        keep_position = previous_graph is not None and len(previous_graph.nodes) == len(
-            self.graph.nodes
+        return self.apply(compile_for(text, self.basis()))
+
+    def basis(self) -> Basis:
+        """A copy of what a new program runs with (for :func:`compile_for`)."""
+        return Basis(
+            self.graph, dict(self.values), self.mode, self.seed_name, self.seed_text, self.selected
         )
-        self._recompute(keep_position=keep_position)
+
+    def fits(self, basis: Basis) -> bool:
+        """Whether ``basis`` still describes this session (nothing changed since it was taken)."""
+        return (
+            basis.graph is self.graph
+            and basis.mode == self.mode
+            and basis.seed_name == self.seed_name
+            and basis.seed_text == self.seed_text
+            and basis.selected == self.selected
+            and basis.values.keys() == self.values.keys()
+            and all(basis.values[k] is self.values[k] for k in self.values)
+        )
+
+    def apply(self, compiled: Compiled) -> bool:
+        """Install a compiled program (its basis must fit, see :meth:`fits`).  On an error
+        keep the last good graph, its values and trace, and record the error."""
+        self.source = compiled.text
+        if compiled.error is not None or compiled.graph is None or compiled.trace is None:
+            self.error = compiled.error
+            return False
+        previous = self.graph
+        self.error = None
+        self.graph = compiled.graph
+        self.warnings = list(compiled.warnings)
+        self.values = dict(compiled.values)
+        self.seed_name = compiled.seed_name
+        self.selected = compiled.selected
+        self.history = []  # a descent on another function
+        self._install(
+            compiled.trace,
+            list(compiled.frames),
+            keep_position=previous is not None and len(previous.nodes) == len(compiled.graph.nodes),
+        )
         return True
+
+    def _install(self, trace: Trace, new_frames: list[Frame], *, keep_position: bool) -> None:
+        self.trace = trace
+        self._revision = next(_REVISIONS)
+        self.playback.replace_frames(new_frames, keep_position=keep_position)
 
     def seed(self) -> dict[str, Array] | None:
         """The forward seed (tangents of the inputs); None in reverse mode."""
-        if self.mode == "reverse" or self.graph is None:
+        if self.graph is None:
             return None
-        if self.seed_name is not None:
-            shape = self.graph.nodes[self.graph.input_index(self.seed_name) or 0].shape
-            return {self.seed_name: np.ones(shape)}
-        parsed = parse_at(self.seed_text, "seed")
-        return {name: value for name, (value, _) in parsed.items()}
+        return _seed(self.graph, self.mode, self.seed_name, self.seed_text)
 
-    def _recompute(self, keep_position: bool = False) -> None:
-        assert self.graph is not None
-        try:
-            trace_mode = "reverse" if self.mode == "reverse" else "forward"
-            self.trace = run(self.graph, self.values, trace_mode, self.seed())
-            self.error = None
-        except AdxError as error:
-            self.error = error
-            return
-        self._revision = next(_REVISIONS)
-        self.playback.replace_frames(frames.build_frames(self.trace), keep_position=keep_position)
+    def _rerun(
+        self,
+        *,
+        values: dict[str, Array] | None = None,
+        mode: str | None = None,
+        seed_name: object = _KEEP,
+        seed_text: str | None = None,
+        keep_position: bool = True,
+    ) -> None:
+        """Run the trace again with some of these changed: all or nothing (if the run
+        raises an AdxError, nothing changes)."""
+        new_values = self.values if values is None else values
+        new_mode = self.mode if mode is None else mode
+        new_seed_name = self.seed_name if seed_name is _KEEP else seed_name
+        assert new_seed_name is None or isinstance(new_seed_name, str)
+        new_seed_text = self.seed_text if seed_text is None else seed_text
+        if self.graph is not None:
+            trace = _run(self.graph, new_values, new_mode, new_seed_name, new_seed_text)
+            new_frames = frames.build_frames(trace)
+        self.values, self.mode = new_values, new_mode
+        self.seed_name, self.seed_text = new_seed_name, new_seed_text
+        if self.graph is not None:
+            self._install(trace, new_frames, keep_position=keep_position)
 
     # -- changing inputs, mode and seed ------------------------------------------
 
@@ -135,23 +289,18 @@ class Session:
         All or nothing: a value the program cannot take (a list for a real) is
         refused with an AdxError and the old value stays.
         """
+        if name not in self.values:
+            raise AdxError("usage", f"'{name}' is not an input of this function")
         parsed = parse_at(f"{name}={text}", "value")
-        old = self.values[name]
-        self.values[name] = parsed[name][0]
-        self._recompute(keep_position=True)
-        if self.error is not None:
-            error = self.error
-            self.values[name] = old
-            self._recompute(keep_position=True)
-            raise error
+        self._rerun(values={**self.values, name: parsed[name][0]})
 
     def nudge(self, direction: int) -> None:
         """Move the selected input up (+1) or down (-1) by the nudge size."""
         name = self.selected_name
         if name is None:
             return
-        self.values[name] = np.asarray(self.values[name]) + direction * self.nudge_size
-        self._recompute(keep_position=True)
+        moved = np.asarray(self.values[name]) + direction * self.nudge_size
+        self._rerun(values={**self.values, name: moved})
 
     def select_next_input(self) -> None:
         if self.graph is not None and self.graph.input_names:
@@ -161,16 +310,14 @@ class Session:
     def selected_name(self) -> str | None:
         if self.graph is None or not self.graph.input_names:
             return None
-        return self.graph.input_names[self.selected]
+        return self.graph.input_names[min(self.selected, len(self.graph.input_names) - 1)]
 
     def set_mode(self, mode: str) -> None:
         if mode not in EXPLORER_MODES:
             raise ValueError(mode)
         if mode != self.mode:
-            self.mode = mode
-            if self.graph is not None:
-                self.playback.to_start()
-                self._recompute()
+            self._rerun(mode=mode, keep_position=False)
+            self.playback.to_start()
 
     def cycle_seed(self) -> None:
         """Forward/dual: seed the next input with 1 (then a custom direction, if one is set)."""
@@ -179,9 +326,10 @@ class Session:
         choices: list[str | None] = list(self.graph.input_names)
         if self.seed_text:
             choices.append(None)  # None stands for the custom direction
+        if not choices:
+            raise AdxError("usage", "this function has no inputs to seed")
         current = choices.index(self.seed_name) if self.seed_name in choices else -1
-        self.seed_name = choices[(current + 1) % len(choices)]
-        self._recompute(keep_position=True)
+        self._rerun(seed_name=choices[(current + 1) % len(choices)])
 
     def set_seed(self, text: str, *, switch_mode: bool = True) -> None:
         """Seed an input by name (``x2``) or a direction (``x1=1,x2=0.5``).
@@ -191,8 +339,7 @@ class Session:
         """
         name = text.strip()
         if self.graph is not None and name in self.graph.input_names:
-            self.seed_name = name
-            self._recompute(keep_position=True)
+            self._rerun(seed_name=name)
         else:
             self.set_seed_direction(text)
         if switch_mode and self.mode == "reverse":
@@ -201,8 +348,7 @@ class Session:
     def set_seed_direction(self, text: str) -> None:
         """A direction such as ``x1=1,x2=0.5`` (inputs left out are 0)."""
         parse_at(text, "seed")  # validate first: a bad direction keeps the old one
-        self.seed_text, self.seed_name = text, None
-        self._recompute(keep_position=True)
+        self._rerun(seed_name=None, seed_text=text)
 
     # -- playback (see playback.py) ------------------------------------------------
 
@@ -270,29 +416,65 @@ class Session:
             return []
         trace = self.trace
         lines = [f"f = {format_value(trace.output_value(), self.digits)}"]
-        if trace.mode == "forward":
-            seed = self.seed_name or self.seed_text
+        if trace.mode == "forward" and trace.tangent_sweeps:
+            seed = self.seed_name or self.seed_text or "0"
             tangent = format_value(trace.output_tangents()[0], self.digits)
             lines.append(f"directional derivative (seed {seed}) = {tangent}")
-        elif trace.scalar_output:
+        elif trace.mode == "reverse" and trace.scalar_output:
             for name, g in trace.gradient().items():
                 lines.append(f"∂f/∂{name} = {format_value(g, self.digits)}")
         return lines
 
     # -- gradient descent (the step is core.descent's) -------------------------------
 
+    @property
+    def diverged(self) -> str | None:
+        """Why the descent cannot go on (f is NaN or infinite), in words; None if it can."""
+        for step in self.history:
+            if not _finite(step.value):
+                kind = nonfinite_kinds(step.value).replace("NaN", "nan") or "not finite"
+                where = "at the start" if step.iteration == 0 else f"after step {step.iteration}"
+                return f"diverged: f is {kind} {where}"
+        return None
+
     def descend(self) -> DescentStep:
-        """x ← x − η·∇f for every input, from a reverse sweep; recompute; remember."""
+        """x ← x − η·∇f for every input, from a reverse sweep; recompute; remember.
+
+        Divergence is part of the lesson, not an error in the program: a step
+        that makes f NaN or infinite is kept in the history and :attr:`diverged`
+        says so; another step is then refused until :meth:`reset_descent`.
+        """
         if self.graph is None:
             raise AdxError("usage", "there is no function to descend on yet")
+        if self.diverged is not None:
+            raise AdxError(
+                "usage",
+                f"gradient descent {self.diverged}",
+                hint="press 0 to go back to the starting point, and < to halve η",
+            )
         before, moved = descent_step(self.graph, self.values, self.eta)
+        start = DescentStep(0, before, dict(self.values))
+        if not _finite(before):  # f is NaN or infinite where the descent would start
+            if not self.history:
+                self.history.append(start)
+            return self.history[-1]
+        after = evaluate_scalar(self.graph, moved)
+        self._rerun(values=moved)
         if not self.history:
-            self.history.append(DescentStep(0, before, dict(self.values)))
-        self.values = moved
-        self._recompute(keep_position=True)
-        step = DescentStep(len(self.history), evaluate_scalar(self.graph, self.values), dict(moved))
+            self.history.append(start)
+        step = DescentStep(len(self.history), after, dict(moved))
         self.history.append(step)
         return step
+
+    def reset_descent(self) -> bool:
+        """Back to where the descent started, with an empty history; False if none was run."""
+        if not self.history:
+            return False
+        start = self.history[0].inputs
+        if self.graph is not None and set(start) == set(self.graph.input_names):
+            self._rerun(values=dict(start))
+        self.history = []
+        return True
 
     def scale_eta(self, factor: float) -> None:
         self.eta = float(min(max(self.eta * factor, 1e-6), 1e3))

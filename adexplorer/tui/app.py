@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from adexplorer.explorer.session import Session
+from adexplorer.tui.bugs import NoTraceback, run_app
 from adexplorer.tui.explorer_view import ExplorerView
 from adexplorer.tui.keys import KeyGroup, bindings_of, palette_commands
 from adexplorer.tui.screens.help import HelpScreen
@@ -26,7 +27,7 @@ APP_BINDINGS = [
 ]
 
 
-class ExplorerApp(App[None]):
+class ExplorerApp(NoTraceback):
     """Type a function, then step or play its primal, tangent and adjoint traces."""
 
     TITLE = "AD Explorer"
@@ -65,4 +66,4 @@ class ExplorerApp(App[None]):
 
 
 def run_explorer(session: Session) -> None:
-    ExplorerApp(session).run()
+    run_app(ExplorerApp(session))

@@ -8,6 +8,19 @@ a lesson beside it.
 Thin over :class:`~adexplorer.explorer.session.Session`: keys and messages from
 the widgets (``messages.py``) become session calls, then :meth:`refresh_views`
 pushes what the session says down into the widgets.
+
+Never a traceback, never a freeze:
+
+* every key and message runs through :meth:`_guarded`: an AdxError becomes a
+  notification, any other exception a one-line bug report (``bugs.py``), and
+  the explorer keeps running;
+* what is typed is compiled :data:`DEBOUNCE` seconds after the last key, in a
+  background thread (``jobs.py``), against a copy of the session's inputs
+  (:class:`~adexplorer.explorer.session.Basis`); the result is installed on
+  the event loop only if it is still wanted.  The editor's text is never
+  touched.  Esc compiles at once (and leaves the editor);
+* the finite-difference and swell panes compute in background threads too;
+  Esc cancels them while they say "computing…".
 """
 
 from __future__ import annotations
@@ -23,12 +36,13 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import TabbedContent, TabPane
 
-from adexplorer.base.errors import AdxError
 from adexplorer.base.files import reserve_new_file
 from adexplorer.base.numbers import format_value
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
-from adexplorer.explorer.session import Session
+from adexplorer.explorer.session import Compiled, Session, compile_for
+from adexplorer.tui.bugs import handle, report_bug
+from adexplorer.tui.jobs import Job
 from adexplorer.tui.messages import FamilySubmitted, SeedSubmitted, SourceEdited, ValueSubmitted
 from adexplorer.tui.widgets.cost_pane import CostPane
 from adexplorer.tui.widgets.descent_pane import DescentPane
@@ -42,6 +56,8 @@ from adexplorer.tui.widgets.trace_table import TraceTable
 
 #: Narrower than this, the graph sits above the panes instead of beside them.
 NARROW = 110
+#: Seconds after the last key in the editor before what was typed is compiled.
+DEBOUNCE = 0.2
 
 
 class ExplorerView(Vertical):
@@ -67,6 +83,13 @@ class ExplorerView(Vertical):
         ),
         Binding("right_square_bracket", "speed(1)", "Faster", show=False, tooltip="play faster"),
         Binding("g", "descend", "Descend", show=False, tooltip="gradient step x ← x − η∇f"),
+        Binding(
+            "0",
+            "reset_descent",
+            "Reset descent",
+            show=False,
+            tooltip="gradient descent: back to the starting point, history cleared",
+        ),
         Binding("less_than_sign", "eta(0.5)", "η÷2", show=False, tooltip="halve the step size η"),
         Binding("greater_than_sign", "eta(2)", "η×2", show=False, tooltip="double the step size η"),
         Binding("1", "pane('trace')", "Trace", show=False, tooltip="pane: the trace table"),
@@ -75,7 +98,13 @@ class ExplorerView(Vertical):
         Binding("4", "pane('cost')", "Cost", show=False, tooltip="pane: cost of the sweeps"),
         Binding("5", "pane('descent')", "Descent", show=False, tooltip="pane: gradient descent"),
         Binding("e", "edit", "Edit", tooltip="edit the function"),
-        Binding("escape", "leave_editor", "Leave editor", show=False, tooltip="stop editing"),
+        Binding(
+            "escape",
+            "leave_editor",
+            "Leave editor",
+            show=False,
+            tooltip="stop editing; cancel a computation that says computing…",
+        ),
         Binding("x", "export", "Export", show=False, tooltip="save the trace as JSON"),
         Binding("c", "copy", "Copy", show=False, tooltip="copy the trace as text"),
     ]
@@ -106,6 +135,11 @@ class ExplorerView(Vertical):
         self._timer: Timer | None = None
         self._static: dict[int, tuple[str, str]] = {}
         self._static_key: tuple[int, str, int] | None = None
+        self._debounce: Timer | None = None
+        self._pending_text: str | None = None  # typed, not yet compiled
+        self._source_job: Job[tuple[Session, Compiled]] = Job(
+            self, "source", self._source_compiled, self._source_failed
+        )
 
     # -- building -----------------------------------------------------------------
 
@@ -130,8 +164,7 @@ class ExplorerView(Vertical):
 
     def on_mount(self) -> None:
         self._start_timer()
-        self.refresh_views()
-        self.focus_graph()
+        self._guarded(self.focus_graph)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
@@ -147,20 +180,45 @@ class ExplorerView(Vertical):
 
     def load(self, session: Session) -> None:
         """Explore ``session`` from now on (a lesson step's); the editor shows its program."""
+        self._drop_pending()
         self.session = session
         self.query_one(SourceEditor).set_text(session.source)
         self._start_timer()  # at the new session's speed
         self.refresh_views()
 
-    def show_pane(self, pane: str) -> None:
-        """Bring a pane to the front: trace, fd, swell, cost or descent."""
+    def show_pane(self, pane: str, *, again: bool = False) -> None:
+        """Bring a pane to the front: trace, fd, swell, cost or descent (``again``: restart
+        its computation if it was cancelled)."""
         self.query_one(TabbedContent).active = pane
-        self._refresh_pane()
+        self._refresh_pane(again=again)
 
     def set_family(self, template: str) -> None:
         """The swell pane's growth family, e.g. ``4*#*(1-#)`` (``#`` = the previous level)."""
         self.query_one(SwellPane).set_template(template)
         self._refresh_pane()
+
+    @property
+    def busy(self) -> bool:
+        """Something typed waits to be compiled, or a computation runs that was not cancelled."""
+        return (
+            self._pending_text is not None
+            or self._source_job.busy
+            or self.query_one(FdPane).busy
+            or self.query_one(SwellPane).busy
+        )
+
+    def flush_pending(self) -> None:
+        """Compile what was typed now, without waiting for the debounce (Esc; tests)."""
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        if self._pending_text is not None:
+            self._compile_pending()
+
+    def cancel_computations(self) -> bool:
+        """Cancel the panes' computations; True if one was running."""
+        cancelled = [pane.cancel() for pane in (self.query_one(FdPane), self.query_one(SwellPane))]
+        return any(cancelled)
 
     def focus_graph(self) -> None:
         self.query_one(GraphView).focus()
@@ -296,13 +354,13 @@ class ExplorerView(Vertical):
                 lines.append(f"\nwarning: {warning}", style="italic")
         self.query_one(FormulaBar).update(lines)
 
-    def _refresh_pane(self) -> None:
+    def _refresh_pane(self, *, again: bool = False) -> None:
         active = self.query_one(TabbedContent).active
         width = self._pane_width()
         if active == "fd":
-            self.query_one(FdPane).show(self.session, width)
+            self.query_one(FdPane).show(self.session, width, again=again)
         elif active == "swell":
-            self.query_one(SwellPane).show(self.session, width)
+            self.query_one(SwellPane).show(self.session, width, again=again)
         elif active == "cost":
             self.query_one(CostPane).show(self.session)
         elif active == "descent":
@@ -315,17 +373,64 @@ class ExplorerView(Vertical):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
-        self._refresh_pane()
+        self._guarded(self._refresh_pane, refresh=False)
 
-    # -- messages from the widgets ------------------------------------------------
+    # -- what was typed: debounced, compiled in the background ------------------------
 
     @on(SourceEdited)
     def _source_edited(self, message: SourceEdited) -> None:
         message.stop()
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
         if message.text == self.session.source:
-            return  # the program was loaded, not typed (see load)
-        self.session.set_source(message.text)
-        self.refresh_views()
+            # Loaded (see load), or typed back to what is compiled: nothing to do.
+            self._drop_pending()
+            return
+        self._pending_text = message.text
+        self._debounce = self.set_timer(DEBOUNCE, self._compile_pending)
+        self.query_one(SourceEditor).show_busy(True)
+
+    def _compile_pending(self) -> None:
+        self._debounce = None
+        text, self._pending_text = self._pending_text, None
+        if text is None:
+            return
+        session = self.session
+        basis = session.basis()
+        self._source_job.submit(lambda: (session, compile_for(text, basis, with_layout=True)))
+
+    def _drop_pending(self) -> None:
+        """Forget what was typed and not compiled (another program is being loaded)."""
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        self._pending_text = None
+        self._source_job.cancel()
+        self.query_one(SourceEditor).show_busy(False)
+
+    def _source_compiled(self, result: tuple[Session, Compiled]) -> None:
+        session, compiled = result
+        if session is not self.session or self._pending_text is not None:
+            return  # another program was loaded, or more was typed since
+        if not session.fits(compiled.basis):
+            # An input, the mode or the seed changed while it compiled: once more.
+            self._pending_text = compiled.text
+            self._compile_pending()
+            return
+        self.query_one(SourceEditor).show_busy(False)
+
+        def install() -> None:
+            if session.apply(compiled) and compiled.graph and compiled.layout:
+                self.query_one(GraphView).preload(compiled.graph, compiled.layout)
+
+        self._guarded(install)
+
+    def _source_failed(self, error: BaseException) -> None:
+        self.query_one(SourceEditor).show_busy(False)
+        handle(self, error)
+
+    # -- messages from the widgets ------------------------------------------------
 
     @on(ValueSubmitted)
     def _value_submitted(self, message: ValueSubmitted) -> None:
@@ -340,60 +445,63 @@ class ExplorerView(Vertical):
     @on(FamilySubmitted)
     def _family_submitted(self, message: FamilySubmitted) -> None:
         message.stop()
-        self.set_family(message.template)
+        self._guarded(lambda: self.set_family(message.template), refresh=False)
 
-    def _guarded(self, change: Callable[[], object]) -> None:
-        """Run a session change; a user error becomes a notification, never a crash."""
+    def _guarded(self, change: Callable[[], object], *, refresh: bool = True) -> None:
+        """Run a change, then show the session; a user error (AdxError) becomes a
+        notification, anything else a one-line bug report; the explorer keeps running."""
         try:
             change()
-        except AdxError as error:
-            self.notify(
-                visible(error.message + (f" ({error.hint})" if error.hint else "")),
-                severity="error",
-                timeout=6,
-                markup=False,
-            )
-        self.refresh_views()
+        except Exception as error:
+            handle(self, error)
+        if refresh:
+            try:
+                self.refresh_views()
+            except Exception as error:
+                report_bug(self, error)
 
     # -- actions ----------------------------------------------------------------
 
     def action_step(self, delta: int) -> None:
-        self.session.step(delta)
-        self.refresh_views()
+        self._guarded(lambda: self.session.step(delta))
 
     def action_to_start(self) -> None:
-        self.session.to_start()
-        self.refresh_views()
+        self._guarded(self.session.to_start)
 
     def action_to_end(self) -> None:
-        self.session.to_end()
-        self.refresh_views()
+        self._guarded(self.session.to_end)
 
     def action_play(self) -> None:
-        if self._timer is None:
-            return
-        self.playing = not self.playing
-        if self.playing:
-            if self.session.at_end:
-                self.session.to_start()
-            self._timer.resume()
-        else:
-            self._timer.pause()
-        self.refresh_views()
+        def toggle() -> None:
+            if self._timer is None:
+                return
+            self.playing = not self.playing
+            if self.playing:
+                if self.session.at_end:
+                    self.session.to_start()
+                self._timer.resume()
+            else:
+                self._timer.pause()
+
+        self._guarded(toggle)
 
     def _tick(self) -> None:
-        if self.session.at_end:
-            self.playing = False
-            if self._timer is not None:
-                self._timer.pause()
-        else:
-            self.session.step(1)
-        self.refresh_views()
+        def tick() -> None:
+            if self.session.at_end:
+                self.playing = False
+                if self._timer is not None:
+                    self._timer.pause()
+            else:
+                self.session.step(1)
+
+        self._guarded(tick)
 
     def action_speed(self, delta: int) -> None:
-        self.session.faster(delta)
-        self._start_timer()
-        self.refresh_views()
+        def change() -> None:
+            self.session.faster(delta)
+            self._start_timer()
+
+        self._guarded(change)
 
     def action_mode(self, mode: str) -> None:
         self._guarded(lambda: self.session.set_mode(mode))
@@ -402,8 +510,7 @@ class ExplorerView(Vertical):
         self._guarded(self.session.cycle_seed)
 
     def action_next_input(self) -> None:
-        self.session.select_next_input()
-        self.refresh_views()
+        self._guarded(self.session.select_next_input)
 
     def action_nudge(self, direction: int) -> None:
         self._guarded(lambda: self.session.nudge(direction))
@@ -413,38 +520,62 @@ class ExplorerView(Vertical):
             self.session.descend()
             self.session.to_end()  # show the new values in the graph and the table
 
-        self._guarded(step)
-        self.show_pane("descent")
+        self._guarded(step, refresh=False)
+        self._guarded(lambda: self.show_pane("descent"))
+
+    def action_reset_descent(self) -> None:
+        def reset() -> None:
+            if not self.session.reset_descent():
+                self.notify("no gradient-descent steps to undo yet (g takes one)")
+
+        self._guarded(reset, refresh=False)
+        self._guarded(lambda: self.show_pane("descent"))
 
     def action_eta(self, factor: float) -> None:
-        self.session.scale_eta(factor)
-        self.refresh_views()
+        self._guarded(lambda: self.session.scale_eta(factor))
 
     def action_pane(self, pane: str) -> None:
-        self.show_pane(pane)
+        self._guarded(lambda: self.show_pane(pane, again=True), refresh=False)
 
     def action_edit(self) -> None:
         self.query_one(SourceEditor).focus_text()
 
     def action_leave_editor(self) -> None:
-        self.focus_graph()
+        """Esc: cancel a computation that says "computing…", compile what was typed, and
+        leave the editor."""
+
+        def leave() -> None:
+            if self.cancel_computations():
+                self.notify("computation cancelled")
+            self.flush_pending()
+            self.focus_graph()
+
+        self._guarded(leave, refresh=False)
 
     def action_export(self) -> None:
-        if self.session.trace is None:
-            self.notify("nothing to export yet", severity="warning")
-            return
-        path = self.export_dir / "adx-trace.json"
-        try:
-            # A fresh name each time (never an earlier export overwritten)
-            path = reserve_new_file(self.export_dir, "adx-trace", ".json")
-            self.session.export_json(path)
-        except OSError as error:
-            self.notify(
-                visible(f"could not save {path}: {error.strerror}"), severity="error", markup=False
-            )
-            return
-        self.notify(visible(f"saved {path}"), markup=False)
+        def export() -> None:
+            if self.session.trace is None:
+                self.notify("nothing to export yet", severity="warning")
+                return
+            path = self.export_dir / "adx-trace.json"
+            try:
+                # A fresh name each time (never an earlier export overwritten)
+                path = reserve_new_file(self.export_dir, "adx-trace", ".json")
+                self.session.export_json(path)
+            except OSError as error:
+                self.notify(
+                    visible(f"could not save {path}: {error.strerror}"),
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self.notify(visible(f"saved {path}"), markup=False)
+
+        self._guarded(export, refresh=False)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.session.trace_text())
-        self.notify("trace copied to the clipboard (as text)")
+        def copy() -> None:
+            self.app.copy_to_clipboard(self.session.trace_text())
+            self.notify("trace copied to the clipboard (as text)")
+
+        self._guarded(copy, refresh=False)

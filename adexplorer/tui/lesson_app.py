@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual import on
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -26,6 +26,7 @@ from adexplorer.lessons import answers
 from adexplorer.lessons.model import Explore, Lesson
 from adexplorer.lessons.progress import Progress
 from adexplorer.tui.app import APP_BINDINGS
+from adexplorer.tui.bugs import BUG, NoTraceback, bug_message, report_bug, run_app
 from adexplorer.tui.explorer_view import ExplorerView
 from adexplorer.tui.keys import KeyGroup, bindings_of, palette_commands
 from adexplorer.tui.messages import AnswerSubmitted
@@ -77,7 +78,7 @@ def _anywhere(bindings: Iterable[object]) -> list[Binding]:
     ]
 
 
-class LessonApp(App[None]):
+class LessonApp(NoTraceback):
     """A lesson beside the explorer."""
 
     TITLE = "AD Explorer"
@@ -126,6 +127,12 @@ class LessonApp(App[None]):
         self.show_lesson_step()
 
     def show_lesson_step(self) -> None:
+        try:
+            self._show_lesson_step()
+        except Exception as error:
+            report_bug(self, error)
+
+    def _show_lesson_step(self) -> None:
         explore = self.lesson.explore_for(self.step_index)
         if explore is not None:
             try:
@@ -185,8 +192,18 @@ class LessonApp(App[None]):
         step = self.lesson.steps[self.step_index]
         exercise = next(ex for ex in step.exercises if ex.id == message.exercise_id)
         explore = self.lesson.explore_for(self.step_index)
-        feedback = answers.check(exercise, explore, message.text)
         box = self.query_one(LessonPanel).box(exercise.id)
+        try:
+            feedback = answers.check(exercise, explore, message.text)
+        except Exception as error:  # the grader's bug: the answer is not marked either way
+            report_bug(self, error)
+            if box is not None:
+                box.show_feedback(
+                    False,
+                    f"this answer could not be checked ({BUG}: {bug_message(error)}); "
+                    "try writing it another way",
+                )
+            return
         if box is not None:
             box.show_feedback(feedback.correct, feedback.message)
         if message.text.strip():  # Enter on an empty box is not an attempt
@@ -194,4 +211,4 @@ class LessonApp(App[None]):
 
 
 def run_lesson(lesson: Lesson) -> None:
-    LessonApp(lesson).run()
+    run_app(LessonApp(lesson))

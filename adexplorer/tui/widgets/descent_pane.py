@@ -1,6 +1,14 @@
-"""DescentPane: gradient descent on the student's function, x ← x − η·∇f, with its history."""
+"""DescentPane: gradient descent on the student's function, x ← x − η·∇f, with its history.
+
+A step too long for the function makes f overflow to inf or NaN: that is part of
+the lesson, so the pane says "diverged: f is nan after step k", keeps the
+history, and 0 goes back to the start.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 from rich.console import Group
 from rich.table import Table
@@ -13,8 +21,17 @@ from adexplorer.base.numbers import format_value
 from adexplorer.explorer.session import Session
 
 
+def sparkline_data(values: Sequence[float]) -> list[float]:
+    """The finite values, scaled into [-1, 1]: the sparkline's arithmetic then never
+    overflows (1e308 - (-1e308) is inf) and never meets NaN."""
+    finite = [v for v in values if math.isfinite(v)]
+    scale = max((abs(v) for v in finite), default=0.0) or 1.0
+    return [v / scale for v in finite]
+
+
 class DescentPane(Vertical):
-    """Press g to take a step; < and > change η.  The values fall (or not!) in the sparkline."""
+    """Press g to take a step; < and > change η; 0 starts again.  The values fall (or not!)
+    in the sparkline."""
 
     DEFAULT_CSS = """
     DescentPane { height: 1fr; }
@@ -28,14 +45,20 @@ class DescentPane(Vertical):
         yield Static(id="descent-table")
 
     def show(self, session: Session) -> None:
-        self.query_one("#descent-help", Static).update(
-            Text(
-                f"g: one step x ← x − η·∇f    < >: η = {session.eta:g}    "
-                "(the gradient comes from one reverse sweep)"
-            )
+        help_text = Text(
+            f"g: one step x ← x − η·∇f    < >: η = {session.eta:g}    0: start again    "
+            "(the gradient comes from one reverse sweep)"
         )
+        diverged = session.diverged
+        if diverged is not None:
+            help_text.append(
+                f"\n{diverged}: the steps were too long for this function.  "
+                "Press 0 to go back to the start and < to halve η.",
+                style="bold red",
+            )
+        self.query_one("#descent-help", Static).update(help_text)
         values = [step.value for step in session.history]
-        self.query_one("#descent-sparkline", Sparkline).data = values
+        self.query_one("#descent-sparkline", Sparkline).data = sparkline_data(values)
         table = Table(title="history", title_justify="left")
         table.add_column("step", justify="right")
         table.add_column("f", justify="right")
@@ -45,7 +68,10 @@ class DescentPane(Vertical):
             table.add_row(
                 str(step.iteration),
                 format_value(step.value, 8),
-                *[format_value(step.inputs[n], 6) for n in session.values if n in step.inputs],
+                *[
+                    format_value(step.inputs[n], 6) if n in step.inputs else ""
+                    for n in session.values
+                ],
             )
         self.query_one("#descent-table", Static).update(
             Group(table) if session.history else Text("no steps yet")

@@ -65,6 +65,10 @@ class SourceEditor(Vertical):
             return  # the replacement reports itself as a change
         self.post_message(SourceEdited(text))
 
+    def show_busy(self, busy: bool) -> None:
+        """Say that what was typed is being compiled (it is, shortly after the last key)."""
+        self.border_subtitle = "compiling…" if busy else ""
+
     def show_error(self, error: AdxError | None) -> None:
         self.set_class(error is not None, "-invalid")
         if error is not None:

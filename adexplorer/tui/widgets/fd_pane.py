@@ -11,10 +11,16 @@ from textual.widgets import Static
 from adexplorer.base.errors import AdxError
 from adexplorer.compare.fd_study import FdStudy
 from adexplorer.explorer.session import Session
+from adexplorer.tui.bugs import handle
+from adexplorer.tui.jobs import Job
 
 
 class FdPane(VerticalScroll):
-    """Computed when shown (it evaluates f about 70 times), and again when f or x changes."""
+    """Computed when shown (it evaluates f about 70 times), and again when f or x changes.
+
+    The study runs in a background thread (see ``jobs.py``): the pane says
+    "computing…" meanwhile, Esc cancels it, and its key (2) starts it again.
+    """
 
     DEFAULT_CSS = """
     FdPane { height: 1fr; }
@@ -23,29 +29,65 @@ class FdPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown_revision = -1
+        self._key: tuple[int, str | None] | None = None  # what is shown or being computed
+        self._cancelled = False
+        self._width = 80
         self.study: FdStudy | None = None  # what is shown (for tests and exports)
+        self._job: Job[FdStudy] = Job(self, "fd", self._show_study, self._failed)
 
     def compose(self) -> ComposeResult:
         yield Static(id="fd-body")
 
-    def show(self, session: Session, width: int) -> None:
-        if session.revision == self._shown_revision or session.graph is None:
+    @property
+    def busy(self) -> bool:
+        return self._job.busy
+
+    def show(self, session: Session, width: int, *, again: bool = False) -> None:
+        """Show the study for ``session``; ``again`` restarts one that was cancelled."""
+        graph = session.graph
+        if graph is None:
             return
-        self._shown_revision = session.revision
+        wrt = session.seed_name or (graph.input_names[0] if graph.input_names else None)
+        key = (session.revision, wrt)
+        if key == self._key and not (again and self._cancelled):
+            return
+        self._key, self._cancelled, self._width = key, False, width
+        body = self.query_one("#fd-body", Static)
+        self.study = None
+        if wrt is None:
+            self._job.cancel()
+            body.update(Text("f has no inputs: there is no derivative to compare.", style="italic"))
+            return
         from adexplorer.compare.fd_study import study
+
+        values = dict(session.values)
+        body.update(Text("computing finite differences… (Esc cancels)", style="italic"))
+        self._job.submit(lambda: study(graph, values, wrt))
+
+    def cancel(self) -> bool:
+        """Stop waiting for the study; True if one was being computed."""
+        if not self._job.cancel():
+            return False
+        self._cancelled = True
+        self.query_one("#fd-body", Static).update(
+            Text("cancelled: press 2 to compute the finite differences again", style="italic")
+        )
+        return True
+
+    def _failed(self, error: BaseException) -> None:
+        body = self.query_one("#fd-body", Static)
+        if isinstance(error, AdxError):
+            body.update(Text(error.render(), style="italic"))
+        else:
+            body.update(Text("the finite differences could not be computed (a bug in adx)"))
+            handle(self, error)
+
+    def _show_study(self, result: FdStudy) -> None:
         from adexplorer.render.compare_tables import error_table, summary_lines
         from adexplorer.render.plots import error_plot
 
-        body = self.query_one("#fd-body", Static)
-        wrt = session.seed_name or (
-            session.graph.input_names[0] if session.graph.input_names else None
-        )
-        try:
-            result = self.study = study(session.graph, session.values, wrt)
-        except AdxError as error:
-            body.update(Text(error.render(), style="italic"))
-            return
+        self.study = result
+        width = self._width
         applicable = [s for s in result.schemes if s not in result.not_applicable]
         notes = [Text(f"{s}: {why}", style="italic") for s, why in result.not_applicable.items()]
         plot = Text.from_ansi(error_plot(result, width=max(40, width - 4), height=18, color=True))
@@ -54,6 +96,6 @@ class FdPane(VerticalScroll):
             "Key: T truncation dominates, R round-off.",
             style="bold",
         )
-        body.update(
+        self.query_one("#fd-body", Static).update(
             Group(header, plot, summary_lines(result), error_table(result, applicable), *notes)
         )

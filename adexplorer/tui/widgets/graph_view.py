@@ -128,6 +128,12 @@ class GraphView(ScrollView, can_focus=True, inherit_bindings=False):
         self._picture: GraphPicture | None = None
         self._styles: dict[str, Style] = {}
 
+    def preload(self, graph: Graph, drawing: GraphLayout) -> None:
+        """The layout of ``graph``, computed elsewhere (in the thread that compiled it)."""
+        if graph is not self._graph:
+            self._graph, self._layout = graph, drawing
+            self.virtual_size = Size(drawing.width, drawing.height)
+
     def show(self, picture: GraphPicture) -> None:
         if picture.graph is not self._graph:
             self._graph = picture.graph
