@@ -90,3 +90,16 @@ def test_fd_errors_near_the_float_limit(expr: str, steps: str) -> None:
     code, out, _ = run("fd", expr, "--at", "x=0.01", "--steps", steps, "--json")
     rows = json.loads(out)["schemes"]["forward"]["rows"]
     assert all(r["abs_error"] is None or r["abs_error"] < 1.8e308 for r in rows)
+
+
+def test_fd_mixed_second_with_a_step_whose_square_underflows() -> None:
+    # Found by hand: --second with h = 5e-324 divided by 4h² = 0 (ZeroDivisionError, exit 3).
+    code, out, err = run(
+        "fd", "x*y", "--at", "x=1,y=2", "--second", "x,y", "--steps", "5e-324,1e-3"
+    )
+    assert code == 0, err
+    code, out, _ = run(
+        "fd", "x*y", "--at", "x=1,y=2", "--second", "x,y", "--steps", "5e-324,1e-3", "--json"
+    )
+    rows = json.loads(out)["mixed_second"]["rows"]
+    assert rows[0]["estimate"] is None and rows[1]["estimate"] == pytest.approx(1.0)
