@@ -645,7 +645,9 @@ def fd_cases(draw: st.DrawFn) -> Case:
         {
             "--wrt": (st.sampled_from(["x", "y", "x1", "x2"]), names),
             "--steps": (
-                st.sampled_from(["1e-1:1e-16", "1e-2:1e-10:17", "1e-2,1e-4", "1:1e-12:64"]),
+                st.sampled_from(
+                    ["1e-1:1e-16", "1e-2:1e-10:17", "1e-2,1e-4", "1:1e-12:64", "5e-324,1e-3"]
+                ),
                 _STEPS,
             ),
             "--second": (
