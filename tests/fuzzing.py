@@ -645,7 +645,9 @@ def fd_cases(draw: st.DrawFn) -> Case:
         {
             "--wrt": (st.sampled_from(["x", "y", "x1", "x2"]), names),
             "--steps": (
-                st.sampled_from(["1e-1:1e-16", "1e-2:1e-10:17", "1e-2,1e-4", "1:1e-12:64"]),
+                st.sampled_from(
+                    ["1e-1:1e-16", "1e-2:1e-10:17", "1e-2,1e-4", "1:1e-12:64", "5e-324,1e-3"]
+                ),
                 _STEPS,
             ),
             "--second": (
@@ -915,6 +917,10 @@ _EXPLORATIONS = (
     ("x: real = 1e308; return x*x", ""),
     ("x^y", "x=-1, y=0.5"),
     ("relu(x) - step(x)", "x=0"),
+    # big tensors: summarized in tables, refused past the trace limit
+    ("W: mat[300,300]; return sum(W @ W)", "W=0.01"),
+    ("v: vec[5000]; return sum(v*v)", "v=1"),
+    ("W: mat[1000,1000]; return sum(" + "@".join(["W"] * 30) + ")", "W=0.001"),
 )
 explore_programs = (working | programs | expressions).filter(lambda t: "```" not in t)
 _ANSWERS = (
@@ -1283,16 +1289,19 @@ SURFACES: dict[str, st.SearchStrategy[Case]] = {
 
 
 @contextmanager
-def fuzz_environment() -> Iterator[Path]:
+def fuzz_environment(**variables: str) -> Iterator[Path]:
     """A scratch folder for files, and an environment that keeps the fuzz to itself:
-    progress in the scratch folder, no colour, a fixed terminal width."""
-    saved = {k: os.environ.get(k) for k in ("ADX_DATA_DIR", "NO_COLOR", "COLUMNS")}
+    progress in the scratch folder, no colour, a fixed terminal width, and any other
+    ``variables`` (e.g. a lower limit, so that no case runs long)."""
+    names = ("ADX_DATA_DIR", "NO_COLOR", "COLUMNS", *variables)
+    saved = {k: os.environ.get(k) for k in names}
     with tempfile.TemporaryDirectory(prefix="adx-fuzz-") as scratch:
         directory = Path(scratch)
         (directory / "data").mkdir()
         os.environ["ADX_DATA_DIR"] = str(directory / "data")
         os.environ["NO_COLOR"] = "1"
         os.environ["COLUMNS"] = "100"
+        os.environ.update(variables)
         try:
             yield directory
         finally:

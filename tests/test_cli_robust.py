@@ -92,3 +92,24 @@ def test_fd_errors_near_the_float_limit(expr: str, steps: str) -> None:
     code, out, _ = run("fd", expr, "--at", "x=0.01", "--steps", steps, "--json")
     rows = json.loads(out)["schemes"]["forward"]["rows"]
     assert all(r["abs_error"] is None or r["abs_error"] < 1.8e308 for r in rows)
+
+
+def test_fd_mixed_second_with_a_step_whose_square_underflows() -> None:
+    # Found by hand: --second with h = 5e-324 divided by 4h² = 0 (ZeroDivisionError, exit 3).
+    code, out, err = run(
+        "fd", "x*y", "--at", "x=1,y=2", "--second", "x,y", "--steps", "5e-324,1e-3"
+    )
+    assert code == 0, err
+    code, out, _ = run(
+        "fd", "x*y", "--at", "x=1,y=2", "--second", "x,y", "--steps", "5e-324,1e-3", "--json"
+    )
+    rows = json.loads(out)["mixed_second"]["rows"]
+    assert rows[0]["estimate"] is None and rows[1]["estimate"] == pytest.approx(1.0)
+
+
+def test_swell_plot_of_a_family_with_empty_ad_traces() -> None:
+    # Found by the fuzz suite: f = x has no AD lines, and 0 on a log axis was a
+    # math domain error (exit 3).
+    code, out, err = run("swell", "--plot", "--family", "#")
+    assert code == 0, err
+    assert "expression swell" in out

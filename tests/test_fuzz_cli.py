@@ -48,7 +48,9 @@ def fuzz_settings(examples: int) -> settings:
 
 @pytest.fixture(scope="module")
 def scratch() -> Iterator[Path]:
-    with fuzzing.fuzz_environment() as directory:
+    # A family's work at the default limit takes up to ~30 s; a tenth of it keeps each
+    # case to seconds and still tests the refusal (tools/fuzz.py runs the defaults).
+    with fuzzing.fuzz_environment(ADX_MAX_FAMILY_WORK="150000") as directory:
         yield directory
 
 

@@ -100,3 +100,32 @@ def test_the_compiler_stops_at_the_nodes_limit(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("ADX_MAX_NODES", "1000")
     with pytest.raises(AdxError, match="ADX_MAX_NODES"):
         compile_source("+".join(["sin(x)"] * 600))
+
+
+def test_the_values_of_every_node_count_against_the_trace_limit() -> None:
+    # Found while fuzzing by hand: 60 products of a mat[1000,1000] in --mode evaluate
+    # (no sweeps, so no trace check) kept 60,000,000 numbers: 333 s and 12 GB as JSON.
+    # Now refused before anything runs, in every mode.
+    program = "W: mat[1000,1000]; return sum(" + "@".join(["W"] * 60) + ")"
+    for mode in ("evaluate", "forward", "reverse"):
+        result = CliRunner().invoke(
+            cli,
+            ["eval", program, "--at", "W=0.001", "--mode", mode, "--seed", "W=1"][
+                : 6 if mode != "forward" else 8
+            ],
+        )
+        assert result.exit_code == 1, result.output
+        assert "ADX_MAX_TRACE_ENTRIES" in result.stderr and "60,000,001" in result.stderr
+
+
+def test_a_big_matrix_is_summarized_in_tables_not_printed_whole() -> None:
+    # A mat[1000,1000] value as one 10 MB table cell took rich many minutes to fold.
+    import time
+
+    start = time.perf_counter()
+    result = CliRunner().invoke(
+        cli, ["eval", "W: mat[1000,1000]; return sum(W@W)", "--at", "W=0.001", "--mode", "evaluate"]
+    )
+    assert result.exit_code == 0 and time.perf_counter() - start < 20
+    assert "at W = [[0.001, 0.001, 0.001, …, 0.001, " in result.stdout
+    assert len(result.stdout) < 50_000

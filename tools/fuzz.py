@@ -14,6 +14,7 @@ a failure, not a machine out of memory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import sys
@@ -78,10 +79,21 @@ def _signature(found: list[str]) -> str:
     return text[:160]
 
 
+class _TimeUp(Exception):
+    """The campaign's time is up: ends a hypothesis run between two cases."""
+
+
 def _chunk(
-    surface: str, tally: Tally, directory: Path, budget: float, count: int, rng: int
+    surface: str,
+    tally: Tally,
+    directory: Path,
+    budget: float,
+    count: int,
+    rng: int,
+    deadline: float,
 ) -> None:
-    """Run ``count`` examples of one surface (one hypothesis run, failures recorded, not raised)."""
+    """Run ``count`` examples of one surface (one hypothesis run, failures recorded, not
+    raised), stopping early at ``deadline``."""
     opts = settings(
         max_examples=count,
         deadline=None,
@@ -95,6 +107,7 @@ def _chunk(
         @opts
         @given(case=fuzzing.grader_cases)
         def body(case: fuzzing.GraderCase) -> None:
+            _on_time(deadline)
             found, seconds = fuzzing.grade(case, timeout=budget)
             tally.record(found, case.reproducer(), seconds, "graded" if not found else "failed")
 
@@ -103,6 +116,7 @@ def _chunk(
         @opts
         @given(text=fuzzing.lesson_texts(rate=25))
         def body(text: str) -> None:
+            _on_time(deadline)
             start = time.perf_counter()
             content = text.encode("utf-8", "surrogateescape")
             with fuzzing.time_limit(budget * 4):
@@ -118,12 +132,19 @@ def _chunk(
         @opts
         @given(case=fuzzing.SURFACES[surface])
         def body(case: fuzzing.Case) -> None:
+            _on_time(deadline)
             outcome = fuzzing.run_case(case, directory, timeout=budget)
             found = fuzzing.problems(case, outcome)
             result = "hung" if outcome.hung else f"exit {outcome.code}"
             tally.record(found, case.command_line(), outcome.seconds, result)
 
-    hypothesis_seed(rng)(body)()
+    with contextlib.suppress(_TimeUp):
+        hypothesis_seed(rng)(body)()
+
+
+def _on_time(deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise _TimeUp()
 
 
 def main() -> int:
@@ -149,24 +170,29 @@ def main() -> int:
     tallies = {surface: Tally() for surface in surfaces}
     deadline = time.monotonic() + args.minutes * 60
     rounds = 0
-    with fuzzing.fuzz_environment() as directory:
-        while time.monotonic() < deadline:
-            rounds += 1
-            for surface in surfaces:
-                if time.monotonic() >= deadline:
-                    break
-                _chunk(
-                    surface,
-                    tallies[surface],
-                    directory,
-                    args.budget,
-                    args.chunk,
-                    rng.randrange(2**32),
-                )
-            total = sum(t.cases for t in tallies.values())
-            bad = sum(t.failures for t in tallies.values())
-            print(f"round {rounds}: {total} cases, {bad} failures", file=sys.stderr, flush=True)
-    _report(tallies, args.minutes)
+    started = time.monotonic()
+    try:
+        with fuzzing.fuzz_environment() as directory:
+            while time.monotonic() < deadline:
+                rounds += 1
+                for surface in surfaces:
+                    if time.monotonic() >= deadline:
+                        break
+                    _chunk(
+                        surface,
+                        tallies[surface],
+                        directory,
+                        args.budget,
+                        args.chunk,
+                        rng.randrange(2**32),
+                        deadline,
+                    )
+                total = sum(t.cases for t in tallies.values())
+                bad = sum(t.failures for t in tallies.values())
+                print(f"round {rounds}: {total} cases, {bad} failures", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: the figures so far", file=sys.stderr)
+    _report(tallies, (time.monotonic() - started) / 60)
     return 1 if any(t.failures for t in tallies.values()) else 0
 
 

@@ -32,14 +32,28 @@ def format_scalar(x: float, digits: int = 6) -> str:
     return text
 
 
+#: Arrays with more entries than this are summarized: the first and last EDGE_ITEMS
+#: of each dimension, ``…`` between (as numpy prints them).  A mat[1000,1000] in full
+#: is a 10 MB table cell, which took a terminal table many minutes to fold.
+SUMMARY_THRESHOLD = 1000
+EDGE_ITEMS = 3
+
+
 def format_value(value: Any, digits: int = 6) -> str:
-    """A scalar as ``1.23457``; vectors and matrices as nested brackets."""
+    """A scalar as ``1.23457``; vectors and matrices as nested brackets, summarized
+    with ``…`` past :data:`SUMMARY_THRESHOLD` entries (JSON keeps every number)."""
     arr = np.asarray(value, dtype=np.float64)
+    return _format_array(arr, digits, arr.size > SUMMARY_THRESHOLD)
+
+
+def _format_array(arr: Any, digits: int, summarize: bool) -> str:
     if arr.ndim == 0:
         return format_scalar(float(arr), digits)
-    if arr.ndim == 1:
-        return "[" + ", ".join(format_scalar(float(x), digits) for x in arr) + "]"
-    return "[" + ", ".join(format_value(row, digits) for row in arr) + "]"
+    if summarize and len(arr) > 2 * EDGE_ITEMS:
+        head = [_format_array(x, digits, summarize) for x in arr[:EDGE_ITEMS]]
+        tail = [_format_array(x, digits, summarize) for x in arr[-EDGE_ITEMS:]]
+        return "[" + ", ".join([*head, "…", *tail]) + "]"
+    return "[" + ", ".join(_format_array(x, digits, summarize) for x in arr) + "]"
 
 
 def source_literal(value: Any) -> str:

@@ -185,8 +185,15 @@ def parse_levels(text: str) -> tuple[int, int]:
     return low, high
 
 
-def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTable, list[int]]:
-    """The expressions of levels 1…high of a family, sharing everything they can."""
+def family_levels(
+    template: str, high: int, variable: str = "x", measured: int = 0
+) -> tuple[ExprTable, list[int]]:
+    """The expressions of levels 1…high of a family, sharing everything they can.
+
+    With ``measured`` (the number of levels that will be measured), the
+    ``family_work`` limit is checked as the levels are built, so a template too
+    long for it is refused before the table is filled.
+    """
     if HOLE not in template:
         raise AdxError(
             "usage",
@@ -211,6 +218,7 @@ def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTa
     table = ExprTable()
     previous = table.var(variable)
     levels = []
+    first = 0
     for _ in range(high):
         exprs: list[int] = []
         for node in graph.nodes:
@@ -222,21 +230,32 @@ def family_levels(template: str, high: int, variable: str = "x") -> tuple[ExprTa
                 exprs.append(table.make(node.op, tuple(exprs[a] for a in node.args)))
         previous = exprs[graph.outputs[0]]
         levels.append(previous)
+        if len(levels) == 1:
+            first = len(table.ops)
+        if measured:
+            _check_work(measured, first, len(table.ops), len(levels), high)
     return table, levels
+
+
+def _check_work(measured: int, first: int, nodes: int, level: int, high: int) -> None:
+    """Each level is differentiated afresh over everything below it, so the time grows
+    with levels × nodes (about 20 µs each): a long template over 500 levels would run
+    for hours.  The nodes at level ``high`` are foreseen from the growth per level so
+    far (``first`` nodes at level 1, ``nodes`` at ``level``); at ``high`` they are exact."""
+    growth = (nodes - first) / (level - 1) if level > 1 else 0.0
+    foreseen = nodes + int(growth * (high - level))
+    check(
+        "family_work",
+        measured * foreseen,
+        hint=f"the template's expressions have {nodes:,} nodes by level {level} "
+        f"(about {foreseen:,} by level {high}); measure fewer levels (--n) or use a "
+        "shorter template",
+    )
 
 
 def family_study(template: str, levels: str, variable: str = "x") -> list[FamilyRow]:
     low, high = parse_levels(levels)
-    table, exprs = family_levels(template, high, variable)
-    # Each level is differentiated afresh over everything below it, so the time grows
-    # with levels × nodes (about 20 µs each): a long template over 500 levels would
-    # run for hours.  The levels alone are bounded by family_levels.
-    check(
-        "family_work",
-        (high - low + 1) * len(table.ops),
-        hint=f"the template's expressions have {len(table.ops):,} nodes by level {high}; "
-        "measure fewer levels (--n) or use a shorter template",
-    )
+    table, exprs = family_levels(template, high, variable, measured=high - low + 1)
     rows = []
     counters = tuple(_DagCounter(table) for _ in range(3))
     for n in range(1, high + 1):  # every level, so that the counts carry over

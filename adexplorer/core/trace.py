@@ -201,6 +201,13 @@ def run(
     check_nodes(graph)
     inputs = input_values(graph, bindings)
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
+    # Before anything runs: the primal trace alone keeps every node's value (a line of
+    # 60 products of mat[1000,1000] is 60,000,000 numbers: 12 GB as a JSON report).
+    _check_primal_size(graph)
+    if mode == "forward" and seed is None:
+        _check_trace_size(graph, "forward", None)
+    elif mode == "reverse":
+        _check_trace_size(graph, "reverse", None)
     warnings: list[str] = []
     with np.errstate(all="ignore"), gc_paused():
         primal_steps = tuple(evaluate(graph, ordered))
@@ -216,12 +223,10 @@ def run(
                 seed_map = _seed_map(graph, seed)
                 tangent_sweeps.append(_tangent_sweep(graph, values, seed_map, "seed"))
             else:
-                _check_trace_size(graph, "forward", None)
                 for label, s in unit_seeds(graph, graph.inputs, graph.input_names):
                     tangent_sweeps.append(_tangent_sweep(graph, values, s, label))
                 jacobian = _jacobian_from_tangents(graph, tangent_sweeps)
         elif mode == "reverse":
-            _check_trace_size(graph, "reverse", None)
             for label, s in unit_seeds(graph, graph.outputs, graph.output_names):
                 adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label))
             jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps)
@@ -246,6 +251,16 @@ def check_nodes(graph: Graph) -> None:
     """The ``nodes`` limit, for a graph built by someone else: before any trace is run
     or drawn over it (the compiler should refuse such a program while it builds it)."""
     check("nodes", len(graph.nodes), hint="split the program, or differentiate a smaller part")
+
+
+def _check_primal_size(graph: Graph) -> None:
+    entries = sum(size(node.shape) for node in graph.nodes)
+    check(
+        "trace_entries",
+        entries,
+        hint=f"the values of the program's {len(graph.nodes):,} nodes have {entries:,} "
+        "entries in all; use smaller vectors and matrices",
+    )
 
 
 def _check_trace_size(graph: Graph, mode: str, _seed: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.table import Table
@@ -162,7 +163,8 @@ def mixed_table(mixed: MixedStudy, digits: int) -> Table:
     )
     for name in ("h = k", "estimate", "|error|"):
         table.add_column(name, justify="right")
-    best = min(mixed.rows, key=lambda r: r[2])[0] if mixed.rows else None
+    finite = [r for r in mixed.rows if math.isfinite(r[2])]  # min() with NaN is arbitrary
+    best = min(finite, key=lambda r: r[2])[0] if finite else None
     for h, estimate, error in mixed.rows:
         table.add_row(
             f"{h:.1e}",

@@ -106,7 +106,8 @@ def growth_plot(
     # A float stops at 1.8e308, and trees pass that (5^500): plot the exponent then.
     exponents = biggest > 10**300
     for label, values, colour, marker in series:
-        ys = [math.log10(max(v, 1)) if exponents else float(v) for v in values]
+        # A size of 0 (no AD lines for f = x) sits on the bottom line, at 1.
+        ys = [math.log10(max(v, 1)) if exponents else float(max(v, 1)) for v in values]
         plt.plot(ns, ys, label=label, marker=marker, color=colour)
     room = max(2, (height - 4) // 2)
     if exponents:
