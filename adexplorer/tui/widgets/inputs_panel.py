@@ -30,6 +30,7 @@ class InputsPanel(VerticalScroll):
         self.border_subtitle = "+/- nudge ▶ · i next"
         self._names: tuple[str, ...] = ()
         self._labels: dict[str, Label] = {}
+        self._shown: dict[str, str] = {}  # what each label says
         self._fields: dict[str, Input] = {}
         self._seed_field: Input | None = None
 
@@ -40,6 +41,7 @@ class InputsPanel(VerticalScroll):
             for row in self.query(".input-row"):
                 row.remove()
             self._labels = {name: Label("") for name in names}
+            self._shown = {}
             self._fields = {name: PlainInput(id=f"value-{name}") for name in names}
             self._seed_field = PlainInput(id="seed-field", placeholder="x2 or x1=1,x2=0.5")
             rows = [
@@ -49,12 +51,17 @@ class InputsPanel(VerticalScroll):
             self.mount_all(rows)
         for name in names:
             marker = "▶" if name == selected else " "
-            self._labels[name].update(f"{marker}{name} =")
+            label = f"{marker}{name} ="
+            if self._shown.get(name) != label:  # an update lays the screen out again
+                self._shown[name] = label
+                self._labels[name].update(label)
             field = self._fields[name]
-            if not field.has_focus:
-                field.value = format_value(values[name], 12)
-        if self._seed_field is not None and not self._seed_field.has_focus:
-            self._seed_field.value = seed
+            text = format_value(values[name], 12)
+            if not field.has_focus and field.value != text:
+                field.value = text
+        seed_field = self._seed_field
+        if seed_field is not None and not seed_field.has_focus and seed_field.value != seed:
+            seed_field.value = seed
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Input, Markdown, Static
+from textual.widgets.markdown import MarkdownFence
 
 from adexplorer.base.text import visible
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.text import PlainInput, plain
+
+
+class PlainFence(MarkdownFence):
+    """A lesson's code block: highlighted if it names its language, else shown as text.
+
+    Textual guesses the language of an unnamed block by trying every Pygments
+    lexer, which took half a second each time a step with one was shown."""
+
+    @classmethod
+    def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
+        return super().highlight(code, language or "text", ansi=ansi, dark=dark)
+
+
+class LessonMarkdown(Markdown):
+    BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}
 
 
 class ExerciseBox(Vertical):
@@ -96,7 +113,7 @@ class LessonPanel(VerticalScroll):
         prose = f"## {step.title}\n\n{step.prose}"
         if index == 0 and self.lesson.intro:
             prose = self.lesson.intro + "\n\n" + prose
-        widgets = [Markdown(visible(prose), open_links=False)] + [
+        widgets = [LessonMarkdown(visible(prose), open_links=False)] + [
             ExerciseBox(ex, ex.id in solved) for ex in step.exercises
         ]
         self.mount_all(widgets)
