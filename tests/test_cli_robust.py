@@ -103,3 +103,13 @@ def test_fd_mixed_second_with_a_step_whose_square_underflows() -> None:
     )
     rows = json.loads(out)["mixed_second"]["rows"]
     assert rows[0]["estimate"] is None and rows[1]["estimate"] == pytest.approx(1.0)
+
+
+def test_fd_plot_when_no_step_gives_a_finite_estimate() -> None:
+    # Found by fuzzing: with every estimate overflowing there was nothing on the log
+    # axes and plotext failed (TypeError: 'NoneType' object is not iterable).
+    code, out, err = run(
+        "fd", "x*y", "--wrt", "y", "--steps", "1e47", "--plot", "--at", "x=-1e308,y=0"
+    )
+    assert code == 0, err
+    assert "no plot: no step size gave a finite estimate" in out
