@@ -74,7 +74,7 @@ def test_swell_counts_with_hundreds_of_digits() -> None:
 def test_swell_plot_of_sizes_past_the_float_range() -> None:
     # Found while fuzzing: the naive tree of #*#*#*#*# at n = 500 has 350 digits, and
     # float(size) for the log axis raised OverflowError (exit 3).
-    code, out, err = run("swell", "--family", "#*#*#*#*#", "--n", "1:500", "--plot")
+    code, out, err = run("swell", "--family", "#*#*#*#*#*#*#*#*#*#", "--n", "340:345", "--plot")
     assert code == 0, err
     powers = [int(k) for k in re.findall(r"\b1e(\d+)\b", out)]
     assert max(powers) > 308  # the y axis is labelled in powers of ten past 1e308
@@ -113,3 +113,13 @@ def test_swell_plot_of_a_family_with_empty_ad_traces() -> None:
     code, out, err = run("swell", "--plot", "--family", "#")
     assert code == 0, err
     assert "expression swell" in out
+
+
+def test_fd_plot_when_no_step_gives_a_finite_estimate() -> None:
+    # Found by fuzzing: with every estimate overflowing there was nothing on the log
+    # axes and plotext failed (TypeError: 'NoneType' object is not iterable).
+    code, out, err = run(
+        "fd", "x*y", "--wrt", "y", "--steps", "1e47", "--plot", "--at", "x=-1e308,y=0"
+    )
+    assert code == 0, err
+    assert "no plot: no step size gave a finite estimate" in out

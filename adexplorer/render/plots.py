@@ -53,6 +53,9 @@ def _finish(color: bool) -> str:
 
 def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = True) -> str:
     """|estimate − AD| against h, one curve per scheme, the rule-of-thumb optima marked."""
+    if all(r.abs_error is None for r in study.rows):
+        # every estimate overflowed: plotext fails on log axes with nothing on them
+        return "(no plot: no step size gave a finite estimate)"
     _start(width, height)
     positives = [r.abs_error for r in study.rows if r.abs_error]
     floor = min(positives) / 10 if positives else 1e-20
