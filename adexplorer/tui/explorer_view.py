@@ -199,12 +199,14 @@ class ExplorerView(Vertical):
 
     @property
     def busy(self) -> bool:
-        """Something typed waits to be compiled, or a computation runs that was not cancelled."""
+        """Something typed waits to be compiled, a computation runs that was not cancelled,
+        or the trace table is still taking a new graph's rows."""
         return (
             self._pending_text is not None
             or self._source_job.busy
             or self.query_one(FdPane).busy
             or self.query_one(SwellPane).busy
+            or self.query_one(TraceTable).filling
         )
 
     def flush_pending(self) -> None:
