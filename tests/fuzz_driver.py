@@ -314,12 +314,11 @@ async def play(pilot: Pilot[None], action: tuple[Any, ...], model: Model) -> Non
     app = pilot.app
     before_session = view_of(app).session
     kind = action[0]
-    if kind in ("key", "keys") and isinstance(app.focused, TextArea):
-        model.text = None  # typed into the editor: not followed
-    if kind == "key":
-        await pilot.press(action[1])
-    elif kind == "keys":
-        await pilot.press(*action[1])
+    if kind in ("key", "keys"):
+        for key in action[1:] if kind == "key" else action[1]:
+            if isinstance(app.focused, TextArea):
+                model.text = None  # typed into the editor: not followed
+            await pilot.press(key)
     elif kind == "type":
         area = await focus_editor(pilot)
         if area is not None:
@@ -428,7 +427,7 @@ def check_consistent(app: App[None], case: Case, done: int, model: Model, settle
         if session.graph is not None and session.trace.graph is not session.graph:
             fail("the trace is not of the session's graph")
         table = app.query_one(TraceTable)
-        if table.row_count != len(session.trace.primal_steps):
+        if not table.filling and table.row_count != len(session.trace.primal_steps):
             fail(f"trace table has {table.row_count} rows for {len(session.trace.primal_steps)}")
     area = app.query_one("#source", TextArea)
     if model.text is not None and area.text != model.text and area.text.isprintable():
