@@ -371,3 +371,26 @@ async def test_at_most_one_thread_per_computation(monkeypatch: pytest.MonkeyPatc
         assert study is not None
         assert float(study.inputs["x1"]) == pytest.approx(2.6)  # the latest value won
     assert real is fd_pane.FdPane._show_study
+
+
+async def test_the_lesson_player_never_edits_a_hidden_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under 100 columns the player hides the editor: e focused it anyway and what was typed
+    changed f unseen.  Now e says so, and a resize that hides the editor focuses the graph."""
+    monkeypatch.chdir(tmp_path)  # x exports there
+    app = LessonApp(find("reverse-mode"), Progress(tmp_path / "p.json"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e", "y", "y")
+        await settle(pilot)
+        assert app.session.source == "ln(x1) + x1*x2 - sin(x2)"
+        assert any("editor is hidden" in m for m in messages(app))
+        await pilot.resize_terminal(120, 40)
+        await pilot.press("e", "end", "y")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "graph"
+        await pilot.press("x")  # the explorer's key again
+        await settle(pilot)
+        assert app.query_one("#source", TextArea).text == "ln(x1) + x1*x2 - sin(x2)y"
+        assert len(list(tmp_path.glob("adx-trace-*.json"))) == 1
