@@ -436,6 +436,8 @@ def check_consistent(app: App[None], case: Case, done: int, model: Model, settle
         if "bug in adx" in str(note.message):
             fail(f"a bug was reported: {note.message}")
     if settled:
+        if app.focused is area and not app.query_one(SourceEditor).shown:
+            fail("the editor has the focus while it is hidden: keys would change f unseen")
         if session.source != area.text:
             fail(f"the session compiled {session.source!r}, the editor holds {area.text!r}")
         editor = app.query_one(SourceEditor)
@@ -458,6 +460,7 @@ async def run_case(case: Case) -> None:
         done = -1
         try:
             async with app.run_test(size=case.size) as pilot:
+                view_of(app).export_dir = Path(tmp)  # x saves there, not in the working dir
                 await settle(pilot)
                 model.text = app.query_one("#source", TextArea).text
                 for done, action in enumerate(case.actions):
