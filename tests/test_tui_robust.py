@@ -104,14 +104,14 @@ async def test_undo_redo_and_resizes_while_playing(size: tuple[int, int]) -> Non
         await pilot.press("right_square_bracket", "right_square_bracket", "space")
         assert app.playing
         await pilot.press("e", "end", *"+x1", "enter", *"y = 2")
-        for _ in range(4):
+        for _ in range(2):
             await pilot.press("ctrl+z")
             await pilot.resize_terminal(60, 20)
             await pilot.press("ctrl+y")
             await pilot.resize_terminal(200, 50)
             await pilot.press("ctrl+z", "ctrl+z")
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.3)
+            await pilot.pause(0.25)
         await pilot.press("escape")
         await settle(pilot)
         area = app.query_one("#source", TextArea)
