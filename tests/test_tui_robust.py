@@ -394,3 +394,23 @@ async def test_the_lesson_player_never_edits_a_hidden_editor(
         await settle(pilot)
         assert app.query_one("#source", TextArea).text == "ln(x1) + x1*x2 - sin(x2)y"
         assert len(list(tmp_path.glob("adx-trace-*.json"))) == 1
+
+
+async def test_a_family_whose_ad_trace_is_empty_is_plotted() -> None:
+    """The family `#` (f = x at every level) has AD traces of 0 lines: log10(0) in the
+    growth plot was a ValueError (found by tools/fuzz_tui.py; `adx swell --plot` too)."""
+    from adexplorer.compare.swell import family_study
+    from adexplorer.render.plots import growth_plot
+
+    assert "expression swell" in growth_plot(family_study("#", "1:30"), color=False)
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        field = app.query_one("#family")
+        field.focus()
+        field.value = "#"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Sizes per level" in shown(app, "#swell-family")
+        assert not any(BUG in m for m in messages(app))

@@ -94,9 +94,13 @@ def growth_plot(
         ("AD reverse trace", [r.sizes.ad_reverse for r in rows], "blue"),
     ]
     for label, values, colour in series:
-        plt.plot(ns, [float(v) for v in values], label=label, marker="dot", color=colour)
+        # A size of 0 (f = x has no AD trace) has no place on a log axis: leave it out.
+        points = [(n, float(v)) for n, v in zip(ns, values, strict=True) if v > 0]
+        if points:
+            xs, ys = zip(*points, strict=True)
+            plt.plot(list(xs), list(ys), label=label, marker="dot", color=colour)
     plt.yscale("log")
-    biggest = max(float(v) for _, values, _ in series for v in values)
+    biggest = max((float(v) for _, values, _ in series for v in values), default=1.0)
     yticks, ylabels = _decade_ticks(1.0, max(biggest, 10.0), max(2, (height - 4) // 2))
     plt.yticks(yticks, ylabels)
     step = max(1, (ns[-1] - ns[0]) // 6)
