@@ -414,3 +414,23 @@ async def test_a_family_whose_ad_trace_is_empty_is_plotted() -> None:
         await settle(pilot)
         assert "Sizes per level" in shown(app, "#swell-family")
         assert not any(BUG in m for m in messages(app))
+
+
+@pytest.mark.parametrize(
+    ("program", "x"), [("x*x", 1e-320), ("x*x", 5e-324), ("exp(x)", 709.7)], ids=str
+)
+async def test_fd_pane_plots_errors_at_the_ends_of_the_float_range(program: str, x: float) -> None:
+    """Errors near 1e-323 asked for a tick at 10**-324 (0.0: log10 failed); near 1e306 for one
+    at 10**309 (OverflowError).  Found by tools/fuzz_tui.py; `adx fd --plot` failed too."""
+    from adexplorer.compare.fd_study import study
+    from adexplorer.render.plots import error_plot
+
+    session = Session.start(program, {"x": x})
+    assert session.graph is not None
+    assert "|error|" in error_plot(study(session.graph, session.values, "x"), color=False)
+    app = ExplorerApp(Session.start(program, {"x": x}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.query_one(FdPane).study is not None
+        assert not any(BUG in m for m in messages(app))

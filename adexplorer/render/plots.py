@@ -20,13 +20,21 @@ from adexplorer.compare.swell import FamilyRow
 _COLORS = {"forward": "blue", "backward": "cyan", "central": "green", "complex": "magenta"}
 
 
+#: The powers of ten a float64 holds as normal numbers (10.0**-324 is 0, 10.0**309 overflows),
+#: and the range plotted values are kept in: a log axis has no place for 0 or inf.
+_DECADES = (-307, 308)
+_TINY, _HUGE = 1e-307, 1e308
+
+
 def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list[str]]:
     """Powers of ten from ``low`` to ``high``, at most ``room`` of them.
 
     Few enough that plotext never has to drop overlapping labels: which ones it
     drops depends on Python's hash seed, which made the plots differ run to run.
     """
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    low, high = (min(max(v, _TINY), _HUGE) for v in (low, high))
+    first = max(math.floor(math.log10(low)), _DECADES[0])
+    last = max(min(math.ceil(math.log10(high)), _DECADES[1]), first)
     step = max(1, math.ceil((last - first) / max(room - 1, 1)))
     powers = list(range(first, last + 1, step))
     return [10.0**p for p in powers], [f"1e{p}" for p in powers]
@@ -49,17 +57,21 @@ def _finish(color: bool) -> str:
 def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = True) -> str:
     """|estimate − AD| against h, one curve per scheme, the rule-of-thumb optima marked."""
     _start(width, height)
-    positives = [r.abs_error for r in study.rows if r.abs_error]
-    floor = min(positives) / 10 if positives else 1e-20
+
+    def plotted(error: float | None) -> bool:  # NaN and inf have no place on the axis
+        return error is not None and math.isfinite(error)
+
+    positives = [r.abs_error for r in study.rows if plotted(r.abs_error) and r.abs_error]
+    floor = max(min(positives) / 10, _TINY) if positives else 1e-20
     zeros = False
     for scheme in study.schemes:
-        rows = [r for r in study.rows_for(scheme) if r.abs_error is not None]
+        rows = [r for r in study.rows_for(scheme) if plotted(r.abs_error)]
         if not rows:
             continue
         ys = []
         for r in rows:
             zeros = zeros or r.abs_error == 0
-            ys.append(r.abs_error if r.abs_error else floor)
+            ys.append(min(max(r.abs_error, _TINY), _HUGE) if r.abs_error else floor)
         plt.plot(
             [r.h for r in rows], ys, label=scheme, marker="dot", color=_COLORS.get(scheme, "white")
         )
