@@ -403,6 +403,15 @@ async def test_a_family_whose_ad_trace_is_empty_is_plotted() -> None:
     from adexplorer.render.plots import growth_plot
 
     assert "expression swell" in growth_plot(family_study("#", "1:30"), color=False)
+    # Exact sizes past 1e308 (5**500 at level 500 of #*#*#*#*#): float() of them was an
+    # OverflowError in `adx swell --n 1:500 --plot`.
+    from dataclasses import replace
+
+    from adexplorer.compare.swell import FamilyRow
+
+    rows = family_study("#*#", "1:3")
+    huge = [FamilyRow(r.n, replace(r.sizes, df_tree=5**500 * r.n)) for r in rows]
+    assert "expression swell" in growth_plot(huge, color=False)
     app = ExplorerApp(Session.start())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")

@@ -93,6 +93,11 @@ def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = 
     return _finish(color)
 
 
+def _as_float(size: int) -> float:
+    """An exact size as a float for the plot, at most :data:`_HUGE`."""
+    return float(size) if size < _HUGE else _HUGE
+
+
 def growth_plot(
     rows: Sequence[FamilyRow], width: int = 78, height: int = 22, color: bool = True
 ) -> str:
@@ -107,12 +112,13 @@ def growth_plot(
     ]
     for label, values, colour in series:
         # A size of 0 (f = x has no AD trace) has no place on a log axis: leave it out.
-        points = [(n, float(v)) for n, v in zip(ns, values, strict=True) if v > 0]
+        # Exact sizes can pass 1e308 (5**500 at level 500 of #*#*#*#*#): drawn at the top.
+        points = [(n, _as_float(v)) for n, v in zip(ns, values, strict=True) if v > 0]
         if points:
             xs, ys = zip(*points, strict=True)
             plt.plot(list(xs), list(ys), label=label, marker="dot", color=colour)
     plt.yscale("log")
-    biggest = max((float(v) for _, values, _ in series for v in values), default=1.0)
+    biggest = max((_as_float(v) for _, values, _ in series for v in values), default=1.0)
     yticks, ylabels = _decade_ticks(1.0, max(biggest, 10.0), max(2, (height - 4) // 2))
     plt.yticks(yticks, ylabels)
     step = max(1, (ns[-1] - ns[0]) // 6)
