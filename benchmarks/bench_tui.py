@@ -6,7 +6,8 @@ Headless (App.run_test), so it measures the app's own work, not a terminal's.
 The 7-node survey example is the baseline: what a step costs Textual and the
 test harness whatever the graph.
 Targets: first screen in about a second; a step without visible lag on graphs
-up to 200 nodes, and usable at 500.
+up to 200 nodes, and usable at 500; typing into a big program never waits for
+it to compile (the editor compiles in the background after the last key).
 """
 
 from __future__ import annotations
@@ -63,6 +64,26 @@ async def step_times(operations: int, steps: int = 30) -> tuple[int, float, floa
         return nodes, statistics.median(samples), max(samples), statistics.median(own)
 
 
+async def typing_times(operations: int, keys: int = 20) -> tuple[float, float, float]:
+    """Typing into the editor of a big program: the longest any key took (the interface
+    must not wait for compiling), then how long until the graph of the new text shows."""
+    from tests.tui_helpers import settle
+
+    app = ExplorerApp(Session.start(chain_program(operations), {}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("e", "ctrl+end")
+        samples = []
+        for _ in range(keys):
+            start = time.perf_counter()
+            app.view.query_one("#source").insert(" ")  # type: ignore[attr-defined]
+            await pilot.pause()
+            samples.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        await settle(pilot)
+        compiled = time.perf_counter() - start
+        return statistics.median(samples), max(samples), compiled
+
+
 def whole_process_import() -> float:
     """Python start-up plus importing everything the explorer needs."""
     command = [sys.executable, "-c", "import adexplorer.tui.app"]
@@ -85,6 +106,12 @@ def main() -> None:
         print(
             f"stepping   {nodes:3d} nodes: app work {own * 1000:.1f} ms per step; through the "
             f"test harness {median * 1000:.0f} ms (worst {worst * 1000:.0f} ms)"
+        )
+    for operations in (500, 5000):
+        median, worst, compiled = asyncio.run(typing_times(operations))
+        print(
+            f"typing     {operations:4d} operations: a key {median * 1000:.0f} ms "
+            f"(worst {worst * 1000:.0f} ms); then compiled and shown in {compiled:.2f} s"
         )
 
 

@@ -314,12 +314,11 @@ async def play(pilot: Pilot[None], action: tuple[Any, ...], model: Model) -> Non
     app = pilot.app
     before_session = view_of(app).session
     kind = action[0]
-    if kind in ("key", "keys") and isinstance(app.focused, TextArea):
-        model.text = None  # typed into the editor: not followed
-    if kind == "key":
-        await pilot.press(action[1])
-    elif kind == "keys":
-        await pilot.press(*action[1])
+    if kind in ("key", "keys"):
+        for key in action[1:] if kind == "key" else action[1]:
+            if isinstance(app.focused, TextArea):
+                model.text = None  # typed into the editor: not followed
+            await pilot.press(key)
     elif kind == "type":
         area = await focus_editor(pilot)
         if area is not None:
@@ -428,7 +427,7 @@ def check_consistent(app: App[None], case: Case, done: int, model: Model, settle
         if session.graph is not None and session.trace.graph is not session.graph:
             fail("the trace is not of the session's graph")
         table = app.query_one(TraceTable)
-        if table.row_count != len(session.trace.primal_steps):
+        if not table.filling and table.row_count != len(session.trace.primal_steps):
             fail(f"trace table has {table.row_count} rows for {len(session.trace.primal_steps)}")
     area = app.query_one("#source", TextArea)
     if model.text is not None and area.text != model.text and area.text.isprintable():
@@ -437,6 +436,8 @@ def check_consistent(app: App[None], case: Case, done: int, model: Model, settle
         if "bug in adx" in str(note.message):
             fail(f"a bug was reported: {note.message}")
     if settled:
+        if app.focused is area and not app.query_one(SourceEditor).shown:
+            fail("the editor has the focus while it is hidden: keys would change f unseen")
         if session.source != area.text:
             fail(f"the session compiled {session.source!r}, the editor holds {area.text!r}")
         editor = app.query_one(SourceEditor)
@@ -459,6 +460,7 @@ async def run_case(case: Case) -> None:
         done = -1
         try:
             async with app.run_test(size=case.size) as pilot:
+                view_of(app).export_dir = Path(tmp)  # x saves there, not in the working dir
                 await settle(pilot)
                 model.text = app.query_one("#source", TextArea).text
                 for done, action in enumerate(case.actions):

@@ -104,14 +104,14 @@ async def test_undo_redo_and_resizes_while_playing(size: tuple[int, int]) -> Non
         await pilot.press("right_square_bracket", "right_square_bracket", "space")
         assert app.playing
         await pilot.press("e", "end", *"+x1", "enter", *"y = 2")
-        for _ in range(4):
+        for _ in range(2):
             await pilot.press("ctrl+z")
             await pilot.resize_terminal(60, 20)
             await pilot.press("ctrl+y")
             await pilot.resize_terminal(200, 50)
             await pilot.press("ctrl+z", "ctrl+z")
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.3)
+            await pilot.pause(0.25)
         await pilot.press("escape")
         await settle(pilot)
         area = app.query_one("#source", TextArea)
@@ -371,3 +371,75 @@ async def test_at_most_one_thread_per_computation(monkeypatch: pytest.MonkeyPatc
         assert study is not None
         assert float(study.inputs["x1"]) == pytest.approx(2.6)  # the latest value won
     assert real is fd_pane.FdPane._show_study
+
+
+async def test_the_lesson_player_never_edits_a_hidden_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under 100 columns the player hides the editor: e focused it anyway and what was typed
+    changed f unseen.  Now e says so, and a resize that hides the editor focuses the graph."""
+    monkeypatch.chdir(tmp_path)  # x exports there
+    app = LessonApp(find("reverse-mode"), Progress(tmp_path / "p.json"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e", "y", "y")
+        await settle(pilot)
+        assert app.session.source == "ln(x1) + x1*x2 - sin(x2)"
+        assert any("editor is hidden" in m for m in messages(app))
+        await pilot.resize_terminal(120, 40)
+        await pilot.press("e", "end", "y")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "graph"
+        await pilot.press("x")  # the explorer's key again
+        await settle(pilot)
+        assert app.query_one("#source", TextArea).text == "ln(x1) + x1*x2 - sin(x2)y"
+        assert len(list(tmp_path.glob("adx-trace-*.json"))) == 1
+
+
+async def test_a_family_whose_ad_trace_is_empty_is_plotted() -> None:
+    """The family `#` (f = x at every level) has AD traces of 0 lines: log10(0) in the
+    growth plot was a ValueError (found by tools/fuzz_tui.py; `adx swell --plot` too)."""
+    from adexplorer.compare.swell import family_study
+    from adexplorer.render.plots import growth_plot
+
+    assert "expression swell" in growth_plot(family_study("#", "1:30"), color=False)
+    # Exact sizes past 1e308 (5**500 at level 500 of #*#*#*#*#): float() of them was an
+    # OverflowError in `adx swell --n 1:500 --plot`.
+    from dataclasses import replace
+
+    from adexplorer.compare.swell import FamilyRow
+
+    rows = family_study("#*#", "1:3")
+    huge = [FamilyRow(r.n, replace(r.sizes, df_tree=5**500 * r.n)) for r in rows]
+    assert "expression swell" in growth_plot(huge, color=False)
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        field = app.query_one("#family")
+        field.focus()
+        field.value = "#"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Sizes per level" in shown(app, "#swell-family")
+        assert not any(BUG in m for m in messages(app))
+
+
+@pytest.mark.parametrize(
+    ("program", "x"), [("x*x", 1e-320), ("x*x", 5e-324), ("exp(x)", 709.7)], ids=str
+)
+async def test_fd_pane_plots_errors_at_the_ends_of_the_float_range(program: str, x: float) -> None:
+    """Errors near 1e-323 asked for a tick at 10**-324 (0.0: log10 failed); near 1e306 for one
+    at 10**309 (OverflowError).  Found by tools/fuzz_tui.py; `adx fd --plot` failed too."""
+    from adexplorer.compare.fd_study import study
+    from adexplorer.render.plots import error_plot
+
+    session = Session.start(program, {"x": x})
+    assert session.graph is not None
+    assert "|error|" in error_plot(study(session.graph, session.values, "x"), color=False)
+    app = ExplorerApp(Session.start(program, {"x": x}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.query_one(FdPane).study is not None
+        assert not any(BUG in m for m in messages(app))

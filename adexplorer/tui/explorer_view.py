@@ -168,6 +168,14 @@ class ExplorerView(Vertical):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.call_after_refresh(self._leave_a_hidden_editor)
+
+    def _leave_a_hidden_editor(self) -> None:
+        """The lesson player hides the editor under 100 columns: keys must not edit f unseen."""
+        editor = self.query_one(SourceEditor)
+        focused = self.app.focused
+        if not editor.shown and (focused is None or editor in focused.ancestors_with_self):
+            self._guarded(self.focus_graph, refresh=False)
 
     def _start_timer(self) -> None:
         if self._timer is not None:
@@ -199,12 +207,14 @@ class ExplorerView(Vertical):
 
     @property
     def busy(self) -> bool:
-        """Something typed waits to be compiled, or a computation runs that was not cancelled."""
+        """Something typed waits to be compiled, a computation runs that was not cancelled,
+        or the trace table is still taking a new graph's rows."""
         return (
             self._pending_text is not None
             or self._source_job.busy
             or self.query_one(FdPane).busy
             or self.query_one(SwellPane).busy
+            or self.query_one(TraceTable).filling
         )
 
     def flush_pending(self) -> None:
@@ -538,7 +548,11 @@ class ExplorerView(Vertical):
         self._guarded(lambda: self.show_pane(pane, again=True), refresh=False)
 
     def action_edit(self) -> None:
-        self.query_one(SourceEditor).focus_text()
+        if not self.query_one(SourceEditor).focus_text():
+            self.notify(
+                "the editor is hidden at this width: widen the terminal to 100 columns "
+                "or more to edit f"
+            )
 
     def action_leave_editor(self) -> None:
         """Esc: cancel a computation that says "computing…", compile what was typed, and

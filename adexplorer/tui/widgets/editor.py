@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
 from adexplorer.base.errors import AdxError
@@ -49,8 +50,17 @@ class SourceEditor(Vertical):
         """Show another program (the TextArea reports the change like an edit)."""
         self.query_one(TextArea).text = text
 
-    def focus_text(self) -> None:
+    @property
+    def shown(self) -> bool:
+        """Whether the editor is on screen (the lesson player hides it under 100 columns)."""
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def focus_text(self) -> bool:
+        """Focus the text; False if the editor is hidden (then keys must not edit f unseen)."""
+        if not self.shown:
+            return False
         self.query_one(TextArea).focus()
+        return True
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

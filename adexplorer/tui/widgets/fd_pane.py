@@ -25,6 +25,8 @@ class FdPane(VerticalScroll):
     DEFAULT_CSS = """
     FdPane { height: 1fr; }
     FdPane > Static { width: auto; }
+    /* A message (computing, cancelled, an error) wraps; the study is wider than the pane. */
+    FdPane > Static.-message { width: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -52,34 +54,37 @@ class FdPane(VerticalScroll):
         if key == self._key and not (again and self._cancelled):
             return
         self._key, self._cancelled, self._width = key, False, width
-        body = self.query_one("#fd-body", Static)
         self.study = None
         if wrt is None:
             self._job.cancel()
-            body.update(Text("f has no inputs: there is no derivative to compare.", style="italic"))
+            self._say(Text("f has no inputs: nothing to differentiate.", style="italic"))
             return
         from adexplorer.compare.fd_study import study
 
         values = dict(session.values)
-        body.update(Text("computing finite differences… (Esc cancels)", style="italic"))
+        self._say(Text("computing finite differences… (Esc cancels)", style="italic"))
         self._job.submit(lambda: study(graph, values, wrt))
+
+    def _say(self, message: Text) -> None:
+        body = self.query_one("#fd-body", Static)
+        body.add_class("-message")
+        body.update(message)
 
     def cancel(self) -> bool:
         """Stop waiting for the study; True if one was being computed."""
         if not self._job.cancel():
             return False
         self._cancelled = True
-        self.query_one("#fd-body", Static).update(
+        self._say(
             Text("cancelled: press 2 to compute the finite differences again", style="italic")
         )
         return True
 
     def _failed(self, error: BaseException) -> None:
-        body = self.query_one("#fd-body", Static)
         if isinstance(error, AdxError):
-            body.update(Text(error.render(), style="italic"))
+            self._say(Text(error.render(), style="italic"))
         else:
-            body.update(Text("the finite differences could not be computed (a bug in adx)"))
+            self._say(Text("the finite differences could not be computed (a bug in adx)"))
             handle(self, error)
 
     def _show_study(self, result: FdStudy) -> None:
@@ -96,6 +101,8 @@ class FdPane(VerticalScroll):
             "Key: T truncation dominates, R round-off.",
             style="bold",
         )
-        self.query_one("#fd-body", Static).update(
+        body = self.query_one("#fd-body", Static)
+        body.remove_class("-message")
+        body.update(
             Group(header, plot, summary_lines(result), error_table(result, applicable), *notes)
         )
