@@ -21,6 +21,11 @@ _COLORS = {"forward": "blue", "backward": "cyan", "central": "green", "complex":
 #: A marker per series as well as a colour, so the curves read without colour too.
 _MARKERS = {"forward": "+", "backward": "x", "central": "o", "complex": "*"}
 
+#: The powers of ten a float64 holds as normal numbers (10.0**-324 is 0, 10.0**309 overflows),
+#: and the range plotted values are kept in: a log axis has no place for 0 or inf.
+_DECADES = (-307, 308)
+_TINY, _HUGE = 1e-307, 1e308
+
 
 def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list[str]]:
     """Powers of ten from ``low`` to ``high``, at most ``room`` of them.
@@ -28,10 +33,9 @@ def _decade_ticks(low: float, high: float, room: int) -> tuple[list[float], list
     Few enough that plotext never has to drop overlapping labels: which ones it
     drops depends on Python's hash seed, which made the plots differ run to run.
     """
-    # 1e-323 … 1e308: the powers of ten a float can hold (errors near 1.8e308 round up
-    # to 1e309, which 10.0 ** 309 cannot give)
-    first = max(math.floor(math.log10(low)), -323)
-    last = min(math.ceil(math.log10(high)), 308)
+    low, high = (min(max(v, _TINY), _HUGE) for v in (low, high))
+    first = max(math.floor(math.log10(low)), _DECADES[0])
+    last = max(min(math.ceil(math.log10(high)), _DECADES[1]), first)
     step = max(1, math.ceil((last - first) / max(room - 1, 1)))
     powers = list(range(first, last + 1, step))
     return [10.0**p for p in powers], [f"1e{p}" for p in powers]
@@ -51,23 +55,28 @@ def _finish(color: bool) -> str:
     return text if color else _ANSI.sub("", text)
 
 
+def _plotted(error: float | None) -> bool:
+    """Whether an error has a place on a log axis (not missing, NaN or inf)."""
+    return error is not None and math.isfinite(error)
+
+
 def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = True) -> str:
     """|estimate − AD| against h, one curve per scheme, the rule-of-thumb optima marked."""
-    if all(r.abs_error is None for r in study.rows):
+    if not any(_plotted(r.abs_error) for r in study.rows):
         # every estimate overflowed: plotext fails on log axes with nothing on them
         return "(no plot: no step size gave a finite estimate)"
     _start(width, height)
-    positives = [r.abs_error for r in study.rows if r.abs_error]
-    floor = min(positives) / 10 if positives else 1e-20
+    positives = [r.abs_error for r in study.rows if _plotted(r.abs_error) and r.abs_error]
+    floor = max(min(positives) / 10, _TINY) if positives else 1e-20
     zeros = False
     for scheme in study.schemes:
-        rows = [r for r in study.rows_for(scheme) if r.abs_error is not None]
+        rows = [r for r in study.rows_for(scheme) if _plotted(r.abs_error)]
         if not rows:
             continue
         ys = []
         for r in rows:
             zeros = zeros or r.abs_error == 0
-            ys.append(r.abs_error if r.abs_error else floor)
+            ys.append(min(max(r.abs_error, _TINY), _HUGE) if r.abs_error else floor)
         plt.plot(
             [r.h for r in rows],
             ys,
