@@ -600,10 +600,18 @@ def _check_order(exercise: Exercise, explore: Explore | None, response: str) -> 
     return Feedback(False, f"off by about {off:.0f} decades", slip="magnitude")
 
 
+#: Queries whose answer is a count (a whole number: no digits to ask for).
+COUNTING_QUERIES = frozenset(
+    ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size")
+)
+
+
 def precision_note(exercise: Exercise) -> str:
     """How precisely to answer, for the player to show under the question ("" if it
     does not apply)."""
     if exercise.kind == "number":
+        if exercise.query.split()[:1] and exercise.query.split()[0] in COUNTING_QUERIES:
+            return "a whole number"
         n = exercise.digits
         return f"to at least {n} significant digit{'s' if n != 1 else ''}"
     if exercise.kind == "order":
