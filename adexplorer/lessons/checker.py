@@ -18,7 +18,7 @@ from pathlib import Path
 from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.files import probe
 from adexplorer.compare.swell import family_study
-from adexplorer.lang.lower import parse_at
+from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import answers
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
@@ -46,17 +46,22 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
         explore = lesson.explore_for(index)
         if step.explore is not None:
             try:
-                setup = answers.prepare(step.explore)
+                inputs = compile_source(step.explore.program).graph.input_names
+                misnamed = explore_problems(step.explore, inputs)
+            except AdxError:
+                misnamed = []  # prepare() below says what is wrong with the program
+            problems.extend(Problem(lesson.path, step.explore.line, m) for m in misnamed)
+            try:
+                answers.prepare(step.explore)
             except AdxError as error:
-                where = error.render().replace("\n", "\n    ")
-                problems.append(
-                    Problem(lesson.path, step.explore.line, f"the program does not run: {where}")
-                )
+                if not misnamed:  # a misspelt name is the reason: said above
+                    where = error.render().replace("\n", "\n    ")
+                    problems.append(
+                        Problem(
+                            lesson.path, step.explore.line, f"the program does not run: {where}"
+                        )
+                    )
                 continue
-            problems.extend(
-                Problem(lesson.path, step.explore.line, message)
-                for message in explore_problems(setup)
-            )
         for exercise in step.exercises:
             problems.extend(_check_exercise(lesson, exercise, explore))
     return problems
@@ -71,11 +76,10 @@ def _unknown_name(name: str, known: tuple[str, ...], where: str) -> str:
     )
 
 
-def explore_problems(setup: answers.Setup) -> list[str]:
+def explore_problems(explore: Explore, inputs: tuple[str, ...]) -> list[str]:
     """What in an exploration names something the program does not have: ``at:`` and
     ``seed:`` names that are not inputs (``prepare`` would quietly ignore an ``at:``
     typo, and the step would run somewhere the prose does not say)."""
-    explore, inputs = setup.explore, setup.graph.input_names
     found: list[str] = []
     if explore.at.strip():
         for name in parse_at(explore.at, "at"):
