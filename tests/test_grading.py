@@ -301,3 +301,22 @@ def test_digits_key_and_unknown_keys(tmp_path: Path) -> None:
     path = lesson(tmp_path, "id: q\nkind: number\nquestion: q\nfrom: gradient x\ndigit: 5")
     with pytest.raises(LessonFormatError, match="did you mean 'digits'"):
         parse_lesson(path)
+
+
+def test_a_formula_is_revealed_as_a_formula_the_grader_accepts() -> None:
+    for program, query in (("x*sin(x)", "gradient x"), ("4*x*(1-x)", "gradient x")):
+        explore = Explore(1, program, at="x=0.7")
+        exercise = Exercise(1, "f", "formula", "?", query=query)
+        shown = answers.reveal_text(exercise, explore)
+        assert "x" in shown and "value here" not in shown
+        assert answers.check(exercise, explore, shown).correct
+
+
+def test_a_choice_may_be_answered_as_it_is_shown() -> None:
+    choice = Exercise(1, "c", "choice", "?", answer="b", choices=("forward", "reverse"))
+    for typed in ("b", "B)", "b) reverse", "(b) Reverse", "reverse"):
+        assert answers.check(choice, None, typed).correct, typed
+    for typed in ("a) reverse", "z", "both"):
+        feedback = answers.check(choice, None, typed)
+        assert not feedback.correct and not feedback.attempt, typed
+    assert answers.check(choice, None, "a").attempt  # a wrong letter is a wrong try

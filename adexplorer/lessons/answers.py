@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -27,6 +28,7 @@ from adexplorer.base import limits
 from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.numbers import format_scalar
 from adexplorer.base.shapes import Array, size, type_name
+from adexplorer.compare import symbolic
 from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import Sizes, family_study, swell_study
 from adexplorer.core.descent import descent_step, evaluate_scalar
@@ -631,16 +633,44 @@ def reveal_text(exercise: Exercise, explore: Explore | None) -> str:
         return format_scalar(expected_number(exercise, explore), grading.SHOWN_DIGITS)
     if exercise.kind == "order":
         want = expected_number(exercise, explore)
-        return f"about 1e{math.floor(math.log10(want) + 0.5)} ({format_scalar(want)})"
+        decade = f"1e{math.floor(math.log10(want) + 0.5)}"
+        shown = format_scalar(want)
+        return decade if read_number(shown) == read_number(decade) else f"{decade} ({shown})"
     if exercise.kind == "formula":
         if exercise.answer:
             return exercise.answer
         if explore is None:
             raise AdxError("lesson", "a formula exercise needs an adx-explore block")
+        formula = _symbolic_formula(exercise, explore)
+        if formula is not None:
+            return formula
         value = format_scalar(formula_target(exercise, explore))
         return f"{_what(exercise.query)} (its value here is {value})"
     other = expected(exercise, explore)
     return format_scalar(other) if isinstance(other, float) else str(other)
+
+
+def _symbolic_formula(exercise: Exercise, explore: Explore) -> str | None:
+    """The formula a ``from:`` formula exercise asks for, by symbolic differentiation
+    (simplified lightly), if it is short and the grader accepts it; else None."""
+    words = exercise.query.split()
+    try:
+        graph = prepare(explore).graph
+        table = symbolic.ExprTable()
+        roots = symbolic.from_graph(table, graph)
+        if len(graph.outputs) != 1:
+            return None
+        root = roots[graph.outputs[0]]
+        if words[:1] == ["gradient"] and len(words) == 2:
+            root = symbolic.differentiate(table, root, words[1])
+        elif words != ["value"]:
+            return None
+        text, elided = symbolic.elided_text(table, symbolic.simplify(table, root), 200)
+    except AdxError:
+        return None
+    if elided or not _check_formula(exercise, explore, text).correct:
+        return None
+    return text
 
 
 def _what(query: str) -> str:
@@ -822,12 +852,20 @@ def _check_choice(exercise: Exercise, explore: Explore | None, response: str) ->
     letters = "abcdefghij"[: len(exercise.choices)]
     want = correct_choice(exercise, explore)
     given = response.lower().rstrip(").")
+    labelled = re.fullmatch(r"\(?([a-j])\)\s+(.*)", response.strip(), flags=re.IGNORECASE | re.S)
     if len(given) == 1 and given in letters:  # one letter ("" and "ab" are in "abc" too)
         index = letters.index(given)
+    elif (
+        labelled is not None  # "b) reverse", as the choice is shown: letter and text agree
+        and labelled.group(1).lower() in letters
+        and exercise.choices[letters.index(labelled.group(1).lower())].lower()
+        == labelled.group(2).strip().lower()
+    ):
+        index = letters.index(labelled.group(1).lower())
     else:
         matches = [k for k, c in enumerate(exercise.choices) if c.lower() == response.lower()]
         if not matches:
-            return Feedback(False, f"answer with a letter: {', '.join(letters)}")
+            return Feedback(False, f"answer with a letter: {', '.join(letters)}", attempt=False)
         index = matches[0]
     return Feedback(index == want, "correct" if index == want else "not that one")
 
@@ -868,11 +906,13 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
     unknown = set(student.input_names) - set(names)
     if unknown:
         return Feedback(
-            False, f"use only the inputs {', '.join(names)} (not {', '.join(sorted(unknown))})"
+            False,
+            f"use only the inputs {', '.join(names)} (not {', '.join(sorted(unknown))})",
+            attempt=False,
         )
     problem = _not_a_formula(student, setup.graph)
     if problem:
-        return Feedback(False, problem)
+        return Feedback(False, problem, attempt=False)
     rng = np.random.default_rng(0)
     for k in range(4):
         point = {

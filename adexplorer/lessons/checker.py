@@ -147,6 +147,10 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
     with the literal answer when both are given."""
     here = (lesson.path, exercise.line)
     try:
+        if exercise.kind in ("number", "order", "formula", "choice"):
+            misspelt = query_problems(exercise, explore)
+            if misspelt:
+                return [Problem(*here, f"exercise '{exercise.id}': {m}") for m in misspelt]
         if exercise.kind == "choice":
             answers.correct_choice(exercise, explore)
             return []
@@ -171,9 +175,6 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
                     )
                 ]
             return []
-        misspelt = query_problems(exercise, explore)
-        if misspelt:
-            return [Problem(*here, f"exercise '{exercise.id}': {m}") for m in misspelt]
         want = answers.expected_number(exercise, explore)
         if exercise.answer and exercise.query:
             literal = answers.read_number(exercise.answer)
