@@ -19,7 +19,7 @@ from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.files import probe
 from adexplorer.compare.swell import family_study
 from adexplorer.lang.lower import compile_source, parse_at
-from adexplorer.lessons import answers
+from adexplorer.lessons import answers, kinds
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
 
@@ -146,6 +146,11 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
     student can type (a finite number; positive for an order of magnitude), and agree
     with the literal answer when both are given."""
     here = (lesson.path, exercise.line)
+    if exercise.kind in kinds.CHECKERS:
+        return [
+            Problem(*here, f"exercise '{exercise.id}': {p}")
+            for p in kinds.verify(exercise, explore)
+        ]
     try:
         if exercise.kind in ("number", "order", "formula", "choice"):
             misspelt = query_problems(exercise, explore)
