@@ -320,3 +320,12 @@ def test_a_choice_may_be_answered_as_it_is_shown() -> None:
         feedback = answers.check(choice, None, typed)
         assert not feedback.correct and not feedback.attempt, typed
     assert answers.check(choice, None, "a").attempt  # a wrong letter is a wrong try
+
+
+def test_a_sign_error_where_every_partial_is_positive_says_so() -> None:
+    # x1 reaches f through ln(x1) and x1*x2, both with positive partials at (2, 5)
+    feedback = answers.check(number("adjoint v-1"), SURVEY, "-5.5")
+    assert feedback.slip == "sign" and "is positive here" in feedback.message
+    # x2 reaches f through - sin(x2): the subtraction's partial -1 is named
+    feedback = answers.check(number("gradient x2"), SURVEY, f"{-DF_DX2:.6g}")
+    assert feedback.slip == "sign" and "= -1 (sub)" in feedback.message

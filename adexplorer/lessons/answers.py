@@ -824,22 +824,28 @@ def _sign_slip(setup: Setup, index: int, target: float, what: str) -> grading.Sl
     sweep = _reverse(setup).adjoint_sweeps[0]
     below = _descendants(setup.graph, index) | {index}
     negative: list[str] = []
+    unknown = False  # a partial whose sign could not be read (a vector, a zero adjoint)
     for step in sweep.steps:
         if step.source is None or step.node not in below or step.source not in below:
             continue
         incoming = sweep.adjoints[step.source]
         if incoming is None or np.shape(step.contribution) != () or float(incoming) == 0:
+            unknown = True
             continue
         partial = float(step.contribution) / float(incoming)
         op = setup.graph.nodes[step.source].op
         name = f"∂{labels[step.source]}/∂{labels[step.node]} = {format_scalar(partial)} ({op})"
         if partial < 0 and name not in negative:
             negative.append(name)
-    where = (
-        "check the sign of " + ", ".join(negative[:3])
-        if negative
-        else "check the sign of each local partial on the way"
-    )
+    if negative:
+        where = "check the sign of " + ", ".join(negative[:3])
+    elif not unknown:
+        where = (
+            f"every local partial from the output down to {labels[index]} is positive here, "
+            "so its sign is the seed's (ȳ = 1)"
+        )
+    else:
+        where = "check the sign of each local partial on the way"
     return grading.Slip(-target, "sign", f"that is {what} with its sign flipped: {where}")
 
 
