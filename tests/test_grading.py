@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adexplorer.base.errors import AdxError
 from adexplorer.lessons import answers, grading
 from adexplorer.lessons.model import Exercise, Explore
 from adexplorer.lessons.parser import LessonFormatError, parse_lesson
@@ -329,3 +330,10 @@ def test_a_sign_error_where_every_partial_is_positive_says_so() -> None:
     # x2 reaches f through - sin(x2): the subtraction's partial -1 is named
     feedback = answers.check(number("gradient x2"), SURVEY, f"{-DF_DX2:.6g}")
     assert feedback.slip == "sign" and "= -1 (sub)" in feedback.message
+
+
+def test_long_responses_are_read_in_one_pass() -> None:
+    """A long run of '1,' once took a backtracking pattern seconds; each is one class now."""
+    assert grading.read_decimal("1," * 5000 + "x") is None
+    with pytest.raises(AdxError, match="groups of three"):
+        grading.read_decimal("1," * 5000)

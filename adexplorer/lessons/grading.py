@@ -64,7 +64,9 @@ def read_decimal(text: str) -> Typed | None:
     text = text.strip()
     match = _DECIMAL.match(text)
     if match is None or (match.group("int") is None and not match.group("frac")):
-        if re.fullmatch(rf"{_SIGN}?[\d,]*\d,\d[\d,.]*(?:[eE]{_SIGN}?\d+)?", text):
+        # a number with a comma that is not a thousands separator (one character class:
+        # linear, however long the text)
+        if "," in text and re.fullmatch(r"[\d,.eE+\-\u2212\u2013]+", text):
             raise AdxError(
                 "input",
                 f"{text!r}: a comma separates thousands, in groups of three (1,565); "
