@@ -337,3 +337,46 @@ def test_long_responses_are_read_in_one_pass() -> None:
     assert grading.read_decimal("1," * 5000 + "x") is None
     with pytest.raises(AdxError, match="groups of three"):
         grading.read_decimal("1," * 5000)
+
+
+def _course_gradients() -> list[tuple[str, Exercise, Explore]]:
+    from adexplorer.lessons.catalog import builtin
+
+    found = []
+    for lesson in builtin():
+        for index, step in enumerate(lesson.steps):
+            explore = lesson.explore_for(index)
+            for exercise in step.exercises:
+                words = exercise.query.split()
+                if exercise.kind == "number" and words[:1] == ["gradient"] and explore:
+                    found.append((f"{lesson.id}:{exercise.id}", exercise, explore))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("exercise", "explore"),
+    [pytest.param(e, x, id=name) for name, e, x in _course_gradients()],
+)
+def test_the_courses_gradients_by_central_differences_are_accepted(
+    exercise: Exercise, explore: Explore
+) -> None:
+    """Every `gradient` exercise of the built-in course, answered with a value computed
+    without AD (central differences of f), typed at 5 significant digits, is right."""
+    import numpy as np
+
+    from adexplorer.core.trace import run
+
+    setup = answers.prepare(explore)
+    name, _, entry_text = exercise.query.split()[1].partition("[")
+    entry = tuple(int(k) for k in entry_text.rstrip("]").split(",")) if entry_text else ()
+
+    def f(t: float) -> float:
+        values = {k: np.array(v, dtype=np.float64, copy=True) for k, v in setup.values.items()}
+        values[name][entry] = t
+        return float(run(setup.graph, values, "evaluate").output_value())
+
+    x = float(np.asarray(setup.values[name])[entry])
+    fd = central(f, x, 1e-5 * max(1.0, abs(x)))
+    typed = f"{fd:.{max(5, exercise.digits)}g}"
+    feedback = answers.check(exercise, explore, typed)
+    assert feedback.correct, (typed, feedback.message)
