@@ -380,3 +380,12 @@ def test_the_courses_gradients_by_central_differences_are_accepted(
     typed = f"{fd:.{max(5, exercise.digits)}g}"
     feedback = answers.check(exercise, explore, typed)
     assert feedback.correct, (typed, feedback.message)
+
+
+def test_a_neighbouring_row_of_the_trace() -> None:
+    # v1 = ln 2, v2 = x1*x2 = 10, v3 = sin 5, v4 = v1 + v2 (closed forms, not the engine)
+    feedback = answers.check(number("primal v3"), SURVEY, "10")
+    assert feedback.slip == "wrong-node" and "value of v2, not of v3" in feedback.message
+    shown = f"{math.log(2) + 10:.6g}"
+    assert answers.check(number("primal v3"), SURVEY, shown).slip == "wrong-node"
+    assert answers.check(number("primal v3"), SURVEY, f"{math.sin(5):.6g}").correct
