@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXERCISE_KINDS = ("number", "order", "formula", "choice")
+EXERCISE_KINDS = ("number", "order", "formula", "choice", "sequence", "rule", "seed", "vector")
 EXPLORE_KEYS = ("program", "at", "mode", "seed", "pane", "step", "family", "eta")
 EXERCISE_KEYS = (
     "id",
@@ -17,6 +17,7 @@ EXERCISE_KEYS = (
     "hints",
     "choices",
     "explain",
+    "digits",
 )
 FRONT_KEYS = ("id", "title", "summary", "order", "prerequisites")
 
@@ -48,6 +49,8 @@ class Exercise:
     hints: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     explain: str = ""
+    digits: int = 3  # a number answer needs at least this many significant digits
+    tolerance_given: bool = False  # the author set 'tolerance:' (it widens digit grading)
 
 
 @dataclass(frozen=True)
