@@ -203,7 +203,7 @@ def broken_primitive(rule: BrokenRule) -> Primitive:
     )
 
 
-def _replace(items: tuple, slot: int, item: object) -> tuple:  # type: ignore[type-arg]
+def _replace(items: tuple, slot: int, item: object) -> tuple:
     return (*items[:slot], item, *items[slot + 1 :])
 
 
@@ -213,8 +213,11 @@ def with_broken_rule(graph: Graph, rule: BrokenRule) -> Graph:
         raise AdxError(
             "usage",
             f"the program has no {rule.primitive} to break",
-            hint="the operations it uses are "
-            + ", ".join(sorted({n.op for n in graph.nodes if n.is_op})),
+            hint=(
+                "the operations it uses are " + ", ".join(used)
+                if (used := sorted({n.op for n in graph.nodes if n.is_op}))
+                else "it has no operations"
+            ),
         )
     rules = dict(graph.rules)
     rules[rule.primitive] = broken_primitive(rule)

@@ -77,8 +77,13 @@ class GradientCheck:
     difference: float
 
     @property
+    def judged(self) -> bool:
+        """False where AD or the estimate is not finite (a domain edge): no verdict."""
+        return bool(np.all(np.isfinite(self.ad)) and np.all(np.isfinite(self.estimate)))
+
+    @property
     def wrong(self) -> bool:
-        return not self.difference <= GRADIENT_TOLERANCE
+        return self.judged and not self.difference <= GRADIENT_TOLERANCE
 
 
 @dataclass(frozen=True)

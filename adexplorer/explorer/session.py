@@ -28,6 +28,7 @@ import numpy as np
 from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import format_value, nonfinite_kinds
 from adexplorer.base.shapes import Array, fill
+from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
@@ -453,6 +454,18 @@ class Session:
         kept = [name for name in self.trained if name in self.graph.input_names]
         return trained_inputs(self.graph, kept)
 
+    @property
+    def descent_rule(self) -> str:
+        """The step in words, naming what moves and what stays, for the descent pane."""
+        moving = self.moving
+        fixed = [n for n in (self.graph.input_names if self.graph else ()) if n not in moving]
+        if not fixed:
+            return "one step x ← x − η·∇f"
+        return (
+            f"one step w ← w − η·∂f/∂w for {', '.join(moving)} "
+            f"({', '.join(fixed)} {'stays' if len(fixed) == 1 else 'stay'} fixed)"
+        )
+
     def descend(self) -> DescentStep:
         """w ← w − η·∂f/∂w for the trained inputs (:attr:`moving`), from a reverse sweep;
         recompute; remember.
@@ -495,6 +508,22 @@ class Session:
 
     def scale_eta(self, factor: float) -> None:
         self.eta = float(min(max(self.eta * factor, 1e-6), 1e3))
+
+    # -- a deliberately broken rule (see compare.broken_rules) --------------------------
+
+    def set_broken_rule(self, spec: str) -> None:
+        """Let the sweeps use a broken local derivative, e.g. ``sin: -cos(u)``, until the
+        program is changed; AdxError (with a caret) on a bad spec, and nothing changes."""
+        if self.graph is None:
+            raise AdxError("usage", "there is no program to break a rule in yet")
+        rule = parse_broken_rule(spec, "break")
+        previous = self.graph
+        self.graph = with_broken_rule(previous, rule)
+        try:
+            self._rerun()
+        except AdxError:
+            self.graph = previous
+            raise
 
     # -- saving (see export.py) --------------------------------------------------------
 
