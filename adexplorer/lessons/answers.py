@@ -308,6 +308,27 @@ def _descent(setup: Setup, args: tuple[str, ...]) -> Answer:
     return evaluate_scalar(setup.graph, values)
 
 
+def _descended(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """An input's value (or an entry of it, ``W1[0,1]``) after STEPS descent steps."""
+    _scalar_output(setup, "gradient descent")
+    limits.check("descent_steps", int(args[0]))
+    values = dict(setup.values)
+    for _ in range(int(args[0])):
+        _, values = descent_step(setup.graph, values, setup.explore.eta, setup.explore.train)
+    name, _, entry_text = args[1].partition("[")
+    if name not in values:
+        raise AdxError("lesson", f"'{name}' is not an input; the inputs are {', '.join(values)}")
+    value = np.asarray(values[name])
+    if entry_text:
+        try:
+            value = value[tuple(int(k) for k in entry_text.rstrip("]").split(","))]
+        except (ValueError, IndexError):
+            raise AdxError(
+                "lesson", f"no entry {args[1]} in {name}, of shape {value.shape}"
+            ) from None
+    return _number(value, args[1])
+
+
 def _wrong_node(setup: Setup, args: tuple[str, ...]) -> Answer:
     """The first node whose rule the node-by-node check finds wrong (its label), or none."""
     wrong = check_nodes(setup.graph, setup.values).wrong_nodes
@@ -442,6 +463,13 @@ QUERIES: dict[str, Query] = {
             "f after STEPS gradient-descent steps with the step's `eta`, moving the `train` inputs",
             ("descent 5",),
             _descent,
+        ),
+        Query(
+            "descent-value",
+            (Arg("STEPS", whole=True), NAME),
+            "the input NAME (or an entry, `W1[0,1]`) after STEPS gradient-descent steps",
+            ("descent-value 1 x1",),
+            _descended,
         ),
         Query(
             "wrong-node",
