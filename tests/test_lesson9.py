@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_the_worked_example(lesson: Lesson) -> None:
 
 def test_eta_0_05_brings_the_loss_down(lesson: Lesson) -> None:
     losses, _ = _history(lesson, 0.05, 5)
-    assert all(b < a for a, b in zip(losses, losses[1:], strict=False))
+    assert all(b < a for a, b in itertools.pairwise(losses))
     assert format_value(losses[4]) == "0.035701" and "after four steps it is 0.035701" in _text(
         lesson
     )
@@ -106,8 +107,8 @@ def test_the_linear_picture(lesson: Lesson) -> None:
     assert round(1 - 2 * g2 * 0.05, 2) == 0.59 and round(1 - 2 * g2 * 0.5, 1) == -3.1
     assert round(1 / g2, 2) == 0.24
     losses, errors = _history(lesson, 0.25, 11)
-    assert all(a * b < 0 for a, b in zip(errors, errors[1:], strict=False))  # flips every step
-    assert all(abs(b) < abs(a) for a, b in zip(errors, errors[1:], strict=False))  # and shrinks
+    assert all(a * b < 0 for a, b in itertools.pairwise(errors))  # flips every step
+    assert all(abs(b) < abs(a) for a, b in itertools.pairwise(errors))  # and shrinks
     losses, errors = _history(lesson, 0.125, 1)
     assert format_value(losses[1]) == "0.0131097" and f"{errors[1]:.2f}" == "-0.11"
     assert "to 0.0131097" in _text(lesson) and "from −1.30 to −0.11" in _text(lesson)

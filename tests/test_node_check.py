@@ -1,4 +1,4 @@
-"""The node-by-node check and deliberately broken rules (compare.node_check, compare.broken_rules)."""
+"""The node-by-node check and deliberately broken rules (node_check, broken_rules)."""
 
 from __future__ import annotations
 
