@@ -96,7 +96,7 @@ def cli(ctx: click.Context) -> None:
     finite differences and symbolic differentiation; `adx check` checks each
     operation's derivative rule against finite differences (--break one to see
     it found); `adx lesson` plays and
-    checks lessons (a ten-lesson course is built in); `adx functions` lists the
+    checks lessons (an eleven-lesson course is built in); `adx functions` lists the
     differentiation rules.
     """
     if ctx.invoked_subcommand is None:

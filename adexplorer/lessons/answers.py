@@ -329,6 +329,23 @@ def _descended(setup: Setup, args: tuple[str, ...]) -> Answer:
     return _number(value, args[1])
 
 
+def _true_gradient(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """Like ``gradient``, by the primitive table's own rules (a ``break:`` is ignored)."""
+    return _gradient(replace(setup, graph=replace(setup.graph, rules={})), args)
+
+
+def _wrong_inputs(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """The inputs whose partial the whole-gradient check flags: none, only x, both x and y…"""
+    _scalar_output(setup, "the whole-gradient check")
+    wrong = [g.name for g in check_nodes(setup.graph, setup.values).gradient if g.wrong]
+    if not wrong:
+        return "none"
+    if len(wrong) == 1:
+        return f"only {wrong[0]}"
+    words = ", ".join(wrong[:-1]) + f" and {wrong[-1]}"
+    return f"both {words}" if len(wrong) == 2 else words
+
+
 def _wrong_node(setup: Setup, args: tuple[str, ...]) -> Answer:
     """The first node whose rule the node-by-node check finds wrong (its label), or none."""
     wrong = check_nodes(setup.graph, setup.values).wrong_nodes
@@ -470,6 +487,21 @@ QUERIES: dict[str, Query] = {
             "the input NAME (or an entry, `W1[0,1]`) after STEPS gradient-descent steps",
             ("descent-value 1 x1",),
             _descended,
+        ),
+        Query(
+            "true-gradient",
+            (NAME,),
+            "like `gradient`, by the true rules: a `break:` does not change it",
+            ("true-gradient x1",),
+            _true_gradient,
+        ),
+        Query(
+            "wrong-inputs",
+            (),
+            "the inputs whose partial disagrees with central differences (the whole-gradient "
+            "check): `none`, `only x`, `both x and y` (for choice exercises)",
+            ("wrong-inputs",),
+            _wrong_inputs,
         ),
         Query(
             "wrong-node",
