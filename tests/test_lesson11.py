@@ -89,3 +89,33 @@ def test_the_player_shows_the_broken_sweep(lesson: Lesson) -> None:
     assert float(session.trace.gradient()["y"]) != pytest.approx(
         compute("true-gradient y", lesson.explore_for(0))
     )
+
+
+def test_a_bad_break_or_train_key_fails_the_lesson_check(tmp_path: Path) -> None:
+    path = tmp_path / "bad.md"
+    path.write_text(
+        "---\nid: bad\ntitle: Bad\nsummary: s\norder: 1\n---\n\nIntro.\n\n## One\n\nText.\n\n"
+        "```adx-explore\nprogram: sin(x)\nbreak: sn: cos(u)\n```\n\n"
+        "## Two\n\nText.\n\n```adx-explore\nprogram: (x - 3)^2\ntrain: y\n```\n",
+        encoding="utf-8",
+    )
+    _, problems = check_paths([path])
+    messages = " | ".join(str(p) for p in problems)
+    assert "no primitive 'sn'" in messages and "did you mean 'sin'?" in messages
+    assert "cannot train 'y'" in messages
+    assert len(problems) == 2
+
+
+def test_a_bad_break_leaves_the_session_as_it_was() -> None:
+    from adexplorer.base.errors import AdxError
+    from adexplorer.explorer.session import Session
+
+    session = Session.start("sin(x*y) + x/y", {"x": 1.5, "y": 0.5})
+    before = session.trace
+    with pytest.raises(AdxError):
+        session.set_broken_rule("mul c: a")
+    assert session.trace is before
+    assert session.graph is not None and not session.graph.rules
+    session.set_broken_rule("mul b: b")
+    assert session.trace is not None and session.trace is not before
+    assert float(session.trace.gradient()["y"]) == pytest.approx(-5.634156, rel=1e-6)
