@@ -25,7 +25,7 @@ FAILS_ON_PURPOSE = {"adx eval 'ln(x1) + * x2' --at x1=1,x2=2"}
 
 def _help_examples() -> list[str]:
     found = []
-    for command in (["eval"], ["fd"], ["swell"]):
+    for command in (["eval"], ["fd"], ["swell"], ["check"]):
         text = subprocess.run(
             [*COMMAND, *command, "--help"], capture_output=True, text=True, check=True
         ).stdout
@@ -85,6 +85,9 @@ def test_example_runs(example: str, tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
         env={**os.environ, "ADX_DATA_DIR": str(tmp_path / "data")},
     )
-    expected = 1 if example in FAILS_ON_PURPOSE else 0
+    # adx check exits 1 when it finds the rule an example broke on purpose with --break
+    expected = (
+        1 if example in FAILS_ON_PURPOSE or (words[0] == "check" and "--break" in words) else 0
+    )
     assert result.returncode == expected, f"{example}\n{result.stdout[-2000:]}\n{result.stderr}"
     assert "Traceback" not in result.stderr

@@ -60,6 +60,7 @@ class LazyGroup(click.Group):
     so ``adx eval`` does not pay for the comparison and lesson modules."""
 
     LAZY = {
+        "check": "adexplorer.cli.check:check_command",
         "fd": "adexplorer.cli.compare:fd_command",
         "swell": "adexplorer.cli.compare:swell_command",
         "lesson": "adexplorer.cli.lesson:lesson_group",
@@ -92,8 +93,10 @@ def cli(ctx: click.Context) -> None:
     With no command, opens the explorer on ln(x1) + x1*x2 - sin(x2) at (2, 5).
     `adx explore EXPR` opens it on your own function; `adx eval EXPR --at ...`
     prints the traces for scripts; `adx fd` and `adx swell` compare AD with
-    finite differences and symbolic differentiation; `adx lesson` plays and
-    checks lessons (a ten-lesson course is built in); `adx functions` lists the
+    finite differences and symbolic differentiation; `adx check` checks each
+    operation's derivative rule against finite differences (--break one to see
+    it found); `adx lesson` plays and
+    checks lessons (an eleven-lesson course is built in); `adx functions` lists the
     differentiation rules.
     """
     if ctx.invoked_subcommand is None:

@@ -124,7 +124,7 @@ class FormulaRenderer:
         result = format_value(step.value, self.digits)
         if node.is_input:
             return Formula(target, result, result, result)
-        prim = node.primitive
+        prim = self.graph.rule(node.op)
         consts = self._consts(node.args)
         names = [self.labels[a] for a in node.args]
         numbers = [self._num(self.values[a]) for a in node.args]
@@ -155,7 +155,7 @@ class FormulaRenderer:
             seed = format_value(step.contribution, self.digits)
             return Formula(target, seed, "", seed)
         source = self.graph.nodes[step.source]
-        prim = source.primitive
+        prim = self.graph.rule(source.op)
         consts = self._consts(source.args)
         names = [self.labels[a] for a in source.args]
         numbers = [self._num(self.values[a]) for a in source.args]

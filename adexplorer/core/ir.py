@@ -65,6 +65,13 @@ class Graph:
     source: str = ""
     origin: str | None = None
     defaults: Mapping[str, Array] = field(default_factory=lambda: MappingProxyType({}))
+    #: Derivative rules that replace the primitive table's for this graph (a lesson's
+    #: deliberately broken rule, see ``compare.broken_rules``); empty: the table's own.
+    rules: Mapping[str, Primitive] = field(default_factory=lambda: MappingProxyType({}))
+
+    def rule(self, op: str) -> Primitive:
+        """The primitive whose JVP/VJP the sweeps of this graph use for ``op``."""
+        return self.rules.get(op) or PRIMITIVES[op]
 
     # -- derived views ------------------------------------------------------
 

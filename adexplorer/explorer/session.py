@@ -28,7 +28,8 @@ import numpy as np
 from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import format_value, nonfinite_kinds
 from adexplorer.base.shapes import Array, fill
-from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar
+from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
+from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
@@ -176,6 +177,7 @@ class Session:
     selected: int = 0  # the input the nudge keys change
     nudge_size: float = 0.1
     eta: float = 0.1
+    trained: tuple[str, ...] = ()  # the inputs a descent moves (empty: all of them)
     graph: Graph | None = None
     error: AdxError | None = None  # what is wrong with ``source`` (the graph is the last good one)
     trace: Trace | None = None
@@ -437,8 +439,36 @@ class Session:
                 return f"diverged: f is {kind} {where}"
         return None
 
+    def set_trained(self, names: tuple[str, ...] | list[str]) -> None:
+        """Let a descent move only ``names`` (all inputs when empty); AdxError names an
+        unknown input, with a did-you-mean, and changes nothing."""
+        if self.graph is not None:
+            trained_inputs(self.graph, names)
+        self.trained = tuple(names)
+
+    @property
+    def moving(self) -> tuple[str, ...]:
+        """The inputs the next descent step moves (trained names the program still has)."""
+        if self.graph is None:
+            return ()
+        kept = [name for name in self.trained if name in self.graph.input_names]
+        return trained_inputs(self.graph, kept)
+
+    @property
+    def descent_rule(self) -> str:
+        """The step in words, naming what moves and what stays, for the descent pane."""
+        moving = self.moving
+        fixed = [n for n in (self.graph.input_names if self.graph else ()) if n not in moving]
+        if not fixed:
+            return "one step x ← x − η·∇f"
+        return (
+            f"one step w ← w − η·∂f/∂w for {', '.join(moving)} "
+            f"({', '.join(fixed)} {'stays' if len(fixed) == 1 else 'stay'} fixed)"
+        )
+
     def descend(self) -> DescentStep:
-        """x ← x − η·∇f for every input, from a reverse sweep; recompute; remember.
+        """w ← w − η·∂f/∂w for the trained inputs (:attr:`moving`), from a reverse sweep;
+        recompute; remember.
 
         Divergence is part of the lesson, not an error in the program: a step
         that makes f NaN or infinite is kept in the history and :attr:`diverged`
@@ -452,7 +482,7 @@ class Session:
                 f"gradient descent {self.diverged}",
                 hint="press 0 to go back to the starting point, and < to halve η",
             )
-        before, moved = descent_step(self.graph, self.values, self.eta)
+        before, moved = descent_step(self.graph, self.values, self.eta, self.moving)
         start = DescentStep(0, before, dict(self.values))
         if not _finite(before):  # f is NaN or infinite where the descent would start
             if not self.history:
@@ -478,6 +508,22 @@ class Session:
 
     def scale_eta(self, factor: float) -> None:
         self.eta = float(min(max(self.eta * factor, 1e-6), 1e3))
+
+    # -- a deliberately broken rule (see compare.broken_rules) --------------------------
+
+    def set_broken_rule(self, spec: str) -> None:
+        """Let the sweeps use a broken local derivative, e.g. ``sin: -cos(u)``, until the
+        program is changed; AdxError (with a caret) on a bad spec, and nothing changes."""
+        if self.graph is None:
+            raise AdxError("usage", "there is no program to break a rule in yet")
+        rule = parse_broken_rule(spec, "break")
+        previous = self.graph
+        self.graph = with_broken_rule(previous, rule)
+        try:
+            self._rerun()
+        except AdxError:
+            self.graph = previous
+            raise
 
     # -- saving (see export.py) --------------------------------------------------------
 

@@ -29,9 +29,11 @@ from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.numbers import format_scalar
 from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.compare import symbolic
+from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
 from adexplorer.compare.fd_study import study
+from adexplorer.compare.node_check import check_nodes
 from adexplorer.compare.swell import Sizes, family_study, swell_study
-from adexplorer.core.descent import descent_step, evaluate_scalar
+from adexplorer.core.descent import descent_step, evaluate_scalar, trained_inputs
 from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
@@ -89,6 +91,9 @@ def prepare(explore: Explore) -> Setup:
         graph = compile_source(explore.program).graph
     except AdxError as error:
         raise error.with_source(explore.program) from None
+    if explore.broken_rule:  # "break:": the sweeps use a deliberately wrong local rule
+        graph = with_broken_rule(graph, parse_broken_rule(explore.broken_rule, "break"))
+    trained_inputs(graph, explore.train)  # "train:" names inputs of the program
     values: dict[str, Array] = {}
     for name in graph.input_names:
         if name in given:
@@ -318,8 +323,71 @@ def _descent(setup: Setup, args: tuple[str, ...]) -> Answer:
     values = dict(setup.values)
     limits.check("descent_steps", int(args[0]))
     for _ in range(int(args[0])):
-        _, values = descent_step(setup.graph, values, setup.explore.eta)
+        _, values = descent_step(setup.graph, values, setup.explore.eta, setup.explore.train)
     return evaluate_scalar(setup.graph, values)
+
+
+def _descended(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """An input's value (or an entry of it, ``W1[0,1]``) after STEPS descent steps."""
+    _scalar_output(setup, "gradient descent")
+    limits.check("descent_steps", int(args[0]))
+    values = dict(setup.values)
+    for _ in range(int(args[0])):
+        _, values = descent_step(setup.graph, values, setup.explore.eta, setup.explore.train)
+    name, _, entry_text = args[1].partition("[")
+    if name not in values:
+        raise AdxError("lesson", f"'{name}' is not an input; the inputs are {', '.join(values)}")
+    value = np.asarray(values[name])
+    if entry_text:
+        try:
+            value = value[tuple(int(k) for k in entry_text.rstrip("]").split(","))]
+        except (ValueError, IndexError):
+            raise AdxError(
+                "lesson", f"no entry {args[1]} in {name}, of shape {value.shape}"
+            ) from None
+    return _number(value, args[1])
+
+
+def _true_gradient(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """Like ``gradient``, by the primitive table's own rules (a ``break:`` is ignored)."""
+    return _gradient(replace(setup, graph=replace(setup.graph, rules={})), args)
+
+
+def _wrong_inputs(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """The inputs whose partial the whole-gradient check flags: none, only x, both x and y…"""
+    _scalar_output(setup, "the whole-gradient check")
+    wrong = [g.name for g in check_nodes(setup.graph, setup.values).gradient if g.wrong]
+    if not wrong:
+        return "none"
+    if len(wrong) == 1:
+        return f"only {wrong[0]}"
+    words = ", ".join(wrong[:-1]) + f" and {wrong[-1]}"
+    return f"both {words}" if len(wrong) == 2 else words
+
+
+def _wrong_node(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """The first node whose rule the node-by-node check finds wrong (its label), or none."""
+    wrong = check_nodes(setup.graph, setup.values).wrong_nodes
+    return setup.graph.labels("griewank")[wrong[0]] if wrong else "none"
+
+
+def _local_partial(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """∂NODE/∂ARGUMENT at the node's own values, by the primitive table's true rule."""
+    index, argument = _label_index(setup, args[0]), _label_index(setup, args[1])
+    node = setup.graph.nodes[index]
+    if argument not in node.args or not node.is_op:
+        uses = ", ".join(setup.graph.labels("griewank")[a] for a in node.args) or "nothing"
+        raise AdxError("lesson", f"{args[0]} does not use {args[1]} (its arguments: {uses})")
+    values = _evaluate(setup).values
+    operands = tuple(values[a] for a in node.args)
+    total = 0.0  # x*x uses x twice: the local partial is the sum over both slots
+    for slot, a in enumerate(node.args):
+        if a == argument:
+            total += _number(
+                node.primitive.jvp[slot](operands, values[index], np.float64(1.0)),
+                f"∂{args[0]}/∂{args[1]}",
+            )
+    return total
 
 
 NAME = Arg("NAME")
@@ -428,7 +496,7 @@ QUERIES: dict[str, Query] = {
         Query(
             "descent",
             (Arg("STEPS", whole=True),),
-            "f after STEPS gradient-descent steps with the step's `eta`",
+            "f after STEPS gradient-descent steps with the step's `eta`, moving the `train` inputs",
             ("descent 5",),
             _descent,
         ),
@@ -494,6 +562,44 @@ QUERIES: dict[str, Query] = {
             "in u, w, v, vbar",
             ("adjoint-rule sin u", "adjoint-rule div w"),
             kind_queries.adjoint_rule,
+        ),
+        Query(
+            "descent-value",
+            (Arg("STEPS", whole=True), NAME),
+            "the input NAME (or an entry, `W1[0,1]`) after STEPS gradient-descent steps",
+            ("descent-value 1 x1",),
+            _descended,
+        ),
+        Query(
+            "true-gradient",
+            (NAME,),
+            "like `gradient`, by the true rules: a `break:` does not change it",
+            ("true-gradient x1",),
+            _true_gradient,
+        ),
+        Query(
+            "wrong-inputs",
+            (),
+            "the inputs whose partial disagrees with central differences (the whole-gradient "
+            "check): `none`, `only x`, `both x and y` (for choice exercises)",
+            ("wrong-inputs",),
+            _wrong_inputs,
+        ),
+        Query(
+            "wrong-node",
+            (),
+            "the first node whose local rule the node-by-node check finds wrong (`adx check`), "
+            "as its label, or `none` (for choice exercises)",
+            ("wrong-node",),
+            _wrong_node,
+        ),
+        Query(
+            "local-partial",
+            (NODE, NODE),
+            "the local partial ∂NODE/∂NODE at the step's point by the true rule (a `break:` "
+            "does not change it)",
+            ("local-partial v3 v0",),
+            _local_partial,
         ),
     )
 }

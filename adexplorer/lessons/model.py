@@ -6,7 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EXERCISE_KINDS = ("number", "order", "formula", "choice", "sequence", "rule", "seed", "vector")
-EXPLORE_KEYS = ("program", "at", "mode", "seed", "pane", "step", "family", "eta")
+EXPLORE_KEYS = (
+    "program",
+    "at",
+    "mode",
+    "seed",
+    "pane",
+    "step",
+    "family",
+    "eta",
+    "train",
+    "break",
+)
 EXERCISE_KEYS = (
     "id",
     "kind",
@@ -35,6 +46,10 @@ class Explore:
     step: str = "0"  # a number, or "end"
     family: str = "4*#*(1-#)"
     eta: float = 0.1
+    train: tuple[str, ...] = ()  # the inputs gradient descent moves (empty: all)
+    broken_rule: str = (
+        ""  # "break:": one primitive's local derivative replaced, e.g. "sin: -cos(u)"
+    )
 
 
 @dataclass(frozen=True)

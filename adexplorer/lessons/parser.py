@@ -520,7 +520,23 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         step=step,
         family=v.get("family", "4*#*(1-#)"),
         eta=eta,
+        train=_names(
+            v.get("train", ""), "train", block.lines.get("train", block.line), path, problems
+        ),
+        broken_rule=v.get("break", "").strip(),
     )
+
+
+def _names(text: str, key: str, line: int, path: Path, problems: list[Problem]) -> tuple[str, ...]:
+    """A comma-separated list of input names (checked against the program when it runs)."""
+    names = tuple(part.strip() for part in text.split(",")) if text.strip() else ()
+    for name in names:
+        if not name.isidentifier():
+            problems.append(
+                Problem(path, line, f"{key} takes input names separated by commas, not {name!r}")
+            )
+            return ()
+    return names
 
 
 def _number(

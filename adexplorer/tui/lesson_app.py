@@ -51,6 +51,9 @@ def session_for_exploration(explore: Explore) -> Session:
     if session.error is not None:
         raise session.error
     session.eta = explore.eta
+    session.set_trained(explore.train)
+    if explore.broken_rule:
+        session.set_broken_rule(explore.broken_rule)
     session.set_mode(explore.mode)
     if explore.seed:
         session.set_seed(explore.seed, switch_mode=False)

@@ -16,7 +16,6 @@ from adexplorer.base.shapes import Array
 from adexplorer.core.engines.evaluate import as_value
 from adexplorer.core.engines.steps import TangentStep
 from adexplorer.core.ir import Graph
-from adexplorer.core.primitives import PRIMITIVES
 
 
 def _zero_times(term: Array, tangent: Array) -> Array:
@@ -51,7 +50,7 @@ def forward(
                 as_value(seed[node.index]) if node.index in seed else as_value(np.zeros(node.shape))
             )
         else:
-            prim = PRIMITIVES[op]
+            prim = graph.rule(op)
             args = tuple(primals[a] for a in node.args)
             out = primals[node.index]
             total: Array | None = None

@@ -16,7 +16,6 @@ from adexplorer.base.shapes import Array
 from adexplorer.core.engines.evaluate import as_value
 from adexplorer.core.engines.steps import AdjointStep
 from adexplorer.core.ir import Graph
-from adexplorer.core.primitives import PRIMITIVES
 
 
 def reverse(
@@ -38,7 +37,7 @@ def reverse(
         node = nodes[index]
         if ct is None or node.op in ("input", "const"):
             continue
-        prim = PRIMITIVES[node.op]
+        prim = graph.rule(node.op)
         args = tuple(primals[a] for a in node.args)
         out = primals[index]
         for slot, a in enumerate(node.args):

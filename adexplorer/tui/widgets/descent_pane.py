@@ -46,7 +46,7 @@ class DescentPane(Vertical):
 
     def show(self, session: Session) -> None:
         help_text = Text(
-            f"g: one step x ← x − η·∇f    < >: η = {session.eta:g}    0: start again    "
+            f"g: {session.descent_rule}    < >: η = {session.eta:g}    0: start again    "
             "(the gradient comes from one reverse sweep)"
         )
         diverged = session.diverged
