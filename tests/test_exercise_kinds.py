@@ -148,6 +148,8 @@ def test_the_engines_orders_and_what_the_student_is_told() -> None:
     assert ok.correct and "the order the engine runs" in ok.message
     other = check("sequence", "reverse-order", SURVEY, "v5 -> v4 -> v2 -> v3 -> v1 -> x2 -> x1")
     assert other.correct and "the engine runs v5 v4 v3 v2 v1 v0 v-1" in other.message
+    copied = check("sequence", "reverse-order", SURVEY, "[v̄5, v̄4, v̄3, v̄2, v̄1, v̄0, v̄-1]")
+    assert copied.correct
     early = check("sequence", "reverse-order", SURVEY, "v5 v4 v3 v1 v0")
     assert not early.correct
     assert early.message == (

@@ -115,7 +115,9 @@ _SEPARATORS = re.compile(r"\s*(?:->|→|,|;|>|\s)\s*")
 
 
 def _sequence_words(response: str) -> list[str]:
-    return [w for w in _SEPARATORS.split(_unwrapped(response)) if w]
+    """The labels typed; a bar or a dot over one (v̄5, copied from the trace) is ignored."""
+    text = _unwrapped(response).replace(kq.BAR, "").replace(kq.DOT, "")
+    return [w for w in _SEPARATORS.split(text) if w]
 
 
 def _node_by_word(graph: Graph, word: str) -> int | None:
