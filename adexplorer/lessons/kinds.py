@@ -115,7 +115,9 @@ _SEPARATORS = re.compile(r"\s*(?:->|→|,|;|>|\s)\s*")
 
 
 def _sequence_words(response: str) -> list[str]:
-    return [w for w in _SEPARATORS.split(_unwrapped(response)) if w]
+    """The labels typed; a bar or a dot over one (v̄5, copied from the trace) is ignored."""
+    text = _unwrapped(response).replace(kq.BAR, "").replace(kq.DOT, "")
+    return [w for w in _SEPARATORS.split(text) if w]
 
 
 def _node_by_word(graph: Graph, word: str) -> int | None:
@@ -551,9 +553,9 @@ def _check_vector(exercise: Exercise, explore: Explore | None, response: str) ->
         if all(v == "exact" for v in verdicts):
             return Feedback(True, "correct")
         return Feedback(True, f"correct to the digits typed (exactly: {_shown(want)})")
-    if len(wrong) == len(want) > 1 or (wrong and len(want) == 1):
+    if wrong:
         if all(judge_entry(w, -x, digits) != "wrong" for w, x in zip(words, want, strict=True)):
-            return Feedback(False, "every entry has the wrong sign")
+            return Feedback(False, "the signs are flipped: each entry is minus the right one")
         other = _other_way(exercise, explore)
         if other is not None and all(
             judge_entry(w, x, digits) != "wrong" for w, x in zip(words, other[0], strict=True)
