@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 import sympy
 
@@ -42,6 +43,17 @@ def _best_h(estimate: object, exact: float) -> float:
     """The power of ten h ∈ 1e-1 … 1e-16 with the least error of a difference quotient."""
     steps = [10.0**-k for k in range(1, 17)]
     return min(steps, key=lambda h: abs(estimate(h) - exact))  # type: ignore[operator]
+
+
+def _steps_to_overflow(eta: float) -> int:
+    """The first descent step on the bowl after which f is no longer finite."""
+    x, y = np.float64(0), np.float64(0)
+    with np.errstate(all="ignore"):
+        for step in range(1, 1000):
+            x, y = x - eta * 2 * (x - 3), y - eta * 20 * (y + 1)
+            if not np.isfinite((x - 3) ** 2 + 10 * (y + 1) ** 2):
+                return step
+    raise AssertionError("no overflow")
 
 
 def _logistic_naive_tree(level: int) -> tuple[int, int]:
@@ -172,6 +184,8 @@ STATED: list[tuple[str, str, float]] = [
     ("why-derivatives", "from (5 − 3)² + 10·1² = 14", _bowl(5, 0)),
     ("why-derivatives", "7.6176 + 0.4 = 8.0176", _descend(0.04, 1)),
     ("why-derivatives", "1.73 + 75.30 = 77.03", _descend(0.12, 3)),
+    ("why-derivatives", "after 46 steps", _steps_to_overflow(0.12 * 2**10)),
+    ("why-derivatives", "1 − 20·122.88 ≈ −2457", 1 - 20 * 0.12 * 2**10),
     ("numerical-differentiation", "0.049736 / 0.1 = 0.497364", (math.sin(1.1) - math.sin(1)) / 0.1),
     (
         "numerical-differentiation",
