@@ -100,18 +100,18 @@ INDEPENDENT: dict[tuple[str, str], float | str] = {
     ("symbolic-differentiation", "level-five-tree"): _logistic_naive_tree(5)[1],
     ("symbolic-differentiation", "level-twenty-dag"): 16 + 11 * 19,
     ("symbolic-differentiation", "what-tames"): "b",
-    ("computational-graphs", "fans-out"): "c",
+    ("computational-graphs", "paths-x1"): _sympy_derivative(
+        "log(x1) + x1*x2 - sin(x2)", "x1", {"x1": 2, "x2": 5}
+    ),
     ("computational-graphs", "how-many"): 6,
     ("computational-graphs", "value-v3"): 2 / math.sin(1.2**2),
     ("computational-graphs", "value-v5"): math.sqrt(math.log(2 / math.sin(1.2**2))),
-    ("computational-graphs", "uses-x1"): 2,
     ("computational-graphs", "written-out"): 7,
     ("computational-graphs", "x-edges"): 3,
     ("dual-numbers", "eps-v1"): x2,
     ("dual-numbers", "eps-f-x1"): _sympy_derivative("x1*x2 + sin(x1)", "x1", {"x1": x1, "x2": x2}),
     ("dual-numbers", "dual-value"): math.sin(1) + math.cos(1),
     ("dual-numbers", "eps-direction"): 1 * (x2 + math.cos(x1)) + 2 * x1,
-    ("dual-numbers", "evaluations"): 2,
 }
 #: Exercises whose answer is not one number or letter: what a student would type.
 TYPED: dict[tuple[str, str], str] = {
