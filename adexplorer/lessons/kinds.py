@@ -551,9 +551,9 @@ def _check_vector(exercise: Exercise, explore: Explore | None, response: str) ->
         if all(v == "exact" for v in verdicts):
             return Feedback(True, "correct")
         return Feedback(True, f"correct to the digits typed (exactly: {_shown(want)})")
-    if len(wrong) == len(want) > 1 or (wrong and len(want) == 1):
+    if wrong:
         if all(judge_entry(w, -x, digits) != "wrong" for w, x in zip(words, want, strict=True)):
-            return Feedback(False, "every entry has the wrong sign")
+            return Feedback(False, "the signs are flipped: each entry is minus the right one")
         other = _other_way(exercise, explore)
         if other is not None and all(
             judge_entry(w, x, digits) != "wrong" for w, x in zip(words, other[0], strict=True)
