@@ -33,6 +33,7 @@ from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradien
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
+from adexplorer.lessons import kind_queries
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -413,6 +414,69 @@ QUERIES: dict[str, Query] = {
             ("descent 5",),
             _descent,
         ),
+        # the queries of the newer exercise kinds (lessons/kind_queries.py computes them)
+        Query(
+            "adjoint-after",
+            (NODE, Arg("K", whole=True)),
+            "NODE's running adjoint total right after its K-th contribution (K = 1, 2, …, "
+            "in the order the reverse sweep adds them)",
+            ("adjoint-after v-1 2",),
+            kind_queries.adjoint_after,
+        ),
+        Query(
+            "adjoint-term",
+            (NODE, Arg("K", whole=True)),
+            "the K-th contribution added to NODE's adjoint (one fan-out term)",
+            ("adjoint-term v-1 1",),
+            kind_queries.adjoint_term,
+        ),
+        Query(
+            "reverse-order",
+            (),
+            "`sequence`: the nodes in the order the reverse sweep handles them",
+            ("reverse-order",),
+            kind_queries.reverse_order,
+        ),
+        Query(
+            "forward-order",
+            (),
+            "`sequence`: the nodes in the order a forward sweep computes them",
+            ("forward-order",),
+            kind_queries.forward_order,
+        ),
+        Query(
+            "jacobian-column",
+            (Arg("INPUT"),),
+            "`vector`: ∂(every output entry)/∂INPUT, one forward sweep; INPUT[i] for an entry",
+            ("jacobian-column x1",),
+            kind_queries.column_query,
+        ),
+        Query(
+            "jacobian-row",
+            (Arg("OUTPUT"),),
+            "`vector`: ∂OUTPUT/∂(every input entry), one reverse sweep seeded at OUTPUT "
+            "(a name as `return` gives it, f1, f2 … for expressions, or its position 1, 2, …)",
+            ("jacobian-row 1",),
+            kind_queries.row_query,
+        ),
+        Query(
+            "tangent-rule",
+            (Arg("PRIMITIVE", choices=kind_queries.RULE_PRIMITIVES),),
+            "`rule`: v̇ for v = PRIMITIVE(u, w), in u, w, v, udot, wdot",
+            ("tangent-rule mul",),
+            kind_queries.tangent_rule,
+        ),
+        Query(
+            "adjoint-rule",
+            (
+                Arg("PRIMITIVE", choices=kind_queries.RULE_PRIMITIVES),
+                Arg("ARG", choices=kind_queries.ARGUMENTS),
+            ),
+            "`rule`: what v̄ adds to the adjoint of argument ARG of v = PRIMITIVE(u, w), "
+            "in u, w, v, vbar",
+            ("adjoint-rule sin u", "adjoint-rule div w"),
+            kind_queries.adjoint_rule,
+        ),
     )
 }
 
@@ -466,6 +530,10 @@ def queries_markdown() -> str:
 
 def expected(exercise: Exercise, explore: Explore | None) -> Answer:
     """The answer students are checked against: computed if there is a query, else literal."""
+    from adexplorer.lessons import kinds  # kinds imports this module: import late
+
+    if exercise.kind in kinds.CHECKERS:  # a seed, an order, a rule, a vector: as revealed
+        return kinds.reveal(exercise, explore)
     if exercise.query:
         if explore is None:
             raise AdxError(
@@ -516,6 +584,10 @@ def check(exercise: Exercise, explore: Explore | None, response: str) -> Feedbac
     response = response.strip()
     if not response:
         return Feedback(False, "type an answer first")
+    from adexplorer.lessons.kinds import CHECKERS  # kinds imports this module: import late
+
+    if exercise.kind in CHECKERS:
+        return CHECKERS[exercise.kind](exercise, explore, response)
     try:
         if exercise.kind == "choice":
             return _check_choice(exercise, explore, response)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.files import probe
-from adexplorer.lessons import answers
+from adexplorer.lessons import answers, kinds
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
 
@@ -57,6 +57,11 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
     student can type (a finite number; positive for an order of magnitude), and agree
     with the literal answer when both are given."""
     here = (lesson.path, exercise.line)
+    if exercise.kind in kinds.CHECKERS:
+        return [
+            Problem(*here, f"exercise '{exercise.id}': {p}")
+            for p in kinds.verify(exercise, explore)
+        ]
     try:
         if exercise.kind == "choice":
             answers.correct_choice(exercise, explore)

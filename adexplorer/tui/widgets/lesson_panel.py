@@ -9,6 +9,7 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
 from adexplorer.base.text import visible
+from adexplorer.lessons.kinds import PLACEHOLDERS
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.text import PlainInput, plain
@@ -54,7 +55,8 @@ class ExerciseBox(Vertical):
             "order": "an order of magnitude, e.g. 1e-8",
             "formula": "an expression in the inputs",
             "choice": "a letter",
-        }[self.exercise.kind]
+            **PLACEHOLDERS,
+        }.get(self.exercise.kind, "your answer")
         yield PlainInput(placeholder=placeholder, id=f"answer-{self.exercise.id}")
         yield Static("", classes="feedback")
         yield Static("", classes="hints")
