@@ -52,9 +52,9 @@ async def test_walk_a_lesson_answer_hint_quit_and_resume(tmp_path: Path) -> None
         await pilot.press("n")
         assert app.step_index == 1
         assert app.session.source == "x*x"
-        assert app.session.at_end  # this step is set up with "step: end"
-        await pilot.press("left")  # the explorer still steps
-        assert app.session.position == len(app.session.frames) - 1
+        assert app.session.position == 2  # "step: 2": after the forward sweep, x̄ not yet shown
+        await pilot.press("right")  # the explorer still steps
+        assert app.session.position == 3
     saved = Progress.load(progress_file)
     assert saved.lessons["reverse-mode"]["step"] == 1
     assert saved.solved("reverse-mode") == {"count-contributions"}
