@@ -1,0 +1,222 @@
+"""Answers to the course's exercises, worked out without the lesson's answer key.
+
+The walkthrough test (test_course_walkthrough.py) plays every exercise of the
+built-in course.  It must not take its answers from the code that grades them
+(``answers.compute`` and the lesson's literal ``answer:``), or a wrong key would
+grade itself right.  So each kind of question is answered here another way:
+
+* derivatives (``gradient``, ``directional``, ``tangent``) by central
+  differences of plain evaluations, which use no derivative rule at all;
+* adjoints of intermediate nodes by central differences too: the program is
+  evaluated with that node's value nudged (a graph whose node is replaced by
+  an input), which is what ∂f/∂vᵢ means;
+* counts (contributions, sweeps, operations) from the graph's edges and inputs;
+* descent by repeating x ← x − η·(central-difference gradient);
+* what only a study computes (swell sizes, best step h, cost ratios) by calling
+  that study directly, since it *is* the definition.
+
+Only the lesson's program, point and seed are read from the lesson.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from adexplorer.base.numbers import format_value
+from adexplorer.base.shapes import Array
+from adexplorer.compare.fd_study import study
+from adexplorer.compare.swell import family_study, swell_study
+from adexplorer.core.engines.finite_diff import evaluations_per_gradient
+from adexplorer.core.ir import Graph, Node
+from adexplorer.core.trace import run
+from adexplorer.lessons.answers import Setup, prepare
+from adexplorer.lessons.model import Exercise, Explore
+
+#: The step of the central differences: small enough for 6 significant digits of
+#: a smooth function of values near 1, large enough to keep round-off below that.
+H = 1e-5
+
+
+class NoOracle(Exception):
+    """This exercise's answer cannot be worked out independently (a literal key only)."""
+
+
+def _evaluate(graph: Graph, values: Mapping[str, Array]) -> tuple[Array, ...]:
+    return run(graph, values, "evaluate").values
+
+
+def _label_index(graph: Graph, label: str) -> int:
+    return graph.labels("griewank").index(label)
+
+
+def _central(f, h: float = H) -> float:  # type: ignore[no-untyped-def]
+    """(f(h) − f(−h)) / 2h, refined by Richardson extrapolation (error O(h⁴))."""
+
+    def d(step: float) -> float:
+        return (f(step) - f(-step)) / (2 * step)
+
+    return (4 * d(h / 2) - d(h)) / 3
+
+
+def _along(setup: Setup, direction: Mapping[str, Array], node: int) -> float:
+    """d(node's value)/dt at x + t·direction, by central differences."""
+
+    def at(t: float) -> float:
+        moved = {
+            k: np.asarray(v, dtype=float) + t * np.asarray(direction.get(k, 0.0))
+            for k, v in setup.values.items()
+        }
+        return float(_evaluate(setup.graph, moved)[node])
+
+    return _central(at)
+
+
+def _as_input(graph: Graph, index: int) -> Graph:
+    """The same program with node ``index`` cut loose: an input called ``__cut``."""
+    nodes = list(graph.nodes)
+    old = nodes[index]
+    nodes[index] = Node(index, "input", (), old.shape, old.span, name="__cut")
+    return replace(graph, nodes=tuple(nodes), inputs=(*graph.inputs, index))
+
+
+def _adjoint(setup: Setup, node: int) -> float:
+    """∂f/∂vᵢ: the output's change when node i's value alone is nudged."""
+    graph = setup.graph
+    if graph.nodes[node].is_input:
+        name = graph.nodes[node].name
+        assert name is not None
+        return _along(setup, {name: np.ones(np.shape(setup.values[name]))}, graph.outputs[0])
+    value = float(_evaluate(graph, setup.values)[node])
+    cut = _as_input(graph, node)
+
+    def at(t: float) -> float:
+        values = {**setup.values, "__cut": np.asarray(value + t)}
+        return float(run(cut, values, "evaluate").values[cut.outputs[0]])
+
+    return _central(at)
+
+
+def _consumers(graph: Graph, node: int) -> int:
+    """How many argument slots read node i (x*x reads x twice)."""
+    return sum(n.args.count(node) for n in graph.nodes)
+
+
+def _gradient(setup: Setup, name: str) -> float:
+    base, _, entry = name.partition("[")
+    value = np.asarray(setup.values[base], dtype=float)
+    direction = np.zeros(value.shape)
+    if entry:
+        direction[tuple(int(k) for k in entry.rstrip("]").split(","))] = 1.0
+    else:
+        direction = np.ones(value.shape)
+    return _along(setup, {base: direction}, setup.graph.outputs[0])
+
+
+def _descent(setup: Setup, steps: int) -> float:
+    values = {k: np.asarray(v, dtype=float) for k, v in setup.values.items()}
+    trained = getattr(setup.explore, "train", "") or ""
+    names = [n.strip() for n in trained.split(",") if n.strip()] or list(values)
+    for _ in range(steps):
+        here = replace(setup, values=values)
+        gradient = {}
+        for name in names:
+            shape = values[name].shape
+            grad = np.zeros(shape)
+            for index in np.ndindex(shape):
+                direction = np.zeros(shape)
+                direction[index] = 1.0
+                grad[index] = _along(here, {name: direction}, setup.graph.outputs[0])
+            gradient[name] = grad
+        values = {
+            k: v - setup.explore.eta * gradient[k] if k in gradient else v
+            for k, v in values.items()
+        }
+    return float(_evaluate(setup.graph, values)[setup.graph.outputs[0]])
+
+
+def number(query: str, explore: Explore) -> float:
+    """The answer to a number (or order) exercise's ``from:`` query."""
+    setup = prepare(explore)
+    graph = setup.graph
+    what, *args = query.split()
+    out = graph.outputs[0] if graph.outputs else 0
+    if what == "value":
+        return float(_evaluate(graph, setup.values)[out])
+    if what == "operations":
+        return float(len(graph.op_nodes))
+    if what == "primal":
+        return float(_evaluate(graph, setup.values)[_label_index(graph, args[0])])
+    if what == "gradient":
+        return _gradient(setup, args[0])
+    if what == "directional":
+        return _along(setup, setup.seed, out)
+    if what == "tangent":
+        return _along(setup, setup.seed, _label_index(graph, args[0]))
+    if what == "adjoint":
+        return _adjoint(setup, _label_index(graph, args[0]))
+    if what == "contributions":
+        return float(_consumers(graph, _label_index(graph, args[0])))
+    if what == "sweeps":
+        return float(len(graph.input_names) if args[0] == "forward" else len(graph.outputs))
+    if what == "fd-evals":
+        n = sum(int(np.size(v)) for v in setup.values.values())
+        return float(evaluations_per_gradient(n, args[0]))
+    if what == "fd-best-h":
+        result = study(graph, setup.values, setup.seed_name, schemes=(args[0],))
+        return float(result.best[args[0]][0])
+    if what == "swell":
+        wrt = setup.seed_name or graph.input_names[0]
+        return float(swell_study(graph, wrt).sizes.as_dict()[args[0]])
+    if what == "family-size":
+        rows = family_study(explore.family, f"{args[0]}:{args[0]}")
+        return float(rows[0].sizes.as_dict()[args[1]])
+    if what == "cost":
+        cost = run(graph, setup.values, "evaluate").cost
+        assert cost is not None
+        return float(getattr(cost, args[0]))
+    if what == "descent":
+        return _descent(setup, int(args[0]))
+    raise NoOracle(f"no independent answer for 'from: {query}'")
+
+
+def choice(exercise: Exercise, explore: Explore | None) -> str:
+    """The letter of a choice exercise whose answer the engine decides."""
+    if exercise.query.strip() != "cheaper-mode" or explore is None:
+        raise NoOracle("a choice with a literal key")
+    setup = prepare(explore)
+    n, m = len(setup.graph.input_names), len(setup.graph.outputs)
+    word = "forward" if n < m else "reverse" if m < n else "either"
+    for letter, text in zip("abcdefghij", exercise.choices, strict=False):
+        if text.lower().startswith(word):
+            return letter
+    raise AssertionError(f"no choice starts with {word!r}")
+
+
+def typed(value: float) -> str:
+    """A number as the screen shows it (6 significant digits, thousands separators)."""
+    assert math.isfinite(value)
+    return format_value(value, 6)
+
+
+def formula(exercise: Exercise, explore: Explore) -> str:
+    """A formula exercise's answer derived by sympy from the program (one expression)."""
+    import sympy as sp
+    from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+
+    what, *args = exercise.query.split() or [""]
+    program = explore.program.strip()
+    if what not in ("gradient", "value") or "\n" in program or ";" in program or "=" in program:
+        raise NoOracle(f"no independent formula for 'from: {exercise.query}'")
+    setup = prepare(explore)
+    symbols = {name: sp.Symbol(name) for name in setup.graph.input_names}
+    expr = parse_expr(
+        program,
+        local_dict={**symbols, "ln": sp.log},
+        transformations=(*standard_transformations, convert_xor),
+    )
+    result = sp.diff(expr, symbols[args[0]]) if what == "gradient" else expr
+    return sp.sstr(result).replace("**", "^").replace("log(", "ln(")

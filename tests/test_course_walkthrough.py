@@ -1,0 +1,97 @@
+"""The whole built-in course, played through the lesson player as a student would.
+
+For every exercise of every lesson: the answer is worked out without the lesson's
+answer key (tests/course_oracle.py), typed as the screen shows numbers (six
+significant digits, thousands separators), and must be accepted.  Before that, a
+wrong answer is typed, and the player must answer it with more than a bare "not
+quite": feedback that names the slip, or a hint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Static
+
+from adexplorer.base.resources import lessons_dir
+from adexplorer.lessons.catalog import builtin
+from adexplorer.lessons.model import Exercise, Explore, Lesson
+from adexplorer.lessons.progress import Progress
+from adexplorer.tui.lesson_app import LessonApp
+from adexplorer.tui.widgets.lesson_panel import ExerciseBox, LessonPanel
+from tests import course_oracle as oracle
+from tests.tui_helpers import quick_pilot, settle
+
+COURSE = builtin()
+
+#: What a wrong answer may not get back alone: it teaches nothing.
+BARE = ("✗ not quite", "✗ not that one", "✗ not the same function")
+
+
+def right_and_wrong(exercise: Exercise, explore: Explore | None) -> tuple[str, str]:
+    """What a student types to answer correctly, and a plausible wrong answer."""
+    if exercise.kind in ("number", "order"):
+        if exercise.query and explore is not None:
+            value = oracle.number(exercise.query, explore)
+        else:  # a literal key: nothing to compute, the key is the answer
+            value = float(exercise.answer)
+        wrong = -value if exercise.kind == "number" and value != 0 else value * 1000 + 1
+        return oracle.typed(value), oracle.typed(wrong)
+    if exercise.kind == "choice":
+        try:
+            right = oracle.choice(exercise, explore)
+        except oracle.NoOracle:
+            right = exercise.answer.lower()
+        letters = "abcdefghij"[: len(exercise.choices)]
+        wrong = next(letter for letter in letters if letter != right)
+        return right, wrong
+    if exercise.kind == "formula":
+        assert explore is not None
+        try:
+            right = oracle.formula(exercise, explore)
+        except oracle.NoOracle:
+            right = exercise.answer
+        return right, f"-({right})"
+    raise oracle.NoOracle(f"no walkthrough for kind {exercise.kind!r}")
+
+
+async def type_answer(pilot, app: LessonApp, box: ExerciseBox, text: str) -> str:  # type: ignore[no-untyped-def]
+    """Focus the box's answer field, type ``text`` key by key, press Enter; the feedback."""
+    field = box.query_one(Input)
+    field.focus()
+    await pilot.pause()
+    field.value = ""
+    for character in text:
+        await pilot.press(character)
+    assert field.value == text
+    await pilot.press("enter")
+    await settle(pilot)
+    return str(box.query_one(".feedback", Static).render())
+
+
+@pytest.mark.parametrize("lesson", COURSE, ids=[lesson.id for lesson in COURSE])
+async def test_every_exercise_is_answerable_as_shown(lesson: Lesson, tmp_path: Path) -> None:
+    assert lesson.path.parent == lessons_dir()
+    app = LessonApp(lesson, Progress.load(tmp_path / "progress.json"))
+    played = 0
+    with quick_pilot():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            for index, step in enumerate(lesson.steps):
+                assert app.step_index == index
+                explore = lesson.explore_for(index)
+                for exercise in step.exercises:
+                    right, wrong = right_and_wrong(exercise, explore)
+                    box = app.query_one(LessonPanel).box(exercise.id)
+                    assert box is not None, exercise.id
+                    said = await type_answer(pilot, app, box, wrong)
+                    hints = str(box.query_one(".hints", Static).render())
+                    assert not box.has_class("-solved"), (exercise.id, wrong, said)
+                    assert said.strip() not in BARE or hints.strip(), (exercise.id, wrong, said)
+                    said = await type_answer(pilot, app, box, right)
+                    assert box.has_class("-solved"), (exercise.id, right, said)
+                    played += 1
+                await pilot.press("n")
+                await settle(pilot)
+    assert played == len(lesson.exercises())
