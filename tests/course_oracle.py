@@ -32,6 +32,7 @@ from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import family_study, swell_study
 from adexplorer.core.engines.finite_diff import evaluations_per_gradient
 from adexplorer.core.ir import Graph, Node
+from adexplorer.core.primitives import PRIMITIVES
 from adexplorer.core.trace import run
 from adexplorer.lessons.answers import Setup, prepare
 from adexplorer.lessons.model import Exercise, Explore
@@ -100,6 +101,34 @@ def _adjoint(setup: Setup, node: int) -> float:
     return _central(at)
 
 
+def _local_partial(graph: Graph, values: tuple[Array, ...], of: str, wrt: str) -> float:
+    """∂(node `of`)/∂(its argument `wrt`), by central differences of that one operation."""
+    labels = graph.labels("griewank")
+    node = graph.nodes[labels.index(of)]
+    slot = node.args.index(labels.index(wrt))
+    primitive = PRIMITIVES[node.op]  # its evaluation only: a broken rule changes nothing here
+
+    def at(t: float) -> float:
+        args = [values[a] for a in node.args]
+        args[slot] = np.asarray(args[slot] + t)
+        return float(primitive.evaluate(*args))
+
+    return _central(at)
+
+
+def _adjoint_terms(setup: Setup, node: int) -> list[float]:
+    """The contributions v̄c·∂c/∂vᵢ to vᵢ's adjoint, one per use, in the order a reverse
+    sweep meets them (the user with the highest index first)."""
+    graph = setup.graph
+    values = _evaluate(graph, setup.values)
+    labels = graph.labels("griewank")
+    terms = []
+    for user in sorted((n for n in graph.nodes if node in n.args), key=lambda n: -n.index):
+        partial = _local_partial(graph, values, labels[user.index], labels[node])
+        terms.append(_adjoint(setup, user.index) * partial * user.args.count(node))
+    return terms
+
+
 def _consumers(graph: Graph, node: int) -> int:
     """How many argument slots read node i (x*x reads x twice)."""
     return sum(n.args.count(node) for n in graph.nodes)
@@ -117,9 +146,21 @@ def _gradient(setup: Setup, name: str) -> float:
 
 
 def _descent(setup: Setup, steps: int) -> float:
+    values = _descended(setup, steps)
+    return float(_evaluate(setup.graph, values)[setup.graph.outputs[0]])
+
+
+def _descended_input(setup: Setup, steps: int, name: str) -> float:
+    base, _, entry = name.partition("[")
+    value = _descended(setup, steps)[base]
+    if entry:
+        value = value[tuple(int(k) for k in entry.rstrip("]").split(","))]
+    return float(value)
+
+
+def _descended(setup: Setup, steps: int) -> dict[str, Array]:
     values = {k: np.asarray(v, dtype=float) for k, v in setup.values.items()}
-    trained = getattr(setup.explore, "train", "") or ""
-    names = [n.strip() for n in trained.split(",") if n.strip()] or list(values)
+    names = list(setup.explore.train) or list(values)
     for _ in range(steps):
         here = replace(setup, values=values)
         gradient = {}
@@ -135,7 +176,7 @@ def _descent(setup: Setup, steps: int) -> float:
             k: v - setup.explore.eta * gradient[k] if k in gradient else v
             for k, v in values.items()
         }
-    return float(_evaluate(setup.graph, values)[setup.graph.outputs[0]])
+    return values
 
 
 def number(query: str, explore: Explore) -> float:
@@ -160,8 +201,10 @@ def number(query: str, explore: Explore) -> float:
         return _adjoint(setup, _label_index(graph, args[0]))
     if what == "contributions":
         return float(_consumers(graph, _label_index(graph, args[0])))
-    if what == "sweeps":
-        return float(len(graph.input_names) if args[0] == "forward" else len(graph.outputs))
+    if what == "sweeps":  # one sweep per scalar entry of the inputs, or of the outputs
+        if args[0] == "forward":
+            return float(sum(int(np.size(v)) for v in setup.values.values()))
+        return float(sum(int(np.prod(graph.nodes[o].shape, dtype=int)) for o in graph.outputs))
     if what == "fd-evals":
         n = sum(int(np.size(v)) for v in setup.values.values())
         return float(evaluations_per_gradient(n, args[0]))
@@ -180,6 +223,16 @@ def number(query: str, explore: Explore) -> float:
         return float(getattr(cost, args[0]))
     if what == "descent":
         return _descent(setup, int(args[0]))
+    if what == "descent-value":
+        return _descended_input(setup, int(args[0]), args[1])
+    if what == "true-gradient":  # evaluation uses no derivative rule, broken or not
+        return _gradient(setup, args[0])
+    if what == "local-partial":
+        return _local_partial(graph, _evaluate(graph, setup.values), *args)
+    if what in ("adjoint-after", "adjoint-term"):
+        terms = _adjoint_terms(setup, _label_index(graph, args[0]))
+        k = int(args[1])
+        return sum(terms[:k]) if what == "adjoint-after" else terms[k - 1]
     raise NoOracle(f"no independent answer for 'from: {query}'")
 
 
@@ -220,3 +273,100 @@ def formula(exercise: Exercise, explore: Explore) -> str:
     )
     result = sp.diff(expr, symbols[args[0]]) if what == "gradient" else expr
     return sp.sstr(result).replace("**", "^").replace("log(", "ln(")
+
+
+# ------------------------------------------------------------------ the newer kinds
+
+#: Textbook rules as a student writes them (not read from adx's primitive table).
+RULES = {
+    "tangent-rule mul": "udot*w + u*wdot",
+    "tangent-rule div": "udot/w - u*wdot/w^2",
+    "tangent-rule sqrt": "udot/(2*sqrt(u))",
+    "tangent-rule sin": "cos(u)*udot",
+    "tangent-rule exp": "exp(u)*udot",
+    "adjoint-rule mul u": "vbar*w",
+    "adjoint-rule mul w": "vbar*u",
+    "adjoint-rule sin u": "vbar*cos(u)",
+    "adjoint-rule div u": "vbar/w",
+}
+
+
+def rule(exercise: Exercise) -> str:
+    try:
+        return RULES[" ".join(exercise.query.split())]
+    except KeyError:
+        raise NoOracle(f"no textbook rule for {exercise.query!r}") from None
+
+
+def sequence(exercise: Exercise, explore: Explore) -> str:
+    """A valid order of the sweep, deliberately not the engine's own when another exists:
+    each step takes the *last* ready node, from the graph's edges alone."""
+    graph = prepare(explore).graph
+    labels = graph.labels("griewank")
+    nodes = [n.index for n in graph.nodes if not n.is_const]
+    forward = exercise.query.strip() == "forward-order"
+    # forward: a node is ready once its arguments are done; reverse: once its users are
+    needs = {
+        i: {a for a in graph.nodes[i].args if a in nodes}
+        if forward
+        else {n.index for n in graph.nodes if i in n.args}
+        for i in nodes
+    }
+    done: list[int] = []
+    while len(done) < len(nodes):
+        ready = [i for i in nodes if i not in done and needs[i] <= set(done)]
+        done.append(ready[-1] if forward else ready[0])
+    return " ".join(labels[i] for i in done)
+
+
+def seed(exercise: Exercise, explore: Explore) -> str:
+    """An input whose unit seed gives the target derivative (a gradient entry)."""
+    what, *args = exercise.query.split()
+    if what != "gradient":
+        raise NoOracle(f"no seed oracle for {exercise.query!r}")
+    return args[0]
+
+
+def vector(exercise: Exercise, explore: Explore) -> list[float]:
+    """A Jacobian column or row by central differences."""
+    setup = prepare(explore)
+    graph = setup.graph
+    what, arg = exercise.query.split()
+    outputs = [o for o in graph.outputs]
+    if what == "jacobian-column":
+        return [_along(setup, {arg: np.ones(())}, o) for o in outputs]
+    if what == "jacobian-row":
+        names = list(graph.output_names)
+        index = names.index(arg) if arg in names else int(arg) - 1
+        out = outputs[index]
+        return [_along(setup, {name: np.ones(())}, out) for name in graph.input_names]
+    raise NoOracle(f"no vector oracle for {exercise.query!r}")
+
+
+def wrong_inputs_and_node(explore: Explore) -> tuple[list[str], str]:
+    """With a broken rule: the inputs whose AD partial disagrees with central differences,
+    and the first node whose tangent is wrong while its arguments' tangents are right."""
+    setup = prepare(explore)
+    graph = setup.graph
+    labels = graph.labels("griewank")
+    reverse = run(graph, setup.values, "reverse").gradient()
+    wrong = [
+        name
+        for name in graph.input_names
+        if not math.isclose(float(reverse[name]), _gradient(setup, name), rel_tol=1e-5, abs_tol=1e-7)
+    ]
+    for name in graph.input_names:
+        forward = run(graph, setup.values, "forward", {name: np.ones(())}).tangent_sweeps[0]
+        good: set[int] = set(graph.inputs)
+        for node in graph.nodes:
+            if not node.is_op:
+                good.add(node.index)
+                continue
+            exact = _along(setup, {name: np.ones(())}, node.index)
+            tangent = forward.tangents[node.index]
+            mine = float(tangent) if tangent is not None else 0.0
+            if math.isclose(mine, exact, rel_tol=1e-5, abs_tol=1e-7):
+                good.add(node.index)
+            elif all(a in good for a in node.args):
+                return wrong, labels[node.index]
+    return wrong, "none"

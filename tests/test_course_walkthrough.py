@@ -31,29 +31,69 @@ BARE = ("✗ not quite", "✗ not that one", "✗ not the same function")
 
 def right_and_wrong(exercise: Exercise, explore: Explore | None) -> tuple[str, str]:
     """What a student types to answer correctly, and a plausible wrong answer."""
-    if exercise.kind in ("number", "order"):
-        if exercise.query and explore is not None:
-            value = oracle.number(exercise.query, explore)
+    kind, query = exercise.kind, exercise.query
+    if kind in ("number", "order"):
+        if query and explore is not None:
+            value = oracle.number(query, explore)
         else:  # a literal key: nothing to compute, the key is the answer
             value = float(exercise.answer)
-        wrong = -value if exercise.kind == "number" and value != 0 else value * 1000 + 1
+        wrong = -value if kind == "number" and value != 0 else value * 1000 + 1
         return oracle.typed(value), oracle.typed(wrong)
-    if exercise.kind == "choice":
-        try:
-            right = oracle.choice(exercise, explore)
-        except oracle.NoOracle:
-            right = exercise.answer.lower()
-        letters = "abcdefghij"[: len(exercise.choices)]
-        wrong = next(letter for letter in letters if letter != right)
-        return right, wrong
-    if exercise.kind == "formula":
-        assert explore is not None
+    if kind == "choice":
+        return _choice(exercise, explore)
+    assert explore is not None, exercise.id
+    if kind == "formula":
         try:
             right = oracle.formula(exercise, explore)
         except oracle.NoOracle:
             right = exercise.answer
         return right, f"-({right})"
-    raise oracle.NoOracle(f"no walkthrough for kind {exercise.kind!r}")
+    if kind == "rule":
+        right = oracle.rule(exercise)
+        return right, f"-({right})"
+    if kind == "sequence":
+        right = oracle.sequence(exercise, explore)
+        return right, " ".join(reversed(right.split()))
+    if kind == "seed":
+        right = oracle.seed(exercise, explore)
+        others = [n for n in explore_inputs(explore) if n != right]
+        return right, others[0]
+    if kind == "vector":
+        entries = oracle.vector(exercise, explore)
+        right = ", ".join(oracle.typed(v) for v in entries)
+        return right, ", ".join(oracle.typed(-v) for v in entries)
+    raise oracle.NoOracle(f"no walkthrough for kind {kind!r}")
+
+
+def explore_inputs(explore: Explore) -> tuple[str, ...]:
+    from adexplorer.lessons.answers import prepare
+
+    return prepare(explore).graph.input_names
+
+
+def _choice(exercise: Exercise, explore: Explore | None) -> tuple[str, str]:
+    letters = "abcdefghij"[: len(exercise.choices)]
+    query = exercise.query.strip()
+    if query == "cheaper-mode":
+        right = oracle.choice(exercise, explore)
+    elif query in ("wrong-inputs", "wrong-node") and explore is not None:
+        inputs, node = oracle.wrong_inputs_and_node(explore)
+        if query == "wrong-node":
+            starts = node + " "
+        elif not inputs:
+            starts = "none"
+        elif len(inputs) == 1:
+            starts = f"only {inputs[0]}"
+        else:
+            starts = "both " + " and ".join(inputs)
+        matches = [k for k, c in enumerate(exercise.choices) if c.startswith(starts)]
+        assert len(matches) == 1, (exercise.id, starts, exercise.choices)
+        right = letters[matches[0]]
+    else:  # a literal key: the only source there is
+        assert not query, f"no oracle for the choice query {query!r}"
+        right = exercise.answer.lower()
+    wrong = next(letter for letter in letters if letter != right)
+    return right, wrong
 
 
 async def type_answer(pilot, app: LessonApp, box: ExerciseBox, text: str) -> str:  # type: ignore[no-untyped-def]
