@@ -353,7 +353,9 @@ def wrong_inputs_and_node(explore: Explore) -> tuple[list[str], str]:
     wrong = [
         name
         for name in graph.input_names
-        if not math.isclose(float(reverse[name]), _gradient(setup, name), rel_tol=1e-5, abs_tol=1e-7)
+        if not math.isclose(
+            float(reverse[name]), _gradient(setup, name), rel_tol=1e-5, abs_tol=1e-7
+        )
     ]
     for name in graph.input_names:
         forward = run(graph, setup.values, "forward", {name: np.ones(())}).tangent_sweeps[0]

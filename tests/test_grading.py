@@ -198,6 +198,27 @@ def test_a_sign_error_is_named_with_the_negative_partial() -> None:
     assert "sign" in feedback.message and "sin" in feedback.message  # ∂sin/∂u = cos(2) < 0
 
 
+@pytest.mark.parametrize(
+    ("query", "advice"),
+    [
+        ("operations", "a count is never negative"),
+        ("sweeps forward", "a count is never negative"),
+        ("value", "each operation"),
+        ("descent 1", "against the gradient"),
+        ("directional", "local partial"),
+    ],
+)
+def test_a_sign_slip_gets_advice_that_fits_what_the_number_is(query: str, advice: str) -> None:
+    """A negated count or value is not blamed on local partials, which it has none of."""
+    target = answers.compute(query, SURVEY)
+    assert isinstance(target, float)
+    feedback = answers.check(number(query), SURVEY, f"{-target:.6g}")
+    assert not feedback.correct and feedback.slip == "sign"
+    assert advice in feedback.message
+    if advice != "local partial":
+        assert "partial" not in feedback.message
+
+
 def test_one_fan_out_contribution_instead_of_the_sum() -> None:
     # x1 feeds ln(x1) and x1*x2: contributions 1/x1 = 0.5 and x2 = 5
     for query in ("gradient x1", "adjoint v-1"):

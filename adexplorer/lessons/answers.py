@@ -748,7 +748,7 @@ def _check_number(exercise: Exercise, explore: Explore | None, response: str) ->
     try:
         candidates = slips(exercise, explore, target)
     except AdxError:  # a slip that cannot be computed here is not offered
-        candidates = grading.generic_slips(target, _what(exercise.query))
+        candidates = grading.generic_slips(target, _what(exercise.query), _nature(exercise.query))
     if not result.attempt:
         # Too few digits to judge, unless it is exactly what a slip gives (x₂ = 5 for
         # one contribution to x̄₁ when the sum is 4.58): then it is that slip.
@@ -857,6 +857,35 @@ def _symbolic_formula(exercise: Exercise, explore: Explore) -> str | None:
     return text
 
 
+#: What each query's number is, for the advice a sign slip gets (grading.SIGN_ADVICE).
+_NATURES = {
+    **dict.fromkeys(
+        (
+            "gradient",
+            "true-gradient",
+            "tangent",
+            "adjoint",
+            "directional",
+            "adjoint-after",
+            "adjoint-term",
+            "local-partial",
+        ),
+        "derivative",
+    ),
+    **dict.fromkeys(("value", "primal"), "value"),
+    **dict.fromkeys(
+        ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size"), "count"
+    ),
+    **dict.fromkeys(("descent", "descent-value"), "descent"),
+}
+
+
+def _nature(query: str) -> str:
+    """What the query's number is: a derivative, a value, a count, after descent …"""
+    words = query.split()
+    return _NATURES.get(words[0], "other") if words else "other"
+
+
 def _what(query: str) -> str:
     """The query's answer in words, for a message: ∂f/∂x, v̄3, v̇3, f …"""
     words = query.split()
@@ -883,7 +912,7 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
     """The answers common slips give for this exercise, computed by the engines
     (only when an answer is wrong: this runs extra sweeps)."""
     what = _what(exercise.query)
-    generic = grading.generic_slips(target, what)
+    generic = grading.generic_slips(target, what, _nature(exercise.query))
     if not exercise.query or explore is None:
         return generic
     query, args = read_query(exercise.query)

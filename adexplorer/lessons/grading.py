@@ -189,14 +189,25 @@ def find_slip(typed: Typed, target: float, candidates: list[Slip]) -> Slip | Non
     return None
 
 
-def generic_slips(target: float, what: str) -> list[Slip]:
-    """Slips any number can show: the sign, a factor 2 or ½, a power of ten."""
+#: Why a number's sign can come out flipped, by what the number is.
+SIGN_ADVICE = {
+    "derivative": "check the sign of each local partial on the way "
+    "(a minus, a cos or a 1/x² can be negative)",
+    "value": "check the sign of each operation on the way (a minus, a sin or a cos)",
+    "count": "a count is never negative",
+    "descent": "a descent step goes against the gradient: x ← x − η·∂f/∂x",
+    "other": "check the sign",
+}
+
+
+def generic_slips(target: float, what: str, nature: str = "other") -> list[Slip]:
+    """Slips any number can show: the sign, a factor 2 or ½, a power of ten.
+    ``nature`` (a key of :data:`SIGN_ADVICE`) says what kind of number it is."""
     slips = [
         Slip(
             -target,
             "sign",
-            f"that is the sign-flipped value of {what}: check the sign of each local "
-            "partial on the way (a minus, a cos or a 1/x² can be negative)",
+            f"that is the sign-flipped value of {what}: {SIGN_ADVICE[nature]}",
         ),
         Slip(2 * target, "factor-2", f"that is twice {what}: is a factor 2 counted twice?"),
         Slip(
