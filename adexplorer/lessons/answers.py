@@ -25,6 +25,7 @@ import numpy as np
 
 from adexplorer.base import limits
 from adexplorer.base.errors import AdxError, closest
+from adexplorer.base.numbers import format_scalar
 from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import Sizes, family_study, swell_study
@@ -33,6 +34,7 @@ from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradien
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
+from adexplorer.lessons import grading
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -40,8 +42,23 @@ Answer = float | str
 
 @dataclass(frozen=True)
 class Feedback:
+    """What the grader says about one response.
+
+    ``slip`` names the common slip a wrong number shows ("sign", "swapped",
+    "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
+    "descent-steps"),
+    or is "".  ``attempt`` is False when the response was not judged (empty, not
+    readable, or too few digits): it must not count as a wrong try.
+    """
+
     correct: bool
     message: str
+    slip: str = ""
+    attempt: bool = True
+
+
+#: Wrong attempts after which the player offers to reveal the answer.
+REVEAL_AFTER = 3
 
 
 # ------------------------------------------------------------------ the step's program
@@ -513,30 +530,284 @@ def expected_number(exercise: Exercise, explore: Explore | None) -> float:
 
 
 def check(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:
+    """Judge a student's response to an exercise (the one grader: the player and
+    ``adx lesson check`` both use it)."""
     response = response.strip()
     if not response:
-        return Feedback(False, "type an answer first")
+        return Feedback(False, "type an answer first", attempt=False)
     try:
         if exercise.kind == "choice":
             return _check_choice(exercise, explore, response)
         if exercise.kind == "formula":
             return _check_formula(exercise, explore, response)
-        if exercise.kind not in ("number", "order"):
-            raise AdxError("lesson", f"an exercise of kind {exercise.kind!r} cannot be checked")
-        target = expected_number(exercise, explore)
-        got = read_number(response)
         if exercise.kind == "order":
-            if got <= 0 or target <= 0:
-                return Feedback(False, "an order of magnitude is a positive number such as 1e-8")
-            off = abs(math.log10(got) - math.log10(target))
-            ok = off <= exercise.tolerance
-            return Feedback(
-                ok, "right order of magnitude" if ok else f"off by about {off:.0f} decades"
-            )
-        ok = abs(got - target) <= exercise.tolerance * max(1.0, abs(target))
-        return Feedback(ok, "correct" if ok else "not quite")
+            return _check_order(exercise, explore, response)
+        if exercise.kind != "number":
+            raise AdxError("lesson", f"an exercise of kind {exercise.kind!r} cannot be checked")
+        return _check_number(exercise, explore, response)
     except AdxError as error:
-        return Feedback(False, f"could not read that: {error.message}")
+        return Feedback(False, f"could not read that: {error.message}", attempt=False)
+
+
+def read_response(response: str) -> grading.Typed:
+    """A typed number: a decimal (judged to its digits) or an expression (exact)."""
+    typed = grading.read_decimal(response)
+    if typed is None:
+        return grading.Typed(response, read_number(response), None, 0.0)
+    return typed
+
+
+def _check_number(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:
+    target = expected_number(exercise, explore)
+    typed = read_response(response)
+    if not math.isfinite(typed.value):
+        return Feedback(False, f"{response} is not a finite number", attempt=False)
+    tolerance = exercise.tolerance if exercise.tolerance_given else None
+    result = grading.grade(typed, target, exercise.digits, tolerance)
+    if result.correct:
+        return Feedback(True, result.message)
+    try:
+        candidates = slips(exercise, explore, target)
+    except AdxError:  # a slip that cannot be computed here is not offered
+        candidates = grading.generic_slips(target, _what(exercise.query))
+    if not result.attempt:
+        # Too few digits to judge, unless it is exactly what a slip gives (x₂ = 5 for
+        # one contribution to x̄₁ when the sum is 4.58): then it is that slip.
+        exact = [c for c in candidates if grading.exact(typed.value, c.value)]
+        if not exact or grading.exact(exact[0].value, target):
+            return Feedback(False, result.message, attempt=False)
+        return Feedback(False, exact[0].message, slip=exact[0].name)
+    slip = grading.find_slip(typed, target, candidates)
+    if slip is None:
+        message = (
+            "not quite"
+            if typed.digits is not None
+            else "not quite (an expression is checked exactly)"
+        )
+        return Feedback(False, message)
+    return Feedback(False, slip.message, slip=slip.name)
+
+
+def _check_order(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:
+    target = expected_number(exercise, explore)
+    got = read_response(response).value
+    if got <= 0 or target <= 0:
+        return Feedback(False, "an order of magnitude is a positive number such as 1e-8")
+    off = abs(math.log10(got) - math.log10(target))
+    ok = off <= exercise.tolerance
+    if ok:
+        return Feedback(True, "right order of magnitude")
+    return Feedback(False, f"off by about {off:.0f} decades", slip="magnitude")
+
+
+def precision_note(exercise: Exercise) -> str:
+    """How precisely to answer, for the player to show under the question ("" if it
+    does not apply)."""
+    if exercise.kind == "number":
+        n = exercise.digits
+        return f"to at least {n} significant digit{'s' if n != 1 else ''}"
+    if exercise.kind == "order":
+        return "an order of magnitude, such as 1e-8"
+    return ""
+
+
+def reveal_text(exercise: Exercise, explore: Explore | None) -> str:
+    """The answer as the student should see it once revealed: a number at the 6
+    significant digits the screen shows, the letter and text of a choice, a formula.
+
+    Raises AdxError if the answer cannot be computed (``adx lesson check`` catches that)."""
+    if exercise.kind == "choice":
+        k = correct_choice(exercise, explore)
+        return f"{'abcdefghij'[k]}) {exercise.choices[k]}"
+    if exercise.kind == "number":
+        return format_scalar(expected_number(exercise, explore), grading.SHOWN_DIGITS)
+    if exercise.kind == "order":
+        want = expected_number(exercise, explore)
+        return f"about 1e{math.floor(math.log10(want) + 0.5)} ({format_scalar(want)})"
+    if exercise.kind == "formula":
+        if exercise.answer:
+            return exercise.answer
+        if explore is None:
+            raise AdxError("lesson", "a formula exercise needs an adx-explore block")
+        value = format_scalar(formula_target(exercise, explore))
+        return f"{_what(exercise.query)} (its value here is {value})"
+    other = expected(exercise, explore)
+    return format_scalar(other) if isinstance(other, float) else str(other)
+
+
+def _what(query: str) -> str:
+    """The query's answer in words, for a message: ∂f/∂x, v̄3, v̇3, f …"""
+    words = query.split()
+    if not words:
+        return "the answer"
+    name, args = words[0], words[1:]
+    if name == "gradient" and args:
+        return f"∂f/∂{args[0]}"
+    if name == "adjoint" and args:
+        return f"the adjoint of {args[0]}"
+    if name == "tangent" and args:
+        return f"the tangent of {args[0]}"
+    if name == "primal" and args:
+        return f"the value of {args[0]}"
+    if name == "value":
+        return "f"
+    return "the answer"
+
+
+# ------------------------------------------------------------------ slips
+
+
+def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[grading.Slip]:
+    """The answers common slips give for this exercise, computed by the engines
+    (only when an answer is wrong: this runs extra sweeps)."""
+    what = _what(exercise.query)
+    generic = grading.generic_slips(target, what)
+    if not exercise.query or explore is None:
+        return generic
+    query, args = read_query(exercise.query)
+    setup = prepare(explore)
+    specific: list[grading.Slip] = []
+    if query.name in ("gradient", "adjoint") and "[" not in args[0]:
+        index = (
+            setup.graph.input_index(args[0])
+            if query.name == "gradient"
+            else _label_index(setup, args[0])
+        )
+        if index is not None:
+            specific = _reverse_slips(setup, index, what, query.name)
+            generic[0] = _sign_slip(setup, index, target, what)
+    elif query.name == "tangent":
+        specific = _tangent_slips(setup, _label_index(setup, args[0]), what)
+    elif query.name == "descent":
+        for other in (int(args[0]) - 1, int(args[0]) + 1):
+            if other >= 0:
+                value = compute(f"descent {other}", explore)
+                specific.append(
+                    grading.Slip(
+                        float(value),
+                        "descent-steps",
+                        f"that is f after {other} steps, not {args[0]}: count the steps again",
+                    )
+                )
+    # the sign first (the commonest), then what the query knows, then factors
+    return grading.finite([generic[0], *specific, *generic[1:]])
+
+
+def _descendants(graph: Graph, index: int) -> set[int]:
+    """The nodes that use ``index``'s value, directly or not (the paths to the output)."""
+    found = {index}
+    for node in graph.nodes[index + 1 :]:
+        if any(a in found for a in node.args):
+            found.add(node.index)
+    return found - {index}
+
+
+def _sign_slip(setup: Setup, index: int, target: float, what: str) -> grading.Slip:
+    """The sign flipped, naming the negative local partials on the way to the output."""
+    labels = setup.graph.labels("griewank")
+    sweep = _reverse(setup).adjoint_sweeps[0]
+    below = _descendants(setup.graph, index) | {index}
+    negative: list[str] = []
+    for step in sweep.steps:
+        if step.source is None or step.node not in below or step.source not in below:
+            continue
+        incoming = sweep.adjoints[step.source]
+        if incoming is None or np.shape(step.contribution) != () or float(incoming) == 0:
+            continue
+        partial = float(step.contribution) / float(incoming)
+        op = setup.graph.nodes[step.source].op
+        name = f"∂{labels[step.source]}/∂{labels[step.node]} = {format_scalar(partial)} ({op})"
+        if partial < 0 and name not in negative:
+            negative.append(name)
+    where = (
+        "check the sign of " + ", ".join(negative[:3])
+        if negative
+        else "check the sign of each local partial on the way"
+    )
+    return grading.Slip(-target, "sign", f"that is {what} with its sign flipped: {where}")
+
+
+def _reverse_slips(setup: Setup, index: int, what: str, query: str) -> list[grading.Slip]:
+    labels = setup.graph.labels("griewank")
+    label = setup.graph.nodes[index].name or labels[index] if query == "gradient" else labels[index]
+    found: list[grading.Slip] = []
+    # forward and reverse swapped: the node's tangent for the step's seed
+    forward = _forward(setup).tangent_sweeps[0].tangents[index]
+    if forward is not None and np.shape(forward) == ():
+        found.append(
+            grading.Slip(
+                float(forward),
+                "swapped",
+                f"that is {label}'s tangent v̇ (forward mode, seeded at "
+                f"{setup.seed_name or 'the seed direction'}), not its adjoint v̄ = ∂f/∂{label}",
+            )
+        )
+    sweep = _reverse(setup).adjoint_sweeps[0]
+    if query == "gradient":  # ∂f/∂ another input
+        for name in setup.graph.input_names:
+            other = setup.graph.input_index(name)
+            adjoint = sweep.adjoints[other] if other is not None else None
+            if other != index and adjoint is not None and np.shape(adjoint) == ():
+                found.append(
+                    grading.Slip(float(adjoint), "swapped", f"that is ∂f/∂{name}, not ∂f/∂{label}")
+                )
+    steps = [s for s in sweep.steps if s.node == index and s.source is not None]
+    for step in steps:
+        if np.shape(step.contribution) != ():
+            continue
+        source = labels[step.source or 0]
+        if len(steps) > 1:
+            found.append(
+                grading.Slip(
+                    float(step.contribution),
+                    "one-contribution",
+                    f"that is one contribution to {label}'s adjoint (the one from {source}); "
+                    f"{label} is used {len(steps)} times, so its adjoint is the sum of "
+                    f"{len(steps)} contributions",
+                )
+            )
+        incoming = sweep.adjoints[step.source or 0]
+        if incoming is not None and np.shape(incoming) == ():
+            found.append(
+                grading.Slip(
+                    float(incoming),
+                    "missing-factor",
+                    f"that is {source}'s adjoint, flowing back to {label} before it is "
+                    f"multiplied by the local partial ∂{source}/∂{label}",
+                )
+            )
+    return found
+
+
+def _tangent_slips(setup: Setup, index: int, what: str) -> list[grading.Slip]:
+    labels = setup.graph.labels("griewank")
+    label = labels[index]
+    found: list[grading.Slip] = []
+    out = setup.graph.outputs
+    if len(out) == 1 and setup.graph.nodes[out[0]].shape == ():
+        adjoint = _reverse(setup).adjoint_sweeps[0].adjoints[index]
+        if adjoint is not None and np.shape(adjoint) == ():
+            found.append(
+                grading.Slip(
+                    float(adjoint),
+                    "swapped",
+                    f"that is {label}'s adjoint v̄ (reverse mode), not its tangent v̇",
+                )
+            )
+    tangents = _forward(setup).tangent_sweeps[0].tangents
+    for arg in setup.graph.nodes[index].args:
+        tangent = tangents[arg]
+        if tangent is not None and np.shape(tangent) == () and not setup.graph.nodes[arg].is_const:
+            found.append(
+                grading.Slip(
+                    float(tangent),
+                    "one-term",
+                    f"that is the tangent of {labels[arg]} alone: {label}'s tangent combines "
+                    f"the tangents of its arguments, each times its local partial "
+                    f"(∂{label}/∂{labels[arg]} for {labels[arg]})",
+                )
+            )
+    return found
 
 
 def _check_choice(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:

@@ -17,6 +17,7 @@ EXERCISE_KEYS = (
     "hints",
     "choices",
     "explain",
+    "digits",
 )
 FRONT_KEYS = ("id", "title", "summary", "order", "prerequisites")
 
@@ -48,6 +49,8 @@ class Exercise:
     hints: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     explain: str = ""
+    digits: int = 3  # a number answer needs at least this many significant digits
+    tolerance_given: bool = False  # the author set 'tolerance:' (it widens digit grading)
 
 
 @dataclass(frozen=True)

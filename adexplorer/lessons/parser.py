@@ -89,7 +89,8 @@ def _parse_pairs(
             continue
         stripped = line.strip()
         if stripped.startswith("- ") and current_list is not None:
-            block.lists[current_list].append(stripped[2:].strip())
+            item = _scalar(stripped[2:].strip(), number, what, path, problems)
+            block.lists[current_list].append(item)
             continue
         if ":" not in line:
             problems.append(
@@ -119,12 +120,64 @@ def _parse_pairs(
             block.lists[key] = []
             current_list = key
         elif value.startswith("[") and value.endswith("]") and key in ("hints", "choices"):
-            block.lists[key] = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+            block.lists[key] = _flow_list(value, number, what, path, problems)
             current_list = None
         else:
-            block.values[key] = value
+            block.values[key] = _scalar(value, number, what, path, problems)
             current_list = None
     return block
+
+
+def _scalar(value: str, line: int, what: str, path: Path, problems: list[Problem]) -> str:
+    """A value as YAML reads a quoted string: ``"…"`` (with escapes such as ``\\"``) or
+    ``'…'`` (``''`` for a quote) is the text inside; anything else is the text as written
+    (so a question may contain ``: `` and ``#`` without quotes)."""
+    if not value or value[0] not in "\"'":
+        return value
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        what_went_wrong = getattr(error, "problem", None) or "it cannot be read"
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"a quoted value in the {what} block is not a YAML string "
+                f"({what_went_wrong}): close the quote at the end of the value, and write a "
+                'quote inside "…" as \\" (or leave the value unquoted)',
+            )
+        )
+        return value
+    if not isinstance(data, str):  # '"a" b' reads as a mapping or fails above
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"a value in the {what} block starts with a quote but goes on after the "
+                "closing quote; quote all of it, or none",
+            )
+        )
+        return value
+    return data
+
+
+def _flow_list(value: str, line: int, what: str, path: Path, problems: list[Problem]) -> list[str]:
+    """``[a, b, "c, d"]``: items split at commas outside quotes, each read by ``_scalar``."""
+    items: list[str] = []
+    current: list[str] = []
+    quote: str | None = None
+    for char in value[1:-1]:
+        if quote is None and char == ",":
+            items.append("".join(current).strip())
+            current = []
+            continue
+        if quote is None and char in "\"'" and not "".join(current).strip():
+            quote = char
+        elif char == quote:
+            quote = None
+        current.append(char)
+    items.append("".join(current).strip())
+    return [_scalar(item, line, what, path, problems) for item in items if item]
 
 
 _KEY_LINE = re.compile(r"([^\s#:'\"-][^:]*?)\s*:(?:\s|$)")
@@ -527,6 +580,20 @@ def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | 
     if "tolerance" in v:
         given = _number(v["tolerance"], "tolerance", block.lines["tolerance"], path, problems)
         tolerance = tolerance if given is None else given
+    digits = 3
+    if "digits" in v:
+        text = v["digits"]
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= 17:
+            digits = int(text)
+        else:
+            problems.append(
+                Problem(
+                    path,
+                    block.lines["digits"],
+                    f"digits must be a whole number from 1 to 17 (significant digits), "
+                    f"not {text!r}",
+                )
+            )
     return Exercise(
         line=block.line,
         id=v["id"],
@@ -538,4 +605,6 @@ def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | 
         hints=tuple(block.lists.get("hints", [])),
         choices=choices,
         explain=v.get("explain", ""),
+        digits=digits,
+        tolerance_given="tolerance" in v,
     )

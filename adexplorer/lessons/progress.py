@@ -91,7 +91,12 @@ def schema_problem(data: object) -> str | None:
 
     {"version": 1,
      "lessons": {LESSON_ID: {"step": N,
-                             "exercises": {EXERCISE_ID: {"attempts": N, "correct": BOOL}}}}}
+                             "exercises": {EXERCISE_ID: {"attempts": N, "correct": BOOL,
+                                                         "revealed": BOOL}}}}}
+
+    ``revealed`` (the student asked to see the answer) is optional: files written
+    before it existed have none, and it is written only once it is true, so a file
+    without reveals still reads in an older adx.
     """
     if not isinstance(data, dict):
         return "it is not a JSON object"
@@ -115,12 +120,15 @@ def schema_problem(data: object) -> str | None:
             return f"{where}['exercises'] is not an object"
         for exercise_id, entry in exercises.items():
             here = f"{where}['exercises'][{exercise_id!r}]"
-            if not isinstance(entry, dict) or set(entry) != {"attempts", "correct"}:
-                return f"{here} is not an object with 'attempts' and 'correct'"
+            if not isinstance(entry, dict) or not (
+                {"attempts", "correct"} <= set(entry) <= {"attempts", "correct", "revealed"}
+            ):
+                return f"{here} is not an object with 'attempts', 'correct' (and 'revealed')"
             if not _whole(entry["attempts"]):
                 return f"{here}['attempts'] is {entry['attempts']!r}, not a whole number"
-            if not isinstance(entry["correct"], bool):
-                return f"{here}['correct'] is {entry['correct']!r}, not true or false"
+            for flag in ("correct", "revealed"):
+                if not isinstance(entry.get(flag, False), bool):
+                    return f"{here}[{flag!r}] is {entry[flag]!r}, not true or false"
     return None
 
 
@@ -228,6 +236,26 @@ class Progress:
             entry["correct"] = entry["correct"] or correct
 
         self._update(change)
+
+    def reveal(self, lesson_id: str, exercise_id: str) -> None:
+        """Record that the answer was revealed: the exercise is then done but not solved."""
+
+        def change(lessons: Lessons) -> None:
+            exercises = lessons.setdefault(lesson_id, _new_lesson())["exercises"]
+            entry = exercises.setdefault(exercise_id, {"attempts": 0, "correct": False})
+            entry["revealed"] = True
+
+        self._update(change)
+
+    def revealed(self, lesson_id: str) -> set[str]:
+        """The exercises whose answer was revealed (solved ones too, if solved after)."""
+        exercises = self.lessons.get(lesson_id, {}).get("exercises", {})
+        return {k for k, v in exercises.items() if v.get("revealed")}
+
+    def attempts(self, lesson_id: str, exercise_id: str) -> int:
+        """How many answers were judged for this exercise (right or wrong)."""
+        entry = self.lessons.get(lesson_id, {}).get("exercises", {}).get(exercise_id, {})
+        return int(entry.get("attempts", 0))
 
     def set_step(self, lesson_id: str, step: int) -> None:
         def change(lessons: Lessons) -> None:
