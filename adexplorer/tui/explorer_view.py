@@ -307,11 +307,13 @@ class ExplorerView(Vertical):
             value, derivative = state[i]
             operation, final_value = static[i]
             value_cell = final_value if value is not None else ""
-            deriv_cell = format_value(derivative, session.digits) if derivative is not None else ""
-            if value is CONCEALED:  # an open exercise of the lesson asks for it
-                value_cell = CONCEALED_TEXT
-            if derivative is CONCEALED:
-                deriv_cell = CONCEALED_TEXT
+            deriv_cell = (
+                format_value(derivative, session.digits)
+                if derivative is not None and derivative is not CONCEALED
+                else ""
+            )
+            value_cell = CONCEALED_TEXT if value is CONCEALED else value_cell  # a lesson asks it
+            deriv_cell = CONCEALED_TEXT if derivative is CONCEALED else deriv_cell
             if session.mode == "dual" and value is not None and derivative is not None:
                 deriv_cell = f"{value_cell} + {deriv_cell}ε"
             marker = "▶" if frame is not None and frame.node == i else ""
