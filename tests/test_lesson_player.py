@@ -289,10 +289,15 @@ async def test_a_answers_from_anywhere_enter_checks_and_focus_moves_on(
 ) -> None:
     app = probe_app(tmp_path)
     async with app.run_test(size=size) as pilot:
+        await pilot.pause()
         ex = boxes(app)
-        assert shown_keys(app).get("a") == "Answer"  # in the footer …
+        assert app.focused is ex["tangent-v2"]  # the student starts on the first exercise
+        assert list(shown_keys(app))[:2] == ["a", "t"]  # the footer starts with the lesson's keys
+        assert shown_keys(app)["a"] == "Answer"
         assert "a answer" in str(app.query_one(LessonPanel).border_subtitle)  # … and the panel
-        assert app.focused is not None and app.focused.id == "graph"
+        app.query_one("#graph").focus()
+        await pilot.pause()
+        assert shown_keys(app).get("a") == "Answer"  # from anywhere
         await pilot.press("a")
         assert app.focused is ex["tangent-v2"].input
         assert shown_keys(app).get("enter") == "Check answer"
@@ -322,6 +327,7 @@ async def test_a_answers_from_anywhere_enter_checks_and_focus_moves_on(
 async def test_tab_follows_the_page_and_esc_always_leaves_a_box(tmp_path: Path) -> None:
     app = probe_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
         ex = boxes(app)
         app.query_one(LessonPanel).focus()
         visited = []
@@ -342,6 +348,7 @@ async def test_tab_follows_the_page_and_esc_always_leaves_a_box(tmp_path: Path) 
 async def test_t_hints_the_exercise_the_student_is_on(tmp_path: Path) -> None:
     app = probe_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
         ex = boxes(app)
         await pilot.press("t")  # nothing touched yet: the first open exercise
         assert ex["tangent-v2"].hints_shown == 1
@@ -378,6 +385,7 @@ async def test_a_solved_box_keeps_its_check_mark(tmp_path: Path) -> None:
 async def test_wrong_tries_offer_hints_then_reveal(tmp_path: Path) -> None:
     app = probe_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
         box = boxes(app)["out"]
         box.focus()
         await pilot.pause()

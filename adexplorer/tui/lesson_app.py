@@ -171,6 +171,14 @@ class LessonApp(NoTraceback):
         boxes = [self._box_for(ex) for ex in exercises]
         self.query_one(LessonPanel).show_step(self.step_index, boxes)
         self.progress.set_step(self.lesson.id, self.step_index)
+        self.call_after_refresh(self._focus_lesson)
+
+    def _focus_lesson(self) -> None:
+        """Put the student on the step's current exercise (the panel if it has none),
+        without scrolling its prose away: the footer then starts with the lesson's keys,
+        ↑ ↓ scroll the lesson, and the explorer's keys still work."""
+        panel = self.panel
+        (panel.current() or panel).focus(scroll_visible=False)
         self.refresh_bindings()
 
     def _status(self, exercise: Exercise) -> str:

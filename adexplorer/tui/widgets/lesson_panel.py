@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,7 +25,7 @@ from adexplorer.tui.text import PlainInput, plain
 #: The key that reveals an exercise's answer (r is the explorer's reverse mode).
 REVEAL_KEY = "v"
 #: The lesson's keys, under the panel (the footer shows them too).
-SUBTITLE = f"a answer · t hint · {REVEAL_KEY} reveal · n next · p previous"
+SUBTITLE = f"a answer · t hint · {REVEAL_KEY} reveal · n/p step"
 
 
 class PlainFence(MarkdownFence):
@@ -119,10 +120,8 @@ class ExerciseBox(Vertical, can_focus=True):
             "choice": "a letter",
         }.get(self.exercise.kind, "your answer")
         yield AnswerInput(placeholder=placeholder, id=f"answer-{self.exercise.id}")
-        yield Static("", classes="feedback")
-        yield Static("", classes="retry")
-        yield Static("", classes="hints")
-        yield Static("", classes="offer")
+        for line in ("feedback", "retry", "hints", "offer"):  # shown once they say something
+            yield Static("", classes=line).set_styles("display: none;")
 
     def on_mount(self) -> None:
         self._show_offer()
@@ -147,6 +146,13 @@ class ExerciseBox(Vertical, can_focus=True):
         event.stop()
         self.post_message(AnswerSubmitted(self.exercise.id, event.value))
 
+    def _say(self, line: str, text: Text) -> None:
+        """Put ``text`` on one of the box's lines (feedback, retry, hints, offer); an empty
+        line takes no room."""
+        static = self.query_one(line, Static)
+        static.update(text)
+        static.display = bool(text.plain)
+
     def _show_status(self) -> None:
         self.set_class(self.status == SOLVED, "-solved")
         self.set_class(self.status == REVEALED, "-revealed")
@@ -158,14 +164,14 @@ class ExerciseBox(Vertical, can_focus=True):
         """The grader's verdict on an answer to an open exercise (a wrong attempt counts
         towards the reveal; a response that was not judged does not)."""
         if not attempt:
-            self.query_one(".feedback", Static).update(plain("… " + message, style="bold"))
+            self._say(".feedback", plain("… " + message, style="bold"))
             return
         mark = "✓ " if correct else "✗ "
         style = "bold green" if correct else "bold red"
         text = plain(mark + message, style=style)
         if correct and self.exercise.explain:
             text.append("\n" + visible(self.exercise.explain), style="italic")
-        self.query_one(".feedback", Static).update(text)
+        self._say(".feedback", text)
         if correct:
             self.status = SOLVED
             self._show_status()
@@ -177,7 +183,7 @@ class ExerciseBox(Vertical, can_focus=True):
         """An answer typed into a box already solved or revealed: said on its own line,
         under the ✓ (or the revealed answer), which stays."""
         mark = "✓ " if correct else "✗ "
-        self.query_one(".retry", Static).update(plain(f"another try: {mark}{message}"))
+        self._say(".retry", plain(f"another try: {mark}{message}"))
 
     def reveal(self, answer: str) -> None:
         """Show the answer and the explanation; the exercise is done, not solved."""
@@ -186,7 +192,7 @@ class ExerciseBox(Vertical, can_focus=True):
         text = plain(f"◐ the answer: {answer}", style="bold yellow")
         if self.exercise.explain:
             text.append("\n" + visible(self.exercise.explain), style="italic")
-        self.query_one(".feedback", Static).update(text)
+        self._say(".feedback", text)
         self._show_offer()
 
     def show_hint(self) -> bool:
@@ -197,7 +203,7 @@ class ExerciseBox(Vertical, can_focus=True):
         lines = [
             f"hint {k + 1}: {h}" for k, h in enumerate(self.exercise.hints[: self.hints_shown])
         ]
-        self.query_one(".hints", Static).update(plain("\n".join(lines)))
+        self._say(".hints", plain("\n".join(lines)))
         self._show_offer()
         return True
 
@@ -218,7 +224,7 @@ class ExerciseBox(Vertical, can_focus=True):
                     f"{REVEAL_KEY} reveals the answer after {tries} more wrong tr"
                     + ("y" if tries == 1 else "ies")
                 )
-        self.query_one(".offer", Static).update(plain(" · ".join(offers)))
+        self._say(".offer", plain(" · ".join(offers)))
 
 
 class LessonPanel(VerticalScroll):
