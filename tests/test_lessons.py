@@ -173,7 +173,7 @@ def test_the_built_in_course() -> None:
 def test_adx_lesson_check_passes_on_the_course_and_fails_on_bad_files(tmp_path: Path) -> None:
     result = adx("lesson", "check", str(lessons_dir()))
     assert result.returncode == 0, result.stderr
-    assert "every answer was verified by the engine" in result.stdout
+    assert "every computed answer was verified by the engine" in result.stdout
     bad = write(tmp_path, GOOD.replace("answer: 5.077582561890373", "answer: 5.1"))
     result = adx("lesson", "check", str(bad))
     assert result.returncode == 1

@@ -209,3 +209,51 @@ def test_a_locked_file_is_an_error_message_after_the_timeout(
     holder = FileLock(f"{path}.lock", thread_local=False)
     with holder, pytest.raises(AdxError, match="stayed locked"):
         Progress.load(path).record("tiny", "dx", True)
+
+
+# ------------------------------------------------------------------ reveals
+
+
+def test_a_reveal_is_recorded_as_revealed_not_solved(tmp_path: Path) -> None:
+    path = tmp_path / "progress.json"
+    progress = Progress.load(path)
+    for _ in range(3):
+        progress.record("tiny", "dx", False)
+    progress.reveal("tiny", "dx")
+    again = Progress.load(path)
+    assert again.problem is None
+    assert again.revealed("tiny") == {"dx"}
+    assert again.solved("tiny") == set()
+    assert again.attempts("tiny", "dx") == 3
+    assert again.attempts("tiny", "other") == 0 and again.attempts("nope", "dx") == 0
+    saved = json.loads(path.read_text())
+    assert saved["lessons"]["tiny"]["exercises"]["dx"] == {
+        "attempts": 3,
+        "correct": False,
+        "revealed": True,
+    }
+    # revealing an exercise never tried creates it with no attempts
+    again.reveal("tiny", "fresh")
+    assert Progress.load(path).revealed("tiny") == {"dx", "fresh"}
+    assert Progress.load(path).attempts("tiny", "fresh") == 0
+
+
+def test_a_file_from_before_reveals_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "progress.json"
+    path.write_text(json.dumps(GOOD))
+    old = Progress.load(path)
+    assert old.problem is None and old.solved("tiny") == {"dx"}
+    assert old.revealed("tiny") == set() and old.attempts("tiny", "dx") == 3
+    old.record("tiny", "dy", True)  # no 'revealed' key is written until a reveal
+    assert "revealed" not in json.loads(path.read_text())["lessons"]["tiny"]["exercises"]["dy"]
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", "null"])
+def test_revealed_must_be_true_or_false(value: str) -> None:
+    data = _with(f"lessons/tiny/exercises/dx/revealed={value}")
+    assert "'revealed'" in (schema_problem(data) or "")
+
+
+def test_unknown_exercise_keys_are_still_refused() -> None:
+    data = _with("lessons/tiny/exercises/dx/hinted=true")
+    assert schema_problem(data) is not None

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.text import visible
 from adexplorer.cli.common import fail, require_terminal
+
+if TYPE_CHECKING:  # imported when used: `adx --help` need not load the lesson parser
+    from adexplorer.lessons.model import Explore, Lesson
+    from adexplorer.lessons.parser import Problem
 
 
 @click.group("lesson")
@@ -18,10 +23,33 @@ def lesson_group() -> None:
 
     \b
     adx lesson list                 the built-in course (and --dir DIR for yours)
-    adx lesson open forward-mode    play a lesson (by id or by path)
-    adx lesson show reverse-mode    print it in the terminal
+    adx lesson open forward-mode    play a lesson (by number, id or path)
+    adx lesson open 1               the first lesson, as numbered by `adx lesson list`
+    adx lesson show reverse-mode    print it in the terminal, with its trace tables
     adx lesson check lessons/       validate files for a course's CI
     """
+
+
+def find_lesson(name_or_path: str) -> Lesson:
+    """A lesson by its number in `adx lesson list`, its id, or its path.
+
+    A number names a built-in lesson unless a file of that name exists (a path
+    always wins, as it does for ids).
+    """
+    from adexplorer.base.files import probe
+    from adexplorer.lessons.catalog import builtin, find
+
+    if name_or_path.isascii() and name_or_path.isdigit() and probe(Path(name_or_path)) is None:
+        course = builtin()
+        number = int(name_or_path)
+        if not 1 <= number <= len(course):
+            raise AdxError(
+                "usage",
+                f"no lesson number {number}: the built-in course has lessons 1 to {len(course)}",
+                hint="see `adx lesson list`; a lesson may also be named by id or path",
+            )
+        return course[number - 1]
+    return find(name_or_path)
 
 
 @lesson_group.command("list")
@@ -42,6 +70,7 @@ def list_command(directories: tuple[str, ...]) -> None:
 
     try:
         lessons = builtin()
+        course = len(lessons)  # numbered: `adx lesson open N` takes these numbers
         for directory in directories:
             lessons += load_directory(Path(directory))
         progress = Progress.load()
@@ -52,14 +81,14 @@ def list_command(directories: tuple[str, ...]) -> None:
     table = Table(title="Lessons", title_justify="left")
     for name in ("#", "id", "title", "steps", "solved"):
         table.add_column(name, justify="right" if name in ("#", "steps", "solved") else "left")
-    for lesson in lessons:
+    for position, lesson in enumerate(lessons, start=1):
         total = len(lesson.exercises())
         solved = len(progress.solved(lesson.id) & {ex.id for _, ex in lesson.exercises()})
-        table.add_row(
-            str(lesson.order), lesson.id, lesson.title, str(len(lesson.steps)), f"{solved}/{total}"
-        )
+        # built-in lessons are numbered as `adx lesson open N` takes them; others by path
+        number = str(position) if position <= course else ""
+        table.add_row(number, lesson.id, lesson.title, str(len(lesson.steps)), f"{solved}/{total}")
     make_console().print(table)
-    click.echo("Open one with: adx lesson open ID")
+    click.echo("Open one with: adx lesson open N (or ID, or PATH)")
 
 
 @lesson_group.command("show")
@@ -70,18 +99,23 @@ def list_command(directories: tuple[str, ...]) -> None:
     is_flag=True,
     help="Also print each exercise's answer (for instructors).",
 )
-def show_command(name_or_path: str, show_answers: bool) -> None:
-    """Print a lesson in the terminal, without the explorer."""
+@click.option(
+    "--no-trace",
+    "no_trace",
+    is_flag=True,
+    help="Do not print each exploration's trace tables.",
+)
+def show_command(name_or_path: str, show_answers: bool, no_trace: bool) -> None:
+    """Print a lesson in the terminal, with each exploration's trace as `adx eval` prints it."""
     from rich.markdown import Markdown
     from rich.panel import Panel
     from rich.text import Text
 
     from adexplorer.lessons import answers
-    from adexplorer.lessons.catalog import find
     from adexplorer.render.console import make_console
 
     try:
-        lesson = find(name_or_path)
+        lesson = find_lesson(name_or_path)
     except AdxError as error:
         fail(error, as_json=False)
     console = make_console()
@@ -105,6 +139,8 @@ def show_command(name_or_path: str, show_answers: bool) -> None:
                     title_align="left",
                 )
             )
+            if not no_trace:
+                _print_exploration(e)
         for exercise in step.exercises:
             body = Text(visible(exercise.question))
             for letter, choice in zip("abcdefghij", exercise.choices, strict=False):
@@ -120,9 +156,33 @@ def show_command(name_or_path: str, show_answers: bool) -> None:
                     body.append(
                         visible(f"\nanswer cannot be computed: {error.message}"), style="red"
                     )
+            note = answers.precision_note(exercise)
+            if note:
+                body.append(f"\n({note})", style="dim")
             console.print(
                 Panel(body, title=f"exercise {exercise.id} ({exercise.kind})", title_align="left")
             )
+
+
+def _print_exploration(explore: Explore) -> None:
+    """The trace tables the explorer shows for this step, printed as `adx eval` prints them."""
+    from rich.text import Text
+
+    from adexplorer.core.trace import run
+    from adexplorer.lessons import answers
+    from adexplorer.render.console import make_console
+    from adexplorer.render.trace_tables import print_trace
+
+    try:
+        setup = answers.prepare(explore)
+        mode = "reverse" if explore.mode == "reverse" else "forward"
+        trace = run(setup.graph, setup.values, mode, setup.seed if mode == "forward" else None)
+    except AdxError as error:
+        make_console().print(
+            Text(visible(f"(this step's program does not run: {error.message})"), style="red")
+        )
+        return
+    print_trace(trace, numbering="griewank", digits=6, wrt=None)
 
 
 @lesson_group.command("check")
@@ -131,32 +191,101 @@ def show_command(name_or_path: str, show_answers: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def check_command(paths: tuple[str, ...]) -> None:
     """Validate lesson files (for course authors' CI); exit 1 with every problem listed."""
-    from adexplorer.lessons.checker import check_paths
+    from adexplorer.lessons.checker import check_paths, notes
 
-    lessons, problems = check_paths([Path(p) for p in paths])
+    lessons, problems = check_paths([Path(p) for p in paths], extra=player_problems)
     for problem in problems:
         click.echo(visible(str(problem)), err=True)
+    remarks = [note for lesson in lessons for note in notes(lesson)]
+    for remark in remarks:
+        click.echo(visible(str(remark)), err=True)
     exercises = sum(len(lesson.exercises()) for lesson in lessons)
+    unverified = (
+        f"; {len(remarks)} literal-only answer(s) are not engine-verified (see the notes, "
+        "not failures)"
+        if remarks
+        else ""
+    )
     if problems:
         click.echo(
-            f"{len(problems)} problem(s) in {len({p.path for p in problems})} file(s)", err=True
+            f"{len(problems)} problem(s) in {len({p.path for p in problems})} file(s)" + unverified,
+            err=True,
         )
         sys.exit(1)
+    verified = "every computed answer was verified by the engine and accepted by the grader"
     click.echo(
-        f"{len(lessons)} lesson(s), {exercises} exercise(s): every program runs "
-        "and every answer was verified by the engine"
+        f"{len(lessons)} lesson(s), {exercises} exercise(s): every program runs, {verified}"
+        + unverified
     )
+
+
+def player_problems(lesson: Lesson) -> list[Problem]:
+    """What would go wrong when the player sets each step's explorer up (as
+    ``tui.lesson_app.session_for_exploration`` does): a seed the explorer refuses, a
+    ``step:`` past the end of the trace, anything that would raise."""
+    from adexplorer.explorer.session import Session
+    from adexplorer.lang.lower import parse_at
+    from adexplorer.lessons import answers
+    from adexplorer.lessons.parser import Problem
+
+    problems: list[Problem] = []
+    for step in lesson.steps:
+        explore = step.explore
+        if explore is None:
+            continue
+        try:
+            answers.prepare(explore)
+        except AdxError:
+            continue  # the checker reported it: the program does not run
+        try:
+            at = parse_at(explore.at, "at") if explore.at.strip() else {}
+            session = Session.start(explore.program, {k: v for k, (v, _) in at.items()})
+            if session.error is not None:
+                raise session.error
+            session.set_mode(explore.mode)
+            if explore.seed:
+                session.set_seed(explore.seed, switch_mode=False)
+            frames = len(session.frames)
+        except AdxError as error:
+            problems.append(
+                Problem(
+                    lesson.path,
+                    explore.line,
+                    f"the explorer cannot be set up for this step: {error.message}",
+                )
+            )
+            continue
+        except Exception as error:  # a bug the player would meet: fail the file, don't crash
+            problems.append(
+                Problem(
+                    lesson.path,
+                    explore.line,
+                    f"setting the explorer up for this step fails "
+                    f"({type(error).__name__}: {error}); adx lesson open would too",
+                )
+            )
+            continue
+        if explore.step != "end" and int(explore.step) > frames:
+            problems.append(
+                Problem(
+                    lesson.path,
+                    explore.line,
+                    f"step: {explore.step} is past the end: in {explore.mode} mode this trace "
+                    f"has {frames} steps (write a number from 0 to {frames}, or 'end')",
+                )
+            )
+    return problems
 
 
 @lesson_group.command("open")
 @click.argument("name_or_path")
 def open_command(name_or_path: str) -> None:
-    """Play a lesson: its steps beside a live explorer; answers are checked by the engine."""
-    from adexplorer.lessons.catalog import find
+    """Play a lesson (by number in `adx lesson list`, id or path): its steps beside a live
+    explorer; answers are checked by the engine."""
     from adexplorer.lessons.progress import data_dir
 
     try:
-        lesson = find(name_or_path)
+        lesson = find_lesson(name_or_path)
         data_dir()  # a bad ADX_DATA_DIR is an error message here, not a traceback in the app
     except AdxError as error:
         fail(error, as_json=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -27,6 +28,7 @@ from adexplorer.base import limits
 from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.numbers import format_scalar
 from adexplorer.base.shapes import Array, size, type_name
+from adexplorer.compare import symbolic
 from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import Sizes, family_study, swell_study
 from adexplorer.core.descent import descent_step, evaluate_scalar
@@ -34,7 +36,7 @@ from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradien
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
-from adexplorer.lessons import grading
+from adexplorer.lessons import grading, kind_queries
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -430,6 +432,69 @@ QUERIES: dict[str, Query] = {
             ("descent 5",),
             _descent,
         ),
+        # the queries of the newer exercise kinds (lessons/kind_queries.py computes them)
+        Query(
+            "adjoint-after",
+            (NODE, Arg("K", whole=True)),
+            "NODE's running adjoint total right after its K-th contribution (K = 1, 2, …, "
+            "in the order the reverse sweep adds them)",
+            ("adjoint-after v-1 2",),
+            kind_queries.adjoint_after,
+        ),
+        Query(
+            "adjoint-term",
+            (NODE, Arg("K", whole=True)),
+            "the K-th contribution added to NODE's adjoint (one fan-out term)",
+            ("adjoint-term v-1 1",),
+            kind_queries.adjoint_term,
+        ),
+        Query(
+            "reverse-order",
+            (),
+            "`sequence`: the nodes in the order the reverse sweep handles them",
+            ("reverse-order",),
+            kind_queries.reverse_order,
+        ),
+        Query(
+            "forward-order",
+            (),
+            "`sequence`: the nodes in the order a forward sweep computes them",
+            ("forward-order",),
+            kind_queries.forward_order,
+        ),
+        Query(
+            "jacobian-column",
+            (Arg("INPUT"),),
+            "`vector`: ∂(every output entry)/∂INPUT, one forward sweep; INPUT[i] for an entry",
+            ("jacobian-column x1",),
+            kind_queries.column_query,
+        ),
+        Query(
+            "jacobian-row",
+            (Arg("OUTPUT"),),
+            "`vector`: ∂OUTPUT/∂(every input entry), one reverse sweep seeded at OUTPUT "
+            "(a name as `return` gives it, f1, f2 … for expressions, or its position 1, 2, …)",
+            ("jacobian-row 1",),
+            kind_queries.row_query,
+        ),
+        Query(
+            "tangent-rule",
+            (Arg("PRIMITIVE", choices=kind_queries.RULE_PRIMITIVES),),
+            "`rule`: v̇ for v = PRIMITIVE(u, w), in u, w, v, udot, wdot",
+            ("tangent-rule mul",),
+            kind_queries.tangent_rule,
+        ),
+        Query(
+            "adjoint-rule",
+            (
+                Arg("PRIMITIVE", choices=kind_queries.RULE_PRIMITIVES),
+                Arg("ARG", choices=kind_queries.ARGUMENTS),
+            ),
+            "`rule`: what v̄ adds to the adjoint of argument ARG of v = PRIMITIVE(u, w), "
+            "in u, w, v, vbar",
+            ("adjoint-rule sin u", "adjoint-rule div w"),
+            kind_queries.adjoint_rule,
+        ),
     )
 }
 
@@ -483,6 +548,10 @@ def queries_markdown() -> str:
 
 def expected(exercise: Exercise, explore: Explore | None) -> Answer:
     """The answer students are checked against: computed if there is a query, else literal."""
+    from adexplorer.lessons import kinds  # kinds imports this module: import late
+
+    if exercise.kind in kinds.CHECKERS:  # a seed, an order, a rule, a vector: as revealed
+        return kinds.reveal(exercise, explore)
     if exercise.query:
         if explore is None:
             raise AdxError(
@@ -535,6 +604,10 @@ def check(exercise: Exercise, explore: Explore | None, response: str) -> Feedbac
     response = response.strip()
     if not response:
         return Feedback(False, "type an answer first", attempt=False)
+    from adexplorer.lessons.kinds import CHECKERS  # kinds imports this module: import late
+
+    if exercise.kind in CHECKERS:
+        return CHECKERS[exercise.kind](exercise, explore, response)
     try:
         if exercise.kind == "choice":
             return _check_choice(exercise, explore, response)
@@ -600,14 +673,25 @@ def _check_order(exercise: Exercise, explore: Explore | None, response: str) -> 
     return Feedback(False, f"off by about {off:.0f} decades", slip="magnitude")
 
 
+#: Queries whose answer is a count (a whole number: no digits to ask for).
+COUNTING_QUERIES = frozenset(
+    ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size")
+)
+
+
 def precision_note(exercise: Exercise) -> str:
     """How precisely to answer, for the player to show under the question ("" if it
     does not apply)."""
     if exercise.kind == "number":
+        if exercise.query.split()[:1] and exercise.query.split()[0] in COUNTING_QUERIES:
+            return "a whole number"
         n = exercise.digits
         return f"to at least {n} significant digit{'s' if n != 1 else ''}"
     if exercise.kind == "order":
         return "an order of magnitude, such as 1e-8"
+    if exercise.kind == "vector":
+        n = exercise.digits
+        return f"each entry to at least {n} significant digit{'s' if n != 1 else ''}"
     return ""
 
 
@@ -616,6 +700,10 @@ def reveal_text(exercise: Exercise, explore: Explore | None) -> str:
     significant digits the screen shows, the letter and text of a choice, a formula.
 
     Raises AdxError if the answer cannot be computed (``adx lesson check`` catches that)."""
+    from adexplorer.lessons import kinds  # kinds imports this module: import late
+
+    if exercise.kind in kinds.CHECKERS:
+        return kinds.reveal(exercise, explore)
     if exercise.kind == "choice":
         k = correct_choice(exercise, explore)
         return f"{'abcdefghij'[k]}) {exercise.choices[k]}"
@@ -623,16 +711,44 @@ def reveal_text(exercise: Exercise, explore: Explore | None) -> str:
         return format_scalar(expected_number(exercise, explore), grading.SHOWN_DIGITS)
     if exercise.kind == "order":
         want = expected_number(exercise, explore)
-        return f"about 1e{math.floor(math.log10(want) + 0.5)} ({format_scalar(want)})"
+        decade = f"1e{math.floor(math.log10(want) + 0.5)}"
+        shown = format_scalar(want)
+        return decade if read_number(shown) == read_number(decade) else f"{decade} ({shown})"
     if exercise.kind == "formula":
         if exercise.answer:
             return exercise.answer
         if explore is None:
             raise AdxError("lesson", "a formula exercise needs an adx-explore block")
+        formula = _symbolic_formula(exercise, explore)
+        if formula is not None:
+            return formula
         value = format_scalar(formula_target(exercise, explore))
         return f"{_what(exercise.query)} (its value here is {value})"
     other = expected(exercise, explore)
     return format_scalar(other) if isinstance(other, float) else str(other)
+
+
+def _symbolic_formula(exercise: Exercise, explore: Explore) -> str | None:
+    """The formula a ``from:`` formula exercise asks for, by symbolic differentiation
+    (simplified lightly), if it is short and the grader accepts it; else None."""
+    words = exercise.query.split()
+    try:
+        graph = prepare(explore).graph
+        table = symbolic.ExprTable()
+        roots = symbolic.from_graph(table, graph)
+        if len(graph.outputs) != 1:
+            return None
+        root = roots[graph.outputs[0]]
+        if words[:1] == ["gradient"] and len(words) == 2:
+            root = symbolic.differentiate(table, root, words[1])
+        elif words != ["value"]:
+            return None
+        text, elided = symbolic.elided_text(table, symbolic.simplify(table, root), 200)
+    except AdxError:
+        return None
+    if elided or not _check_formula(exercise, explore, text).correct:
+        return None
+    return text
 
 
 def _what(query: str) -> str:
@@ -708,22 +824,28 @@ def _sign_slip(setup: Setup, index: int, target: float, what: str) -> grading.Sl
     sweep = _reverse(setup).adjoint_sweeps[0]
     below = _descendants(setup.graph, index) | {index}
     negative: list[str] = []
+    unknown = False  # a partial whose sign could not be read (a vector, a zero adjoint)
     for step in sweep.steps:
         if step.source is None or step.node not in below or step.source not in below:
             continue
         incoming = sweep.adjoints[step.source]
         if incoming is None or np.shape(step.contribution) != () or float(incoming) == 0:
+            unknown = True
             continue
         partial = float(step.contribution) / float(incoming)
         op = setup.graph.nodes[step.source].op
         name = f"∂{labels[step.source]}/∂{labels[step.node]} = {format_scalar(partial)} ({op})"
         if partial < 0 and name not in negative:
             negative.append(name)
-    where = (
-        "check the sign of " + ", ".join(negative[:3])
-        if negative
-        else "check the sign of each local partial on the way"
-    )
+    if negative:
+        where = "check the sign of " + ", ".join(negative[:3])
+    elif not unknown:
+        where = (
+            f"every local partial from the output down to {labels[index]} is positive here, "
+            "so its sign is the seed's (ȳ = 1)"
+        )
+    else:
+        where = "check the sign of each local partial on the way"
     return grading.Slip(-target, "sign", f"that is {what} with its sign flipped: {where}")
 
 
@@ -814,12 +936,20 @@ def _check_choice(exercise: Exercise, explore: Explore | None, response: str) ->
     letters = "abcdefghij"[: len(exercise.choices)]
     want = correct_choice(exercise, explore)
     given = response.lower().rstrip(").")
+    labelled = re.fullmatch(r"\(?([a-j])\)\s+(.*)", response.strip(), flags=re.IGNORECASE | re.S)
     if len(given) == 1 and given in letters:  # one letter ("" and "ab" are in "abc" too)
         index = letters.index(given)
+    elif (
+        labelled is not None  # "b) reverse", as the choice is shown: letter and text agree
+        and labelled.group(1).lower() in letters
+        and exercise.choices[letters.index(labelled.group(1).lower())].lower()
+        == labelled.group(2).strip().lower()
+    ):
+        index = letters.index(labelled.group(1).lower())
     else:
         matches = [k for k, c in enumerate(exercise.choices) if c.lower() == response.lower()]
         if not matches:
-            return Feedback(False, f"answer with a letter: {', '.join(letters)}")
+            return Feedback(False, f"answer with a letter: {', '.join(letters)}", attempt=False)
         index = matches[0]
     return Feedback(index == want, "correct" if index == want else "not that one")
 
@@ -860,11 +990,13 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
     unknown = set(student.input_names) - set(names)
     if unknown:
         return Feedback(
-            False, f"use only the inputs {', '.join(names)} (not {', '.join(sorted(unknown))})"
+            False,
+            f"use only the inputs {', '.join(names)} (not {', '.join(sorted(unknown))})",
+            attempt=False,
         )
     problem = _not_a_formula(student, setup.graph)
     if problem:
-        return Feedback(False, problem)
+        return Feedback(False, problem, attempt=False)
     rng = np.random.default_rng(0)
     for k in range(4):
         point = {

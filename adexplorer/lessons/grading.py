@@ -83,7 +83,7 @@ def read_decimal(text: str) -> Typed | None:
     digits = len(mantissa)  # trailing zeros typed count; leading zeros do not
     sign = -1.0 if match.group("sign") in tuple(_MINUS) else 1.0
     value = sign * float(f"{whole or '0'}.{fraction or '0'}e{exponent}")
-    half_unit = 0.5 * 10.0 ** (exponent - len(fraction))
+    half_unit = 0.5 * float(f"1e{exponent - len(fraction)}")  # 1e999: inf, not OverflowError
     return Typed(text, value, digits, half_unit)
 
 

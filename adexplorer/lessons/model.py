@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXERCISE_KINDS = ("number", "order", "formula", "choice")
+EXERCISE_KINDS = ("number", "order", "formula", "choice", "sequence", "rule", "seed", "vector")
 EXPLORE_KEYS = ("program", "at", "mode", "seed", "pane", "step", "family", "eta")
 EXERCISE_KEYS = (
     "id",

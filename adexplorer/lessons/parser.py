@@ -4,7 +4,8 @@ The front matter is YAML, read with ``yaml.safe_load`` (so course sites can read
 it too) and checked key by key.  The body is parsed by markdown-it (CommonMark):
 top-level ``## `` headings start steps and ``adx-`` fences are blocks, with their
 line numbers, so a ``## `` line inside a code block stays code.  Blocks are
-``key: value`` lines read by a small parser.  Every problem is reported with its
+``key: value`` lines read by a small parser; a value that starts with a quote is
+read as YAML reads a quoted string (``_scalar``).  Every problem is reported with its
 file and line, and a lesson is plain data: keys are checked against fixed lists,
 values are strings, numbers and lists, and nothing is ever evaluated as code.
 """

@@ -18,6 +18,7 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
 from adexplorer.base.text import visible
+from adexplorer.lessons.kinds import PLACEHOLDERS
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.text import PlainInput, plain
@@ -118,6 +119,7 @@ class ExerciseBox(Vertical, can_focus=True):
             "order": "an order of magnitude, e.g. 1e-8",
             "formula": "an expression in the inputs",
             "choice": "a letter",
+            **PLACEHOLDERS,
         }.get(self.exercise.kind, "your answer")
         yield AnswerInput(placeholder=placeholder, id=f"answer-{self.exercise.id}")
         for line in ("feedback", "retry", "hints", "offer"):  # shown once they say something
