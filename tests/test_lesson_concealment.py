@@ -5,12 +5,15 @@ for the sweep and the program the exercise is about."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Session
+from adexplorer.lessons import answers
 from adexplorer.lessons.concealment import Hidden, hidden_for, hidden_for_all, sweep_key
 from adexplorer.lessons.model import Exercise, Explore
+from adexplorer.lessons.parser import parse_lesson
 
 PROGRAM = "ln(x1) + x1*x2 - sin(x2)"
 EXPLORE = Explore(line=1, program=PROGRAM, at="x1=2, x2=5", mode="forward", seed="x1")
@@ -178,3 +181,41 @@ def test_a_sweep_is_named_by_its_direction_however_it_is_written() -> None:
     assert sweep_key("reverse", None) == "reverse"
     assert sweep_key("forward", {"x1": 1.0}) == sweep_key("dual", {"x1": 1.0, "x2": 0.0})
     assert sweep_key("forward", {"x1": 1.0}) != sweep_key("forward", {"x2": 1.0})
+
+
+def test_the_newer_kinds_hide_what_they_ask_and_no_more() -> None:
+    lesson = parse_lesson(Path(__file__).parent / "data" / "exercise-kinds.md")
+    hidden = {
+        ex.id: hidden_for(ex, lesson.explore_for(k))
+        for k, step in enumerate(lesson.steps)
+        for ex in step.exercises
+    }
+    first = lesson.explore_for(0)
+    assert first is not None
+    graph = answers.prepare(first).graph
+    v_1 = graph.labels().index("v-1")
+    for exercise_id in ("first-term", "total-after-two"):  # a running total, one term
+        entry = hidden[exercise_id]
+        assert entry is not None and ("reverse", v_1) in entry.derivatives
+    for exercise_id in ("sweep-order", "seed-for-x2", "product-tangent", "sin-adjoint"):
+        entry = hidden[exercise_id]
+        assert entry is not None and not entry, exercise_id  # found by stepping and trying
+
+    second = lesson.explore_for(len(lesson.steps) - 1)
+    assert second is not None
+    s = Session.start(second.program)
+    s.set_mode("forward")
+    s.set_seed("x")
+    s.concealed = hidden["column-x"]
+    s.to_end()
+    assert s.graph is not None
+    for out in s.graph.outputs:
+        assert s.node_state()[out][1] is CONCEALED
+    s.set_seed("y")  # another column: shown
+    assert all(s.node_state()[out][1] is not CONCEALED for out in s.graph.outputs)
+    s.set_mode("reverse")
+    s.concealed = hidden["row-b"]
+    s.to_end()
+    state = s.node_state()
+    assert all(state[i][1] is CONCEALED for i in s.graph.inputs)  # the row's entries
+    assert all(state[out][1] is not CONCEALED for out in s.graph.outputs)

@@ -1,21 +1,23 @@
 """What an open exercise hides in the explorer: no answer is on screen before it is asked.
 
 An exercise whose answer the explorer would show (``from: tangent v2``, ``adjoint v1``,
-``gradient x1``, ``directional``, ``value``, ``primal v3``, ``contributions v0``) hides
-those places while it is open: the trace cells, the graph's labels, the numbers of the
-formula bar at the steps that compute or use them, the result line at the end of the
-sweep, the fan-out count.  :func:`hidden_for` maps an exercise to a :class:`Hidden`,
-plain data over the step's graph (node indices, input names, sweeps); the lesson
-player joins the open exercises' with ``|`` and hands the result to the explorer's
-session, which asks it ``hides_value``, ``hides_derivative``, ``hides_result`` and
-``hides_fan_in`` (the explorer's ``Concealment`` protocol).
+``adjoint-after v0 1``, ``adjoint-term v0 2``, ``gradient x1``, ``directional``,
+``value``, ``primal v3``, ``contributions v0``, ``jacobian-column x1``, ``jacobian-row
+1``) hides those places while it is open: the trace cells, the graph's labels, the
+numbers of the formula bar at the steps that compute or use them, the result line at the
+end of the sweep, the fan-out count. :func:`hidden_for` maps an exercise to a
+:class:`Hidden`, plain data over the step's graph (node indices, input names, sweeps);
+the lesson player joins the open exercises' with ``|`` and hands the result to the
+explorer's session, which asks it ``hides_value``, ``hides_derivative``,
+``hides_result`` and ``hides_fan_in`` (the explorer's ``Concealment`` protocol).
 
-A derivative belongs to a sweep: the reverse sweep, or a forward sweep with a seed.
-A tangent asked for the seed x1 is hidden only while the explorer runs forward mode
-with that same seed (another seed gives other numbers, not the answer).  Queries
-whose answers the explorer does not show as such (operations, sweeps, costs, finite
-differences, swell, descent) hide nothing, and neither do formula exercises: a value
-at one point does not give a formula away.
+A derivative belongs to a sweep: the reverse sweep, or a forward sweep with a seed. A
+tangent asked for the seed x1 is hidden only while the explorer runs forward mode with
+that same seed (another seed gives other numbers, not the answer). Queries whose answers
+the explorer does not show as such (operations, sweeps, costs, finite differences,
+swell, descent, rules) hide nothing, and only number and vector exercises hide
+(``CONCEALING_KINDS``). The order of a sweep (``reverse-order``) is not
+hidden either: stepping the sweep is how it is learnt.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ REVERSE = "reverse"
 #: tangent, or ``gradient NAME`` for an input's entry of the gradient in reverse mode.
 OUTPUT_VALUE = "f"
 DIRECTIONAL = "directional"
+#: The kinds whose answer is a number (or numbers) the explorer could show.  A formula
+#: is not given away by its value at one point; a seed exercise is solved by trying
+#: seeds and reading what they give; a rule or an order is not a number on screen.
+CONCEALING_KINDS = ("number", "vector")
+#: Queries about a node's adjoint: the total, a running total, one of its terms.
+RUNNING_ADJOINT = ("adjoint", "adjoint-after", "adjoint-term")
 
 
 def sweep_key(mode: str, seed: Mapping[str, Array] | None) -> str:
@@ -100,7 +108,7 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
     if explore is None:
         return None
     program = explore.program
-    if not exercise.query or exercise.kind == "formula":
+    if not exercise.query or exercise.kind not in CONCEALING_KINDS:
         return nothing(program)
     try:
         query, args = answers.read_query(exercise.query)
@@ -135,7 +143,7 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
     name = query.name
     if name == "value":
         return Hidden(program, values=outputs, results=frozenset({("", OUTPUT_VALUE)}))
-    if name in ("primal", "tangent", "adjoint", "contributions") or name.startswith("adjoint"):
+    if name in ("primal", "tangent", "contributions", *RUNNING_ADJOINT):
         index = node(args[0]) if args else None
         if index is None:
             return nothing(program)
@@ -151,7 +159,7 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
             )
         if name == "contributions":
             return Hidden(program, fan_in=frozenset({index}))
-        # adjoint vK (and running totals such as adjoint-after vK N): the node's adjoint
+        # adjoint vK, its running total or one of its terms: the node's adjoint as it grows
         hidden = Hidden(program, derivatives=frozenset({(REVERSE, index)}))
         input_name = graph.nodes[index].name
         if graph.nodes[index].is_input and input_name:
@@ -167,6 +175,21 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
         )
         if setup.seed_name is not None:  # seeded with one input: its gradient entry is the answer
             hidden = hidden | gradient_of(setup.seed_name)
+        return hidden
+    if name == "jacobian-column":  # every output's tangent, seeded with the input
+        wrt = args[0].partition("[")[0]
+        if graph.input_index(wrt) is None:
+            return nothing(program)
+        seeded = input_sweep(wrt)
+        return Hidden(
+            program,
+            derivatives=frozenset((seeded, out) for out in outputs),
+            results=frozenset({(seeded, DIRECTIONAL)}),
+        )
+    if name == "jacobian-row":  # a reverse sweep's adjoints of the inputs
+        hidden = nothing(program)
+        for input_name in graph.input_names:
+            hidden = hidden | gradient_of(input_name)
         return hidden
     return nothing(program)
 
