@@ -324,9 +324,12 @@ async def test_a_answers_from_anywhere_enter_checks_and_focus_moves_on(
     assert saved.solved("player-probe") == {"tangent-v2", "out", "grad-x2"}
 
 
-async def test_tab_follows_the_page_and_esc_always_leaves_a_box(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+async def test_tab_follows_the_page_and_esc_always_leaves_a_box(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = probe_app(tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         ex = boxes(app)
         app.query_one(LessonPanel).focus()
@@ -345,9 +348,12 @@ async def test_tab_follows_the_page_and_esc_always_leaves_a_box(tmp_path: Path) 
         assert app.progress.attempts("player-probe", "out") == 0
 
 
-async def test_t_hints_the_exercise_the_student_is_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+async def test_t_hints_the_exercise_the_student_is_on(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
     app = probe_app(tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         ex = boxes(app)
         await pilot.press("t")  # nothing touched yet: the first open exercise
@@ -451,7 +457,9 @@ async def test_the_cells_an_open_exercise_asks_for_show_a_question_mark(tmp_path
         assert derivative_cell(app, "v2") == "?"
         assert "v̇2 = v̇-1·v0 + v-1·v̇0 = ?" in bar(app)
         assert derivative_cell(app, "v1") == "0.5"  # what is not asked is shown
+        assert app.focused is boxes(app)["tangent-v2"]  # on the lesson: End is the explorer's
         await pilot.press("end")
+        assert app.session.at_end
         assert "directional derivative (seed x1) = ?" in bar(app)
         await pilot.press("a")
         await type_answer(pilot, "5")

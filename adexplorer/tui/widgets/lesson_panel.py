@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -292,6 +293,14 @@ class LessonPanel(VerticalScroll):
         boxes = self.boxes
         k = boxes.index(after) if after in boxes else -1
         return next((b for b in boxes[k + 1 :] + boxes[: k + 1] if b.is_open), None)
+
+    # Home and End belong to the explorer (the trace's start and end: lesson 1 says
+    # "press end"); the lesson scrolls with ↑ ↓ PgUp PgDn and the mouse.
+    def action_scroll_home(self) -> None:
+        raise SkipAction()
+
+    def action_scroll_end(self) -> None:
+        raise SkipAction()
 
     def action_answer(self) -> None:
         """Enter on the panel: into the answer box of the exercise the student is on."""
