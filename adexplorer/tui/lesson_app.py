@@ -39,6 +39,7 @@ from adexplorer.tui.widgets.lesson_panel import (
     SOLVED,
     ExerciseBox,
     LessonPanel,
+    focus_now,
 )
 
 LESSON_BINDINGS = [
@@ -178,7 +179,7 @@ class LessonApp(NoTraceback):
         without scrolling its prose away: the footer then starts with the lesson's keys,
         ↑ ↓ scroll the lesson, and the explorer's keys still work."""
         panel = self.panel
-        (panel.current() or panel).focus(scroll_visible=False)
+        focus_now(panel.current() or panel, scroll_visible=False)
         self.refresh_bindings()
 
     def _status(self, exercise: Exercise) -> str:
@@ -248,7 +249,7 @@ class LessonApp(NoTraceback):
         if box is None:
             self.notify("this step has no exercises: n goes to the next step")
         else:
-            box.input.focus()
+            focus_now(box.input)
 
     def action_hint(self) -> None:
         box = self.panel.current()
@@ -277,7 +278,7 @@ class LessonApp(NoTraceback):
             return
         self._save(lambda: self.progress.reveal(self.lesson.id, box.exercise.id))
         box.reveal(text)
-        box.focus(scroll_visible=False)
+        focus_now(box, scroll_visible=False)
         self._conceal()
         self.refresh_bindings()
 
@@ -308,7 +309,7 @@ class LessonApp(NoTraceback):
             return
         if not box.is_open:  # solved or revealed already: the ✓ (or the answer) stays
             box.show_retry(feedback.correct, feedback.message)
-            box.focus(scroll_visible=False)
+            focus_now(box, scroll_visible=False)
             return
         box.show_feedback(feedback.correct, feedback.message, attempt=feedback.attempt)
         if not feedback.attempt:  # not judged (empty, unreadable, too few digits): type again
@@ -318,9 +319,9 @@ class LessonApp(NoTraceback):
             self._conceal()
             following = self.panel.next_open(box)
             # On to the next exercise, leaving this one's explanation where it is.
-            (following or box).focus(scroll_visible=False)
+            focus_now(following or box, scroll_visible=False)
         else:
-            box.focus(scroll_visible=False)  # out of the box: the explorer's keys work again
+            focus_now(box, scroll_visible=False)  # out of the box: the explorer's keys work again
         self.refresh_bindings()
 
 

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Input, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
@@ -23,6 +24,13 @@ from adexplorer.lessons.kinds import PLACEHOLDERS
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.text import PlainInput, plain
+
+
+def focus_now(widget: Widget, *, scroll_visible: bool = True) -> None:
+    """Focus ``widget`` at once.  ``Widget.focus`` waits for the next turn of the event
+    loop, so a key typed right after ``a`` would still go to the old focus."""
+    widget.screen.set_focus(widget, scroll_visible=scroll_visible)
+
 
 #: The key that reveals an exercise's answer (r is the explorer's reverse mode).
 REVEAL_KEY = "v"
@@ -56,7 +64,7 @@ class AnswerInput(PlainInput):
     def action_leave(self) -> None:
         box = next((a for a in self.ancestors if isinstance(a, ExerciseBox)), None)
         if box is not None:
-            box.focus()
+            focus_now(box)
 
 
 #: An exercise's state: open (to be answered), solved, or revealed (its answer shown).
@@ -143,7 +151,7 @@ class ExerciseBox(Vertical, can_focus=True):
         return self.is_open and self.wrong >= self.reveal_after
 
     def action_enter_answer(self) -> None:
-        self.input.focus()
+        focus_now(self.input)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -306,7 +314,7 @@ class LessonPanel(VerticalScroll):
         """Enter on the panel: into the answer box of the exercise the student is on."""
         box = self.current()
         if box is not None:
-            box.input.focus()
+            focus_now(box.input)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         widget = event.widget
