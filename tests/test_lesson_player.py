@@ -475,3 +475,21 @@ async def test_the_cells_an_open_exercise_asks_for_show_a_question_mark(tmp_path
         await type_answer(pilot, "1.71634")
         assert "∂f/∂x2 = 1.71634" in bar(app)
         assert derivative_cell(app, "v0") == "1.71634"
+
+
+async def test_progress_that_cannot_be_saved_is_said_and_the_lesson_goes_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "probe.md"
+    path.write_text(PROBE)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    app = LessonApp(parse_lesson(path), Progress(blocker / "progress.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await type_answer(pilot, "5")
+        assert boxes(app)["tangent-v2"].status == "solved"
+        messages = [str(n.message) for n in app._notifications]
+        assert any("not a directory" in m for m in messages), messages
+        assert not any("bug in adx" in m for m in messages), messages

@@ -171,7 +171,7 @@ class LessonApp(NoTraceback):
                 view.show_pane(explore.pane)
         boxes = [self._box_for(ex) for ex in exercises]
         self.query_one(LessonPanel).show_step(self.step_index, boxes)
-        self.progress.set_step(self.lesson.id, self.step_index)
+        self._save(lambda: self.progress.set_step(self.lesson.id, self.step_index))
         self.call_after_refresh(self._focus_lesson)
 
     def _focus_lesson(self) -> None:
