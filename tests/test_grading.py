@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adexplorer.base.errors import AdxError
 from adexplorer.lessons import answers, grading
 from adexplorer.lessons.model import Exercise, Explore
 from adexplorer.lessons.parser import LessonFormatError, parse_lesson
@@ -329,3 +330,62 @@ def test_a_sign_error_where_every_partial_is_positive_says_so() -> None:
     # x2 reaches f through - sin(x2): the subtraction's partial -1 is named
     feedback = answers.check(number("gradient x2"), SURVEY, f"{-DF_DX2:.6g}")
     assert feedback.slip == "sign" and "= -1 (sub)" in feedback.message
+
+
+def test_long_responses_are_read_in_one_pass() -> None:
+    """A long run of '1,' once took a backtracking pattern seconds; each is one class now."""
+    assert grading.read_decimal("1," * 5000 + "x") is None
+    with pytest.raises(AdxError, match="groups of three"):
+        grading.read_decimal("1," * 5000)
+
+
+def _course_gradients() -> list[tuple[str, Exercise, Explore]]:
+    from adexplorer.lessons.catalog import builtin
+
+    found = []
+    for lesson in builtin():
+        for index, step in enumerate(lesson.steps):
+            explore = lesson.explore_for(index)
+            for exercise in step.exercises:
+                words = exercise.query.split()
+                if exercise.kind == "number" and words[:1] == ["gradient"] and explore:
+                    found.append((f"{lesson.id}:{exercise.id}", exercise, explore))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("exercise", "explore"),
+    [pytest.param(e, x, id=name) for name, e, x in _course_gradients()],
+)
+def test_the_courses_gradients_by_central_differences_are_accepted(
+    exercise: Exercise, explore: Explore
+) -> None:
+    """Every `gradient` exercise of the built-in course, answered with a value computed
+    without AD (central differences of f), typed at 5 significant digits, is right."""
+    import numpy as np
+
+    from adexplorer.core.trace import run
+
+    setup = answers.prepare(explore)
+    name, _, entry_text = exercise.query.split()[1].partition("[")
+    entry = tuple(int(k) for k in entry_text.rstrip("]").split(",")) if entry_text else ()
+
+    def f(t: float) -> float:
+        values = {k: np.array(v, dtype=np.float64, copy=True) for k, v in setup.values.items()}
+        values[name][entry] = t
+        return float(run(setup.graph, values, "evaluate").output_value())
+
+    x = float(np.asarray(setup.values[name])[entry])
+    fd = central(f, x, 1e-5 * max(1.0, abs(x)))
+    typed = f"{fd:.{max(5, exercise.digits)}g}"
+    feedback = answers.check(exercise, explore, typed)
+    assert feedback.correct, (typed, feedback.message)
+
+
+def test_a_neighbouring_row_of_the_trace() -> None:
+    # v1 = ln 2, v2 = x1*x2 = 10, v3 = sin 5, v4 = v1 + v2 (closed forms, not the engine)
+    feedback = answers.check(number("primal v3"), SURVEY, "10")
+    assert feedback.slip == "wrong-node" and "value of v2, not of v3" in feedback.message
+    shown = f"{math.log(2) + 10:.6g}"
+    assert answers.check(number("primal v3"), SURVEY, shown).slip == "wrong-node"
+    assert answers.check(number("primal v3"), SURVEY, f"{math.sin(5):.6g}").correct

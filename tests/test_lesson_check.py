@@ -114,6 +114,8 @@ def test_show_prints_each_explorations_trace(tmp_path: Path) -> None:
     assert "to at least 3 significant digits" in out  # the precision note
     code, out, _ = run("lesson", "show", str(path), "--no-trace")
     assert code == 0 and "Primal trace" not in out
+    code, out, _ = run("lesson", "show", str(path), "--no-trace", "--answers")
+    assert code == 0 and "answer: 1.71634" in out  # as the player reveals it
 
 
 def test_open_and_show_take_the_number_adx_lesson_list_shows() -> None:

@@ -146,11 +146,8 @@ def show_command(name_or_path: str, show_answers: bool, no_trace: bool) -> None:
             for letter, choice in zip("abcdefghij", exercise.choices, strict=False):
                 body.append(visible(f"\n  {letter}) {choice}"))
             if show_answers:
-                try:
-                    want = answers.expected(exercise, lesson.explore_for(index))
-                    if exercise.kind == "choice":
-                        k = answers.correct_choice(exercise, lesson.explore_for(index))
-                        want = f"{'abcdefghij'[k]}) {exercise.choices[k]}"
+                try:  # as the player reveals it (numbers at the 6 digits the screen shows)
+                    want = answers.reveal_text(exercise, lesson.explore_for(index))
                     body.append(visible(f"\nanswer: {want}"), style="green")
                 except AdxError as error:
                     body.append(

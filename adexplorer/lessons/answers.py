@@ -48,7 +48,7 @@ class Feedback:
 
     ``slip`` names the common slip a wrong number shows ("sign", "swapped",
     "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
-    "descent-steps"),
+    "descent-steps", "wrong-node"),
     or is "".  ``attempt`` is False when the response was not judged (empty, not
     readable, or too few digits): it must not count as a wrong try.
     """
@@ -805,8 +805,36 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
                         f"that is f after {other} steps, not {args[0]}: count the steps again",
                     )
                 )
+    if query.name in ("primal", "tangent", "adjoint"):
+        specific.extend(_wrong_node_slips(setup, query.name, args[0]))
     # the sign first (the commonest), then what the query knows, then factors
     return grading.finite([generic[0], *specific, *generic[1:]])
+
+
+def _wrong_node_slips(setup: Setup, query: str, label: str) -> list[grading.Slip]:
+    """The same quantity read off a neighbouring row of the trace (v2 for v3): counting
+    the nodes from v-1 or v1 instead of the inputs' numbering is a common slip."""
+    labels = setup.graph.labels("griewank")
+    index = _label_index(setup, label)
+    found: list[grading.Slip] = []
+    what = {"primal": "value", "tangent": "tangent", "adjoint": "adjoint"}[query]
+    for other in (index - 1, index + 1, index - 2, index + 2):
+        if not 0 <= other < len(labels):
+            continue
+        try:
+            value = QUERIES[query].compute(setup, (labels[other],))
+        except AdxError:
+            continue  # a vector node, or no sweep: nothing to compare
+        if isinstance(value, float):
+            found.append(
+                grading.Slip(
+                    value,
+                    "wrong-node",
+                    f"that is the {what} of {labels[other]}, not of {label}: find {label} in "
+                    "the trace's id column (inputs count up to v0, operations from v1)",
+                )
+            )
+    return found
 
 
 def _descendants(graph: Graph, index: int) -> set[int]:

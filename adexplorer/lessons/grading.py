@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import format_scalar
@@ -32,8 +29,6 @@ EXACT = 1e-9
 #: Significant digits the screen shows (tables, the bottom bar): a value equal to
 #: the engine's at this precision is right, even with its trailing zeros left off.
 SHOWN_DIGITS = 6
-#: Significant digits an exercise asks for when it does not say (``digits:``).
-DEFAULT_DIGITS = 3
 
 _MINUS = "-\u2212\u2013"  # '-', the minus sign '−', an en dash (what some keyboards give)
 _SIGN = r"[+\-\u2212\u2013]"
@@ -69,7 +64,9 @@ def read_decimal(text: str) -> Typed | None:
     text = text.strip()
     match = _DECIMAL.match(text)
     if match is None or (match.group("int") is None and not match.group("frac")):
-        if re.fullmatch(rf"{_SIGN}?[\d,]*\d,\d[\d,.]*(?:[eE]{_SIGN}?\d+)?", text):
+        # a number with a comma that is not a thousands separator (one character class:
+        # linear, however long the text)
+        if "," in text and re.fullmatch(r"[\d,.eE+\-\u2212\u2013]+", text):
             raise AdxError(
                 "input",
                 f"{text!r}: a comma separates thousands, in groups of three (1,565); "
@@ -219,9 +216,6 @@ def generic_slips(target: float, what: str) -> list[Slip]:
     return slips
 
 
-#: Computes the query-specific slips (added by answers, which knows the queries).
-SlipSource = Callable[[], list[Slip]]
-
-
-def finite(values: list[Slip]) -> list[Slip]:
-    return [s for s in values if np.isfinite(s.value)]
+def finite(slips: list[Slip]) -> list[Slip]:
+    """The slips whose value a student could type (a diverging descent gives inf)."""
+    return [s for s in slips if math.isfinite(s.value)]
