@@ -20,8 +20,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -161,6 +162,33 @@ def _run(
     return run(graph, values, trace_mode, _seed(graph, mode, seed_name, seed_text))
 
 
+class Concealment(Protocol):
+    """What a lesson hides while an exercise asks for it (adexplorer.lessons.concealment
+    provides one): the session shows :data:`CONCEALED` in those places instead."""
+
+    @property
+    def program(self) -> str: ...  # the program it is about; another program hides nothing
+
+    def hides_value(self, node: int) -> bool: ...
+
+    def hides_derivative(self, node: int, mode: str, seed: Mapping[str, Array] | None) -> bool: ...
+
+    def hides_result(self, what: str, mode: str, seed: Mapping[str, Array] | None) -> bool: ...
+
+    def hides_fan_in(self, node: int) -> bool: ...
+
+
+class _Concealed:
+    """A value or derivative :meth:`Session.node_state` hides: the views show ``?``."""
+
+    def __repr__(self) -> str:
+        return CONCEALED_TEXT
+
+
+CONCEALED_TEXT = "?"
+CONCEALED = _Concealed()
+
+
 def _finite(value: float) -> bool:
     return math.isfinite(value)
 
@@ -184,6 +212,7 @@ class Session:
     playback: Playback = field(default_factory=Playback)
     history: list[DescentStep] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    concealed: Concealment | None = None  # what a lesson's open exercises hide (see mask)
     _revision: int = 0
 
     # -- building --------------------------------------------------------------
@@ -398,33 +427,99 @@ class Session:
     def node_state(self) -> list[tuple[Array | None, Array | None]]:
         """For each node: (value if computed yet, tangent or running adjoint if computed yet)."""
         assert self.trace is not None
-        return frames.node_state(self.trace, self.playback.run_so_far)
+        state = frames.node_state(self.trace, self.playback.run_so_far)
+        mask = self.mask
+        if mask is None:
+            return state
+        seed = self.seed()
+        return [
+            (
+                CONCEALED if value is not None and mask.hides_value(i) else value,
+                CONCEALED
+                if derivative is not None and mask.hides_derivative(i, self.mode, seed)
+                else derivative,
+            )
+            for i, (value, derivative) in enumerate(state)
+        ]
+
+    # -- what a lesson hides -------------------------------------------------------------
+
+    @property
+    def mask(self) -> Concealment | None:
+        """:attr:`concealed`, if it is about the program explored now (an edited program
+        is the student's own, and hides nothing)."""
+        if self.concealed is None or self.concealed.program.strip() != self.source.strip():
+            return None
+        return self.concealed
+
+    def _hides_formula(self, frame: Frame, mask: Concealment) -> list[bool]:
+        """For each formula of ``frame``: whether its numbers would show something hidden
+        (the node's own value or derivative, or one its rule substitutes)."""
+        assert self.trace is not None
+        graph = self.trace.graph
+        seed = self.seed()
+
+        def values(nodes: set[int]) -> bool:
+            return any(mask.hides_value(n) for n in nodes)
+
+        def derivatives(nodes: set[int]) -> bool:
+            return any(mask.hides_derivative(n, self.mode, seed) for n in nodes)
+
+        if frame.kind == "adjoint":
+            ((_, user),) = frame.edges
+            used = {user, *graph.nodes[user].args}
+            return [derivatives({frame.node, user}) or values(used)]
+        used = {frame.node, *graph.nodes[frame.node].args}
+        if frame.kind == "seed":
+            return [derivatives({frame.node})]
+        primal = values(used)
+        if frame.kind == "primal":
+            return [primal]
+        return [primal, primal or derivatives(used)]
 
     def formula(self, frame: Frame | None = None) -> list[Formula]:
         """The formulas of a frame (forward mode shows the value's and the tangent's)."""
         frame = frame or self.current
         if frame is None or self.trace is None:
             return []
-        return frames.frame_formulas(self.trace, frame, self.renderer())
+        formulas = frames.frame_formulas(self.trace, frame, self.renderer())
+        mask = self.mask
+        if mask is None:
+            return formulas
+        hidden = self._hides_formula(frame, mask)
+        return [
+            replace(f, numbers=CONCEALED_TEXT, result=CONCEALED_TEXT) if hide else f
+            for f, hide in zip(formulas, hidden, strict=False)
+        ]
 
     def fan_in(self, frame: Frame) -> tuple[int, int]:
         """For an adjoint frame: this is contribution k of n to its node (k, n)."""
         if self.trace is None:
             return (0, 0)
+        mask = self.mask
+        if mask is not None and mask.hides_fan_in(frame.node):
+            return (0, 0)  # how many contributions there are is what is asked
         return frames.fan_in(self.trace, frame)
 
     def result_lines(self) -> list[str]:
         if self.trace is None:
             return []
         trace = self.trace
-        lines = [f"f = {format_value(trace.output_value(), self.digits)}"]
+        mask, seed_vector = self.mask, self.seed()
+
+        def shown(what: str, value: Array) -> str:
+            if mask is not None and mask.hides_result(what, self.mode, seed_vector):
+                return CONCEALED_TEXT
+            return format_value(value, self.digits)
+
+        lines = [f"f = {shown('f', trace.output_value())}"]
         if trace.mode == "forward" and trace.tangent_sweeps:
             seed = self.seed_name or self.seed_text or "0"
-            tangent = format_value(trace.output_tangents()[0], self.digits)
+            tangent = shown("directional", trace.output_tangents()[0])
             lines.append(f"directional derivative (seed {seed}) = {tangent}")
         elif trace.mode == "reverse" and trace.scalar_output:
             for name, g in trace.gradient().items():
-                lines.append(f"∂f/∂{name} = {format_value(g, self.digits)}")
+                lines.append(f"∂f/∂{name} = {shown(f'gradient {name}', g)}")
         return lines
 
     # -- gradient descent (the step is core.descent's) -------------------------------

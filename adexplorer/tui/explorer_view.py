@@ -40,7 +40,7 @@ from adexplorer.base.files import reserve_new_file
 from adexplorer.base.numbers import format_value
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
-from adexplorer.explorer.session import Compiled, Session, compile_for
+from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Compiled, Session, compile_for
 from adexplorer.tui.bugs import handle, report_bug
 from adexplorer.tui.jobs import Job
 from adexplorer.tui.messages import FamilySubmitted, SeedSubmitted, SourceEdited, ValueSubmitted
@@ -58,6 +58,13 @@ from adexplorer.tui.widgets.trace_table import TraceTable
 NARROW = 110
 #: Seconds after the last key in the editor before what was typed is compiled.
 DEBOUNCE = 0.2
+
+
+def _cell(value: object, width: int) -> str | None:
+    """A graph node's value or derivative label: None if not computed yet, ? if hidden."""
+    if value is None:
+        return None
+    return CONCEALED_TEXT if value is CONCEALED else value_text(value, width)
 
 
 class ExplorerView(Vertical):
@@ -250,8 +257,8 @@ class ExplorerView(Vertical):
         frame = session.current
         dual = session.mode == "dual"
         mark = BAR if session.mode == "reverse" else ("ε" if dual else DOT)
-        values = [value_text(v, 11) if v is not None else None for v, _ in state]
-        derivatives = [value_text(d, 9) if d is not None else None for _, d in state]
+        values = [_cell(v, 11) for v, _ in state]
+        derivatives = [_cell(d, 9) for _, d in state]
         graph_view = self.query_one(GraphView)
         graph_view.show(
             GraphPicture(
@@ -310,7 +317,13 @@ class ExplorerView(Vertical):
             value, derivative = state[i]
             operation, final_value = static[i]
             value_cell = final_value if value is not None else ""
-            deriv_cell = format_value(derivative, session.digits) if derivative is not None else ""
+            deriv_cell = (
+                format_value(derivative, session.digits)
+                if derivative is not None and derivative is not CONCEALED
+                else ""
+            )
+            value_cell = CONCEALED_TEXT if value is CONCEALED else value_cell  # a lesson asks it
+            deriv_cell = CONCEALED_TEXT if derivative is CONCEALED else deriv_cell
             if session.mode == "dual" and value is not None and derivative is not None:
                 deriv_cell = f"{value_cell} + {deriv_cell}ε"
             marker = "▶" if frame is not None and frame.node == i else ""

@@ -9,7 +9,7 @@ remembered between runs (adexplorer.lessons.progress).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -23,7 +23,8 @@ from adexplorer.base.text import visible
 from adexplorer.explorer.session import Session
 from adexplorer.lang.lower import parse_at
 from adexplorer.lessons import answers
-from adexplorer.lessons.model import Explore, Lesson
+from adexplorer.lessons.concealment import hidden_for_all
+from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.progress import Progress
 from adexplorer.tui.app import APP_BINDINGS
 from adexplorer.tui.bugs import BUG, NoTraceback, bug_message, report_bug, run_app
@@ -31,13 +32,27 @@ from adexplorer.tui.explorer_view import ExplorerView
 from adexplorer.tui.keys import KeyGroup, bindings_of, palette_commands
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.screens.help import HelpScreen
-from adexplorer.tui.widgets.lesson_panel import LessonPanel
+from adexplorer.tui.widgets.lesson_panel import (
+    OPEN,
+    REVEAL_KEY,
+    REVEALED,
+    SOLVED,
+    ExerciseBox,
+    LessonPanel,
+    focus_now,
+)
 
 LESSON_BINDINGS = [
-    Binding("n", "lesson_step(1)", "Next step", tooltip="the lesson's next step"),
-    Binding("p", "lesson_step(-1)", "Prev step", tooltip="the lesson's previous step"),
-    Binding("t", "hint", "Hint", tooltip="show a hint for the first unsolved exercise"),
-    Binding("a", "answer", "Answer", show=False, tooltip="type an answer to the next exercise"),
+    Binding("a", "answer", "Answer", tooltip="type the answer of the exercise you are on"),
+    Binding("t", "hint", "Hint", tooltip="the next hint for the exercise you are on"),
+    Binding(
+        REVEAL_KEY,
+        "reveal",
+        "Reveal",
+        tooltip=f"show the answer, after {answers.REVEAL_AFTER} wrong tries (counts as revealed)",
+    ),
+    Binding("n", "lesson_step(1)", "Next", tooltip="the lesson's next step"),
+    Binding("p", "lesson_step(-1)", "Prev", tooltip="the lesson's previous step"),
 ]
 
 
@@ -85,9 +100,10 @@ class LessonApp(NoTraceback):
     """A lesson beside the explorer."""
 
     TITLE = "AD Explorer"
-    # The forwarded explorer keys come first so that the footer keeps the explorer's
-    # keys before help, quit and the lesson's, wherever the focus is.
-    BINDINGS = [*_anywhere(ExplorerView.BINDINGS), *APP_BINDINGS, *LESSON_BINDINGS]
+    # The lesson's keys come first in the footer (answering is what the player is for),
+    # then the explorer's, forwarded so that they work wherever the focus is, then help
+    # and quit.
+    BINDINGS = [*LESSON_BINDINGS, *_anywhere(ExplorerView.BINDINGS), *APP_BINDINGS]
     # Under 100 columns the lesson goes above the explorer.
     HORIZONTAL_BREAKPOINTS = [(0, "lesson-narrow"), (100, "lesson-wide")]
 
@@ -137,6 +153,7 @@ class LessonApp(NoTraceback):
 
     def _show_lesson_step(self) -> None:
         explore = self.lesson.explore_for(self.step_index)
+        exercises = self.lesson.steps[self.step_index].exercises
         if explore is not None:
             try:
                 session = session_for_exploration(explore)
@@ -148,11 +165,52 @@ class LessonApp(NoTraceback):
                 )
             else:
                 view = self.view
+                # Hidden from the first frame on: the step's open exercises ask for it.
+                session.concealed = hidden_for_all(
+                    [ex for ex in exercises if self._status(ex) == OPEN], explore
+                )
                 view.set_family(explore.family)
                 view.load(session)
                 view.show_pane(explore.pane)
-        self.query_one(LessonPanel).show_step(self.step_index, self.progress.solved(self.lesson.id))
-        self.progress.set_step(self.lesson.id, self.step_index)
+        boxes = [self._box_for(ex) for ex in exercises]
+        self.query_one(LessonPanel).show_step(self.step_index, boxes)
+        self._save(lambda: self.progress.set_step(self.lesson.id, self.step_index))
+        self.call_after_refresh(self._focus_lesson)
+
+    def _focus_lesson(self) -> None:
+        """Put the student on the step's current exercise (the panel if it has none),
+        without scrolling its prose away: the footer then starts with the lesson's keys,
+        ↑ ↓ scroll the lesson, and the explorer's keys still work."""
+        panel = self.panel
+        focus_now(panel.current() or panel, scroll_visible=False)
+        self.refresh_bindings()
+
+    def _status(self, exercise: Exercise) -> str:
+        if exercise.id in self.progress.revealed(self.lesson.id):
+            return REVEALED
+        return SOLVED if exercise.id in self.progress.solved(self.lesson.id) else OPEN
+
+    def _box_for(self, exercise: Exercise) -> ExerciseBox:
+        status = self._status(exercise)
+        return ExerciseBox(
+            exercise,
+            status,
+            note=answers.precision_note(exercise),
+            # Every judged answer to an exercise still open was wrong.
+            wrong=self.progress.attempts(self.lesson.id, exercise.id) if status == OPEN else 0,
+            reveal_after=answers.REVEAL_AFTER,
+        )
+
+    def _conceal(self) -> None:
+        """Hide again exactly what the step's open exercises ask for (fewer once one is
+        answered or revealed) and redraw the explorer."""
+        explore = self.lesson.explore_for(self.step_index)
+        session = self.session
+        if explore is None or session.source.strip() != explore.program.strip():
+            return
+        panel = self.query_one(LessonPanel)
+        session.concealed = hidden_for_all([b.exercise for b in panel.boxes if b.is_open], explore)
+        self.view.refresh_views()
 
     # -- keys -------------------------------------------------------------------
 
@@ -178,39 +236,96 @@ class LessonApp(NoTraceback):
         elif delta > 0:
             self.notify("that was the last step of this lesson")
 
-    def action_hint(self) -> None:
-        box = self.query_one(LessonPanel).first_unsolved()
-        if box is None:
-            self.notify("every exercise of this step is solved")
-        elif not box.show_hint():
-            self.notify("no more hints for this exercise")
+    @property
+    def panel(self) -> LessonPanel:
+        return self.query_one(LessonPanel)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reveal":  # offered (and in the footer) once the tries are used up
+            box = self.panel.current()
+            return box is not None and box.can_reveal
+        return True
 
     def action_answer(self) -> None:
-        box = self.query_one(LessonPanel).first_unsolved()
-        if box is not None:
-            box.query_one("Input").focus()
+        """Into the answer box of the exercise the student is on."""
+        box = self.panel.current()
+        if box is None:
+            self.notify("this step has no exercises: n goes to the next step")
+        else:
+            focus_now(box.input)
+
+    def action_hint(self) -> None:
+        box = self.panel.current()
+        if box is None:
+            self.notify("this step has no exercises")
+        elif box.show_hint():
+            self.panel.current_id = box.exercise.id
+            box.query_one(".hints").scroll_visible(animate=False)
+        else:
+            more = f"; {REVEAL_KEY} reveals the answer" if box.can_reveal else ""
+            self.notify(f"no more hints for exercise {box.exercise.id}{more}", markup=False)
+
+    def action_reveal(self) -> None:
+        box = self.panel.current()
+        if box is None or not box.can_reveal:
+            self.notify(
+                f"the answer can be revealed after {answers.REVEAL_AFTER} wrong tries; "
+                "t gives a hint"
+            )
+            return
+        explore = self.lesson.explore_for(self.step_index)
+        try:
+            text = answers.reveal_text(box.exercise, explore)
+        except AdxError as error:  # the lesson's fault: adx lesson check reports it
+            self.notify(visible(f"this answer cannot be shown: {error.message}"), markup=False)
+            return
+        self._save(lambda: self.progress.reveal(self.lesson.id, box.exercise.id))
+        box.reveal(text)
+        focus_now(box, scroll_visible=False)
+        self._conceal()
+        self.refresh_bindings()
+
+    def _save(self, change: Callable[[], None]) -> None:
+        """Record progress; a file that cannot be written is said, and the lesson goes on."""
+        try:
+            change()
+        except AdxError as error:
+            self.notify(visible(error.message), severity="warning", markup=False)
 
     @on(AnswerSubmitted)
     def _answer(self, message: AnswerSubmitted) -> None:
-        step = self.lesson.steps[self.step_index]
-        exercise = next(ex for ex in step.exercises if ex.id == message.exercise_id)
+        box = self.panel.box(message.exercise_id)
+        if box is None:
+            return
+        exercise = box.exercise
         explore = self.lesson.explore_for(self.step_index)
-        box = self.query_one(LessonPanel).box(exercise.id)
         try:
             feedback = answers.check(exercise, explore, message.text)
         except Exception as error:  # the grader's bug: the answer is not marked either way
             report_bug(self, error)
-            if box is not None:
-                box.show_feedback(
-                    False,
-                    f"this answer could not be checked ({BUG}: {bug_message(error)}); "
-                    "try writing it another way",
-                )
+            box.show_feedback(
+                False,
+                f"this answer could not be checked ({BUG}: {bug_message(error)}); "
+                "try writing it another way",
+                attempt=False,
+            )
             return
-        if box is not None:
-            box.show_feedback(feedback.correct, feedback.message)
-        if message.text.strip():  # Enter on an empty box is not an attempt
-            self.progress.record(self.lesson.id, exercise.id, feedback.correct)
+        if not box.is_open:  # solved or revealed already: the ✓ (or the answer) stays
+            box.show_retry(feedback.correct, feedback.message)
+            focus_now(box, scroll_visible=False)
+            return
+        box.show_feedback(feedback.correct, feedback.message, attempt=feedback.attempt)
+        if not feedback.attempt:  # not judged (empty, unreadable, too few digits): type again
+            return
+        self._save(lambda: self.progress.record(self.lesson.id, exercise.id, feedback.correct))
+        if feedback.correct:
+            self._conceal()
+            following = self.panel.next_open(box)
+            # On to the next exercise, leaving this one's explanation where it is.
+            focus_now(following or box, scroll_visible=False)
+        else:
+            focus_now(box, scroll_visible=False)  # out of the box: the explorer's keys work again
+        self.refresh_bindings()
 
 
 def run_lesson(lesson: Lesson) -> None:
