@@ -410,3 +410,45 @@ def test_a_neighbouring_row_of_the_trace() -> None:
     shown = f"{math.log(2) + 10:.6g}"
     assert answers.check(number("primal v3"), SURVEY, shown).slip == "wrong-node"
     assert answers.check(number("primal v3"), SURVEY, f"{math.sin(5):.6g}").correct
+
+
+# ------------------------------------------------------------------ choices say why not
+
+
+def test_a_wrong_choice_says_what_it_gets_wrong(tmp_path: Path) -> None:
+    lesson = tmp_path / "why.md"
+    lesson.write_text(
+        "---\nid: why\ntitle: Why\norder: 1\n---\n\n## One\n\n"
+        "```adx-exercise\nid: mode\nkind: choice\nquestion: Which?\nanswer: b\n"
+        "choices:\n  - forward\n  - reverse\nwhy:\n"
+        '  - forward mode needs a sweep per input\n  - ""\n```\n',
+        encoding="utf-8",
+    )
+    exercise = parse_lesson(lesson).steps[0].exercises[0]
+    wrong = answers.check(exercise, None, "a")
+    assert not wrong.correct and wrong.slip == "choice"
+    assert wrong.message == "not that one: forward mode needs a sweep per input"
+    assert answers.check(exercise, None, "b").correct
+
+
+def test_why_needs_a_line_per_choice(tmp_path: Path) -> None:
+    lesson = tmp_path / "why.md"
+    lesson.write_text(
+        "---\nid: why\ntitle: Why\norder: 1\n---\n\n## One\n\n"
+        "```adx-exercise\nid: mode\nkind: choice\nquestion: Which?\nanswer: b\n"
+        "choices:\n  - forward\n  - reverse\nwhy:\n  - only one\n```\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LessonFormatError) as caught:
+        parse_lesson(lesson)
+    assert "one line per choice" in str(caught.value.problems[0])
+    assert caught.value.problems[0].line == 17  # the why: line
+
+
+def test_every_choice_of_the_course_says_why_each_wrong_pick_is_wrong() -> None:
+    from adexplorer.lessons.catalog import builtin
+
+    for lesson in builtin():
+        for _, exercise in lesson.exercises():
+            if exercise.kind == "choice":
+                assert len(exercise.why) == len(exercise.choices), (lesson.id, exercise.id)

@@ -1114,7 +1114,12 @@ def _check_choice(exercise: Exercise, explore: Explore | None, response: str) ->
         if not matches:
             return Feedback(False, f"answer with a letter: {', '.join(letters)}", attempt=False)
         index = matches[0]
-    return Feedback(index == want, "correct" if index == want else "not that one")
+    if index == want:
+        return Feedback(True, "correct")
+    why = exercise.why[index] if index < len(exercise.why) else ""
+    return Feedback(
+        False, f"not that one: {why}" if why else "not that one", slip="choice" if why else ""
+    )
 
 
 def correct_choice(exercise: Exercise, explore: Explore | None) -> int:

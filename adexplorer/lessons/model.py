@@ -27,6 +27,7 @@ EXERCISE_KEYS = (
     "tolerance",
     "hints",
     "choices",
+    "why",
     "explain",
     "digits",
 )
@@ -63,6 +64,7 @@ class Exercise:
     tolerance: float = 1e-6
     hints: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    why: tuple[str, ...] = ()  # per choice: what picking it shows the student got wrong
     explain: str = ""
     digits: int = 3  # a number answer needs at least this many significant digits
     tolerance_given: bool = False  # the author set 'tolerance:' (it widens digit grading)

@@ -39,6 +39,9 @@ from adexplorer.lessons.model import (
 FENCE = "```"
 _MARKDOWN = MarkdownIt("commonmark")
 
+#: The keys whose value is a list (``- item`` lines, or ``[a, b]``).
+LIST_KEYS = ("hints", "choices", "why")
+
 
 @dataclass
 class Problem:
@@ -117,10 +120,10 @@ def _parse_pairs(
         if key in block.values or key in block.lists:
             problems.append(Problem(path, number, f"'{key}' is given twice in the {what} block"))
         block.lines[key] = number
-        if value == "" and key in ("hints", "choices"):
+        if value == "" and key in LIST_KEYS:
             block.lists[key] = []
             current_list = key
-        elif value.startswith("[") and value.endswith("]") and key in ("hints", "choices"):
+        elif value.startswith("[") and value.endswith("]") and key in LIST_KEYS:
             block.lists[key] = _flow_list(value, number, what, path, problems)
             current_list = None
         else:
@@ -591,6 +594,16 @@ def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | 
                 path, block.line, f"at most ten choices, (a) to (j); this one has {len(choices)}"
             )
         )
+    why = tuple(block.lists.get("why", []))
+    if why and len(why) != len(choices):
+        problems.append(
+            Problem(
+                path,
+                block.lines["why"],
+                f"'why:' gives one line per choice, in the same order: {len(choices)} "
+                f"choices, {len(why)} line(s)",
+            )
+        )
     if "answer" in v and not v["answer"]:
         problems.append(Problem(path, block.lines["answer"], "'answer:' is empty"))
     tolerance = 1e-6 if kind != "order" else 1.0
@@ -621,6 +634,7 @@ def _exercise(block: _Block, path: Path, problems: list[Problem]) -> Exercise | 
         tolerance=tolerance,
         hints=tuple(block.lists.get("hints", [])),
         choices=choices,
+        why=why if len(why) == len(choices) else (),
         explain=v.get("explain", ""),
         digits=digits,
         tolerance_given="tolerance" in v,
