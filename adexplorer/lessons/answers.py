@@ -1166,6 +1166,7 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
     if problem:
         return Feedback(False, problem, attempt=False)
     rng = np.random.default_rng(0)
+    pairs: list[tuple[dict[str, Array], float, float]] = []  # (point, theirs, the target)
     for k in range(4):
         point = {
             n: np.asarray(v) * (1 + (0.1 * rng.standard_normal() if k else 0))
@@ -1182,9 +1183,39 @@ def _check_formula(exercise: Exercise, explore: Explore | None, response: str) -
         mine = float(
             run(student, {n: point[n] for n in student.input_names}, "evaluate").output_value()
         )
-        if not math.isfinite(mine) or abs(mine - target) > 1e-6 * max(1.0, abs(target)):
-            return Feedback(False, "not the same function (checked numerically against AD)")
-    return Feedback(True, "correct: it agrees with AD at the point and nearby")
+        pairs.append((point, mine, target))
+
+    def everywhere(factor: float) -> bool:
+        return all(
+            math.isfinite(mine) and abs(mine - factor * target) <= 1e-6 * max(1.0, abs(target))
+            for _, mine, target in pairs
+        )
+
+    if everywhere(1.0):
+        return Feedback(True, "correct: it agrees with AD at the point and nearby")
+    if any(target != 0 for _, _, target in pairs):
+        for factor, name, message in _FORMULA_SLIPS:
+            if everywhere(factor):
+                return Feedback(False, message, slip=name)
+    point, mine, target = next(
+        (p, m, t)
+        for p, m, t in pairs
+        if not math.isfinite(m) or abs(m - t) > 1e-6 * max(1.0, abs(t))
+    )
+    where = ", ".join(f"{n}={format_scalar(float(v), 6)}" for n, v in point.items())
+    return Feedback(
+        False,
+        f"not the same function: at {where} yours gives {format_scalar(mine, 6)}, "
+        f"the answer is {format_scalar(target, 6)} (checked numerically against AD)",
+    )
+
+
+#: Formulas that are the answer times a constant everywhere: what the slip probably was.
+_FORMULA_SLIPS = (
+    (-1.0, "sign", "that is minus the answer everywhere: a sign slip (a minus, or a cos)"),
+    (2.0, "factor-2", "that is twice the answer everywhere: a factor 2 too many"),
+    (0.5, "factor-2", "that is half the answer everywhere: a factor 2 is missing"),
+)
 
 
 def _not_a_formula(formula: Graph, program: Graph) -> str | None:
