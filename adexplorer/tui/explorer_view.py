@@ -39,7 +39,8 @@ from textual.widgets import TabbedContent, TabPane
 from adexplorer.base.files import reserve_new_file
 from adexplorer.base.numbers import format_value
 from adexplorer.base.text import excerpt, visible
-from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
+from adexplorer.core.formulas import BAR, DOT, FormulaRenderer, accumulation, barred, dual_text
+from adexplorer.explorer.frames import Frame, running_total
 from adexplorer.explorer.session import Compiled, Session, compile_for
 from adexplorer.tui.bugs import handle, report_bug
 from adexplorer.tui.jobs import Job
@@ -302,7 +303,7 @@ class ExplorerView(Vertical):
             value_cell = final_value if value is not None else ""
             deriv_cell = format_value(derivative, session.digits) if derivative is not None else ""
             if session.mode == "dual" and value is not None and derivative is not None:
-                deriv_cell = f"{value_cell} + {deriv_cell}ε"
+                deriv_cell = dual_text(value_cell, deriv_cell)
             marker = "▶" if frame is not None and frame.node == i else ""
             rows.append(
                 (
@@ -333,18 +334,14 @@ class ExplorerView(Vertical):
         )
         if frame is None:
             lines.append("→ press → (or space to play) to run the first step", style="italic")
+        elif session.mode == "dual" and frame.kind == "forward":
+            lines.append_text(self._dual_formula(frame))
         else:
             for k, formula in enumerate(session.formula(frame)):
                 if k:
                     lines.append("     ")
-                text = formula.text()
-                if session.mode == "dual" and formula.target and formula.target[1:2] == DOT:
-                    text += "  (the ε part)"
-                lines.append(("▶ " if k == 0 else "") + text)
-            if frame.kind == "adjoint":
-                k, n = session.fan_in(frame)
-                if n > 1:
-                    lines.append(f"   (contribution {k} of {n}: fan-out adds up)", style="italic")
+                lines.append(("▶ " if k == 0 else "") + formula.text())
+            self._append_running_total(lines, frame)
         if session.at_end:
             lines.append("\n" + "   ".join(session.result_lines()), style="bold")
         for warning in session.warnings[:2]:
@@ -353,6 +350,34 @@ class ExplorerView(Vertical):
             for warning in session.trace.warnings[:2]:
                 lines.append(f"\nwarning: {warning}", style="italic")
         self.query_one(FormulaBar).update(lines)
+
+    def _dual_formula(self, frame: Frame) -> Text:
+        """A forward step as dual arithmetic: the rule on one line, the numbers below."""
+        session = self.session
+        assert session.trace is not None
+        sweep = session.trace.tangent_sweeps[0]
+        formula = session.renderer().dual(
+            session.trace.primal_steps[frame.step], sweep.steps[frame.step], sweep.tangents
+        )
+        text = Text(f"▶ {formula.target} = {formula.rule}")
+        if formula.numbers:
+            pad = " " * (len(formula.target) + 3)
+            text.append(f"\n{pad}= {formula.numbers} = {formula.result}")
+        return text
+
+    def _append_running_total(self, lines: Text, frame: Frame) -> None:
+        """After an adjoint contribution, the node's running total (``v̄0 = 0 + 2 = 2``),
+        as the CLI's reverse table has it; and which of the node's contributions it is."""
+        session = self.session
+        assert session.trace is not None
+        running = running_total(session.trace, frame)
+        if running is None or frame.kind != "adjoint":
+            return
+        label = barred(session.trace.graph.labels(session.numbering)[frame.node])
+        lines.append("   so " + accumulation(label, *running, session.digits), style="bold")
+        k, n = session.fan_in(frame)
+        if n > 1:
+            lines.append(f"   (contribution {k} of {n}: fan-out adds up)", style="italic")
 
     def _refresh_pane(self, *, again: bool = False) -> None:
         active = self.query_one(TabbedContent).active

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from adexplorer.tui.keys import keys_text
+
 ABOUT = [
     "AD Explorer animates automatic differentiation on the function in the editor.",
     "forward — one frame per node computes its value vᵢ and its tangent "
@@ -47,8 +49,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold")
         table.add_column("does")
         for binding in self._keys:
-            keys = ", ".join(_pretty(k) for k in binding.key.split(","))
-            table.add_row(keys, binding.tooltip or binding.description)
+            table.add_row(keys_text(binding), binding.tooltip or binding.description)
         with VerticalScroll():
             for paragraph in ABOUT:
                 yield Static(Text(paragraph + "\n"))
@@ -56,18 +57,3 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text("\nctrl+p opens the command palette; Esc closes this help.", style="italic")
             )
-
-
-def _pretty(key: str) -> str:
-    names = {
-        "plus": "+",
-        "minus": "-",
-        "equals_sign": "=",
-        "left_square_bracket": "[",
-        "right_square_bracket": "]",
-        "less_than_sign": "<",
-        "greater_than_sign": ">",
-        "question_mark": "?",
-        "space": "space",
-    }
-    return names.get(key, key)

@@ -33,36 +33,43 @@ class TraceTable(DataTable[Text], can_focus=False):
         derivative_header: str,
         current: int | None,
     ) -> None:
-        """Show ``rows`` (node index, cells); only cells that changed are redrawn."""
+        """Show ``rows`` (node index, cells); only cells that changed are redrawn.
+
+        In dual mode the derivative cell already holds the value (``a + bε``), so the
+        value column is left out and the ``a + bε`` column is wide enough for both.
+        """
+        dual = "ε" in derivative_header
+        keys = ["mark", "id", "operation", "value", derivative_header, "source"]
+        shown = [k for k in range(len(keys)) if not (dual and keys[k] == "value")]
         if graph is not self._graph or derivative_header != self._header:
             self._graph, self._header = graph, derivative_header
             self.clear(columns=True)
-            self.add_column("", key="mark", width=1)
             # Fixed widths: re-measuring 500 rows on every step would make stepping lag.
             widest = [max((len(cells[k]) for _, cells in rows), default=4) for k in (1, 2, 5)]
-            dual = "ε" in derivative_header
             widths = {
+                "mark": 1,
                 "id": max(widest[0], 3),
                 "operation": min(max(widest[1], 9), 32),
                 "value": 12,
-                derivative_header: 26 if dual else max(12, len(derivative_header)),
+                # two numbers of up to 12 characters, " + " and ε
+                derivative_header: 28 if dual else max(12, len(derivative_header)),
                 "source": min(max(widest[2], 6), 40),
             }
-            for name, width in widths.items():
-                self.add_column(name, key=name, width=width)
+            for k in shown:
+                name = keys[k]
+                self.add_column("" if name == "mark" else name, key=name, width=widths[name])
             self._rows = {}
             for index, cells in rows:
-                self.add_row(*[Text(c) for c in cells], key=str(index))
+                self.add_row(*[Text(cells[k]) for k in shown], key=str(index))
                 self._rows[index] = cells
         else:
-            keys = ["mark", "id", "operation", "value", derivative_header, "source"]
             for index, cells in rows:
                 old = self._rows.get(index)
                 if old == cells:
                     continue
-                for k, (before, after) in enumerate(zip(old or (), cells, strict=False)):
-                    if before != after:
-                        self.update_cell(str(index), keys[k], Text(after))
+                for k in shown:
+                    if old is None or old[k] != cells[k]:
+                        self.update_cell(str(index), keys[k], Text(cells[k]))
                 self._rows[index] = cells
         if current is not None and str(current) in self.rows:
             row = self.get_row_index(str(current))
