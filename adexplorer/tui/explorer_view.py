@@ -157,7 +157,7 @@ class ExplorerView(Vertical):
     }
     ExplorerView.-compact.-graph-tab > #main > TabbedContent { dock: top; height: 2; }
     ExplorerView.-compact > #top { max-height: 6; }
-    ExplorerView.-compact FormulaBar { max-height: 3; }
+    ExplorerView.-compact FormulaBar { max-height: 4; }
     """
 
     def __init__(
@@ -246,6 +246,8 @@ class ExplorerView(Vertical):
         self._drop_pending()
         self.session = session
         self.query_one(SourceEditor).set_text(session.source)
+        # A new program opens at its inputs (the left edge); steps then scroll as needed.
+        self.query_one(GraphView).scroll_to(0, 0, animate=False)
         self._start_timer()  # at the new session's speed
         self.refresh_views()
 

@@ -97,5 +97,6 @@ class FdPane(VerticalScroll):
             style="bold",
         )
         self.query_one("#fd-body", Static).update(
-            Group(header, plot, summary_lines(result), error_table(result, applicable), *notes)
+            # The table (with its T/R marks) before the plot: lessons refer to it.
+            Group(header, error_table(result, applicable), summary_lines(result), *notes, plot)
         )
