@@ -145,6 +145,7 @@ class ExplorerView(Vertical):
     /* Narrower than NARROW columns, the graph sits above the panes, only as tall as
        its drawing (at most 45%): the panes get the rest, so their tables show whole. */
     ExplorerView.-narrow > #main { layout: vertical; }
+    ExplorerView.-narrow > #top { max-height: 8; }
     ExplorerView.-narrow > #top > InputsPanel { width: 30; }
     ExplorerView.-narrow > #main > GraphView {
         height: auto; max-height: 45%; min-height: 6; width: 100%;
