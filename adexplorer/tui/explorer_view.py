@@ -151,14 +151,19 @@ class ExplorerView(Vertical):
         height: auto; max-height: 45%; min-height: 6; width: 100%;
     }
     ExplorerView.-narrow > #main > TabbedContent { height: 1fr; width: 100%; }
-    /* Lower than COMPACT rows, the graph is a tab of its own (0 Graph) beside the panes. */
-    ExplorerView.-compact > #main > GraphView { display: none; }
-    ExplorerView.-compact.-graph-tab > #main > GraphView {
-        display: block; height: 1fr; max-height: 100%;
+    /* Lower than COMPACT rows, the graph is a tab of its own (0 Graph) beside the panes.
+       Folded to no height rather than hidden, so that it keeps the focus (and the
+       explorer its keys and its Tab order) while another tab is shown. */
+    ExplorerView.-compact > #main > GraphView {
+        height: 0; min-height: 0; max-height: 0; border: none; padding: 0;
     }
+    ExplorerView.-compact.-graph-tab > #main > GraphView {
+        height: 1fr; max-height: 100%; border: round $primary 50%; padding: 0 1;
+    }
+    ExplorerView.-compact.-graph-tab > #main > GraphView:focus { border: round $accent; }
     ExplorerView.-compact.-graph-tab > #main > TabbedContent { dock: top; height: 2; }
     ExplorerView.-compact > #top { max-height: 6; }
-    ExplorerView.-compact FormulaBar { max-height: 4; }
+    ExplorerView.-compact FormulaBar { max-height: 5; }
     """
 
     def __init__(
@@ -220,9 +225,6 @@ class ExplorerView(Vertical):
                 tabs.active = "trace"
             tabs.hide_tab("graph-tab")
         self.set_class(compact and tabs.active == "graph-tab", "-graph-tab")
-        self.can_focus = compact
-        if self.app.focused is None or not self.app.focused.display:
-            self.focus_graph()
         self.call_after_refresh(self._fit_footer)
 
     def _fit_footer(self) -> None:
@@ -296,12 +298,9 @@ class ExplorerView(Vertical):
         return any(cancelled)
 
     def focus_graph(self) -> None:
-        """Focus the graph, or on a low screen where another tab hides it the view itself,
-        so that the explorer's keys keep working."""
-        if self.has_class("-compact") and not self.has_class("-graph-tab"):
-            self.focus()
-        else:
-            self.query_one(GraphView).focus()
+        """Focus the graph (on a low screen also while another tab folds it away: the
+        explorer's keys work from there)."""
+        self.query_one(GraphView).focus()
 
     # -- pushing the session into the widgets -----------------------------------------
 
@@ -479,9 +478,6 @@ class ExplorerView(Vertical):
     def _tab_changed(self) -> None:
         graph_tab = self.query_one(TabbedContent).active == "graph-tab"
         self.set_class(graph_tab and self.has_class("-compact"), "-graph-tab")
-        focused = self.app.focused
-        if focused is None or focused is self or isinstance(focused, GraphView):
-            self.focus_graph()
         self._guarded(self._refresh_pane, refresh=False)
 
     # -- what was typed: debounced, compiled in the background ------------------------
