@@ -219,3 +219,27 @@ def test_the_newer_kinds_hide_what_they_ask_and_no_more() -> None:
     state = s.node_state()
     assert all(state[i][1] is CONCEALED for i in s.graph.inputs)  # the row's entries
     assert all(state[out][1] is not CONCEALED for out in s.graph.outputs)
+
+
+def test_the_running_total_and_dual_arithmetic_hide_what_is_asked() -> None:
+    """The reverse bar's running total (v̄0 = … + … = …) and the dual-number bar show the
+    same numbers as the cells: while they are asked they are hidden there too."""
+    explore = Explore(line=1, program=PROGRAM, at="x1=2, x2=5", mode="reverse")
+    s = session("reverse")
+    s.concealed = hidden_for(exercise("adjoint-after v0 1"), explore)
+    v0 = index(s, "v0")
+    adjoint_frames = [
+        (k, f) for k, f in enumerate(s.frames) if f.kind == "adjoint" and f.node == v0
+    ]
+    assert adjoint_frames
+    for _, frame in adjoint_frames:
+        assert s.running_total(frame) is None
+    s.concealed = None
+    assert all(s.running_total(f) is not None for _, f in adjoint_frames)
+
+    s = conceal(session("dual"), "tangent v2")
+    v2 = index(s, "v2")
+    frame = next(f for f in s.frames if f.kind == "forward" and f.node == v2)
+    assert s.dual_formula(frame).numbers == CONCEALED_TEXT
+    s.concealed = None
+    assert "10 + 5ε" in s.dual_formula(frame).result + s.dual_formula(frame).numbers

@@ -75,3 +75,20 @@ def test_parse_error_keeps_the_last_graph(snap_compare, size: tuple[int, int]) -
         await settle(pilot)
 
     assert snap_compare(survey(), terminal_size=size, run_before=type_a_typo)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_dual_arithmetic_step(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(
+        survey(), terminal_size=size, press=["d", "right", "right", "right", "right"]
+    )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_x_times_x_two_edges(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = ExplorerApp(Session.start("x*x + sin(x)", {"x": 2}))
+    assert snap_compare(app, terminal_size=size, press=["v", "end"])
+
+
+def test_graph_tab_at_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(survey(), terminal_size=(80, 24), press=["v", "right", "right", "right"])

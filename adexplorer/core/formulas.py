@@ -171,6 +171,51 @@ class FormulaRenderer:
         contribution = format_value(step.contribution, self.digits)
         return Formula(target, show(rule), show(_tidy(numbers_text)), contribution, accumulate=True)
 
+    # -- dual numbers ---------------------------------------------------------
+
+    def dual(
+        self, primal: PrimalStep, tangent: TangentStep, tangents: Sequence[Array | None]
+    ) -> Formula:
+        """One forward step as dual arithmetic, built from the same templates as
+        :meth:`primal` and :meth:`tangent`, so every primitive has its rule::
+
+            v2 = (v-1 + v̇-1ε)·(v0 + v̇0ε) = v-1·v0 + (v̇-1·v0 + v-1·v̇0)ε
+               = (2 + 1ε)·(5 + 0ε) = 10 + (1·5 + 2·0)ε = 10 + 5ε
+
+        Constant arguments stay plain numbers (their ε part is 0).
+        """
+        node = self.graph.nodes[primal.node]
+        label = self.labels[primal.node]
+        result = dual_text(
+            format_value(primal.value, self.digits), format_value(tangent.value, self.digits)
+        )
+        if node.is_input:
+            return Formula(label, result, "", result)
+        template = node.primitive.primal_template
+        names, numbers = [], []
+        for slot, a in enumerate(node.args):
+            name, number = self.labels[a], self._num(self.values[a])
+            if not self.graph.nodes[a].is_const:
+                name = _wrap(template, slot, dual_text(name, dotted(name)))
+                number = _wrap(
+                    template,
+                    slot,
+                    dual_text(
+                        format_value(self.values[a], self.digits),
+                        format_value(tangents[a], self.digits) if tangents[a] is not None else "0",
+                    ),
+                )
+            names.append(name)
+            numbers.append(number)
+        value_part = self.primal(primal)
+        tangent_part = self.tangent(tangent, tangents)
+        expanded = dual_text(value_part.rule, tangent_part.rule, group=True)
+        with_numbers = dual_text(value_part.result, tangent_part.numbers, group=True)
+        numbers_text = show(template.format(*numbers))
+        if with_numbers != result:
+            numbers_text += f" = {with_numbers}"
+        return Formula(label, f"{show(template.format(*names))} = {expanded}", numbers_text, result)
+
 
 def _join(terms: Sequence[str]) -> str:
     if not terms:
@@ -179,3 +224,49 @@ def _join(terms: Sequence[str]) -> str:
     for term in terms[1:]:
         text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
     return text
+
+
+def dual_text(real: str, eps: str, *, group: bool = False) -> str:
+    """``a + bε`` (``a − bε`` for a negative b); ``group`` brackets a b that is a sum,
+    ``a + (b1 + b2)ε``, and spaces off a product, ``a + cos(v0)·v̇0 ε``."""
+    sign = "+"
+    if eps.startswith("-") and not _top_level_sum(eps[1:]):
+        sign, eps = "−", eps[1:]
+    if group and _top_level_sum(real):
+        real = f"({real})"
+    if group and _top_level_sum(eps):
+        return f"{real} {sign} ({eps})ε"
+    if group and not _plain_number(eps):
+        return f"{real} {sign} {eps} ε"
+    return f"{real} {sign} {eps}ε"
+
+
+def accumulation(target: str, before: Array, contribution: Array, total: Array, digits: int) -> str:
+    """A running adjoint total after one contribution: ``v̄0 = 0 + 2 = 2``."""
+    return (
+        f"{target} = {number_text(before, digits)} + {number_text(contribution, digits)}"
+        f" = {format_value(total, digits)}"
+    )
+
+
+def _top_level_sum(text: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch in "+-" and depth == 0 and i > 0 and text[i - 1] == " ":
+            return True
+    return False
+
+
+def _plain_number(text: str) -> bool:
+    return re.fullmatch(r"\(?-?[0-9.e+-]+\)?|[A-Za-z]+\S*", text) is not None and "·" not in text
+
+
+def _wrap(template: str, slot: int, text: str) -> str:
+    """``text`` in brackets, unless the template already brackets this argument (``sin({0})``)."""
+    if re.search(r"[(,] ?\{" + str(slot) + r"\}[),]", template):
+        return text
+    return f"({text})"

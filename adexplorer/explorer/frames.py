@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from adexplorer.base.shapes import Array
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.trace import Trace
@@ -92,3 +94,15 @@ def fan_in(trace: Trace, frame: Frame) -> tuple[int, int]:
     steps = trace.adjoint_sweeps[0].steps
     same = [k for k, s in enumerate(steps) if s.node == frame.node and s.source is not None]
     return (same.index(frame.step) + 1, len(same))
+
+
+def running_total(trace: Trace, frame: Frame) -> tuple[Array, Array, Array] | None:
+    """For an adjoint or seed frame: the node's adjoint before it, the contribution, and
+    the running total after it (``v̄0 = 0 + 2 = 2``); None for other frames."""
+    if frame.kind not in ("adjoint", "seed"):
+        return None
+    steps = trace.adjoint_sweeps[0].steps
+    step = steps[frame.step]
+    earlier = [s for s in steps[: frame.step] if s.node == step.node]
+    before: Array = earlier[-1].total if earlier else np.zeros_like(step.total)
+    return before, step.contribution, step.total

@@ -61,6 +61,8 @@ HEAVY = {
 ARROW, HEAVY_ARROW = "▶", "▶"
 
 Edge = tuple[int, int]  # (argument node, user node)
+#: Where the n-th use of one argument by one node arrives, relative to the box's port row.
+_ARRIVAL = (0, 1, -1)
 
 
 @dataclass(frozen=True)
@@ -118,14 +120,21 @@ def layout(graph: Graph) -> GraphLayout:
         args = [a for a in node.args if not graph.nodes[a].is_const]
         layer[i] = 0 if node.is_input or not args else 1 + max(layer[a] for a in args)
     edges: list[Edge] = []
+    # x*x draws two edges from x: the second use of an argument by the same node
+    # arrives at its box's bottom row (a third at the top), not on top of the first.
+    arrival: list[int] = []
+    uses: dict[Edge, int] = defaultdict(int)
     references: dict[int, list[int]] = {}
-    for a, i in dict.fromkeys(graph.edges()):  # x*x has one drawn edge, not two
+    for a, i in graph.edges():  # one per argument slot
         if graph.nodes[a].is_const:
             continue
         if layer[i] - layer[a] > MAX_SPAN:
-            references.setdefault(i, []).append(a)
-        else:
-            edges.append((a, i))
+            if a not in references.get(i, []):
+                references.setdefault(i, []).append(a)
+            continue
+        arrival.append(_ARRIVAL[min(uses[(a, i)], len(_ARRIVAL) - 1)])
+        uses[(a, i)] += 1
+        edges.append((a, i))
 
     # items per layer: ("n", node) or ("d", edge index, layer)
     n_layers = max(layer.values(), default=0) + 1
@@ -171,11 +180,15 @@ def layout(graph: Graph) -> GraphLayout:
             cursor = y + height + GAP
 
     # columns: a channel between layers wide enough for one track per turning edge
+    def end_row(k: int, item: tuple[str, int, int]) -> int:
+        """The row where edge k reaches ``item``: its box's port, shifted for a repeated use."""
+        return port[item] + (arrival[k] if item[0] == "n" else 0)
+
     turning: list[list[tuple[int, int, int]]] = [[] for _ in range(n_layers)]
     for k, chain in enumerate(chains):
         for first, second in itertools.pairwise(chain):
-            if port[first] != port[second]:
-                turning[first[2]].append((k, port[first], port[second]))
+            if port[first] != end_row(k, second):
+                turning[first[2]].append((k, port[first], end_row(k, second)))
     x_of_layer = []
     x = 0
     for level in range(n_layers):
@@ -206,7 +219,7 @@ def layout(graph: Graph) -> GraphLayout:
             level = first[2]
             x0 = x_of_layer[level] + BOX_WIDTH
             x1 = x_of_layer[level + 1] - 1
-            r1, r2 = port[first], port[second]
+            r1, r2 = port[first], end_row(k, second)
             if r1 == r2:
                 path = [(x, r1) for x in range(x0, x1 + 1)]
             else:

@@ -492,6 +492,28 @@ class Session:
             for f, hide in zip(formulas, hidden, strict=False)
         ]
 
+    def dual_formula(self, frame: Frame) -> Formula:
+        """A forward frame as dual arithmetic, its numbers hidden as :meth:`formula` hides them."""
+        assert self.trace is not None
+        sweep = self.trace.tangent_sweeps[0]
+        formula = self.renderer().dual(
+            self.trace.primal_steps[frame.step], sweep.steps[frame.step], sweep.tangents
+        )
+        mask = self.mask
+        if mask is not None and any(self._hides_formula(frame, mask)):
+            return replace(formula, numbers=CONCEALED_TEXT, result=CONCEALED_TEXT)
+        return formula
+
+    def running_total(self, frame: Frame) -> tuple[Array, Array, Array] | None:
+        """For an adjoint frame: the node's adjoint before it, the contribution and the total
+        after it; None for other frames, and when a lesson hides what it would show."""
+        if self.trace is None:
+            return None
+        mask = self.mask
+        if mask is not None and any(self._hides_formula(frame, mask)):
+            return None
+        return frames.running_total(self.trace, frame)
+
     def fan_in(self, frame: Frame) -> tuple[int, int]:
         """For an adjoint frame: this is contribution k of n to its node (k, n)."""
         if self.trace is None:

@@ -249,33 +249,39 @@ def size_table(result: SwellResult) -> Table:
 
 
 def family_table(rows: Sequence[FamilyRow]) -> Table:
+    """Sizes per level.  Headers take two lines and numbers never wrap or shrink, so the
+    table fits a 70-column pane with every digit shown."""
     table = Table(
         title="Sizes per level (trees counted exactly over shared structure)", title_justify="left"
     )
     names = (
         "n",
-        "f tree",
-        "f DAG",
-        "∂f tree (naive)",
-        "∂f DAG",
-        "∂f simplified tree",
-        "AD fwd trace",
-        "AD rev trace",
+        "f\ntree",
+        "f\nDAG",
+        "∂f tree\n(naive)",
+        "∂f\nDAG",
+        "∂f simpl.\ntree",
+        "AD fwd\ntrace",
+        "AD rev\ntrace",
     )
-    for name in names:
-        table.add_column(name, justify="right")
-    for row in rows:
-        s = row.sizes
-        table.add_row(
+    cells = [
+        (
             str(row.n),
-            _compact(s.f_tree),
-            _size(s.f_dag),
-            _compact(s.df_tree),
-            _size(s.df_dag),
-            _compact(s.simplified_tree),
-            _size(s.ad_forward),
-            _size(s.ad_reverse),
+            _compact(row.sizes.f_tree),
+            _size(row.sizes.f_dag),
+            _compact(row.sizes.df_tree),
+            _size(row.sizes.df_dag),
+            _compact(row.sizes.simplified_tree),
+            _size(row.sizes.ad_forward),
+            _size(row.sizes.ad_reverse),
         )
+        for row in rows
+    ]
+    for k, name in enumerate(names):
+        widest = max((len(line[k]) for line in cells), default=1)
+        table.add_column(name, justify="right", no_wrap=True, min_width=widest)
+    for line in cells:
+        table.add_row(*line)
     return table
 
 

@@ -16,7 +16,7 @@ from textual.widgets import Footer
 
 from adexplorer.explorer.session import Session
 from adexplorer.tui.bugs import NoTraceback, run_app
-from adexplorer.tui.explorer_view import ExplorerView
+from adexplorer.tui.explorer_view import FOOTER_CSS, ExplorerView
 from adexplorer.tui.keys import KeyGroup, bindings_of, palette_commands
 from adexplorer.tui.screens.help import HelpScreen
 
@@ -32,6 +32,7 @@ class ExplorerApp(NoTraceback):
 
     TITLE = "AD Explorer"
     BINDINGS = [*APP_BINDINGS]
+    CSS = FOOTER_CSS
 
     def __init__(self, session: Session | None = None, *, export_dir: Path | None = None) -> None:
         super().__init__()

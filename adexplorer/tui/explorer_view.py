@@ -34,12 +34,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from adexplorer.base.files import reserve_new_file
 from adexplorer.base.numbers import format_value
 from adexplorer.base.text import excerpt, visible
-from adexplorer.core.formulas import BAR, DOT, FormulaRenderer
+from adexplorer.core.formulas import BAR, DOT, FormulaRenderer, accumulation, barred, dual_text
+from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Compiled, Session, compile_for
 from adexplorer.tui.bugs import handle, report_bug
 from adexplorer.tui.jobs import Job
@@ -56,6 +57,16 @@ from adexplorer.tui.widgets.trace_table import TraceTable
 
 #: Narrower than this, the graph sits above the panes instead of beside them.
 NARROW = 110
+#: Lower than this, the graph is a tab beside the panes (it shows when chosen).
+COMPACT = 28
+#: The footer at under 100 columns: compact, and a space after a group's label all the same.
+FOOTER_CSS = """
+Footer.-compact FooterLabel { margin: 0 1 0 0; }
+Footer.-compact KeyGroup.-compact { padding-left: 0; }
+"""
+#: Footer groups: one label for several keys, so that the keys that matter fit in 80 columns.
+STEP = Binding.Group("Step", compact=True)
+MODE = Binding.Group("Mode", compact=True)
 #: Seconds after the last key in the editor before what was typed is compiled.
 DEBOUNCE = 0.2
 
@@ -71,14 +82,24 @@ class ExplorerView(Vertical):
     """Type a function, then step or play its primal, tangent and adjoint traces."""
 
     BINDINGS = [
-        Binding("right,l", "step(1)", "Step", key_display="→", tooltip="run the next step"),
-        Binding("left,h", "step(-1)", "Back", key_display="←", tooltip="undo the last step"),
+        Binding(
+            "right,l", "step(1)", "Step", key_display="→", tooltip="run the next step", group=STEP
+        ),
+        Binding(
+            "left,h", "step(-1)", "Back", key_display="←", tooltip="undo the last step", group=STEP
+        ),
         Binding("home", "to_start", "Start", show=False, tooltip="back to before the first step"),
         Binding("end", "to_end", "End", show=False, tooltip="run every step"),
         Binding("space", "play", "Play", tooltip="play or pause the animation"),
-        Binding("f", "mode('forward')", "Fwd", tooltip="forward mode: values and tangents"),
-        Binding("r", "mode('reverse')", "Rev", tooltip="reverse mode: the adjoint sweep"),
-        Binding("d", "mode('dual')", "Dual", tooltip="forward mode as dual numbers a + bε"),
+        Binding(
+            "f", "mode('forward')", "Fwd", tooltip="forward mode: values and tangents", group=MODE
+        ),
+        Binding(
+            "r", "mode('reverse')", "Rev", tooltip="reverse mode: the adjoint sweep", group=MODE
+        ),
+        Binding(
+            "d", "mode('dual')", "Dual", tooltip="forward mode as dual numbers a + bε", group=MODE
+        ),
         Binding("s", "cycle_seed", "Seed", tooltip="seed the next input (forward, dual)"),
         Binding("i", "next_input", "Input", show=False, tooltip="select the input + and - change"),
         Binding(
@@ -99,12 +120,15 @@ class ExplorerView(Vertical):
         ),
         Binding("less_than_sign", "eta(0.5)", "η÷2", show=False, tooltip="halve the step size η"),
         Binding("greater_than_sign", "eta(2)", "η×2", show=False, tooltip="double the step size η"),
+        Binding(
+            "v", "pane('graph')", "Graph", show=False, tooltip="the computation graph (its tab)"
+        ),
         Binding("1", "pane('trace')", "Trace", show=False, tooltip="pane: the trace table"),
         Binding("2", "pane('fd')", "FD", show=False, tooltip="pane: finite differences"),
         Binding("3", "pane('swell')", "Swell", show=False, tooltip="pane: expression swell"),
         Binding("4", "pane('cost')", "Cost", show=False, tooltip="pane: cost of the sweeps"),
         Binding("5", "pane('descent')", "Descent", show=False, tooltip="pane: gradient descent"),
-        Binding("e", "edit", "Edit", tooltip="edit the function"),
+        Binding("e", "edit", "Edit", show=False, tooltip="edit the function"),
         Binding(
             "escape",
             "leave_editor",
@@ -125,11 +149,28 @@ class ExplorerView(Vertical):
     ExplorerView > #main > GraphView { width: 3fr; }
     ExplorerView > #main > TabbedContent { width: 2fr; }
     ExplorerView TabPane { padding: 0; }
-    /* Narrower than 110 columns, the graph sits above the panes. */
+    /* Narrower than NARROW columns, the graph sits above the panes, only as tall as
+       its drawing (at most 45%): the panes get the rest, so their tables show whole. */
     ExplorerView.-narrow > #main { layout: vertical; }
+    ExplorerView.-narrow > #top { max-height: 8; }
     ExplorerView.-narrow > #top > InputsPanel { width: 30; }
-    ExplorerView.-narrow > #main > GraphView { height: 3fr; width: 100%; }
-    ExplorerView.-narrow > #main > TabbedContent { height: 2fr; width: 100%; }
+    ExplorerView.-narrow > #main > GraphView {
+        height: auto; max-height: 45%; min-height: 6; width: 100%;
+    }
+    ExplorerView.-narrow > #main > TabbedContent { height: 1fr; width: 100%; }
+    /* Lower than COMPACT rows, the graph is a tab of its own (0 Graph) beside the panes.
+       Folded to no height rather than hidden, so that it keeps the focus (and the
+       explorer its keys and its Tab order) while another tab is shown. */
+    ExplorerView.-compact > #main > GraphView {
+        height: 0; min-height: 0; max-height: 0; border: none; padding: 0;
+    }
+    ExplorerView.-compact.-graph-tab > #main > GraphView {
+        height: 1fr; max-height: 100%; border: round $primary 50%; padding: 0 1;
+    }
+    ExplorerView.-compact.-graph-tab > #main > GraphView:focus { border: round $accent; }
+    ExplorerView.-compact.-graph-tab > #main > TabbedContent { dock: top; height: 2; }
+    ExplorerView.-compact > #top { max-height: 6; }
+    ExplorerView.-compact FormulaBar { max-height: 5; }
     """
 
     def __init__(
@@ -157,6 +198,8 @@ class ExplorerView(Vertical):
         with Horizontal(id="main"):
             yield GraphView(id="graph")
             with TabbedContent(id="panes", initial="trace"):
+                with TabPane("0 Graph", id="graph-tab"):
+                    pass  # only a tab: the graph itself is drawn beside the panes
                 with TabPane("1 Trace", id="trace"):
                     yield TraceTable(id="trace-table")
                 with TabPane("2 FD", id="fd"):
@@ -174,7 +217,7 @@ class ExplorerView(Vertical):
         self._guarded(self.focus_graph)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width < NARROW, "-narrow")
+        self._fit(event.size.width, event.size.height)
         self.call_after_refresh(self._leave_a_hidden_editor)
 
     def _leave_a_hidden_editor(self) -> None:
@@ -183,6 +226,29 @@ class ExplorerView(Vertical):
         focused = self.app.focused
         if not editor.shown and (focused is None or editor in focused.ancestors_with_self):
             self._guarded(self.focus_graph, refresh=False)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Arrange the graph and the panes for the view's size (see DEFAULT_CSS)."""
+        compact = height < COMPACT
+        self.set_class(width < NARROW, "-narrow")
+        self.set_class(compact, "-compact")
+        tabs = self.query_one(TabbedContent)
+        if compact:
+            tabs.show_tab("graph-tab")
+        else:
+            if tabs.active == "graph-tab":
+                tabs.active = "trace"
+            tabs.hide_tab("graph-tab")
+        self.set_class(compact and tabs.active == "graph-tab", "-graph-tab")
+        self.call_after_refresh(self._fit_footer)
+
+    def _fit_footer(self) -> None:
+        """Under 100 columns the footer's keys sit closer together and ctrl+p is left to
+        the help, so that the keys that matter all fit."""
+        narrow = self.screen.size.width < 100
+        for footer in self.screen.query(Footer):
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
 
     def _start_timer(self) -> None:
         if self._timer is not None:
@@ -198,13 +264,24 @@ class ExplorerView(Vertical):
         self._drop_pending()
         self.session = session
         self.query_one(SourceEditor).set_text(session.source)
+        # A new program opens at its inputs (the left edge); steps then scroll as needed.
+        self.query_one(GraphView).scroll_to(0, 0, animate=False)
         self._start_timer()  # at the new session's speed
         self.refresh_views()
 
     def show_pane(self, pane: str, *, again: bool = False) -> None:
         """Bring a pane to the front: trace, fd, swell, cost or descent (``again``: restart
-        its computation if it was cancelled)."""
-        self.query_one(TabbedContent).active = pane
+        its computation if it was cancelled); ``graph`` shows the graph (its own tab on a
+        low screen, else it is always there and takes the focus)."""
+        tabs = self.query_one(TabbedContent)
+        if pane == "graph":
+            if self.has_class("-compact"):
+                tabs.active = "graph-tab"
+                self.add_class("-graph-tab")
+            self.focus_graph()
+            return
+        tabs.active = pane
+        self.remove_class("-graph-tab")
         self._refresh_pane(again=again)
 
     def set_family(self, template: str) -> None:
@@ -238,6 +315,8 @@ class ExplorerView(Vertical):
         return any(cancelled)
 
     def focus_graph(self) -> None:
+        """Focus the graph (on a low screen also while another tab folds it away: the
+        explorer's keys work from there)."""
         self.query_one(GraphView).focus()
 
     # -- pushing the session into the widgets -----------------------------------------
@@ -325,7 +404,7 @@ class ExplorerView(Vertical):
             value_cell = CONCEALED_TEXT if value is CONCEALED else value_cell  # a lesson asks it
             deriv_cell = CONCEALED_TEXT if derivative is CONCEALED else deriv_cell
             if session.mode == "dual" and value is not None and derivative is not None:
-                deriv_cell = f"{value_cell} + {deriv_cell}ε"
+                deriv_cell = dual_text(value_cell, deriv_cell)
             marker = "▶" if frame is not None and frame.node == i else ""
             rows.append(
                 (
@@ -356,18 +435,14 @@ class ExplorerView(Vertical):
         )
         if frame is None:
             lines.append("→ press → (or space to play) to run the first step", style="italic")
+        elif session.mode == "dual" and frame.kind == "forward":
+            lines.append_text(self._dual_formula(frame))
         else:
             for k, formula in enumerate(session.formula(frame)):
                 if k:
                     lines.append("     ")
-                text = formula.text()
-                if session.mode == "dual" and formula.target and formula.target[1:2] == DOT:
-                    text += "  (the ε part)"
-                lines.append(("▶ " if k == 0 else "") + text)
-            if frame.kind == "adjoint":
-                k, n = session.fan_in(frame)
-                if n > 1:
-                    lines.append(f"   (contribution {k} of {n}: fan-out adds up)", style="italic")
+                lines.append(("▶ " if k == 0 else "") + formula.text())
+            self._append_running_total(lines, frame)
         if session.at_end:
             lines.append("\n" + "   ".join(session.result_lines()), style="bold")
         for warning in session.warnings[:2]:
@@ -376,6 +451,30 @@ class ExplorerView(Vertical):
             for warning in session.trace.warnings[:2]:
                 lines.append(f"\nwarning: {warning}", style="italic")
         self.query_one(FormulaBar).update(lines)
+
+    def _dual_formula(self, frame: Frame) -> Text:
+        """A forward step as dual arithmetic: the rule on one line, the numbers below."""
+        session = self.session
+        formula = session.dual_formula(frame)
+        text = Text(f"▶ {formula.target} = {formula.rule}")
+        if formula.numbers:
+            pad = " " * (len(formula.target) + 3)
+            text.append(f"\n{pad}= {formula.numbers} = {formula.result}")
+        return text
+
+    def _append_running_total(self, lines: Text, frame: Frame) -> None:
+        """After an adjoint contribution, the node's running total (``v̄0 = 0 + 2 = 2``),
+        as the CLI's reverse table has it; and which of the node's contributions it is."""
+        session = self.session
+        assert session.trace is not None
+        running = session.running_total(frame)
+        if running is None or frame.kind != "adjoint":
+            return
+        label = barred(session.trace.graph.labels(session.numbering)[frame.node])
+        lines.append("   so " + accumulation(label, *running, session.digits), style="bold")
+        k, n = session.fan_in(frame)
+        if n > 1:
+            lines.append(f"   (contribution {k} of {n}: fan-out adds up)", style="italic")
 
     def _refresh_pane(self, *, again: bool = False) -> None:
         active = self.query_one(TabbedContent).active
@@ -390,12 +489,14 @@ class ExplorerView(Vertical):
             self.query_one(DescentPane).show(self.session)
 
     def _pane_width(self) -> int:
-        """The panes' width from the screen's (the layout may not be settled yet)."""
-        width = self.screen.size.width
+        """The panes' width from the view's (the layout may not be settled yet)."""
+        width = self.size.width or self.screen.size.width
         return width if width < NARROW else width * 2 // 5
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        graph_tab = self.query_one(TabbedContent).active == "graph-tab"
+        self.set_class(graph_tab and self.has_class("-compact"), "-graph-tab")
         self._guarded(self._refresh_pane, refresh=False)
 
     # -- what was typed: debounced, compiled in the background ------------------------

@@ -2,7 +2,9 @@
 
 An app lists its keys as (owner, bindings) pairs: the explorer view's and its
 own.  Help shows them all; the palette runs each action on its owner, so an
-explorer command works wherever the focus is.
+explorer command works wherever the focus is.  Both name keys the way a person
+types them (``>``, ``←``, ``ctrl+p``), never by Textual's internal names
+(``greater_than_sign``, ``left``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,45 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
 KeyGroup = tuple[DOMNode, Sequence[BindingType]]
+
+#: Textual's key names that are not what is printed on the key.
+KEY_NAMES = {
+    "plus": "+",
+    "minus": "-",
+    "equals_sign": "=",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
+    "question_mark": "?",
+    "right": "→",
+    "left": "←",
+    "up": "↑",
+    "down": "↓",
+    "escape": "Esc",
+    "enter": "Enter",
+    "space": "space",
+    "tab": "Tab",
+    "home": "Home",
+    "end": "End",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+}
+
+
+def key_name(key: str) -> str:
+    """One key as a person types it: ``greater_than_sign`` → ``>``, ``f1`` → ``F1``,
+    ``ctrl+p`` stays ``ctrl+p``."""
+    *modifiers, last = key.split("+") if key != "plus" else ["plus"]
+    name = KEY_NAMES.get(last, last)
+    if len(name) > 1 and name[0] == "f" and name[1:].isdigit():
+        name = name.upper()
+    return "+".join([*modifiers, name])
+
+
+def keys_text(binding: Binding) -> str:
+    """All of a binding's keys, e.g. ``→, l`` or ``?, F1``."""
+    return ", ".join(key_name(k.strip()) for k in binding.key.split(","))
 
 
 def bindings_of(groups: Iterable[KeyGroup]) -> list[Binding]:
@@ -32,6 +73,6 @@ def palette_commands(app: App[Any], groups: Iterable[KeyGroup]) -> Iterator[Syst
             title = binding.tooltip or binding.description
             yield SystemCommand(
                 title[:1].upper() + title[1:],
-                f"key: {binding.key.split(',')[0]}",
+                f"key: {keys_text(binding)}",
                 partial(app.run_action, binding.action, owner),
             )

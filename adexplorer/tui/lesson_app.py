@@ -28,7 +28,7 @@ from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.progress import Progress
 from adexplorer.tui.app import APP_BINDINGS
 from adexplorer.tui.bugs import BUG, NoTraceback, bug_message, report_bug, run_app
-from adexplorer.tui.explorer_view import ExplorerView
+from adexplorer.tui.explorer_view import FOOTER_CSS, ExplorerView
 from adexplorer.tui.keys import KeyGroup, bindings_of, palette_commands
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.screens.help import HelpScreen
@@ -90,6 +90,7 @@ def _anywhere(bindings: Iterable[object]) -> list[Binding]:
             show=b.show,
             key_display=b.key_display,
             tooltip=b.tooltip,
+            group=b.group,
         )
         for b in bindings
         if isinstance(b, Binding)
@@ -107,15 +108,18 @@ class LessonApp(NoTraceback):
     # Under 100 columns the lesson goes above the explorer.
     HORIZONTAL_BREAKPOINTS = [(0, "lesson-narrow"), (100, "lesson-wide")]
 
-    CSS = """
+    CSS = (
+        FOOTER_CSS
+        + """
     #lesson-layout { height: 1fr; }
-    #lesson-layout > LessonPanel { width: 45%; }
+    #lesson-layout > LessonPanel { width: 40%; }
     #lesson-layout > ExplorerView { width: 1fr; }
     Screen.lesson-narrow #lesson-layout { layout: vertical; }
     Screen.lesson-narrow #lesson-layout > LessonPanel { width: 100%; height: 40%; }
     /* Under 100 columns the lesson shows the program; the editor row makes room. */
     Screen.lesson-narrow #top { display: none; }
     """
+    )
 
     def __init__(self, lesson: Lesson, progress: Progress | None = None) -> None:
         super().__init__()

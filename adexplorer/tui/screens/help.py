@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from adexplorer.tui.keys import keys_text
+
 ABOUT = [
     "AD Explorer animates automatic differentiation on the function in the editor.",
     "forward — one frame per node computes its value vᵢ and its tangent "
@@ -19,11 +21,14 @@ ABOUT = [
     "starts at 1, or type a direction such as x1=1,x2=0.5 in the seed field.",
     "reverse — a forward sweep records every value; then the adjoint sweep runs "
     "backwards from v̄out = 1.  Each contribution ū += v̄·∂v/∂u is its own step, "
-    "so a value used twice (fan-out) visibly adds up two contributions.",
-    "dual — forward mode written with dual numbers: every value is a + b·ε, with ε² = 0.",
+    "so a value used twice (fan-out) visibly adds up two contributions, and the bar "
+    "shows the running total after each (v̄0 = 0 + 2 = 2).",
+    "dual — forward mode written with dual numbers: every value is a + b·ε, with ε² = 0; "
+    "each step is dual arithmetic, e.g. (2 + 1ε)·(5 + 0ε) = 10 + (1·5 + 2·0)ε = 10 + 5ε.",
     "The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry "
     "its value or derivative.  Panes: 1 trace, 2 finite differences against AD, "
-    "3 expression swell, 4 cost of the sweeps, 5 gradient descent.",
+    "3 expression swell, 4 cost of the sweeps, 5 gradient descent.  On a low screen "
+    "the graph is a tab of its own (0 Graph, key v).",
 ]
 
 
@@ -47,8 +52,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold")
         table.add_column("does")
         for binding in self._keys:
-            keys = ", ".join(_pretty(k) for k in binding.key.split(","))
-            table.add_row(keys, binding.tooltip or binding.description)
+            table.add_row(keys_text(binding), binding.tooltip or binding.description)
         with VerticalScroll():
             for paragraph in ABOUT:
                 yield Static(Text(paragraph + "\n"))
@@ -56,18 +60,3 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text("\nctrl+p opens the command palette; Esc closes this help.", style="italic")
             )
-
-
-def _pretty(key: str) -> str:
-    names = {
-        "plus": "+",
-        "minus": "-",
-        "equals_sign": "=",
-        "left_square_bracket": "[",
-        "right_square_bracket": "]",
-        "less_than_sign": "<",
-        "greater_than_sign": ">",
-        "question_mark": "?",
-        "space": "space",
-    }
-    return names.get(key, key)

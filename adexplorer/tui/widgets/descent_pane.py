@@ -14,7 +14,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Sparkline, Static
 
 from adexplorer.base.numbers import format_value
@@ -29,14 +29,15 @@ def sparkline_data(values: Sequence[float]) -> list[float]:
     return [v / scale for v in finite]
 
 
-class DescentPane(Vertical):
+class DescentPane(VerticalScroll):
     """Press g to take a step; < and > change η; 0 starts again.  The values fall (or not!)
-    in the sparkline."""
+    in the sparkline.  The pane scrolls to the end after each step, so the history's last
+    line (the newest) is always in view."""
 
     DEFAULT_CSS = """
     DescentPane { height: 1fr; }
     DescentPane > Sparkline { height: 3; margin: 0 0 1 0; }
-    DescentPane > #descent-table { height: 1fr; }
+    DescentPane > #descent-table { height: auto; }
     """
 
     def compose(self) -> ComposeResult:
@@ -76,3 +77,4 @@ class DescentPane(Vertical):
         self.query_one("#descent-table", Static).update(
             Group(table) if session.history else Text("no steps yet")
         )
+        self.call_after_refresh(self.scroll_end, animate=False)

@@ -35,7 +35,7 @@ class SourceEditor(Vertical):
 
     def __init__(self, text: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "f = (edit me; Esc leaves the editor)"
+        self.border_title = "f = (e edits; Esc leaves)"
         self._initial = text
 
     def compose(self) -> ComposeResult:

@@ -104,5 +104,6 @@ class FdPane(VerticalScroll):
         body = self.query_one("#fd-body", Static)
         body.remove_class("-message")
         body.update(
-            Group(header, plot, summary_lines(result), error_table(result, applicable), *notes)
+            # The table (with its T/R marks) before the plot: lessons refer to it.
+            Group(header, error_table(result, applicable), summary_lines(result), *notes, plot)
         )

@@ -40,6 +40,7 @@ class TraceTable(DataTable[Text], can_focus=False):
         self._header = ""
         self._current: int | None = None
         self._fill_timer: Timer | None = None
+        self._shown: list[int] = []  # which cells of a row have a column (not value in dual)
 
     @property
     def filling(self) -> bool:
@@ -53,26 +54,34 @@ class TraceTable(DataTable[Text], can_focus=False):
         derivative_header: str,
         current: int | None,
     ) -> None:
-        """Show ``rows`` (node index, cells); only cells that changed are redrawn."""
+        """Show ``rows`` (node index, cells); only cells that changed are redrawn.
+
+        In dual mode the derivative cell already holds the value (``a + bε``), so the
+        value column is left out and the ``a + bε`` column is wide enough for both.
+        """
+        dual = "ε" in derivative_header
+        keys = ["mark", "id", "operation", "value", derivative_header, "source"]
+        self._shown = [k for k in range(len(keys)) if not (dual and keys[k] == "value")]
         if graph is not self._graph or derivative_header != self._header:
             self._graph, self._header = graph, derivative_header
             if self._fill_timer is not None:
                 self._fill_timer.stop()
                 self._fill_timer = None
             self.clear(columns=True)
-            self.add_column("", key="mark", width=1)
             # Fixed widths: re-measuring 500 rows on every step would make stepping lag.
             widest = [max((len(cells[k]) for _, cells in rows), default=4) for k in (1, 2, 5)]
-            dual = "ε" in derivative_header
             widths = {
+                "mark": 1,
                 "id": max(widest[0], 3),
                 "operation": min(max(widest[1], 9), 32),
                 "value": 12,
-                derivative_header: 26 if dual else max(12, len(derivative_header)),
+                # two numbers of up to 12 characters, " + " and ε
+                derivative_header: 28 if dual else max(12, len(derivative_header)),
                 "source": min(max(widest[2], 6), 40),
             }
-            for name, width in widths.items():
-                self.add_column(name, key=name, width=width)
+            for k in self._shown:
+                name = keys[k]
+                self.add_column("" if name == "mark" else name, key=name, width=widths[name])
             self._rows = dict(rows)
             self._order = [index for index, _ in rows]
             self._added = 0
@@ -80,7 +89,6 @@ class TraceTable(DataTable[Text], can_focus=False):
             self._current = current
             self._fill()
             return
-        keys = ["mark", "id", "operation", "value", derivative_header, "source"]
         for index, cells in rows:
             old = self._rows.get(index)
             if old == cells:
@@ -88,9 +96,9 @@ class TraceTable(DataTable[Text], can_focus=False):
             self._rows[index] = cells
             if index not in self._added_nodes:
                 continue  # it goes in with its latest cells
-            for k, (before, after) in enumerate(zip(old or (), cells, strict=False)):
-                if before != after:
-                    self.update_cell(str(index), keys[k], Text(after))
+            for k in self._shown:
+                if old is None or old[k] != cells[k]:
+                    self.update_cell(str(index), keys[k], Text(cells[k]))
         self._current = current
         self._follow_current()
 
@@ -100,7 +108,8 @@ class TraceTable(DataTable[Text], can_focus=False):
         start = time.perf_counter()
         while self._added < len(self._order):
             index = self._order[self._added]
-            self.add_row(*[Text(c) for c in self._rows[index]], key=str(index))
+            cells = self._rows[index]
+            self.add_row(*[Text(cells[k]) for k in self._shown], key=str(index))
             self._added_nodes.add(index)
             self._added += 1
             if time.perf_counter() - start > FILL_SLICE:
