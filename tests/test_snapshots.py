@@ -87,8 +87,8 @@ def test_dual_arithmetic_step(snap_compare, size: tuple[int, int]) -> None:  # t
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_x_times_x_two_edges(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     app = ExplorerApp(Session.start("x*x + sin(x)", {"x": 2}))
-    assert snap_compare(app, terminal_size=size, press=["v", "end"])
+    assert snap_compare(app, terminal_size=size, press=["6", "end"])
 
 
 def test_graph_tab_at_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(survey(), terminal_size=(80, 24), press=["v", "right", "right", "right"])
+    assert snap_compare(survey(), terminal_size=(80, 24), press=["6", "right", "right", "right"])

@@ -121,7 +121,7 @@ class ExplorerView(Vertical):
         Binding("less_than_sign", "eta(0.5)", "η÷2", show=False, tooltip="halve the step size η"),
         Binding("greater_than_sign", "eta(2)", "η×2", show=False, tooltip="double the step size η"),
         Binding(
-            "v", "pane('graph')", "Graph", show=False, tooltip="the computation graph (its tab)"
+            "6", "pane('graph')", "Graph", show=False, tooltip="the computation graph (its tab)"
         ),
         Binding("1", "pane('trace')", "Trace", show=False, tooltip="pane: the trace table"),
         Binding("2", "pane('fd')", "FD", show=False, tooltip="pane: finite differences"),
@@ -158,7 +158,7 @@ class ExplorerView(Vertical):
         height: auto; max-height: 45%; min-height: 6; width: 100%;
     }
     ExplorerView.-narrow > #main > TabbedContent { height: 1fr; width: 100%; }
-    /* Lower than COMPACT rows, the graph is a tab of its own (0 Graph) beside the panes.
+    /* Lower than COMPACT rows, the graph is a tab of its own (6 Graph) beside the panes.
        Folded to no height rather than hidden, so that it keeps the focus (and the
        explorer its keys and its Tab order) while another tab is shown. */
     ExplorerView.-compact > #main > GraphView {
@@ -198,7 +198,7 @@ class ExplorerView(Vertical):
         with Horizontal(id="main"):
             yield GraphView(id="graph")
             with TabbedContent(id="panes", initial="trace"):
-                with TabPane("0 Graph", id="graph-tab"):
+                with TabPane("6 Graph", id="graph-tab"):
                     pass  # only a tab: the graph itself is drawn beside the panes
                 with TabPane("1 Trace", id="trace"):
                     yield TraceTable(id="trace-table")

@@ -186,6 +186,12 @@ class LessonApp(NoTraceback):
         without scrolling its prose away: the footer then starts with the lesson's keys,
         ↑ ↓ scroll the lesson, and the explorer's keys still work."""
         panel = self.panel
+        focused = self.focused
+        if focused is not None and panel in focused.ancestors:
+            # a key pressed before the step was drawn (a, Tab …) already went into this
+            # step's exercises: that is where the student wants to be
+            self.refresh_bindings()
+            return
         focus_now(panel.current() or panel, scroll_visible=False)
         self.refresh_bindings()
 

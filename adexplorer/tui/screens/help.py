@@ -28,7 +28,7 @@ ABOUT = [
     "The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry "
     "its value or derivative.  Panes: 1 trace, 2 finite differences against AD, "
     "3 expression swell, 4 cost of the sweeps, 5 gradient descent.  On a low screen "
-    "the graph is a tab of its own (0 Graph, key v).",
+    "the graph is a tab of its own (6 Graph, key 6).",
 ]
 
 
