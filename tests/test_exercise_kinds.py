@@ -538,7 +538,7 @@ async def test_the_player_plays_each_new_kind(tmp_path: Path) -> None:
     plays = [
         ("sweep-order", "v5 v4 v3 v1 v0", "v5 v4 v2 v3 v1 v0 v-1"),
         ("seed-for-x2", "x1", "x1=0, x2=1"),
-        ("total-after-two", "5", "5.5"),
+        ("total-after-two", "5.00", "5.5"),  # 3 digits: a judged try
         ("product-tangent", "udot*w", "w*udot + u*wdot"),
         ("column-x", "3, 2", "3, -0.4161"),
     ]
