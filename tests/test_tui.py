@@ -320,6 +320,26 @@ async def test_reverse_bar_shows_the_running_total_after_each_contribution() -> 
         assert "contribution 2 of 2" in formula_bar(app)
 
 
+async def test_a_reverse_sweep_of_several_outputs_says_which_output_it_is_seeded_at() -> None:
+    """Two outputs: the sweep shown is one row of the Jacobian, and the screen names it."""
+    session = Session.start("a = x*y + z; b = sin(x)*z; return a, b", {"x": 1, "y": 2, "z": 3})
+    app = ExplorerApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        steps = len(app.session.trace.primal_steps)  # type: ignore[union-attr]
+        await pilot.press(*["right"] * (steps + 1))  # the seed step of the reverse sweep
+        assert "seeded at output a" in formula_bar(app)
+        await pilot.press("end")
+        bar = formula_bar(app)
+        assert f"a = 5   b = {3 * math.sin(1):.6g}" in bar
+        # ∂a/∂(x, y, z) = (y, x, 1): the row of a, not a gradient of a + b
+        seeds = "a\u0304 = 1, b\u0304 = 0"  # ā, b̄ as adx writes them (a letter and a macron)
+        assert f"seeded at a ({seeds}): ∂a/∂x = 2   ∂a/∂y = 1   ∂a/∂z = 1" in bar
+        await pilot.press("f", "s", "s", "end")  # forward, seeded at z: both outputs' tangents
+        dots = ("a\u0307", "b\u0307")  # ȧ, ḃ
+        assert f"seed z: {dots[0]} = 1   {dots[1]} = {math.sin(1):.6g}" in formula_bar(app)
+
+
 def test_x_times_x_draws_two_edges_from_x() -> None:
     session = Session.start("x*x", {"x": 3})
     assert session.graph is not None

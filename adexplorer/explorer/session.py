@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -31,7 +31,7 @@ from adexplorer.base.numbers import format_value, nonfinite_kinds
 from adexplorer.base.shapes import Array, fill
 from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
-from adexplorer.core.formulas import Formula, FormulaRenderer
+from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.explorer import export, frames
@@ -187,6 +187,11 @@ class _Concealed:
 
 CONCEALED_TEXT = "?"
 CONCEALED = _Concealed()
+
+
+def _or_zeros(adjoint: Array | None, trace: Trace, index: int) -> Array:
+    """A node's adjoint, or zeros of its shape when the sweep never reached it."""
+    return adjoint if adjoint is not None else np.zeros(trace.graph.nodes[index].shape)
 
 
 def _finite(value: float) -> bool:
@@ -534,6 +539,8 @@ class Session:
                 return CONCEALED_TEXT
             return format_value(value, self.digits)
 
+        if len(trace.graph.outputs) > 1:
+            return self._several_outputs(shown)
         lines = [f"f = {shown('f', trace.output_value())}"]
         if trace.mode == "forward" and trace.tangent_sweeps:
             seed = self.seed_name or self.seed_text or "0"
@@ -542,6 +549,40 @@ class Session:
         elif trace.mode == "reverse" and trace.scalar_output:
             for name, g in trace.gradient().items():
                 lines.append(f"∂f/∂{name} = {shown(f'gradient {name}', g)}")
+        return lines
+
+    def _several_outputs(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """The result line of a program with several outputs: each output's value, and
+        what the sweep shown gives: every output's tangent (forward), or the row of the
+        one output the reverse sweep is seeded at, which the line names."""
+        assert self.trace is not None
+        trace = self.trace
+        names = trace.graph.output_names
+        lines = [
+            "   ".join(
+                f"{name} = {shown('f', trace.output_value(k))}" for k, name in enumerate(names)
+            )
+        ]
+        if trace.mode == "forward" and trace.tangent_sweeps:
+            seed = self.seed_name or self.seed_text or "0"
+            tangents = trace.output_tangents()
+            lines.append(
+                f"seed {seed}: "
+                + "   ".join(
+                    f"{name}{DOT} = {shown('directional', t)}"
+                    for name, t in zip(names, tangents, strict=True)
+                )
+            )
+        elif trace.mode == "reverse" and trace.adjoint_sweeps:
+            sweep = trace.adjoint_sweeps[0]
+            seeded = sweep.label or names[0]
+            others = ", ".join(f"{n}{BAR} = 0" for n in names if n != seeded)
+            row = "   ".join(
+                f"∂{seeded}/∂{name} = "
+                + shown(f"gradient {name}", _or_zeros(sweep.adjoints[index], trace, index))
+                for name, index in zip(trace.graph.input_names, trace.graph.inputs, strict=True)
+            )
+            lines.append(f"this sweep is seeded at {seeded} ({seeded}{BAR} = 1, {others}): {row}")
         return lines
 
     # -- gradient descent (the step is core.descent's) -------------------------------

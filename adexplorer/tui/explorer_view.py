@@ -467,6 +467,15 @@ class ExplorerView(Vertical):
         as the CLI's reverse table has it; and which of the node's contributions it is."""
         session = self.session
         assert session.trace is not None
+        trace = session.trace
+        if frame.kind == "seed" and trace.adjoint_sweeps and len(trace.graph.outputs) > 1:
+            seeded = trace.adjoint_sweeps[0].label or trace.graph.output_names[0]
+            lines.append(
+                f"   (the sweep is seeded at output {seeded}; the other outputs' adjoints "
+                "start at 0: this sweep gives the row of "
+                f"{seeded})",
+                style="italic",
+            )
         running = session.running_total(frame)
         if running is None or frame.kind != "adjoint":
             return
