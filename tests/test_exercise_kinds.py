@@ -562,3 +562,14 @@ async def test_the_player_plays_each_new_kind(tmp_path: Path) -> None:
                 assert box.has_class("-solved") is solved, exercise_id
                 feedback = str(box.query_one(".feedback", Static).render())
                 assert ("✓" if solved else "✗") in feedback
+
+
+def test_a_seed_of_rounded_numbers_is_judged_to_their_digits() -> None:
+    """x1 = 0.312061 gives ∂f/∂x2 = 1.71634 to six digits: right; 0.3 is too few digits."""
+    explore = Explore(1, "ln(x1) + x1*x2 - sin(x2)", at="x1=2, x2=5", mode="forward")
+    exercise = Exercise(1, "s", "seed", "?", query="gradient x2")
+    scale = (2 - math.cos(5)) / 5.5  # ∂f/∂x2 / ∂f/∂x1
+    right = answers.check(exercise, explore, f"x1={scale:.6f}, x2=0")
+    assert right.correct, right.message
+    short = answers.check(exercise, explore, "x1=0.3, x2=0")
+    assert not short.correct and not short.attempt and "at least 3" in short.message

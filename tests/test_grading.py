@@ -148,7 +148,10 @@ def test_exact_answers_say_correct_and_expressions_must_be_exact() -> None:
         assert feedback.correct and feedback.message == "correct", typed
     x2 = number("gradient x2")
     assert answers.check(x2, SURVEY, "2 - cos(5)").correct
-    assert not answers.check(x2, SURVEY, "1.7163/1").correct  # an expression is exact
+    assert not answers.check(x2, SURVEY, "2 - cos(5.1)").correct  # an expression is exact
+    # … unless it is made of rounded decimals: then it is judged to their digits
+    assert answers.check(x2, SURVEY, "1.7163/1").correct
+    assert not answers.check(x2, SURVEY, "1.7165/1").correct
     assert answers.check(number(answer="log(2)"), None, "0.693147").correct
 
 
@@ -452,3 +455,33 @@ def test_every_choice_of_the_course_says_why_each_wrong_pick_is_wrong() -> None:
         for _, exercise in lesson.exercises():
             if exercise.kind == "choice":
                 assert len(exercise.why) == len(exercise.choices), (lesson.id, exercise.id)
+
+
+# ------------------------------------------------------------------ found by a student run
+
+
+def test_too_few_digits_must_still_be_a_rounding_of_the_answer() -> None:
+    """5 for 5.5 (a forgotten term) is judged wrong, not "agrees as far as it goes";
+    6 (5.5 rounded to one digit) is asked for more digits."""
+    wrong = answers.check(number("gradient x1"), SURVEY, "5")
+    assert not wrong.correct and wrong.attempt
+    more = answers.check(number("gradient x1"), SURVEY, "6")
+    assert not more.correct and not more.attempt and "at least 3" in more.message
+
+
+def test_an_expression_of_rounded_numbers_is_judged_to_their_digits() -> None:
+    """1 - 0.761594^2 uses the trace's rounded tanh: right to 6 digits, not "exact"."""
+    tanh = Explore(1, "tanh(x)", at="x=1")
+    exact = 1 - math.tanh(1) ** 2
+    assert answers.check(number("gradient x"), tanh, f"1 - {math.tanh(1):.6f}^2").correct
+    assert not answers.check(number("gradient x"), tanh, "1 - 0.76^2").correct
+    assert grading.literal_digits("1 - 0.761594^2") == 6
+    assert grading.literal_digits("2*x + 1") is None  # whole numbers are exact
+    assert answers.check(number("gradient x"), tanh, f"{exact:.6g}").correct
+
+
+def test_a_derivative_answered_with_f_itself_is_named() -> None:
+    cube = Explore(1, "x*x*x", at="x=2")
+    feedback = answers.check(number("gradient x"), cube, "8")
+    assert not feedback.correct and feedback.slip == "value"
+    assert "f's value" in feedback.message

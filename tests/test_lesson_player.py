@@ -401,6 +401,11 @@ async def test_wrong_tries_offer_hints_then_reveal(tmp_path: Path) -> None:
             assert "v" not in shown_keys(app)
             await pilot.press("v")  # not yet: nothing happens but a word on when
             assert box.status == "open"
+            left = 3 - (k - 1)
+            assert any(
+                f"reveals the answer of out after {left} more wrong" in n.message
+                for n in app._notifications
+            )
             await pilot.press("enter")
             await type_answer(pilot, wrong)
             assert feedback(box).startswith("✗"), feedback(box)
@@ -416,6 +421,8 @@ async def test_wrong_tries_offer_hints_then_reveal(tmp_path: Path) -> None:
         assert "5.5" in feedback(box) and "1/x1 + x2" in feedback(box)  # answer and explanation
         assert "answer revealed" in str(box.border_title)
         assert "v" not in shown_keys(app)
+        # the student moves on: a now answers the exercise still open
+        assert app.query_one(LessonPanel).current() is boxes(app)["tangent-v2"]
     saved = Progress.load(tmp_path / "progress.json")
     assert saved.revealed("player-probe") == {"out"}
     assert saved.solved("player-probe") == set()

@@ -732,7 +732,9 @@ def read_response(response: str) -> grading.Typed:
     """A typed number: a decimal (judged to its digits) or an expression (exact)."""
     typed = grading.read_decimal(response)
     if typed is None:
-        return grading.Typed(response, read_number(response), None, 0.0)
+        value = read_number(response)
+        rounded = grading.rounded_expression(response, value)
+        return rounded if rounded is not None else grading.Typed(response, value, None, 0.0)
     return typed
 
 
@@ -943,7 +945,26 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
     if query.name in ("primal", "tangent", "adjoint"):
         specific.extend(_wrong_node_slips(setup, query.name, args[0]))
     # the sign first (the commonest), then what the query knows, then factors
+    if _nature(exercise.query) == "derivative":
+        specific.extend(_value_slips(setup, query.name, args))
     return grading.finite([generic[0], *specific, *generic[1:]])
+
+
+def _value_slips(setup: Setup, query: str, args: tuple[str, ...]) -> list[grading.Slip]:
+    """A derivative answered with a value: f itself, or the node's own value."""
+    found = []
+    if setup.graph.outputs and setup.graph.nodes[setup.graph.outputs[0]].shape == ():
+        value = float(_evaluate(setup).output_value())
+        found.append(grading.Slip(value, "value", "that is f's value, not a derivative of it"))
+    if query in ("tangent", "adjoint", "adjoint-after", "adjoint-term") and args:
+        node = _evaluate(setup).values[_label_index(setup, args[0])]
+        if np.shape(node) == ():
+            found.append(
+                grading.Slip(
+                    float(node), "value", f"that is the value of {args[0]}, not its derivative"
+                )
+            )
+    return found
 
 
 def _wrong_node_slips(setup: Setup, query: str, label: str) -> list[grading.Slip]:

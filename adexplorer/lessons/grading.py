@@ -96,6 +96,38 @@ def agrees(typed: Typed, target: float) -> bool:
     return abs(typed.value - target) <= typed.half_unit + slack
 
 
+def rounds_to(typed: Typed, target: float) -> bool:
+    """``typed`` is ``target`` rounded to the significant digits typed (0.8 for 0.841,
+    6 for 5.5): what a student who stopped early would have written."""
+    if typed.digits is None:
+        return False
+    rounded = float(f"{target:.{max(typed.digits, 1) - 1}e}")
+    return abs(rounded - typed.value) <= 1e-12 * max(abs(rounded), 1e-300)
+
+
+#: A decimal number inside an expression (``0.761594`` in ``1 - 0.761594^2``).
+_DECIMAL_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def literal_digits(text: str) -> int | None:
+    """The fewest significant digits among the decimals written in an expression (None
+    when it has none: whole numbers and names are exact)."""
+    found = []
+    for match in _DECIMAL_LITERAL.finditer(text):
+        mantissa = match.group(1).replace(".", "").lstrip("0")
+        found.append(max(len(mantissa), 1))
+    return min(found) if found else None
+
+
+def rounded_expression(text: str, value: float) -> Typed | None:
+    """An expression built from rounded numbers (``1 - 0.761594^2``), judged to the
+    digits of its least precise decimal; None if it has no decimals (then it is exact)."""
+    digits = literal_digits(text)
+    if digits is None or not math.isfinite(value):
+        return None
+    return Typed(text, value, digits, 5 * 10.0 ** (-digits) * abs(value))
+
+
 def exact(value: float, target: float) -> bool:
     return abs(value - target) <= EXACT * max(abs(target), 1e-300)
 
@@ -138,6 +170,8 @@ def grade(typed: Typed, target: float, min_digits: int, tolerance: float | None 
         return Grade(False, True, "not quite")
     digits = max(typed.digits, SHOWN_DIGITS if shown else 0)
     if digits < min_digits and target != 0:
+        if not rounds_to(typed, target):  # 5 for 5.5, 1 for 0.841: not a rounding of it
+            return Grade(False, True, "not quite")
         return Grade(
             False,
             False,

@@ -35,8 +35,17 @@ from adexplorer.base.shapes import Array, type_name
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import run
 from adexplorer.lang.lower import compile_source, parse_at
+from adexplorer.lessons import grading
 from adexplorer.lessons import kind_queries as kq
-from adexplorer.lessons.answers import Feedback, Setup, compute, prepare, read_number, read_query
+from adexplorer.lessons.answers import (
+    Feedback,
+    Setup,
+    compute,
+    prepare,
+    read_number,
+    read_query,
+    read_response,
+)
 from adexplorer.lessons.model import Exercise, Explore
 
 Checker = Callable[[Exercise, Explore | None, str], Feedback]
@@ -44,10 +53,19 @@ Checker = Callable[[Exercise, Explore | None, str], Feedback]
 #: What a student is asked to type, per kind (the player's placeholder text).
 PLACEHOLDERS: Mapping[str, str] = {
     "sequence": "node labels in order, e.g. v3 v2 v1",
-    "rule": "an expression in u, w, v, udot, wdot, vbar",
+    "rule": "a formula in u, w, v, udot, wdot",
     "seed": "an input name, or a direction x1=1, x2=0",
     "vector": "numbers separated by commas",
 }
+
+
+def placeholder(exercise: Exercise) -> str | None:
+    """What to type into a box of a newer kind (a rule's variables depend on whether it is
+    a tangent or an adjoint rule), or None for the older kinds."""
+    if exercise.kind == "rule" and exercise.query.split()[:1] == ["adjoint-rule"]:
+        return "a formula in u, w, v, vbar"
+    return PLACEHOLDERS.get(exercise.kind)
+
 
 #: The queries each kind takes (None: a literal answer alone is allowed too).
 KIND_QUERIES: Mapping[str, tuple[str, ...]] = {
@@ -411,7 +429,17 @@ def _check_seed(exercise: Exercise, explore: Explore | None, response: str) -> F
     seed = read_seed(setup.graph, response)
     got = output_tangent(setup, seed)
     said = _seed_words(seed)
-    ok = abs(got - target) <= exercise.tolerance * max(1.0, abs(target))
+    # a seed written with rounded numbers (x1=0.312061) gives a rounded derivative
+    digits = grading.literal_digits(response)
+    tolerance = max(exercise.tolerance, 5 * 10.0**-digits if digits else 0.0)
+    ok = abs(got - target) <= tolerance * max(1.0, abs(target))
+    if ok and digits is not None and digits < exercise.digits:
+        return Feedback(
+            False,
+            f"the seed {said} gives ẏ = {got:.6g}, close to the target: write its numbers to "
+            f"at least {exercise.digits} significant digits",
+            attempt=False,
+        )
     if ok:
         return Feedback(True, f"correct: the seed {said} gives ẏ = {got:.6g}")
     if not any(np.any(np.asarray(v) != 0) for v in seed.values()):
@@ -483,19 +511,15 @@ def significant_digits(word: str) -> int | None:
 
 def judge_entry(word: str, exact: float, digits: int) -> str:
     """``"exact"``, ``"rounded"`` (agrees to the digits typed), ``"short"`` (agrees, but with
-    fewer than ``digits`` significant digits) or ``"wrong"``."""
-    typed = read_number(word)
-    if abs(typed - exact) <= 1e-9 * max(1.0, abs(exact)):
+    fewer than ``digits`` significant digits) or ``"wrong"``: the number grader's verdict
+    (adexplorer.lessons.grading) on one entry."""
+    typed = read_response(word)
+    if grading.exact(typed.value, exact):
         return "exact"
-    match = _LITERAL.match(word)
-    if match is None:
-        return "wrong"  # an expression is exact or it is wrong
-    mantissa = match.group("mantissa")
-    decimals = len(mantissa.partition(".")[2])
-    unit = 10.0 ** (int(match.group("exponent") or 0) - decimals)
-    if abs(typed - exact) > 0.5 * unit * (1 + 1e-9):
-        return "wrong"
-    return "rounded" if (significant_digits(word) or 0) >= digits else "short"
+    verdict = grading.grade(typed, exact, digits)
+    if verdict.correct:
+        return "rounded"
+    return "wrong" if verdict.attempt else "short"
 
 
 def vector_target(exercise: Exercise, explore: Explore | None) -> tuple[list[float], list[str]]:

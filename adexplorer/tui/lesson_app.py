@@ -51,6 +51,8 @@ LESSON_BINDINGS = [
         "Reveal",
         tooltip=f"show the answer, after {answers.REVEAL_AFTER} wrong tries (counts as revealed)",
     ),
+    # the same key before then: not in the footer, but it says when the reveal comes
+    Binding(REVEAL_KEY, "reveal_not_yet", "Reveal", show=False),
     Binding("n", "lesson_step(1)", "Next", tooltip="the lesson's next step"),
     Binding("p", "lesson_step(-1)", "Prev", tooltip="the lesson's previous step"),
 ]
@@ -251,10 +253,25 @@ class LessonApp(NoTraceback):
         return self.query_one(LessonPanel)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "reveal":  # offered (and in the footer) once the tries are used up
+        if action in ("reveal", "reveal_not_yet"):  # offered once the tries are used up
             box = self.panel.current()
-            return box is not None and box.can_reveal
+            can = box is not None and box.can_reveal
+            return can if action == "reveal" else not can
         return True
+
+    def action_reveal_not_yet(self) -> None:
+        box = self.panel.current()
+        if box is None:
+            self.notify("this step has no exercises")
+        elif not box.is_open:
+            self.notify(f"exercise {box.exercise.id} is done already", markup=False)
+        else:
+            left = answers.REVEAL_AFTER - box.wrong
+            self.notify(
+                f"{REVEAL_KEY} reveals the answer of {box.exercise.id} after {left} more wrong "
+                f"{'try' if left == 1 else 'tries'}; t gives a hint",
+                markup=False,
+            )
 
     def action_answer(self) -> None:
         """Into the answer box of the exercise the student is on."""
@@ -291,7 +308,11 @@ class LessonApp(NoTraceback):
             return
         self._save(lambda: self.progress.reveal(self.lesson.id, box.exercise.id))
         box.reveal(text)
-        focus_now(box, scroll_visible=False)
+        # on to the next open exercise (a and t act on it), as after a right answer; the
+        # revealed answer stays in view
+        following = self.panel.next_open(box)
+        focus_now(following or box, scroll_visible=False)
+        box.scroll_visible(animate=False)
         self._conceal()
         self.refresh_bindings()
 

@@ -20,7 +20,7 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
 from adexplorer.base.text import visible
-from adexplorer.lessons.kinds import PLACEHOLDERS
+from adexplorer.lessons.kinds import placeholder as kind_placeholder
 from adexplorer.lessons.model import Exercise, Lesson
 from adexplorer.tui.messages import AnswerSubmitted
 from adexplorer.tui.text import PlainInput, plain
@@ -123,12 +123,11 @@ class ExerciseBox(Vertical, can_focus=True):
             yield Static(plain(f"  {letter}) {choice}"))
         if self.note:
             yield Static(plain(f"({self.note})"), classes="note")
-        placeholder = {
-            "number": "a number (1/2, log(2) … work too)",
+        placeholder = kind_placeholder(self.exercise) or {
+            "number": "a number: 0.5, 1/2, log(2)",
             "order": "an order of magnitude, e.g. 1e-8",
             "formula": "an expression in the inputs",
             "choice": "a letter",
-            **PLACEHOLDERS,
         }.get(self.exercise.kind, "your answer")
         yield AnswerInput(placeholder=placeholder, id=f"answer-{self.exercise.id}")
         for line in ("feedback", "retry", "hints", "offer"):  # shown once they say something
@@ -189,6 +188,8 @@ class ExerciseBox(Vertical, can_focus=True):
         else:
             self.wrong += 1
         self._show_offer()
+        # the verdict and what comes next, in view even when the box ends below the fold
+        self.call_after_refresh(self.scroll_visible, animate=False)
 
     def show_retry(self, correct: bool, message: str) -> None:
         """An answer typed into a box already solved or revealed: said on its own line,
