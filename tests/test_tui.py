@@ -448,3 +448,21 @@ async def test_lesson_player_at_120x40_shows_the_panes_whole(tmp_path: Path) -> 
         text = "\n".join(screen_lines(app))
         newest = app.session.history[-1]
         assert f"│   {newest.iteration} │" in text or f"│ {newest.iteration:>4} │" in text
+
+
+async def test_lesson_9s_descent_history_shows_the_loss_whole_at_120x40(tmp_path: Path) -> None:
+    """A network's weights are vectors and matrices: the history keeps to f and the
+    scalars, so the loss column is never squeezed to "0.14…"."""
+    lesson = find("backpropagation")
+    app = LessonApp(lesson, Progress(tmp_path / "p.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        training = next(k for k, s in enumerate(lesson.steps) if s.title == "A training step")
+        await pilot.press(*["n"] * training)
+        await settle(pilot)
+        app.set_focus(None)
+        await pilot.press("g")
+        await settle(pilot)
+        screen = "\n".join(screen_lines(app))
+        loss = app.session.history[-1].value
+        assert f"{loss:.6f}"[:7] in screen, screen  # 0.600057: the loss after one step
+        assert "not scalars, shown in the inputs panel" in screen

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -60,21 +61,28 @@ class DescentPane(VerticalScroll):
         self.query_one("#descent-help", Static).update(help_text)
         values = [step.value for step in session.history]
         self.query_one("#descent-sparkline", Sparkline).data = sparkline_data(values)
+        # f always fits; a column per scalar input beside it.  Vectors and matrices
+        # (a network's weights) would squeeze every column to "0.14…": the inputs panel
+        # shows them whole.
+        scalars = [n for n, v in session.values.items() if np.ndim(v) == 0]
+        others = [n for n in session.values if n not in scalars]
         table = Table(title="history", title_justify="left")
-        table.add_column("step", justify="right")
-        table.add_column("f", justify="right")
-        for name in session.values:
+        table.add_column("step", justify="right", no_wrap=True)
+        table.add_column("f", justify="right", no_wrap=True)
+        for name in scalars:
             table.add_column(name, justify="right")
         for step in session.history[-15:]:
             table.add_row(
                 str(step.iteration),
                 format_value(step.value, 8),
-                *[
-                    format_value(step.inputs[n], 6) if n in step.inputs else ""
-                    for n in session.values
-                ],
+                *[format_value(step.inputs[n], 6) if n in step.inputs else "" for n in scalars],
+            )
+        parts: list[Table | Text] = [table]
+        if others:
+            parts.append(
+                Text(f"{', '.join(others)}: not scalars, shown in the inputs panel", style="dim")
             )
         self.query_one("#descent-table", Static).update(
-            Group(table) if session.history else Text("no steps yet")
+            Group(*parts) if session.history else Text("no steps yet")
         )
         self.call_after_refresh(self.scroll_end, animate=False)
