@@ -19,6 +19,7 @@ from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import Array
 from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep
 from adexplorer.core.ir import Graph
+from adexplorer.core.primitives import needs_parens
 
 DOT = "\u0307"  # combining dot above: v̇
 BAR = "\u0304"  # combining macron: v̄
@@ -230,11 +231,11 @@ def dual_text(real: str, eps: str, *, group: bool = False) -> str:
     """``a + bε`` (``a − bε`` for a negative b); ``group`` brackets a b that is a sum,
     ``a + (b1 + b2)ε``, and spaces off a product, ``a + cos(v0)·v̇0 ε``."""
     sign = "+"
-    if eps.startswith("-") and not _top_level_sum(eps[1:]):
+    if eps.startswith("-") and not needs_parens(eps[1:]):
         sign, eps = "−", eps[1:]
-    if group and _top_level_sum(real):
+    if group and needs_parens(real):
         real = f"({real})"
-    if group and _top_level_sum(eps):
+    if group and needs_parens(eps):
         return f"{real} {sign} ({eps})ε"
     if group and not _plain_number(eps):
         return f"{real} {sign} {eps} ε"
@@ -247,18 +248,6 @@ def accumulation(target: str, before: Array, contribution: Array, total: Array, 
         f"{target} = {number_text(before, digits)} + {number_text(contribution, digits)}"
         f" = {format_value(total, digits)}"
     )
-
-
-def _top_level_sum(text: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch in "+-" and depth == 0 and i > 0 and text[i - 1] == " ":
-            return True
-    return False
 
 
 def _plain_number(text: str) -> bool:

@@ -117,7 +117,7 @@ def _template(text: str) -> PartialText:
     return render
 
 
-def _needs_parens(text: str) -> bool:
+def needs_parens(text: str) -> bool:
     """True if ``text`` has a + or - at the top level (so ``text·t`` would misread)."""
     depth = 0
     for i, ch in enumerate(text):
@@ -142,14 +142,14 @@ def times(factor: str, term: str, *, factor_first: bool = True) -> str:
         return f"-{term}"
     if factor == "0":
         return "0"
-    if factor.startswith("-") and not _needs_parens(factor[1:]):
+    if factor.startswith("-") and not needs_parens(factor[1:]):
         # -u times t is written -(u times t): "-ȳ*a/b^2", not "ȳ*-a/b^2"
         return "-" + times(factor[1:], term, factor_first=factor_first)
     for sign in ("", "-"):
         prefix = f"{sign}1/"
-        if factor.startswith(prefix) and not _needs_parens(factor[len(prefix) :]):
+        if factor.startswith(prefix) and not needs_parens(factor[len(prefix) :]):
             return f"{sign}{term}/{factor[len(prefix) :]}"
-    if _needs_parens(factor):
+    if needs_parens(factor):
         factor = f"({factor})"
     return f"{factor}*{term}" if factor_first else f"{term}*{factor}"
 
