@@ -475,8 +475,7 @@ def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) ->
         _written(name),
         _COMPARE_COST,
         analytic=False,
-        kink_note=f"{meaning} jumps from 0 to 1 where its sides are equal; "
-        "its derivative is taken as 0 everywhere",
+        kink_note="jumps where a = b; its derivative is taken as 0",
         summary=f"{meaning}: 1 if true, else 0",
         complex_evaluate=lambda a, b: evaluate(np.real(a), np.real(b)),
     )
@@ -526,8 +525,7 @@ def _comparisons() -> list[Primitive]:
             tangent_terms=("0", "where({0}, {t}, 0)", "where({0}, 0, {t})"),
             adjoint_terms=("0", "where({0}, {b}, 0)", "where({0}, 0, {b})"),
             analytic=False,
-            kink_note="where(c, a, b) switches between a and b where c changes; "
-            "the condition itself gets derivative 0",
+            kink_note="switches from a to b where c becomes 0; c gets derivative 0",
             summary="entry by entry: a where c is nonzero (true), else b",
             complex_evaluate=lambda c, a, b: np.where(np.real(c) != 0, a, b),
         ),

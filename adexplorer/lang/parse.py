@@ -90,10 +90,6 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
     ): ["if x > 0:\ny = 1", "if x > 0:\n", "for i in range(3):\n", "if x:\nelse:\n y=1",
         "if x:\n y = 1\nelse:\n"],
     (
-        "a line is indented, but no `if`, `elif`, `else` or `for` above it opens a block",
-        "remove the indentation, or put the line under an `if` or `for` ending in ':'",
-    ): ["y = 1\n  z = 2", "x\n  y", "return x\n  y"],
-    (
         "`elif` or `else` must follow an `if` block",
         "put it directly after the `if` block, at the same indentation as its `if`",
     ): ["else:\n  y = 1", "elif x:\n  y = 1", "y = 1\nelse:\n  y = 2"],
@@ -135,6 +131,7 @@ class _BlockIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
+    opens_block = False  # the line just ended with ':'
 
     def handle_NL(self, token: Token):  # type: ignore[no-untyped-def]  # noqa: N802 - lark's name
         if self.paren_level > 0:
@@ -143,6 +140,11 @@ class _BlockIndenter(Indenter):
         # nothing sits left of the margin the first line set (the text's final
         # line end included)
         indent = max(self._indent_of(token), self.indent_level[0])
+        if indent > self.indent_level[-1] and not self.opens_block:
+            # Only a line ending in ':' opens a block.  A deeper line elsewhere
+            # continues the current one (programs written before blocks existed
+            # indent long declarations that way).
+            indent = self.indent_level[-1]
         if indent > self.indent_level[-1]:
             self.indent_level.append(indent)
             yield self._at_next_line(self.INDENT_type, token)
@@ -169,6 +171,7 @@ class _BlockIndenter(Indenter):
         self.indent_level = [0]
         token = None
         first = True
+        self.opens_block = False
         for token in stream:
             if first:
                 # A program indented as a whole (pasted from a notebook or a
@@ -183,6 +186,7 @@ class _BlockIndenter(Indenter):
                 yield from self.handle_NL(token)
             else:
                 yield token
+                self.opens_block = token.type == "COLON"
             if token.type in self.OPEN_PAREN_types:
                 self.paren_level += 1
             elif token.type in self.CLOSE_PAREN_types:
