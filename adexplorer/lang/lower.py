@@ -298,7 +298,9 @@ class _Builder:
     def set_default(self, name: str, value: Array) -> None:
         self.defaults[name] = value
 
-    def set_outputs(self, indices: Sequence[int], span: Span | None) -> None:
+    def set_outputs(
+        self, indices: Sequence[int], span: Span | None, names: Sequence[str | None] = ()
+    ) -> None:
         """The outputs: the user's names, else f (one) or f1, f2, …
 
         Checking a program (not taping a run), every ``return`` is lowered, and
@@ -317,7 +319,8 @@ class _Builder:
         count = len(indices)
         for position, index in enumerate(indices, start=1):
             self.outputs.append(index)
-            name = self.drafts[index].name
+            given = names[position - 1] if position <= len(names) else None
+            name = given if given not in (None, *CONSTANTS) else self.drafts[index].name
             self.output_names.append(name or ("f" if count == 1 else f"f{position}"))
         self.returned = self.values is not None
 
@@ -589,6 +592,8 @@ class _Statements:
         self.depth = 0  # how many blocks the statement being lowered sits in
         #: The shape each assignment gave its name when the program was checked.
         self.assigned_shapes: dict[int, Shape] = {}
+        #: Each expression's span (with a leading sign), by ``id`` of its tree.
+        self.expression_spans: dict[int, Span] = {}
 
     def lower(self, statements: Sequence[Tree[Token]], *, top: bool = True) -> None:
         """Lower a block (the program, or the body of an ``if``/``for``) in order.
@@ -613,7 +618,9 @@ class _Statements:
             method(statement, last=top and position == len(statements) - 1)
 
     def expression(self, tree: Tree[Token]) -> int:
-        index, _ = self.expressions.lower(tree)
+        index, span = self.expressions.lower(tree)
+        if self.builder.values is None:
+            self.expression_spans[id(tree)] = span
         return int(index)
 
     def constant(self, tree: Tree[Token], what: str) -> tuple[Array, Span | None]:
@@ -683,9 +690,11 @@ class _Statements:
 
     def output(self, statement: Tree[Token], last: bool) -> None:
         """``return a, b``: the outputs."""
-        exprs = statement.children[1:]
-        indices = [self.expression(expr) for expr in exprs if isinstance(expr, Tree)]
-        self.builder.set_outputs(indices, span_of(statement))
+        exprs = [expr for expr in statement.children[1:] if isinstance(expr, Tree)]
+        indices = [self.expression(expr) for expr in exprs]
+        # `return y` names the output y, even when y is another name's value (y = x)
+        names = [str(e.children[0]) if e.data == "name" else None for e in exprs]
+        self.builder.set_outputs(indices, span_of(statement), names)
 
     def bare_expr(self, statement: Tree[Token], last: bool) -> None:
         """An expression on its own: the output, if it is the last line."""
@@ -937,6 +946,33 @@ def compile_source(
 _CONTROL_FLOW = frozenset({"if_block", "for_block"})
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A program lowered once along every path (before any run): what the static
+    structure (:mod:`adexplorer.lang.structure`) and taping start from."""
+
+    statements: tuple[Tree[Token], ...]
+    inputs: tuple[tuple[str, Shape], ...]
+    #: Each assignment statement's value shape, by ``id`` of its parse-tree node.
+    assigned_shapes: Mapping[int, Shape]
+    control_flow: bool
+    #: Each expression's source span, by ``id`` of its parse-tree node.
+    expression_spans: Mapping[int, Span]
+
+
+def check_program(text: str, origin: str | None = None) -> Checked:
+    """Parse and check a program on every path; raise AdxError on any problem."""
+    with gc_paused():
+        builder, checker, statements = _check(text, origin, (), None)
+    return Checked(
+        tuple(statements),
+        tuple((builder.drafts[i].name or "", builder.drafts[i].shape) for i in builder.input_order),
+        MappingProxyType(dict(checker.assigned_shapes)),
+        any(s.data in _CONTROL_FLOW for s in statements),
+        MappingProxyType(dict(checker.expression_spans)),
+    )
+
+
 def _compile(
     text: str,
     origin: str | None,
@@ -944,6 +980,28 @@ def _compile(
     input_shapes: Mapping[str, Shape] | None = None,
     at: Mapping[str, Array] | None = None,
 ) -> Lowered:
+    builder, checker, statements = _check(text, origin, extra_inputs, input_shapes)
+    if not any(s.data in _CONTROL_FLOW for s in statements):
+        return Lowered(builder.finish(), tuple(builder.warnings))
+    program = TapedProgram(
+        text,
+        origin,
+        tuple(statements),
+        tuple((builder.drafts[i].name or "", builder.drafts[i].shape) for i in builder.input_order),
+        MappingProxyType(dict(builder.defaults)),
+        MappingProxyType(dict(builder.assigned_somewhere)),
+        MappingProxyType(dict(checker.assigned_shapes)),
+    )
+    graph = program.tape(program.values_for(at or {}))
+    return Lowered(graph, (*builder.warnings, *graph.tape_warnings))
+
+
+def _check(
+    text: str,
+    origin: str | None,
+    extra_inputs: Sequence[str],
+    input_shapes: Mapping[str, Shape] | None,
+) -> tuple[_Builder, _Statements, list[Tree[Token]]]:
     tree = parse_program(text, origin)
     statements = [s for s in tree.children if isinstance(s, Tree)]
     if not statements:
@@ -969,19 +1027,7 @@ def _compile(
         )
     builder.add_unused_inputs(extra_inputs)
     builder.warn_about_unused_inputs()
-    if not any(s.data in _CONTROL_FLOW for s in statements):
-        return Lowered(builder.finish(), tuple(builder.warnings))
-    program = TapedProgram(
-        text,
-        origin,
-        tuple(statements),
-        tuple((builder.drafts[i].name or "", builder.drafts[i].shape) for i in builder.input_order),
-        MappingProxyType(dict(builder.defaults)),
-        MappingProxyType(dict(builder.assigned_somewhere)),
-        MappingProxyType(dict(checker.assigned_shapes)),
-    )
-    graph = program.tape(program.values_for(at or {}))
-    return Lowered(graph, (*builder.warnings, *graph.tape_warnings))
+    return builder, checker, statements
 
 
 @dataclass(frozen=True, eq=False)
