@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from lark import Lark
 
+from adexplorer.base.errors import AdxError
 from adexplorer.base.resources import grammar_path
 from adexplorer.compare.symbolic import ExprTable, to_text
 from adexplorer.core.operators import (
@@ -26,7 +27,6 @@ from adexplorer.core.operators import (
     Operator,
 )
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES
-from adexplorer.base.errors import AdxError
 from adexplorer.lang.parse import parse_program
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "language.md"

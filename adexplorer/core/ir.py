@@ -116,7 +116,9 @@ class Decision:
             return f"{self.iterations} iterations"
         if not self.taken:
             return "none"
-        return self.taken if self.taken_line == self.line else f"{self.taken} (line {self.taken_line})"
+        return (
+            self.taken if self.taken_line == self.line else f"{self.taken} (line {self.taken_line})"
+        )
 
 
 class Program(Protocol):

@@ -497,8 +497,16 @@ def _logical(name: str, fn: Callable[..., Array], arity: int, meaning: str) -> P
     )
 
 
+def _chosen_where_true(args: Args, out: Array) -> Array:
+    return _truth(args[0]).astype(np.float64)
+
+
+def _chosen_where_false(args: Args, out: Array) -> Array:
+    return (~_truth(args[0])).astype(np.float64)
+
+
 def _where_evaluate(c: Array, a: Array, b: Array) -> Array:
-    return np.where(_truth(c), a, b).astype(np.float64)
+    return np.asarray(np.where(_truth(c), a, b), dtype=np.float64)
 
 
 def _comparisons() -> list[Primitive]:
@@ -517,8 +525,14 @@ def _comparisons() -> list[Primitive]:
             _where_evaluate,
             [
                 (_zero, _template("0")),
-                (lambda args, out: _truth(args[0]).astype(np.float64), _template("where({0}, 1, 0)")),
-                (lambda args, out: (~_truth(args[0])).astype(np.float64), _template("where({0}, 0, 1)")),
+                (
+                    lambda args, out: _truth(args[0]).astype(np.float64),
+                    _template("where({0}, 1, 0)"),
+                ),
+                (
+                    lambda args, out: (~_truth(args[0])).astype(np.float64),
+                    _template("where({0}, 0, 1)"),
+                ),
             ],
             "where({0}, {1}, {2})",
             _WHERE_COST,

@@ -214,6 +214,8 @@ def run(
         primal_steps = tuple(evaluate(graph, ordered))
         values = _fold_values(graph, primal_steps)
         _domain_warnings(graph, values, warnings)
+        if not graph.dynamic:  # a taped program's lowering already looked at its ties
+            _boundary_warnings(graph, values, warnings)
         tangent_sweeps: list[TangentSweep] = []
         adjoint_sweeps: list[AdjointSweep] = []
         jacobian: dict[int, dict[str, Array]] = {}
@@ -253,6 +255,20 @@ def retape(graph: Graph, inputs: Mapping[str, Array]) -> Graph:
     records the operations each run performs); ``graph`` itself if it is static or
     was taped at these very values."""
     return graph.retaped(inputs)
+
+
+_COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def _boundary_warnings(graph: Graph, values: Sequence[Array], warnings: list[str]) -> None:
+    """A comparison whose two sides are equal (in some entry) sits on a jump."""
+    for node in graph.nodes:
+        if node.op in _COMPARISONS and np.any(values[node.args[0]] == values[node.args[1]]):
+            text = graph.source_text(node.index) or node.op
+            warnings.append(
+                f"{excerpt(text)!r} is exactly on its boundary (both sides are equal): "
+                "the function may jump here, and adx takes the derivative of the side chosen"
+            )
 
 
 def check_nodes(graph: Graph) -> None:

@@ -357,7 +357,9 @@ class _Builder:
                 continue
             same = [level[a] for a in d.args if self.drafts[a].statement == d.statement]
             level[i] = 1 + max(same, default=0)
-        ops = [i for i, d in enumerate(self.drafts) if d.op not in ("input", "const") and not d.dead]
+        ops = [
+            i for i, d in enumerate(self.drafts) if d.op not in ("input", "const") and not d.dead
+        ]
         return sorted(ops, key=lambda i: (self.drafts[i].statement, level[i], i))
 
     def finish(self, program: Program | None = None) -> Graph:
@@ -608,8 +610,7 @@ class _Statements:
             if position and statements[position - 1].data == "output":
                 raise builder.error(
                     "parse",
-                    "nothing may follow the return statement"
-                    + ("" if top else " in its block"),
+                    "nothing may follow the return statement" + ("" if top else " in its block"),
                     span_of(statement),
                     "move return to the end of the program" if top else "remove the line",
                 )
@@ -757,7 +758,9 @@ class _Statements:
         """``if``/``elif``/``else``: check every arm; on a taped run, run the first true one."""
         builder = self.builder
         arms = [arm for arm in statement.children if isinstance(arm, Tree)]
-        line = _token_span(arms[0].children[0]).line
+        first_keyword = arms[0].children[0]
+        assert isinstance(first_keyword, Token)
+        line = _token_span(first_keyword).line
         if builder.values is None:
             self._check_arms(arms, line)
             return
@@ -777,8 +780,11 @@ class _Statements:
                     ties.append(tested)
                 if not true:
                     continue
-            self._decide(Decision("if", line, tuple(builder.loops), str(keyword), arm_line,
-                                  tested, 0, tuple(ties)))
+            self._decide(
+                Decision(
+                    "if", line, tuple(builder.loops), str(keyword), arm_line, tested, 0, tuple(ties)
+                )
+            )
             self.block(body)
             return
         self._decide(Decision("if", line, tuple(builder.loops), "", None, tested, 0, tuple(ties)))
@@ -1069,8 +1075,7 @@ class TapedProgram:
                 taken = "; ".join(d.describe() for d in builder.decisions if d.kind == "if")
                 raise builder.error(
                     "input",
-                    "this run ends without reaching a return"
-                    + (f" ({taken})" if taken else ""),
+                    "this run ends without reaching a return" + (f" ({taken})" if taken else ""),
                     span_of(self.statements[-1]),
                     "give every branch a return, or end the program with one",
                 )

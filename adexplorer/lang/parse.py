@@ -81,14 +81,24 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
     (
         "an `if`, `elif`, `else` or `for` line must end with ':'",
         "write the colon, e.g.  if x > 0:",
-    ): ["if x > 0\n  y = 1", "if x\n y = 1", "for i in range(3)\n y = 1",
-        "if x > 0 y = 1", "if x > 0\n"],
+    ): [
+        "if x > 0\n  y = 1",
+        "if x\n y = 1",
+        "for i in range(3)\n y = 1",
+        "if x > 0 y = 1",
+        "if x > 0\n",
+    ],
     (
         "a block is empty",
         "indent the statements that belong to the block under its line, e.g.\n"
         "    if x > 0:\n        y = x",
-    ): ["if x > 0:\ny = 1", "if x > 0:\n", "for i in range(3):\n", "if x:\nelse:\n y=1",
-        "if x:\n y = 1\nelse:\n"],
+    ): [
+        "if x > 0:\ny = 1",
+        "if x > 0:\n",
+        "for i in range(3):\n",
+        "if x:\nelse:\n y=1",
+        "if x:\n y = 1\nelse:\n",
+    ],
     (
         "`elif` or `else` must follow an `if` block",
         "put it directly after the `if` block, at the same indentation as its `if`",
@@ -126,14 +136,14 @@ class _BlockIndenter(Indenter):
     parser to report rather than tripping an assertion."""
 
     NL_type = "_NEWLINE"
-    OPEN_PAREN_types = ["LPAR", "LSQB"]  # noqa: RUF012 - lark's interface
-    CLOSE_PAREN_types = ["RPAR", "RSQB"]  # noqa: RUF012
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
     opens_block = False  # the line just ended with ':'
 
-    def handle_NL(self, token: Token):  # type: ignore[no-untyped-def]  # noqa: N802 - lark's name
+    def handle_NL(self, token: Token):  # type: ignore[no-untyped-def]
         if self.paren_level > 0:
             return
         yield token
@@ -166,6 +176,7 @@ class _BlockIndenter(Indenter):
     def _indent_of(self, newline: Token) -> int:
         after = newline.rsplit("\n", 1)[1]
         return after.count(" ") + after.count("\t") * self.tab_len
+
     def _process(self, stream):  # type: ignore[no-untyped-def]
         self.paren_level = 0
         self.indent_level = [0]
@@ -193,8 +204,10 @@ class _BlockIndenter(Indenter):
                 self.paren_level = max(self.paren_level - 1, 0)
         while len(self.indent_level) > 1:
             self.indent_level.pop()
-            yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token else Token(
-                self.DEDENT_type, "", 0, 1, 1
+            yield (
+                Token.new_borrow_pos(self.DEDENT_type, "", token)
+                if token
+                else Token(self.DEDENT_type, "", 0, 1, 1)
             )
 
 

@@ -134,7 +134,9 @@ class _Reader:
         span = self.checked.expression_spans[id(tree)]
         return Expression(span.text(self.source), span)
 
-    def block(self, statements: tuple[Tree[Token], ...] | list[Tree[Token]]) -> tuple[Statement, ...]:
+    def block(
+        self, statements: tuple[Tree[Token], ...] | list[Tree[Token]]
+    ) -> tuple[Statement, ...]:
         return tuple(self.statement(s) for s in statements)
 
     def statement(self, tree: Tree[Token]) -> Statement:
@@ -146,10 +148,10 @@ class _Reader:
             shape = dict(self.checked.inputs).get(name, ())
             return Declare(name, shape, line)
         if kind == "assignment":
-            name, value = children
+            target, value = children
             assert isinstance(value, Tree)
             shape = self.checked.assigned_shapes.get(id(tree), ())
-            return Assign(str(name), self.expression(value), shape, line)
+            return Assign(str(target), self.expression(value), shape, line)
         if kind in ("output", "bare_expr"):
             exprs = [c for c in children if isinstance(c, Tree)]
             names = []
