@@ -881,9 +881,9 @@ class _Statements:
     def _iterations(self, tree: Tree[Token]) -> int:
         builder = self.builder
         with builder.names_must_exist():
-            index = self.expression(tree)
+            index, span = self.expressions.lower(tree)
+        self.expression_spans[id(tree)] = span
         value = builder.constant_value(index)
-        span = builder.drafts[index].span
         if value is None or np.shape(value) != ():
             raise builder.error(
                 "type",
