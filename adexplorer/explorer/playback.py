@@ -19,14 +19,15 @@ class Playback:
     speed_index: int = 2
 
     def replace_frames(self, frames: list[Frame], *, keep_position: bool = False) -> None:
-        """New frames for a new run: keep the position if asked and the count is the same;
+        """New frames for a new run: keep the position if asked (clamped to the new
+        frames: a program with if/for may tape more or fewer steps at new values);
         a run that was finished shows the new run finished; otherwise start again."""
         old_position, old_count = self.position, len(self.frames)
         self.frames = frames
-        if keep_position and old_count == len(frames):
-            self.position = min(old_position, len(frames))
-        elif old_count and old_position >= old_count:
+        if old_count and old_position >= old_count:
             self.position = len(frames)
+        elif keep_position:
+            self.position = min(old_position, len(frames))
         else:
             self.position = 0
 

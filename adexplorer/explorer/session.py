@@ -35,6 +35,7 @@ from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.explorer import export, frames
+from adexplorer.explorer.control_flow import retape_note
 from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.layout import GraphLayout, layout
 from adexplorer.explorer.playback import Playback
@@ -127,7 +128,7 @@ def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compil
         selected=selected,
         trace=trace,
         frames=tuple(frames.build_frames(trace)),
-        layout=layout(graph) if with_layout else None,
+        layout=layout(trace.graph) if with_layout else None,
     )
 
 
@@ -218,6 +219,9 @@ class Session:
     history: list[DescentStep] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     concealed: Concealment | None = None  # what a lesson's open exercises hide (see mask)
+    #: What the last run changed in the path of a program with if/for ("re-taped: line 4
+    #: now takes else"); None if it took the same path as the run before.
+    retape_note: str | None = None
     _revision: int = 0
 
     # -- building --------------------------------------------------------------
@@ -267,7 +271,7 @@ class Session:
         if compiled.error is not None or compiled.graph is None or compiled.trace is None:
             self.error = compiled.error
             return False
-        previous = self.graph
+        previous = self.trace.graph if self.trace is not None else self.graph
         self.error = None
         self.graph = compiled.graph
         self.warnings = list(compiled.warnings)
@@ -278,11 +282,18 @@ class Session:
         self._install(
             compiled.trace,
             list(compiled.frames),
-            keep_position=previous is not None and len(previous.nodes) == len(compiled.graph.nodes),
+            keep_position=previous is not None
+            and len(previous.nodes) == len(compiled.trace.graph.nodes),
         )
         return True
 
     def _install(self, trace: Trace, new_frames: list[Frame], *, keep_position: bool) -> None:
+        old = self.trace.graph if self.trace is not None else None
+        self.retape_note = retape_note(old, trace.graph)
+        if trace.graph.dynamic:
+            # A program with if/for: the run recorded its own tape, and that tape is the
+            # graph from now on (the graph, the trace and the frames belong together).
+            self.graph = trace.graph
         self.trace = trace
         self._revision = next(_REVISIONS)
         self.playback.replace_frames(new_frames, keep_position=keep_position)

@@ -40,6 +40,17 @@ from adexplorer.base.files import reserve_new_file
 from adexplorer.base.numbers import format_value
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import BAR, DOT, FormulaRenderer, accumulation, barred, dual_text
+from adexplorer.core.ir import Graph
+from adexplorer.explorer.control_flow import (
+    Condensed,
+    IterationGroup,
+    condense,
+    iteration_groups,
+    iteration_text,
+    loop_groups,
+    path_summary,
+    should_condense,
+)
 from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Compiled, Session, compile_for
 from adexplorer.tui.bugs import handle, report_bug
@@ -52,6 +63,7 @@ from adexplorer.tui.widgets.fd_pane import FdPane
 from adexplorer.tui.widgets.formula_bar import FormulaBar
 from adexplorer.tui.widgets.graph_view import GraphPicture, GraphView, value_text
 from adexplorer.tui.widgets.inputs_panel import InputsPanel
+from adexplorer.tui.widgets.program_pane import ProgramPane
 from adexplorer.tui.widgets.swell_pane import SwellPane
 from adexplorer.tui.widgets.trace_table import TraceTable
 
@@ -128,6 +140,23 @@ class ExplorerView(Vertical):
         Binding("3", "pane('swell')", "Swell", show=False, tooltip="pane: expression swell"),
         Binding("4", "pane('cost')", "Cost", show=False, tooltip="pane: cost of the sweeps"),
         Binding("5", "pane('descent')", "Descent", show=False, tooltip="pane: gradient descent"),
+        Binding(
+            "7",
+            "pane('program')",
+            "Program",
+            show=False,
+            tooltip="pane: the program's lines with what this run did (branches, loop counts)",
+        ),
+        Binding(
+            "z",
+            "fold",
+            "Fold",
+            show=False,
+            tooltip="trace: fold or unfold the loop iteration under the cursor",
+        ),
+        Binding(
+            "Z", "fold_all", "Fold all", show=False, tooltip="trace: fold or unfold every iteration"
+        ),
         Binding("e", "edit", "Edit", show=False, tooltip="edit the function"),
         Binding(
             "escape",
@@ -183,6 +212,13 @@ class ExplorerView(Vertical):
         self._timer: Timer | None = None
         self._static: dict[int, tuple[str, str]] = {}
         self._static_key: tuple[int, str, int] | None = None
+        self._groups: list[IterationGroup | int] = []
+        self._groups_key: int | None = None
+        self._condense = False
+        self._condense_key: int | None = None
+        self._condensed_cache: dict[int | None, Condensed] = {}
+        self._loop_group: dict[int, int] = {}
+        self._noted: int | None = None  # the revision whose retape note was announced
         self._debounce: Timer | None = None
         self._pending_text: str | None = None  # typed, not yet compiled
         self._source_job: Job[tuple[Session, Compiled]] = Job(
@@ -210,6 +246,8 @@ class ExplorerView(Vertical):
                     yield CostPane(id="cost-pane")
                 with TabPane("5 Descent", id="descent"):
                     yield DescentPane(id="descent-pane")
+                with TabPane("7 Program", id="program"):
+                    yield ProgramPane(id="program-pane")
         yield FormulaBar(id="formula")
 
     def on_mount(self) -> None:
@@ -339,21 +377,89 @@ class ExplorerView(Vertical):
         values = [_cell(v, 11) for v, _ in state]
         derivatives = [_cell(d, 9) for _, d in state]
         graph_view = self.query_one(GraphView)
-        graph_view.show(
-            GraphPicture(
-                graph=graph,
-                labels=labels,
-                values=values,
-                derivatives=derivatives,
-                derivative_mark=mark,
-                current=frame.node if frame else None,
-                lit_edges=frozenset(frame.edges) if frame else frozenset(),
-            )
-        )
+        graph_view.show(self._graph_picture(graph, labels, values, derivatives, mark, frame))
+        graph_view.border_subtitle = self._graph_subtitle(graph)
+        if session.retape_note and self._noted != session.revision:
+            self._noted = session.revision
+            self.notify(visible(session.retape_note), title="dynamic tape", markup=False)
         graph_view.scroll_to_current()
         self._refresh_trace_table(labels, state)
         self._refresh_formula()
         self._refresh_pane()
+
+    def _graph_picture(
+        self,
+        graph: Graph,
+        labels: tuple[str, ...],
+        values: list[str | None],
+        derivatives: list[str | None],
+        mark: str,
+        frame: Frame | None,
+    ) -> GraphPicture:
+        """What the graph view draws: the tape itself, or for a long loop the tape with
+        the iterations away from the current step folded into boxes (control_flow.condense)."""
+        current = frame.node if frame else None
+        lit = frozenset(frame.edges) if frame else frozenset()
+        if not self._condensing(graph):
+            return GraphPicture(graph, labels, values, derivatives, mark, current, lit)
+        drawn = self._condensed(graph, current)
+        index = drawn.index_of
+        new_labels: list[str] = []
+        new_values: list[str | None] = []
+        new_derivatives: list[str | None] = []
+        placeholders: dict[int, str] = {}
+        for k, members in enumerate(drawn.members):
+            if drawn.is_group(k):
+                new_labels.append(drawn.titles[k])
+                computed = sum(1 for n in members if values[n] is not None)
+                done = sum(1 for n in members if derivatives[n] is not None)
+                placeholders[k] = f"{len(members)} ops"
+                new_values.append(f"{len(members)} ops" if computed else None)
+                new_derivatives.append(f"{done}/{len(members)}" if done else None)
+            else:
+                new_labels.append(labels[members[0]])
+                new_values.append(values[members[0]])
+                new_derivatives.append(derivatives[members[0]])
+        return GraphPicture(
+            graph=drawn.graph,
+            labels=tuple(new_labels),
+            values=new_values,
+            derivatives=new_derivatives,
+            derivative_mark=mark,
+            current=index[current] if current is not None else None,
+            lit_edges=frozenset((index[a], index[b]) for a, b in lit if index[a] != index[b]),
+            placeholders=placeholders,
+        )
+
+    def _condensing(self, graph: Graph) -> bool:
+        key = self.session.revision
+        if self._condense_key != key:
+            self._condense_key = key
+            self._condense = should_condense(graph)
+            self._condensed_cache = {}
+            self._loop_group = (
+                {n: g.number for g in loop_groups(graph) for n in g.nodes} if self._condense else {}
+            )
+        return self._condense
+
+    def _condensed(self, graph: Graph, current: int | None) -> Condensed:
+        """The condensed drawing around the current step's iteration (made once per
+        iteration and revision, so stepping within an iteration keeps the layout)."""
+        focus = self._loop_group.get(current) if current is not None else None
+        drawn = self._condensed_cache.get(focus)
+        if drawn is None:
+            drawn = condense(graph, current)
+            self._condensed_cache[focus] = drawn
+        return drawn
+
+    def _graph_subtitle(self, graph: Graph) -> str:
+        """Under the graph: this run's path, and whether iterations are folded into boxes."""
+        parts = []
+        if graph.dynamic:
+            parts.append(visible(path_summary(graph, limit=2)))
+        if self._condense:
+            parts.append("iterations grouped: the current one drawn in full")
+        return " · ".join(p for p in parts if p)
 
     def _static_cells(self) -> dict[int, tuple[str, str]]:
         """Each node's operation and value text: fixed for a trace, so made once per revision
@@ -406,12 +512,15 @@ class ExplorerView(Vertical):
             if session.mode == "dual" and value is not None and derivative is not None:
                 deriv_cell = dual_text(value_cell, deriv_cell)
             marker = "▶" if frame is not None and frame.node == i else ""
+            node = graph.nodes[i]
             rows.append(
                 (
                     i,
                     (
                         marker,
                         labels[i],
+                        str(node.line or "") if graph.dynamic else "",
+                        iteration_text(node.context),
                         operation,
                         value_cell,
                         deriv_cell,
@@ -419,7 +528,19 @@ class ExplorerView(Vertical):
                     ),
                 )
             )
-        self.query_one(TraceTable).show(graph, rows, header, frame.node if frame else None)
+        groups = self._table_groups()
+        self.query_one(TraceTable).show(graph, rows, header, frame.node if frame else None, groups)
+
+    def _table_groups(self) -> list[IterationGroup | int]:
+        """The trace's rows with loop iterations grouped: made once per revision."""
+        session = self.session
+        assert session.trace is not None
+        if self._groups_key != session.revision:
+            graph = session.trace.graph
+            order = [step.node for step in session.trace.primal_steps]
+            self._groups = iteration_groups(graph, order) if graph.dynamic else []
+            self._groups_key = session.revision
+        return self._groups
 
     def _refresh_formula(self) -> None:
         session = self.session
@@ -445,6 +566,8 @@ class ExplorerView(Vertical):
             self._append_running_total(lines, frame)
         if session.at_end:
             lines.append("\n" + "   ".join(session.result_lines()), style="bold")
+        if session.retape_note:
+            lines.append("\n" + visible(session.retape_note), style="bold italic")
         for warning in session.warnings[:2]:
             lines.append(f"\nwarning: {warning}", style="italic")
         if session.trace is not None:
@@ -496,6 +619,8 @@ class ExplorerView(Vertical):
             self.query_one(CostPane).show(self.session)
         elif active == "descent":
             self.query_one(DescentPane).show(self.session)
+        elif active == "program":
+            self.query_one(ProgramPane).show(self.session)
 
     def _pane_width(self) -> int:
         """The panes' width from the view's (the layout may not be settled yet)."""
@@ -554,8 +679,8 @@ class ExplorerView(Vertical):
         self.query_one(SourceEditor).show_busy(False)
 
         def install() -> None:
-            if session.apply(compiled) and compiled.graph and compiled.layout:
-                self.query_one(GraphView).preload(compiled.graph, compiled.layout)
+            if session.apply(compiled) and compiled.trace and compiled.layout:
+                self.query_one(GraphView).preload(compiled.trace.graph, compiled.layout)
 
         self._guarded(install)
 
@@ -663,6 +788,22 @@ class ExplorerView(Vertical):
 
         self._guarded(reset, refresh=False)
         self._guarded(lambda: self.show_pane("descent"))
+
+    def action_fold(self) -> None:
+        def fold() -> None:
+            self.show_pane("trace")
+            if not self.query_one(TraceTable).toggle_group():
+                self.notify("no loop iterations to fold here (z folds the one under the cursor)")
+
+        self._guarded(fold, refresh=False)
+
+    def action_fold_all(self) -> None:
+        def fold() -> None:
+            self.show_pane("trace")
+            if not self.query_one(TraceTable).toggle_all():
+                self.notify("this trace has no loop iterations to fold")
+
+        self._guarded(fold, refresh=False)
 
     def action_eta(self, factor: float) -> None:
         self._guarded(lambda: self.session.scale_eta(factor))

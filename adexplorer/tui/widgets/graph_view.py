@@ -9,6 +9,7 @@ the edges carrying the step's value are drawn heavy (━┃).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rich.segment import Segment
@@ -22,6 +23,7 @@ from adexplorer.base.numbers import format_value, source_literal
 from adexplorer.core.formulas import BAR, DOT
 from adexplorer.core.ir import Graph
 from adexplorer.core.operators import LABELS
+from adexplorer.explorer.control_flow import GROUP_OP
 from adexplorer.explorer.layout import Box, Edge, GraphLayout, layout
 
 
@@ -36,6 +38,9 @@ class GraphPicture:
     derivative_mark: str = DOT  # DOT (tangent), BAR (adjoint) or "ε" (dual)
     current: int | None = None
     lit_edges: frozenset[Edge] = field(default_factory=frozenset)
+    #: Boxes that stand for several operations (loop iterations): what they say
+    #: before any of them is computed (``300 ops``).
+    placeholders: Mapping[int, str] = field(default_factory=dict)
 
 
 def short_op(graph: Graph, index: int) -> str:
@@ -222,9 +227,12 @@ class GraphView(ScrollView, can_focus=True, inherit_bindings=False):
             style = self._style("graph--input")
         else:
             style = self._style("graph--box")
+        group = node.op == GROUP_OP
         if dy == 0:
             marker = "▶" if current else ""
-            title = f"{marker}{pic.labels[box.node]} {short_op(pic.graph, box.node)}"
+            title = f"{marker}{pic.labels[box.node]}"
+            if not group:
+                title += f" {short_op(pic.graph, box.node)}"
             assert self._layout is not None
             far = self._layout.references.get(box.node)
             if far:  # arguments too far away to draw a line to
@@ -236,12 +244,14 @@ class GraphView(ScrollView, can_focus=True, inherit_bindings=False):
                 )
             return "╭" + fit(title, inner, "─") + "╮", style
         if dy == 1:
-            return "│" + fit(value if value is not None else "·", inner) + "│", style
+            shown = value if value is not None else pic.placeholders.get(box.node, "·")
+            return "│" + fit(shown, inner) + "│", style
         derivative = pic.derivatives[box.node]
         if derivative is None:
             return "╰" + "─" * inner + "╯", style
         label = pic.labels[box.node]
-        prefix = "ε " if pic.derivative_mark == "ε" else label[0] + pic.derivative_mark + " "
+        first = "v" if group else label[0]
+        prefix = "ε " if pic.derivative_mark == "ε" else first + pic.derivative_mark + " "
         return "╰" + fit(prefix + derivative, inner, "─") + "╯", style
 
 
