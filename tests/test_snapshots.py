@@ -92,3 +92,44 @@ def test_x_times_x_two_edges(snap_compare, size: tuple[int, int]) -> None:  # ty
 
 def test_graph_tab_at_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(survey(), terminal_size=(80, 24), press=["6", "right", "right", "right"])
+
+
+#: Programs with if and for (see tests/test_tui_control_flow.py).
+BRANCH_PROGRAM = (
+    "x: real = -1.5\nif x > 0:\n    y = x + 1\nelif x == 0:\n    y = 1\nelse:\n    y = 1 - x\n"
+    "return y"
+)
+LOOP_PROGRAM = "x: real = 0.5\ns = 1\nfor i in range(100):\n    s = s*x + sin(s)\nreturn s"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_program_pane_on_a_branch(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = ExplorerApp(Session.start(BRANCH_PROGRAM))
+    assert snap_compare(app, terminal_size=size, run_before=press_and_settle("right", "right", "7"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_retaped_after_a_new_input(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def cross_the_branch(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.view._guarded(lambda: pilot.app.session.set_value("x", "2"))
+        await settle(pilot)
+        pilot.app.clear_notifications()  # the toast says it too; the bar is what is compared
+        await pilot.press("right", "right")
+        await settle(pilot)
+
+    app = ExplorerApp(Session.start(BRANCH_PROGRAM))
+    assert snap_compare(app, terminal_size=size, run_before=cross_the_branch)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_a_100_iteration_loop_mid_way(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = ExplorerApp(Session.start(LOOP_PROGRAM))
+    keys = ["right"] * 152 + (["6"] if size == (80, 24) else [])
+    assert snap_compare(app, terminal_size=size, run_before=press_and_settle(*keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_loop_iterations_folded(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = ExplorerApp(Session.start(LOOP_PROGRAM))
+    keys = ["Z", "right", "right", "right", "right", "right", "right"]
+    assert snap_compare(app, terminal_size=size, run_before=press_and_settle(*keys))

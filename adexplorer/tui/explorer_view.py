@@ -244,9 +244,9 @@ class ExplorerView(Vertical):
                     yield SwellPane(id="swell-pane")
                 with TabPane("4 Cost", id="cost"):
                     yield CostPane(id="cost-pane")
-                with TabPane("5 Descent", id="descent"):
+                with TabPane("5 Desc", id="descent"):
                     yield DescentPane(id="descent-pane")
-                with TabPane("7 Program", id="program"):
+                with TabPane("7 Prog", id="program"):
                     yield ProgramPane(id="program-pane")
         yield FormulaBar(id="formula")
 
@@ -452,14 +452,14 @@ class ExplorerView(Vertical):
             self._condensed_cache[focus] = drawn
         return drawn
 
-    def _graph_subtitle(self, graph: Graph) -> str:
+    def _graph_subtitle(self, graph: Graph) -> Text:
         """Under the graph: this run's path, and whether iterations are folded into boxes."""
         parts = []
         if graph.dynamic:
             parts.append(visible(path_summary(graph, limit=2)))
         if self._condense:
-            parts.append("iterations grouped: the current one drawn in full")
-        return " · ".join(p for p in parts if p)
+            parts.append("other iterations boxed")
+        return Text(" · ".join(p for p in parts if p))
 
     def _static_cells(self) -> dict[int, tuple[str, str]]:
         """Each node's operation and value text: fixed for a trace, so made once per revision
