@@ -287,7 +287,6 @@ def test_every_elementwise_primitive_has_a_dual_rule_that_agrees_with_the_number
     prim = PRIMITIVES[name]
     point = {"x": 0.5, "y": 2.0, "z": 3.0}
     call = prim.primal_template.replace("{0}", "x").replace("{1}", "y").replace("{2}", "z")
-    point = {name: v for name, v in point.items() if name in call}
     session = Session.start(call, point)
     assert session.error is None, session.error
     session.set_mode("dual")
@@ -299,10 +298,10 @@ def test_every_elementwise_primitive_has_a_dual_rule_that_agrees_with_the_number
     formula = session.renderer().dual(trace.primal_steps[last], sweep.steps[last], sweep.tangents)
     value, derivative = dual_parts(formula.result)
     h = 1e-6
-    others = [np.float64(point[name]) for name in ("y", "z") if name in point]
 
     def args(dx: float) -> list[np.float64]:
-        return [np.float64(point["x"] + dx), *others][: prim.arity]
+        values = [point["x"] + dx, point["y"], point["z"]]
+        return [np.float64(v) for v in values[: prim.arity]]
 
     exact = float(prim.evaluate(*args(0)))
     central = (float(prim.evaluate(*args(h))) - float(prim.evaluate(*args(-h)))) / (2 * h)
