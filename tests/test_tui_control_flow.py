@@ -138,6 +138,25 @@ def test_program_lines_stop_at_the_return_reached_and_mark_the_branch() -> None:
     assert marks[3] == "not run" and marks[7] == "×1"
 
 
+def test_program_lines_follow_a_range_with_start_and_step() -> None:
+    source = (
+        "x: real = 1\ns = x\nfor i in range(2, 12, 3):\n    if i > 6:\n        s += x*i\n"
+        "    else:\n        s += x\nreturn s"
+    )
+    graph = compile_source(source).graph
+    lines = {line.number: line for line in program_lines(program_structure(source), graph)}
+    values = list(range(2, 12, 3))  # 2, 5, 8, 11
+    assert lines[3].note == f"loop ×{len(values)}"
+    assert lines[5].runs == sum(1 for i in values if i > 6)
+    assert lines[7].runs == sum(1 for i in values if i <= 6)
+    groups = [
+        g
+        for g in iteration_groups(graph, [n.index for n in graph.nodes if not n.is_const])
+        if not isinstance(g, int)
+    ]
+    assert [g.context for g in groups] == [(("i", i),) for i in values]
+
+
 def test_iteration_groups_cover_every_step_once_with_their_line_and_count() -> None:
     graph = compile_source(LONG_LOOP).graph
     order = [step.node for step in run(graph, {"x": 0.5}, "reverse").primal_steps]

@@ -147,7 +147,7 @@ class _Replay:
             if decision is not None:
                 self.statements[line] += 1
                 self.iterations[line] += count
-            for k in range(count):
+            for k in statement.values[:count]:  # the values i took: range(2, 9, 3) → 2, 5, 8
                 self.block(statement.body, (*context, (statement.var, k)), True)
                 if self.stopped:
                     break
