@@ -61,6 +61,9 @@ class ProgramPane(VerticalScroll):
     def show(self, session: Session) -> None:
         trace = session.trace
         if trace is None:
+            self._shown = None
+            message = "no program runs yet: type one above (e edits)"
+            self.query_one("#program-body", Static).update(Text(message, style="italic"))
             return
         graph = trace.graph
         frame = session.current
@@ -80,14 +83,17 @@ class ProgramPane(VerticalScroll):
         text.append("this run: ", style="bold")
         text.append(visible(summary) or "no decisions", style="bold")
         text.append("\n")
-        if node is not None and current_line is not None:
+        if node is None or frame is None:
+            text.append("step 0: nothing run yet (→ steps)", style="italic")
+        elif current_line is None:
+            label = graph.labels(session.numbering)[frame.node]
+            text.append(f"step {session.position}: {label}, an input (no line)", style="italic")
+        else:
             where = iteration_text(node.context)
             text.append(
                 f"step {session.position}: line {current_line}" + (f", {where}" if where else ""),
                 style="italic",
             )
-        else:
-            text.append("step 0: nothing run yet (→ steps)", style="italic")
         text.append("\n")
         if not self._lines:
             text.append("(the program's structure is not available)", style="dim")
