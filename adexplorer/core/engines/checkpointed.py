@@ -106,10 +106,9 @@ class CheckpointedSweep:
             elif kind in ("advance", "tape"):
                 index = ops[k - 1]
                 node = nodes[index]
-                args = [
-                    as_value(nodes[a].value) if nodes[a].is_const else held[a] for a in node.args
-                ]
-                value = PRIMITIVES[node.op].evaluate(*args)
+                value = PRIMITIVES[node.op].evaluate(
+                    *[as_value(nodes[a].value) if nodes[a].is_const else held[a] for a in node.args]
+                )
                 held[index] = value
                 held_entries += sizes[index]
                 measure()
@@ -133,12 +132,12 @@ class CheckpointedSweep:
                 node = nodes[index]
                 prim = graph.rule(node.op)
                 # constants as the plain sweep reads them (the trace's values)
-                args = tuple(primals[a] if nodes[a].is_const else held[a] for a in node.args)
+                operands = tuple(primals[a] if nodes[a].is_const else held[a] for a in node.args)
                 out = held[index]
                 for slot, a in enumerate(node.args):
                     if nodes[a].is_const:
                         continue
-                    contribution = prim.vjp[slot](args, out, ct)
+                    contribution = prim.vjp[slot](operands, out, ct)
                     previous = adjoints[a]
                     if previous is None:
                         adjoint_entries += sizes[a]
