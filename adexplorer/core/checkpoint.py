@@ -57,21 +57,19 @@ class CheckpointSpec:
 
 def parse_checkpoint(text: str) -> CheckpointSpec:
     """``every=K`` or ``snapshots=S`` (K, S whole numbers ≥ 1), or a clear error."""
-    valid = "use --checkpoint every=K (a snapshot every K steps) or snapshots=S (S ≥ 1)"
+    valid = "use every=K (a snapshot every K steps, K ≥ 1) or snapshots=S (at most S, S ≥ 1)"
     key, equals, raw = text.strip().partition("=")
     key = key.strip().lower()
     if not equals:
-        raise AdxError("usage", f"--checkpoint '{text}' has no '='", hint=valid)
+        raise AdxError("usage", f"'{text}' has no '='", hint=valid)
     if key not in KINDS:
-        raise AdxError("usage", f"--checkpoint: unknown schedule '{key}'", hint=valid)
+        raise AdxError("usage", f"unknown checkpointing schedule '{key}'", hint=valid)
     raw = raw.strip()
     if not raw.isdigit() or not raw.isascii():
-        raise AdxError(
-            "usage", f"--checkpoint {key}={raw}: '{raw}' is not a whole number", hint=valid
-        )
+        raise AdxError("usage", f"{key}={raw}: '{raw}' is not a whole number", hint=valid)
     amount = int(raw)
     if amount < 1:
-        raise AdxError("usage", f"--checkpoint {key}={raw}: {key} must be at least 1", hint=valid)
+        raise AdxError("usage", f"{key}={raw}: {key} must be at least 1", hint=valid)
     return CheckpointSpec(key, amount)
 
 
@@ -337,7 +335,9 @@ def timeline(schedule: Schedule, width: int = 64, max_rows: int = 16) -> list[st
         for n, r in enumerate(passes, start=1):
             cells = "".join(mark[r[c]] if c in r else " " for c in range(columns))
             lines.append(f"{n:>6} │{cells.rstrip()}")
-        lines.append("        " + " · ".join(f"{ch} {words}" for _, ch, words in TIMELINE_MARKS))
+        legend = [f"{ch} {words}" for _, ch, words in TIMELINE_MARKS]
+        lines.append("        " + " · ".join(legend[:3]))
+        lines.append("        " + " · ".join(legend[3:]))
         return lines
     most = [0] * columns
     for k in range(1, l_steps + 1):
