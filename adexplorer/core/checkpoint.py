@@ -347,12 +347,9 @@ def timeline(schedule: Schedule, width: int = 64, max_rows: int = 16) -> list[st
     lines.append(f"{1:>6} │{first.rstrip()}")
     lines.append("stored │" + "".join("S" if c in stored else " " for c in range(columns)).rstrip())
     lines.append(" evals │" + counts.rstrip())
-    lines.append(
-        f"        {len(passes):,} passes, too many to draw one a row: the first pass, then S where"
-    )
-    lines.append(
-        "        a snapshot was ever stored, and the most evaluations of a step (1-9, a=10 …)"
-    )
+    lines.append(f"        {len(passes):,} passes, too many for a row each: the first pass, then")
+    lines.append("        S where a snapshot was ever stored, and the most evaluations of a")
+    lines.append("        step in each column (1-9, then a=10 … z=35, + for more)")
     return lines
 
 
