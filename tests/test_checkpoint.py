@@ -36,7 +36,7 @@ from tests.test_scale import hundred_thousand_operation_program
 # ------------------------------------------------------------------ the optimum
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def brute_force(steps: int, snapshots: int) -> int:
     """The fewest advances to reverse ``steps`` steps from a snapshot of state 0,
     holding at most ``snapshots`` snapshots (state 0's included), by trying every
@@ -94,7 +94,8 @@ def test_random_binomial_schedules_are_valid_and_optimal(steps: int, snapshots: 
     reversed_steps = [a.step for a in schedule.actions if a.kind == "reverse"]
     assert reversed_steps == list(range(steps, 0, -1))
     assert schedule.advances == formula(steps, snapshots)
-    assert schedule.evaluations == planned_evaluations(CheckpointSpec("snapshots", snapshots), steps)
+    spec = CheckpointSpec("snapshots", snapshots)
+    assert schedule.evaluations == planned_evaluations(spec, steps)
 
 
 @settings(max_examples=100, deadline=None)
