@@ -74,14 +74,14 @@ def checkpoint_view(run: CheckpointRun, width: int = 64) -> Text:
     schedule = run.schedule
     optimum = schedule.optimum
     lines = [
-        f"Checkpointed reverse sweep ({schedule.spec}), per sweep: {schedule.steps:,} steps, "
-        f"{schedule.evaluations:,} evaluations, {schedule.recomputed:,} recomputed"
-        + (f" (advances {schedule.advances:,}; the optimum is {optimum:,})" if optimum else "")
-        + f"; at most {schedule.snapshots_peak:,} snapshot(s), "
-        f"{run.snapshot_entries_peak:,} entries.",
-        f"Peak memory {run.peak_entries:,} entries ({run.peak_bytes:,} bytes); plain reverse "
-        f"mode: {run.plain_peak_entries:,} entries ({run.plain_peak_bytes:,} bytes), "
-        "no recomputation.",
+        f"Checkpointed reverse sweep, {schedule.spec} (per sweep):",
+        f"  {schedule.steps:,} steps, {schedule.evaluations:,} evaluations: "
+        f"{schedule.recomputed:,} recomputed"
+        + (f" (the optimum is {optimum:,})" if optimum is not None else ""),
+        f"  at most {schedule.snapshots_peak:,} snapshot(s) at once, "
+        f"{run.snapshot_entries_peak:,} entries",
+        f"  peak {run.peak_entries:,} entries ({run.peak_bytes:,} bytes); plain reverse: "
+        f"{run.plain_peak_entries:,} ({run.plain_peak_bytes:,} bytes), none recomputed",
         *timeline(schedule, width=width),
     ]
     return Text("\n" + "\n".join(lines))
