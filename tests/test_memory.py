@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from adexplorer.core.checkpoint import CheckpointSpec
+from adexplorer.core.checkpoint import CheckpointSpec, binomial_schedule, timeline
 from adexplorer.core.memory import (
     ENTRY_BYTES,
     adjoint_peak,
@@ -125,3 +127,23 @@ def test_binomial_checkpointing_stores_less_on_a_long_chain() -> None:
     assert trace.checkpoint.snapshot_entries_peak == 4
     assert trace.checkpoint.peak_entries <= 4 + 2 + 2 + 1
     assert trace.checkpoint.plain_peak_entries == 203
+
+
+def test_the_numbers_in_docs_memory_md() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "memory.md").read_text()
+    flat = " ".join(doc.split())
+    graph = graph_of(chain(2000))
+    plain = memory_figures(graph).reverse.peak_entries
+    snapshots = run(graph, {"x": 0.5}, checkpoint="snapshots=4").checkpoint
+    every = run(graph, {"x": 0.5}, checkpoint="every=44").checkpoint
+    assert snapshots is not None and every is not None
+    assert (
+        f"`snapshots=4` holds at most {snapshots.peak_entries} entries against plain reverse "
+        f"mode's {plain:,}, and recomputes {snapshots.schedule.recomputed:,} steps "
+        f"(`every=44`: {every.peak_entries} entries, {every.schedule.recomputed:,} steps)"
+    ) in flat
+    assert "\n".join(timeline(binomial_schedule(6, 2))) in doc
+    survey = memory_figures(graph_of("ln(x1) + x1*x2 - sin(x2)"))
+    assert f"forward mode {survey.forward.peak_entries} entries" in flat
+    assert f"reverse mode tapes {survey.reverse.stored_values} values" in flat
+    assert f"{survey.reverse.peak_entries} entries, {survey.reverse.peak_bytes} bytes" in flat
