@@ -95,7 +95,17 @@ class MemoryFigures:
 
 def entries(graph: Graph) -> list[int]:
     """Scalar entries of each node's value (0 for constants: never counted)."""
-    return [0 if node.is_const else size(node.shape) for node in graph.nodes]
+    sizes: dict[tuple[int, ...], int] = {}  # a few shapes, many nodes
+    result = []
+    for node in graph.nodes:
+        if node.is_const:
+            result.append(0)
+            continue
+        n = sizes.get(node.shape)
+        if n is None:
+            n = sizes[node.shape] = size(node.shape)
+        result.append(n)
+    return result
 
 
 def step_numbers(graph: Graph) -> list[int]:
@@ -123,9 +133,9 @@ def last_uses(graph: Graph) -> list[int]:
     return last
 
 
-def live_entries(graph: Graph) -> list[int]:
+def live_entries(graph: Graph, sizes: list[int] | None = None) -> list[int]:
     """|L(k)| for k = 0 … l: the entries an evaluation holds after each step."""
-    sizes = entries(graph)
+    sizes = entries(graph) if sizes is None else sizes
     last = last_uses(graph)
     held = sum(sizes[i] for i in graph.inputs)
     result = [held]
@@ -140,25 +150,25 @@ def live_entries(graph: Graph) -> list[int]:
     return result
 
 
-def evaluate_peak(graph: Graph) -> int:
+def evaluate_peak(graph: Graph, sizes: list[int] | None = None) -> int:
     """max(|L(0)|, |L(k-1)| + |vk|): the most an evaluation holds at once."""
-    sizes = entries(graph)
-    live = live_entries(graph)
+    sizes = entries(graph) if sizes is None else sizes
+    live = live_entries(graph, sizes)
     peak = live[0]
     for k, index in enumerate(graph.op_nodes, start=1):
         peak = max(peak, live[k - 1] + sizes[index])
     return peak
 
 
-def tape_entries(graph: Graph) -> int:
+def tape_entries(graph: Graph, sizes: list[int] | None = None) -> int:
     """The plain tape: every input and every operation's result."""
-    return sum(entries(graph))
+    return sum(entries(graph) if sizes is None else sizes)
 
 
-def adjoint_peak(graph: Graph, output: int) -> int:
+def adjoint_peak(graph: Graph, output: int, sizes: list[int] | None = None) -> int:
     """The most adjoint entries alive at once in a sweep seeded at node ``output``."""
     nodes = graph.nodes
-    sizes = entries(graph)
+    sizes = entries(graph) if sizes is None else sizes
     alive = [False] * len(nodes)
     alive[output] = True
     held = peak = sizes[output]
@@ -178,9 +188,10 @@ def adjoint_peak(graph: Graph, output: int) -> int:
 
 def memory_figures(graph: Graph) -> MemoryFigures:
     """Stored values, derivatives and peak of evaluate, forward and reverse mode."""
-    live_peak = evaluate_peak(graph)
-    tape = tape_entries(graph)
-    adjoints = max((adjoint_peak(graph, o) for o in set(graph.outputs)), default=0)
+    sizes = entries(graph)
+    live_peak = evaluate_peak(graph, sizes)
+    tape = tape_entries(graph, sizes)
+    adjoints = max((adjoint_peak(graph, o, sizes) for o in set(graph.outputs)), default=0)
     return MemoryFigures(
         evaluate=ModeMemory("evaluate", live_peak, 0, live_peak),
         forward=ModeMemory("forward", live_peak, live_peak, 2 * live_peak),
