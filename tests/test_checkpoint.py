@@ -31,6 +31,7 @@ from adexplorer.core.trace import run
 from adexplorer.lang.lower import compile_source
 from adexplorer.lessons.answers import prepare
 from adexplorer.lessons.catalog import builtin
+from tests.test_properties import expressions, points
 from tests.test_scale import hundred_thousand_operation_program
 
 # ------------------------------------------------------------------ the optimum
@@ -298,3 +299,20 @@ def test_timeline_stays_within_80_columns_and_a_screen(steps: int) -> None:
         rows = timeline(schedule)
         assert len(rows) <= 22
         assert max(len(r) for r in rows) <= 80
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    expressions,
+    points,
+    st.sampled_from(["every=1", "every=2", "every=5", "snapshots=1", "snapshots=2", "snapshots=3"]),
+)
+def test_random_programs_bit_for_bit(source: str, point: dict[str, float], spec: str) -> None:
+    graph = compile_source(source).graph
+    values = {name: point[name] for name in graph.input_names}
+    plain = run(graph, values, "reverse")
+    trace = run(graph, values, "reverse", checkpoint=spec)
+    for name, expected in plain.gradient().items():
+        assert np.array_equal(trace.gradient()[name], expected, equal_nan=True)
+    assert trace.checkpoint is not None
+    validate(trace.checkpoint.schedule)
