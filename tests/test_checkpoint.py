@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from adexplorer.base.errors import AdxError
 from adexplorer.core.checkpoint import (
     CheckpointSpec,
+    action_passes,
     beta,
     binomial_schedule,
     describe,
@@ -282,7 +283,14 @@ def test_a_quadratic_schedule_is_refused_before_it_runs() -> None:
 
 
 def test_timeline_one_row_per_pass() -> None:
-    rows = timeline(every_schedule(10, 3))
+    schedule = every_schedule(10, 3)
+    rows = timeline(schedule)
+    passes = action_passes(schedule)
+    assert passes[0] == 0 and max(passes) == 3 == len(rows[1:5]) - 1
+    assert [a.kind for a, p in zip(schedule.actions, passes, strict=True) if p == 1][:2] == [
+        "restore",
+        "drop",
+    ]
     assert rows[1:5] == [
         "     1 │S--S--S---←",
         "     2 │      R←←←",
@@ -291,6 +299,12 @@ def test_timeline_one_row_per_pass() -> None:
     ]
     rows = timeline(binomial_schedule(3, 1))
     assert rows[1:4] == ["     1 │S--←", "     2 │R→←", "     3 │R←"]
+
+
+def test_timeline_of_a_program_without_operations() -> None:
+    assert timeline(binomial_schedule(0, 2)) == [
+        "  no operations: nothing to store or recompute, the seed is the whole sweep"
+    ]
 
 
 @pytest.mark.parametrize("steps", [10, 100, 10_000])

@@ -293,6 +293,8 @@ def timeline(schedule: Schedule, width: int = 64, max_rows: int = 16) -> list[st
     stored, how many times each step was evaluated (9+ as ``+``), and the passes.
     """
     l_steps = schedule.steps
+    if l_steps == 0:
+        return ["  no operations: nothing to store or recompute, the seed is the whole sweep"]
     columns = min(width, l_steps + 1)
 
     def column(k: int) -> int:
@@ -351,6 +353,18 @@ def timeline(schedule: Schedule, width: int = 64, max_rows: int = 16) -> list[st
     lines.append("        S where a snapshot was ever stored, and the most evaluations of a")
     lines.append("        step in each column (1-9, then a=10 … z=35, + for more)")
     return lines
+
+
+def action_passes(schedule: Schedule) -> list[int]:
+    """The pass (0, 1, …; a pass starts at a restore) of each action: the row of
+    :func:`timeline` an action belongs to, for a view that steps through them."""
+    passes = []
+    current = 0
+    for n, action in enumerate(schedule.actions):
+        if action.kind == "restore" and n > 0:
+            current += 1
+        passes.append(current)
+    return passes
 
 
 def _count_mark(n: int) -> str:

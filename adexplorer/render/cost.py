@@ -74,7 +74,9 @@ def checkpoint_view(run: CheckpointRun, width: int = 64) -> Text:
     schedule = run.schedule
     optimum = schedule.optimum
     lines = [
-        f"Checkpointed reverse sweep, {schedule.spec} (per sweep):",
+        f"Checkpointed reverse sweep, {schedule.spec} (per sweep"
+        + (f"; {len(run.steps):,} sweeps, one per output entry" if len(run.steps) > 1 else "")
+        + "):",
         f"  {schedule.steps:,} steps, {schedule.evaluations:,} evaluations: "
         f"{schedule.recomputed:,} recomputed"
         + (f" (the optimum is {optimum:,})" if optimum is not None else ""),
