@@ -96,6 +96,8 @@ def test_random_binomial_schedules_are_valid_and_optimal(steps: int, snapshots: 
     reversed_steps = [a.step for a in schedule.actions if a.kind == "reverse"]
     assert reversed_steps == list(range(steps, 0, -1))
     assert schedule.advances == formula(steps, snapshots)
+    if steps <= 150:
+        assert schedule.advances == brute_force(steps, snapshots)
     spec = CheckpointSpec("snapshots", snapshots)
     assert schedule.evaluations == planned_evaluations(spec, steps)
 
