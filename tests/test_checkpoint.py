@@ -28,6 +28,7 @@ from adexplorer.core.checkpoint import (
 )
 from adexplorer.core.engines.steps import AdjointStep, PrimalStep, RecomputeStep, SnapshotStep
 from adexplorer.core.ir import Graph
+from adexplorer.core.primitives import PRIMITIVES
 from adexplorer.core.trace import run
 from adexplorer.lang.lower import compile_source
 from adexplorer.lessons.answers import prepare
@@ -332,3 +333,17 @@ def test_random_programs_bit_for_bit(source: str, point: dict[str, float], spec:
         assert np.array_equal(trace.gradient()[name], expected, equal_nan=True)
     assert trace.checkpoint is not None
     validate(trace.checkpoint.schedule)
+
+
+def test_operations_count_the_recomputations() -> None:
+    graph = compile_source(chain(30)).graph
+    plain = run(graph, {"x": 1.0})
+    assert plain.cost is not None
+    sin_primal = PRIMITIVES["sin"].cost(((),), (), (True,)).primal
+    for spec in ("every=4", "snapshots=3", "every=100"):
+        trace = run(graph, {"x": 1.0}, checkpoint=spec)
+        checkpoint = trace.checkpoint
+        assert checkpoint is not None
+        assert checkpoint.plain_operations == plain.cost.primal + plain.cost.adjoint
+        extra = sin_primal.scaled(checkpoint.schedule.recomputed)
+        assert checkpoint.operations == checkpoint.plain_operations + extra

@@ -88,6 +88,10 @@ class CheckpointRun:
     peak_entries: int  # measured: snapshots + held values + live adjoints, at most
     snapshot_entries_peak: int
     plain_peak_entries: int  # plain reverse mode's peak (the memory model)
+    #: Operations of one checkpointed sweep (the cost model): every evaluation's primal
+    #: part, recomputations included, and the adjoint sweep; and plain reverse mode's.
+    operations: OpCount
+    plain_operations: OpCount
 
     @property
     def spec(self) -> CheckpointSpec:
@@ -118,6 +122,8 @@ class CheckpointRun:
             "peak_bytes": self.peak_bytes,
             "plain_peak_entries": self.plain_peak_entries,
             "plain_peak_bytes": self.plain_peak_bytes,
+            "operations": self.operations.as_dict(),
+            "plain_operations": self.plain_operations.as_dict(),
         }
 
 
@@ -372,13 +378,40 @@ def _checkpointed_sweeps(
         for step in adjoint_steps:
             adjoints[step.node] = step.total
         sweeps.append(AdjointSweep(seed, adjoint_steps, tuple(adjoints), label))
+    cost = count_cost(graph, len(seeds))
+    step_costs = _primal_step_costs(graph)
+    recomputation = OpCount()
+    for action in schedule.actions:
+        if action.kind in ("advance", "tape"):
+            recomputation += step_costs[action.step - 1]
+    # recomputation now holds every evaluation; the first of each is the primal's own
+    for c in step_costs:
+        recomputation = recomputation + c.scaled(-1)
     return CheckpointRun(
         schedule=schedule,
         steps=tuple(records),
         peak_entries=peak,
         snapshot_entries_peak=snapshot_peak,
         plain_peak_entries=memory_figures(graph).reverse.peak_entries,
+        operations=cost.primal + recomputation + cost.adjoint,
+        plain_operations=cost.primal + cost.adjoint,
     )
+
+
+def _primal_step_costs(graph: Graph) -> list[OpCount]:
+    """The primal part of the cost model for each operation, in step order."""
+    memo: dict[tuple[object, ...], OpCount] = {}
+    costs = []
+    for index in graph.op_nodes:
+        node = graph.nodes[index]
+        shapes = tuple(graph.nodes[a].shape for a in node.args)
+        active = tuple(graph.nodes[a].op != "const" for a in node.args)
+        key = (node.op, shapes, active)
+        c = memo.get(key)
+        if c is None:
+            c = memo[key] = node.primitive.cost(shapes, node.shape, active).primal
+        costs.append(c)
+    return costs
 
 
 def check_nodes(graph: Graph) -> None:

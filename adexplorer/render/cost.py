@@ -84,6 +84,8 @@ def checkpoint_view(run: CheckpointRun, width: int = 64) -> Text:
         f"{run.snapshot_entries_peak:,} entries",
         f"  peak {run.peak_entries:,} entries ({run.peak_bytes:,} bytes); plain reverse: "
         f"{run.plain_peak_entries:,} ({run.plain_peak_bytes:,} bytes), none recomputed",
+        f"  operations {run.operations.total:,} (f, recomputations and adjoints); "
+        f"plain reverse: {run.plain_operations.total:,}",
         *timeline(schedule, width=width),
     ]
     return Text("\n" + "\n".join(lines))
