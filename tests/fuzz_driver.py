@@ -200,6 +200,7 @@ EXPLORER_KEYS = [
     "7",
     "z",
     "Z",
+    "k",
     "ctrl+z",
     "ctrl+y",
     "0",

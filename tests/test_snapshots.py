@@ -133,3 +133,17 @@ def test_loop_iterations_folded(snap_compare, size: tuple[int, int]) -> None:  #
     app = ExplorerApp(Session.start(LOOP_PROGRAM))
     keys = ["Z", "right", "right", "right", "right", "right", "right"]
     assert snap_compare(app, terminal_size=size, run_before=press_and_settle(*keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_checkpoint_schedule_mid_sweep(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def checkpoint_and_step(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("k", "k")  # snapshots=2
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        pilot.app.session.playback.position = 600  # in the adjoint sweep
+        pilot.app.view.refresh_views()
+        await settle(pilot)
+
+    app = ExplorerApp(Session.start(LOOP_PROGRAM))
+    assert snap_compare(app, terminal_size=size, run_before=checkpoint_and_step)

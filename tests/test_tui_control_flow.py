@@ -3,12 +3,16 @@ the condensed graph of a long loop, and editing block programs."""
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import pytest
+from rich.console import Console
 from textual.widgets import TabbedContent, TextArea
 
+from adexplorer.core.checkpoint import action_passes
+from adexplorer.core.memory import step_numbers
 from adexplorer.core.trace import run
 from adexplorer.explorer.control_flow import (
     GROUP_OP,
@@ -18,6 +22,7 @@ from adexplorer.explorer.control_flow import (
     retape_note,
 )
 from adexplorer.explorer.layout import layout
+from adexplorer.explorer.schedule import schedule_now
 from adexplorer.explorer.session import Session
 from adexplorer.lang.lower import compile_source
 from adexplorer.lang.structure import program_structure
@@ -398,3 +403,71 @@ def test_the_loop_program_gives_the_engine_s_numbers_in_the_explorer() -> None:
     gradient = float(np.asarray(session.trace.gradient()["x"]))
     assert gradient == pytest.approx((f(0.5 + h) - f(0.5 - h)) / (2 * h), rel=1e-5)
     assert any(f"∂f/∂x = {gradient:.6g}"[:10] in line for line in session.result_lines())
+
+
+# -- checkpointing (k) ----------------------------------------------------------------------
+
+
+def test_k_cycles_the_checkpointing_schedules_and_the_gradient_stays_bit_for_bit() -> None:
+    session = Session.start(LONG_LOOP)
+    assert session.trace is not None
+    plain = session.trace.gradient()["x"]
+    seen = []
+    for _ in range(4):
+        session.cycle_checkpoint()
+        seen.append(str(session.checkpoint) if session.checkpoint else None)
+        assert session.trace is not None
+        assert np.array_equal(session.trace.gradient()["x"], plain)
+        run_ = session.trace.checkpoint
+        assert (run_ is None) == (session.checkpoint is None)
+    assert seen == ["every=18", "snapshots=2", "snapshots=3", None]  # ⌈√300⌉ = 18
+    session.set_mode("forward")
+    session.cycle_checkpoint()  # k in forward mode switches to reverse
+    assert session.mode == "reverse" and str(session.checkpoint) == "every=18"
+
+
+def test_schedule_now_follows_the_reverse_sweep() -> None:
+    session = Session.start(LONG_LOOP)
+    session.cycle_checkpoint()
+    session.cycle_checkpoint()  # snapshots=2
+    trace = session.trace
+    assert trace is not None and trace.checkpoint is not None
+    schedule = trace.checkpoint.schedule
+    steps = step_numbers(trace.graph)
+    for position in (1, 2, 150, 310, 600, len(session.frames)):
+        session.playback.position = position
+        frame = session.current
+        assert frame is not None
+        now = schedule_now(schedule, trace.graph, frame)
+        if frame.kind == "primal" and not steps[frame.node]:
+            assert now.action is None  # an input: no step of the schedule
+            continue
+        assert now.action is not None
+        action = schedule.actions[now.action]
+        if frame.kind == "adjoint":
+            ((_, user),) = frame.edges
+            assert (action.kind, action.step) == ("reverse", steps[user])
+        elif frame.kind == "primal" and steps[frame.node]:
+            assert action.kind in ("advance", "tape") and action.step == steps[frame.node]
+        assert now.lines[0].startswith(f"schedule now: pass {now.pass_number + 1} of ")
+        marked = [line for line in now.lines if line.startswith("▶")]
+        assert len(marked) == 1 and marked[0][1:].lstrip().startswith(str(now.pass_number + 1))
+
+
+async def test_k_shows_the_schedule_in_the_cost_pane_as_the_trace_steps() -> None:
+    app = ExplorerApp(Session.start(LONG_LOOP))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert app.query_one(TabbedContent).active == "cost"
+        assert "checkpoint every=18" in formula_text(app)
+        body = str(app.query_one("#schedule-now").content)
+        assert body.startswith("schedule now: pass 1 of ")
+        await pilot.press("end")
+        body = str(app.query_one("#schedule-now").content)
+        passes = app.session.trace.checkpoint.schedule  # type: ignore[union-attr]
+        assert f"of {max(action_passes(passes)) + 1}, reversing step 1" in body
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(app.query_one("#cost-body").content)
+        assert "Checkpointed reverse sweep, every=18" in console.export_text()

@@ -30,6 +30,7 @@ from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import format_value, nonfinite_kinds
 from adexplorer.base.shapes import Array, fill
 from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
+from adexplorer.core.checkpoint import CheckpointSpec
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
 from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
@@ -64,6 +65,7 @@ class Basis:
     seed_name: str | None
     seed_text: str
     selected: int
+    checkpoint: CheckpointSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compil
         seed_name = basis.seed_name if basis.seed_name in names else (names[0] if names else None)
     selected = min(basis.selected, max(len(names) - 1, 0))
     try:
-        trace = _run(graph, values, basis.mode, seed_name, basis.seed_text)
+        trace = _run(graph, values, basis.mode, seed_name, basis.seed_text, basis.checkpoint)
     except AdxError as error:
         return Compiled(text, basis, error=error.with_source(text))
     return Compiled(
@@ -157,10 +159,21 @@ def _seed(
 
 
 def _run(
-    graph: Graph, values: Mapping[str, Array], mode: str, seed_name: str | None, seed_text: str
+    graph: Graph,
+    values: Mapping[str, Array],
+    mode: str,
+    seed_name: str | None,
+    seed_text: str,
+    checkpoint: CheckpointSpec | None = None,
 ) -> Trace:
     trace_mode = "reverse" if mode == "reverse" else "forward"
-    return run(graph, values, trace_mode, _seed(graph, mode, seed_name, seed_text))
+    return run(
+        graph,
+        values,
+        trace_mode,
+        _seed(graph, mode, seed_name, seed_text),
+        checkpoint if trace_mode == "reverse" else None,  # reverse mode's only
+    )
 
 
 class Concealment(Protocol):
@@ -222,6 +235,8 @@ class Session:
     #: What the last run changed in the path of a program with if/for ("re-taped: line 4
     #: now takes else"); None if it took the same path as the run before.
     retape_note: str | None = None
+    #: Reverse mode with checkpointing (every=K or snapshots=S); None: plain reverse mode.
+    checkpoint: CheckpointSpec | None = None
     _revision: int = 0
 
     # -- building --------------------------------------------------------------
@@ -249,7 +264,13 @@ class Session:
     def basis(self) -> Basis:
         """A copy of what a new program runs with (for :func:`compile_for`)."""
         return Basis(
-            self.graph, dict(self.values), self.mode, self.seed_name, self.seed_text, self.selected
+            self.graph,
+            dict(self.values),
+            self.mode,
+            self.seed_name,
+            self.seed_text,
+            self.selected,
+            self.checkpoint,
         )
 
     def fits(self, basis: Basis) -> bool:
@@ -260,6 +281,7 @@ class Session:
             and basis.seed_name == self.seed_name
             and basis.seed_text == self.seed_text
             and basis.selected == self.selected
+            and basis.checkpoint == self.checkpoint
             and basis.values.keys() == self.values.keys()
             and all(basis.values[k] is self.values[k] for k in self.values)
         )
@@ -311,6 +333,7 @@ class Session:
         mode: str | None = None,
         seed_name: object = _KEEP,
         seed_text: str | None = None,
+        checkpoint: object = _KEEP,
         keep_position: bool = True,
     ) -> None:
         """Run the trace again with some of these changed: all or nothing (if the run
@@ -320,9 +343,14 @@ class Session:
         new_seed_name = self.seed_name if seed_name is _KEEP else seed_name
         assert new_seed_name is None or isinstance(new_seed_name, str)
         new_seed_text = self.seed_text if seed_text is None else seed_text
+        new_checkpoint = self.checkpoint if checkpoint is _KEEP else checkpoint
+        assert new_checkpoint is None or isinstance(new_checkpoint, CheckpointSpec)
         if self.graph is not None:
-            trace = _run(self.graph, new_values, new_mode, new_seed_name, new_seed_text)
+            trace = _run(
+                self.graph, new_values, new_mode, new_seed_name, new_seed_text, new_checkpoint
+            )
             new_frames = frames.build_frames(trace)
+        self.checkpoint = new_checkpoint
         self.values, self.mode = new_values, new_mode
         self.seed_name, self.seed_text = new_seed_name, new_seed_text
         if self.graph is not None:
@@ -365,6 +393,32 @@ class Session:
         if mode != self.mode:
             self._rerun(mode=mode, keep_position=False)
             self.playback.to_start()
+
+    def checkpoint_choices(self) -> list[CheckpointSpec | None]:
+        """What ``k`` cycles through: plain reverse mode, a snapshot every ⌈√l⌉ steps
+        (l operations), and binomial checkpointing with 2 and 3 snapshots."""
+        steps = len(self.trace.graph.op_nodes) if self.trace is not None else 0
+        every = max(2, math.isqrt(max(steps, 1) - 1) + 1)
+        return [
+            None,
+            CheckpointSpec("every", every),
+            CheckpointSpec("snapshots", 2),
+            CheckpointSpec("snapshots", 3),
+        ]
+
+    def cycle_checkpoint(self) -> None:
+        """Reverse mode: plain, then each checkpointing schedule of
+        :meth:`checkpoint_choices` in turn (a forward session switches to reverse)."""
+        if self.graph is None:
+            return
+        choices = self.checkpoint_choices()
+        current = choices.index(self.checkpoint) if self.checkpoint in choices else 0
+        chosen = choices[(current + 1) % len(choices)]
+        if self.mode != "reverse":
+            self._rerun(mode="reverse", checkpoint=chosen, keep_position=False)
+            self.playback.to_start()
+        else:
+            self._rerun(checkpoint=chosen)
 
     def cycle_seed(self) -> None:
         """Forward/dual: seed the next input with 1 (then a custom direction, if one is set)."""

@@ -113,6 +113,13 @@ class ExplorerView(Vertical):
             "d", "mode('dual')", "Dual", tooltip="forward mode as dual numbers a + bε", group=MODE
         ),
         Binding("s", "cycle_seed", "Seed", tooltip="seed the next input (forward, dual)"),
+        Binding(
+            "k",
+            "cycle_checkpoint",
+            "Checkpoint",
+            show=False,
+            tooltip="reverse mode: plain, then checkpointing every=K, snapshots=2, snapshots=3",
+        ),
         Binding("i", "next_input", "Input", show=False, tooltip="select the input + and - change"),
         Binding(
             "plus,equals_sign", "nudge(1)", "+", show=False, tooltip="nudge the selected input up"
@@ -550,6 +557,8 @@ class ExplorerView(Vertical):
         seed = (
             "" if session.mode == "reverse" else f", seed {session.seed_name or session.seed_text}"
         )
+        if session.mode == "reverse" and session.checkpoint is not None:
+            seed = f", checkpoint {session.checkpoint}"
         lines.append(f"step {session.position}/{len(session.frames)} ", style="bold")
         lines.append(
             f"[{session.mode}{seed} · {playing} {session.seconds_per_step:g}s/step]  ", style="dim"
@@ -763,6 +772,20 @@ class ExplorerView(Vertical):
 
     def action_mode(self, mode: str) -> None:
         self._guarded(lambda: self.session.set_mode(mode))
+
+    def action_cycle_checkpoint(self) -> None:
+        def cycle() -> None:
+            self.session.cycle_checkpoint()
+            spec = self.session.checkpoint
+            self.notify(
+                f"checkpointing {spec}: the cost pane (4) shows the schedule"
+                if spec is not None
+                else "plain reverse mode: every value taped, none recomputed"
+            )
+            if spec is not None:
+                self.show_pane("cost")
+
+        self._guarded(cycle)
 
     def action_cycle_seed(self) -> None:
         self._guarded(self.session.cycle_seed)
