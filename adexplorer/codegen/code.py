@@ -40,6 +40,7 @@ class GeneratedCode:
     mode: str  # "forward" or "reverse"
     function: str  # the name of the generated function
     lines: tuple[CodeLine, ...]
+    inputs: tuple[str, ...] = ()  # the program's input names, as the user wrote them
 
     def line_of(
         self, role: str, node: int, source: int | None = None, slot: int | None = None
@@ -89,9 +90,9 @@ class Writer:
         for line in text.splitlines():
             self.add(line)
 
-    def finish(self, mode: str, function: str) -> GeneratedCode:
+    def finish(self, mode: str, function: str, inputs: tuple[str, ...]) -> GeneratedCode:
         text = "\n".join(line.text for line in self.lines) + "\n"
-        return GeneratedCode(text, mode, function, tuple(self.lines))
+        return GeneratedCode(text, mode, function, tuple(self.lines), inputs)
 
 
 WIDTH = 79

@@ -68,7 +68,7 @@ def generate_straight(graph: Graph, mode: str) -> GeneratedCode:
         grads = ", ".join(bar(i) or "" for i in graph.inputs)
         comma = "," if len(graph.inputs) == 1 else ""
         out.add(f"return {_tuple(outputs)}, ({grads}{comma})", "return")
-    return out.finish(mode, function)
+    return out.finish(mode, function, graph.input_names)
 
 
 def _adjoint_sweep(

@@ -94,6 +94,11 @@ class Primitive:
     numpy_primal: NumpyText | None = None
     numpy_jvp: tuple[NumpyText, ...] | None = None
     numpy_vjp: tuple[NumpyText, ...] | None = None
+    #: For the tests of ``if``/``elif`` in generated code: the primal as a Python
+    #: condition (``{0} < {1}``, ``{0} and {1}``), where one reads better than the
+    #: 0.0/1.0 value; ``condition_args`` says the arguments are conditions too.
+    numpy_condition: str | None = None
+    condition_args: bool = False
 
     @property
     def broadcasts(self) -> bool:
