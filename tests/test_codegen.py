@@ -218,3 +218,12 @@ def test_generated_code_is_readable() -> None:
 def test_an_unknown_mode_is_an_error() -> None:
     with pytest.raises(AdxError, match="unknown mode"):
         generate_source("x", "sideways")
+
+
+def test_a_graph_with_a_broken_rule_is_refused() -> None:
+    from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
+
+    graph = compile_source("sin(x)*x").graph
+    broken = with_broken_rule(graph, parse_broken_rule("sin: -cos(u)", "--break"))
+    with pytest.raises(AdxError, match="broken on purpose"):
+        generate(broken, "reverse")

@@ -22,6 +22,14 @@ def _check_mode(mode: str) -> None:
 def generate(graph: Graph, mode: str = "forward") -> GeneratedCode:
     """The forward (``f_jvp``) or reverse (``f_vjp``) numpy module of a straight-line graph."""
     _check_mode(mode)
+    if graph.rules:
+        broken = ", ".join(sorted(graph.rules))
+        raise AdxError(
+            "usage",
+            f"this function's rule for {broken} is broken on purpose; generated code uses "
+            "only the primitive table's rules",
+            hint="generate code for the function without the broken rule",
+        )
     return generate_straight(graph, mode)
 
 
