@@ -34,14 +34,24 @@ BINARY_SHAPES: list[tuple[Shape, ...]] = [((), ()), ((3,), ()), ((2, 3), (3,)), 
 UNARY_SHAPES: list[tuple[Shape, ...]] = [((),), ((2, 2),)]
 
 
+TERNARY_SHAPES: list[tuple[Shape, ...]] = [((), (), ()), ((2, 3), (2, 3), ()), ((3,), (2, 3), (3,))]
+#: Argument names of the one-operation graphs, by slot.
+ARG_NAMES = ("a", "b", "c")
+#: Arguments a primitive only reads as true/false (nonzero or 0): sampled as 0 or 1,
+#: and never moved by a finite difference, since any move would flip 0 to true.
+CONDITION_SLOTS: dict[str, int] = {"where": 0}
+
+
 def shapes_for(prim: Primitive) -> list[tuple[Shape, ...]]:
     if prim.name in SHAPES:
         return SHAPES[prim.name]
-    return BINARY_SHAPES if prim.arity == 2 else UNARY_SHAPES
+    return {1: UNARY_SHAPES, 2: BINARY_SHAPES, 3: TERNARY_SHAPES}[prim.arity]
 
 
 def sample(prim: Primitive, slot: int, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     name = prim.name
+    if CONDITION_SLOTS.get(name) == slot:
+        return rng.choice([0.0, 1.0], shape)
     if name == "pow":
         return rng.uniform(0.5, 2.0, shape) if slot == 0 else rng.uniform(-2.0, 2.0, shape)
     if name == "div" and slot == 1:
@@ -53,8 +63,8 @@ def sample(prim: Primitive, slot: int, shape: Shape, rng: np.random.Generator) -
 
 
 def single_op_graph(prim: Primitive, shapes: Sequence[Shape]) -> Graph:
-    """Inputs a (and b), one node applying ``prim``, that node as the output."""
-    names = ["a", "b"][: prim.arity]
+    """Inputs a (and b, c), one node applying ``prim``, that node as the output."""
+    names = list(ARG_NAMES[: prim.arity])
     nodes = [
         Node(i, "input", (), s, None, n) for i, (n, s) in enumerate(zip(names, shapes, strict=True))
     ]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from lark import Lark
 
+from adexplorer.base.errors import AdxError
 from adexplorer.base.resources import grammar_path
 from adexplorer.compare.symbolic import ExprTable, to_text
 from adexplorer.core.operators import (
@@ -82,6 +83,8 @@ def _grammar_operators() -> dict[str, dict[str, Any]]:
                 associativity = "left"
             elif level[left] > level[origin] and level[right] <= level[origin]:
                 associativity = "right"
+            elif level[left] > level[origin] and level[right] > level[origin]:
+                associativity = "none"
             else:
                 associativity = f"unclear ({left} op {right})"
         found[str(rule.alias)] = {
@@ -157,6 +160,10 @@ def test_two_infix_operators_group_by_precedence_and_associativity(
 ) -> None:
     for ps, qs in itertools.product(p.spellings, q.spellings):
         text = f"a {ps} b {qs} c"
+        if p.precedence == q.precedence and p.associativity == "none":
+            with pytest.raises(AdxError, match="do not chain"):
+                parsed(text)
+            continue
         left_first = p.precedence > q.precedence or (
             p.precedence == q.precedence and p.associativity == "left"
         )
@@ -170,14 +177,19 @@ def test_two_infix_operators_group_by_precedence_and_associativity(
 @pytest.mark.parametrize(("u", "p"), list(itertools.product(PREFIX, INFIX)), ids=lambda op: op.rule)
 def test_prefix_operators_bind_by_precedence(u: Operator, p: Operator) -> None:
     for ps in p.spellings:
-        text = f"{u.symbol}a {ps} b"
+        text = f"{u.symbol} a {ps} b"
         if u.precedence > p.precedence:
             expected = _binary(p, _unary(u, "a"), "b")
         else:
             expected = _unary(u, _binary(p, "a", "b"))
         assert parsed(text) == expected, text
-        # and a prefix operator may follow any infix one: x*-y, x^-2
-        assert parsed(f"a {ps} {u.symbol}b") == _binary(p, "a", _unary(u, "b"))
+        # and an arithmetic prefix operator may follow any infix one: x*-y, x^-2;
+        # `not` may follow only looser ones (a and not b), as in Python
+        if not u.symbol.isalpha() or u.precedence > p.precedence:
+            assert parsed(f"a {ps} {u.symbol} b") == _binary(p, "a", _unary(u, "b"))
+        else:
+            with pytest.raises(AdxError):
+                parsed(f"a {ps} {u.symbol} b")
 
 
 # -- everything derived from the table -------------------------------------------------

@@ -15,7 +15,7 @@ import sympy as sp
 from adexplorer.core.engines import finite_diff
 from adexplorer.core.primitives import PRIMITIVES
 from adexplorer.core.trace import run
-from tests.helpers import all_cases, sample, single_op_graph
+from tests.helpers import ARG_NAMES, CONDITION_SLOTS, all_cases, sample, single_op_graph
 
 CASES = all_cases()
 IDS = [f"{name}-{'x'.join(str(s) for s in shapes)}" for name, shapes in CASES]
@@ -26,9 +26,12 @@ def _setup(name: str, shapes: tuple, seed: int = 0):  # type: ignore[no-untyped-
     rng = np.random.default_rng(seed)
     graph = single_op_graph(prim, shapes)
     inputs = {
-        n: sample(prim, i, s, rng) for i, (n, s) in enumerate(zip(["a", "b"], shapes, strict=False))
+        n: sample(prim, i, s, rng) for i, (n, s) in enumerate(zip(ARG_NAMES, shapes, strict=False))
     }
     direction = {n: rng.normal(size=np.shape(v)) for n, v in inputs.items()}
+    if name in CONDITION_SLOTS:
+        condition = ARG_NAMES[CONDITION_SLOTS[name]]
+        direction[condition] = np.zeros_like(direction[condition])
     return prim, graph, inputs, direction, rng
 
 
@@ -67,7 +70,7 @@ def test_forward_and_reverse_give_the_same_jacobian(name: str, shapes: tuple) ->
 
 # -- the partial-derivative formulas shown to students, checked by sympy ------
 
-_a, _b = sp.symbols("a b", real=True)
+_a, _b, _c = sp.symbols("a b c", real=True)
 SYMPY_DEFINITIONS = {
     "add": _a + _b,
     "sub": _a - _b,
@@ -95,6 +98,17 @@ SYMPY_DEFINITIONS = {
     "relu": sp.Max(_a, 0),
     "sign": sp.sign(_a),
     "step": sp.Heaviside(_a, 0),
+    # comparisons are piecewise constant: their derivative is 0 (the jump is ignored)
+    "lt": sp.Heaviside(_b - _a, 0),
+    "le": sp.Heaviside(_b - _a, 1),
+    "gt": sp.Heaviside(_a - _b, 0),
+    "ge": sp.Heaviside(_a - _b, 1),
+    "eq": sp.Piecewise((1, sp.Eq(_a, _b)), (0, True)),
+    "ne": sp.Piecewise((0, sp.Eq(_a, _b)), (1, True)),
+    "logical_and": sp.Piecewise((1, sp.And(sp.Ne(_a, 0), sp.Ne(_b, 0))), (0, True)),
+    "logical_or": sp.Piecewise((1, sp.Or(sp.Ne(_a, 0), sp.Ne(_b, 0))), (0, True)),
+    "logical_not": sp.Piecewise((1, sp.Eq(_a, 0)), (0, True)),
+    "where": sp.Piecewise((_b, sp.Ne(_a, 0)), (_c, True)),
 }
 SYMPY_FUNCTIONS = {
     "sign": sp.sign,
@@ -102,13 +116,14 @@ SYMPY_FUNCTIONS = {
     "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
     "log": sp.log,
     "sqrt": sp.sqrt,
+    "where": lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)),
 }
 
 
 def _to_sympy(text: str, y: sp.Expr) -> sp.Expr:
     from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-    local = {"a": _a, "b": _b, "y": y, **SYMPY_FUNCTIONS}
+    local = {"a": _a, "b": _b, "c": _c, "y": y, **SYMPY_FUNCTIONS}
     return parse_expr(
         text, local_dict=local, transformations=(*standard_transformations, convert_xor)
     )
@@ -135,23 +150,27 @@ def test_partial_formulas_agree_with_sympy(name: str, constant_exponent: float |
         consts[1] = constant_exponent
         definition = definition.subs(_b, constant_exponent)
     names = (
-        ["a", "b"][: prim.arity] if constant_exponent is None else ["a", repr(constant_exponent)]
+        list(ARG_NAMES[: prim.arity])
+        if constant_exponent is None
+        else ["a", repr(constant_exponent)]
     )
-    points = [(0.7, 1.3), (1.9, -0.4), (-0.6, 0.8)]
+    points = [(0.7, 1.3), (1.9, -0.4), (-0.6, 0.8), (0.0, 0.5)]
     for slot in range(prim.arity):
         if consts[slot] is not None:
             continue
         shown = prim.partial_text(slot, names, "y", consts)
         assert shown is not None
         formula = _to_sympy(shown, definition)
-        symbol = [_a, b_value][slot]
+        symbol = [_a, b_value, _c][slot]
         expected = sp.diff(definition, symbol)
         for a_val, b_val in points:
+            if name not in ("where",) and a_val == 0.0:
+                continue  # (0, 0.5) is for where's condition: false picks c
             if name in ("log", "sqrt", "pow") and a_val <= 0:
                 a_val = -a_val
             if name in ("asin", "acos") and abs(a_val) >= 1:
                 a_val /= 3
-            subs = {_a: a_val, b_value: b_val}
+            subs = {_a: a_val, b_value: b_val, _c: 0.3}
             got = complex(formula.subs(subs).evalf())
             want = complex(sp.N(expected.subs(subs).doit()))
             assert got == pytest.approx(want, rel=1e-12, abs=1e-12), (name, slot, shown)

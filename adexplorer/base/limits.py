@@ -34,6 +34,7 @@ LIMITS: dict[str, Limit] = {
         Limit("program_bytes", 10 * 1024 * 1024, "bytes", "size of a program file or stdin"),
         Limit("lesson_bytes", 1024 * 1024, "bytes", "size of a lesson file"),
         Limit("nodes", 200_000, "nodes", "operations and inputs in one program"),
+        Limit("loop_iterations", 100_000, "iterations", "iterations of one for loop"),
         Limit("tensor_entries", 10_000_000, "entries", "entries of one vector or matrix"),
         Limit(
             "trace_entries",

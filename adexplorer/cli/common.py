@@ -152,6 +152,7 @@ def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]
             origin,
             extra_inputs=list(bindings),
             input_shapes={name: np.shape(value) for name, value in bindings.items()},
+            at=bindings,
         )
     except AdxError as error:
         if origin is None and _names_a_file(expr_or_file):

@@ -7,6 +7,7 @@ import sys
 import click
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.numbers import format_value
 from adexplorer.cli.common import SOURCE_RULE, ExpressionFriendlyCommand, dump_json, fail, load
 from adexplorer.core.engines.finite_diff import SCHEMES
 
@@ -135,6 +136,13 @@ def fd_command(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.swell/1).")
 @click.option(
+    "--at",
+    "at",
+    multiple=True,
+    metavar="NAME=VALUE,...",
+    help="For a program with if/for: the inputs whose path (the tape) is differentiated.",
+)
+@click.option(
     "--width",
     default=400,
     show_default=True,
@@ -149,9 +157,14 @@ def swell_command(
     variable: str,
     plot: bool,
     as_json: bool,
+    at: tuple[str, ...],
     width: int,
 ) -> None:
-    """Symbolic differentiation and expression swell, beside the size of the AD traces."""
+    """Symbolic differentiation and expression swell, beside the size of the AD traces.
+
+    A program with if/for has a symbolic form on each path only: adx takes the
+    tape of the run at --at (or at the defaults) and says which path that is.
+    """
     from adexplorer.compare.swell import family_study, swell_study
 
     if bool(template) == bool(expr_or_file):
@@ -161,7 +174,7 @@ def swell_command(
             rows = family_study(template, levels, variable)
         else:
             assert expr_or_file is not None
-            loaded, _ = load(expr_or_file, ())
+            loaded, _ = load(expr_or_file, at)
             graph = loaded.graph
             names = [wrt] if wrt else list(graph.input_names)
             results = [swell_study(graph, name, width) for name in names]
@@ -177,9 +190,18 @@ def swell_command(
 
         print_family(template, variable, rows, plot=plot, color=_color())
         return
+    path = [d.describe() for d in graph.decisions]
     if as_json:
-        dump_json(compare_report.swell_report(graph.source, results))
+        report = compare_report.swell_report(graph.source, results)
+        report["path"] = path if graph.dynamic else None
+        dump_json(report)
         return
     from adexplorer.render.compare_tables import print_swell
 
+    if graph.dynamic:
+        inputs = ", ".join(f"{k} = {format_value(v)}" for k, v in graph.taped_at.items())
+        click.echo(
+            f"This program has if/for: its symbolic form is that of the path the run at "
+            f"{inputs} takes ({'; '.join(path)}).  Other inputs may take another path (--at)."
+        )
     print_swell(graph, results)

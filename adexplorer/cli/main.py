@@ -252,10 +252,10 @@ def functions_command() -> None:
     table.add_column("adjoint contributions", overflow="fold")
     table.add_column("notes", style="dim", overflow="fold")
     for prim in PRIMITIVES.values():
-        args = ["a", "b"][: prim.arity]
+        args = {1: ["a"], 2: ["a", "b"], 3: ["c", "a", "b"]}[prim.arity]
         consts: list[float | None] = [None] * prim.arity
-        dots = ["ȧ", "ḃ"]
-        bars = ["ā", "b̄"]
+        dots = [{"a": "ȧ", "b": "ḃ", "c": "ċ"}[a] for a in args]
+        bars = [{"a": "ā", "b": "b̄", "c": "c̄"}[a] for a in args]
         tangent = " + ".join(
             prim.tangent_text(i, args, "y", dots[i], consts) for i in range(prim.arity)
         ).replace("+ -", "- ")

@@ -39,7 +39,7 @@ from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, Primitive
 from adexplorer.lang.lower import compile_source
 
 SYNTAX = "PRIMITIVE [ARGUMENT]: FORMULA, e.g. 'sin: -cos(u)' or 'mul b: 2*a'"
-_ARGUMENTS = {1: ("u",), 2: ("a", "b")}
+_ARGUMENTS = {1: ("u",), 2: ("a", "b"), 3: ("a", "b", "c")}
 
 
 @dataclass(frozen=True)

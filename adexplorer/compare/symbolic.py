@@ -39,7 +39,8 @@ VAR = "var"
 CONST = "const"
 #: Printing style: the loosest operators (``+ -``) are spaced, the rest are not,
 #: so products read as one word: ``4*x*(1 - x)``.
-_LOOSEST = min(op.precedence for op in OPERATORS)
+#: Operators at or below the precedence of + are written with spaces: a + b*c, x > 0.
+_SPACED_UP_TO = next(op.precedence for op in OPERATORS if op.primitive == "add")
 
 
 @dataclass
@@ -317,14 +318,16 @@ def _tokens(table: ExprTable, root: int, reverse: bool = False) -> Iterator[str]
             mine = operator.precedence
             if operator.infix:
                 left, right = table.args[e]
-                # the operand on the associating side may have the same precedence
-                right_assoc = operator.associativity == "right"
-                left_prec = mine + (1 if right_assoc else 0)
-                right_prec = mine + (0 if right_assoc else 1)
-                symbol = f" {operator.symbol} " if mine == _LOOSEST else operator.symbol
+                # the operand on the associating side may have the same precedence;
+                # a comparison's sides never do (comparisons do not chain)
+                left_prec = mine + (0 if operator.associativity == "left" else 1)
+                right_prec = mine + (0 if operator.associativity == "right" else 1)
+                spaced = mine <= _SPACED_UP_TO
+                symbol = f" {operator.symbol} " if spaced else operator.symbol
                 parts = [(left, left_prec), symbol, (right, right_prec)]
             else:
-                parts = [operator.symbol, (table.args[e][0], mine)]
+                word = operator.symbol.isalpha()
+                parts = [operator.symbol + (" " if word else ""), (table.args[e][0], mine)]
             if mine < parent_precedence:
                 parts = ["(", *parts, ")"]
         else:

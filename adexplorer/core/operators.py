@@ -11,7 +11,9 @@ messages list the operators from it.  ``tests/test_operators.py`` checks that
 other place an operator must be written, because the parser is generated from it).
 
 Worked example: ``a - b - c^2`` reads as ``(a - b) - (c^2)``: ``-`` and ``^``
-have precedences 1 and 4 (higher binds tighter) and ``-`` is left-associative.
+have precedences 5 and 8 (higher binds tighter) and ``-`` is left-associative.
+Comparisons and ``and``/``or``/``not`` bind looser than arithmetic, as in
+Python: ``x + 1 > 0 and not y < 2`` is ``((x + 1) > 0) and (not (y < 2))``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-Associativity = Literal["left", "right", "prefix"]
+Associativity = Literal["left", "right", "none", "prefix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,8 @@ class Operator:
     spellings: tuple[str, ...]
     #: 1 binds loosest; see :data:`ATOM_PRECEDENCE` for calls and literals.
     precedence: int
-    #: ``left`` (a-b-c = (a-b)-c), ``right`` (a^b^c = a^(b^c)), or ``prefix`` (-a).
+    #: ``left`` (a-b-c = (a-b)-c), ``right`` (a^b^c = a^(b^c)), ``none`` (a < b < c is
+    #: an error: comparisons do not chain), or ``prefix`` (-a).
     associativity: Associativity
     #: The primitive it lowers to, or None if it computes nothing (``+a`` is a).
     primitive: str | None
@@ -52,21 +55,31 @@ class Operator:
     def template(self) -> str:
         """The operation written with argument slots: ``{0} + {1}``, ``{0}^{1}``, ``-{0}``."""
         if not self.infix:
-            return f"{self.symbol}{{0}}"
+            gap = " " if self.symbol.isalpha() else ""  # not a, but -a
+            return f"{self.symbol}{gap}{{0}}"
         gap = " " if self.spaced else ""
         return f"{{0}}{gap}{self.symbol}{gap}{{1}}"
 
 
 #: The table, loosest first (the order of docs/language.md's precedence table).
 OPERATORS: tuple[Operator, ...] = (
-    Operator("add", ("+",), 1, "left", "add", "+"),
-    Operator("sub", ("-",), 1, "left", "sub", "−"),
-    Operator("mul", ("*",), 2, "left", "mul", "·"),
-    Operator("div", ("/",), 2, "left", "div", "/"),
-    Operator("matmul", ("@",), 2, "left", "matmul", "@"),
-    Operator("neg", ("-",), 3, "prefix", "neg", "−"),
-    Operator("pos", ("+",), 3, "prefix", None, "+"),
-    Operator("pow", ("^", "**"), 4, "right", "pow", "^", spaced=False),
+    Operator("logical_or", ("or",), 1, "left", "logical_or", "or"),
+    Operator("logical_and", ("and",), 2, "left", "logical_and", "and"),
+    Operator("logical_not", ("not",), 3, "prefix", "logical_not", "not"),
+    Operator("lt", ("<",), 4, "none", "lt", "<"),
+    Operator("le", ("<=",), 4, "none", "le", "≤"),
+    Operator("gt", (">",), 4, "none", "gt", ">"),
+    Operator("ge", (">=",), 4, "none", "ge", "≥"),
+    Operator("eq", ("==",), 4, "none", "eq", "=="),
+    Operator("ne", ("!=",), 4, "none", "ne", "≠"),
+    Operator("add", ("+",), 5, "left", "add", "+"),
+    Operator("sub", ("-",), 5, "left", "sub", "−"),
+    Operator("mul", ("*",), 6, "left", "mul", "·"),
+    Operator("div", ("/",), 6, "left", "div", "/"),
+    Operator("matmul", ("@",), 6, "left", "matmul", "@"),
+    Operator("neg", ("-",), 7, "prefix", "neg", "−"),
+    Operator("pos", ("+",), 7, "prefix", None, "+"),
+    Operator("pow", ("^", "**"), 8, "right", "pow", "^", spaced=False),
 )
 
 #: Calls, ``.T``, grouping and list literals bind tighter than every operator.
@@ -85,7 +98,7 @@ LABELS: MappingProxyType[str, str] = MappingProxyType(
     {primitive: op.label for primitive, op in BY_PRIMITIVE.items()}
 )
 
-#: Every spelling of an infix operator, in table order: ``+ - * / @ ^ **``.
+#: Every spelling of an infix operator, in table order: ``or and < <= … + - * / @ ^ **``.
 INFIX_SPELLINGS: tuple[str, ...] = tuple(
     spelling for op in OPERATORS if op.infix for spelling in op.spellings
 )

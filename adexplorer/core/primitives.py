@@ -553,6 +553,109 @@ def _as_array(x: Array) -> Array:
     return np.asarray(x, dtype=np.float64)
 
 
+# ------------------------------------------------------------------ comparisons and choice
+# A comparison's value is 1.0 (true) or 0.0 (false).  It is piecewise constant, so
+# its derivative is 0 wherever it is defined; at a tie (a == b) it jumps, and adx
+# takes the derivative there as 0 too (what PyTorch's autograd does: comparisons
+# are not recorded at all).  Choosing with where(c, a, b) passes the tangent and
+# the adjoint of the chosen argument only.
+
+_COMPARE_COST = _elementwise_cost(OpCount(moves=3, adds=1), OpCount(moves=1), OpCount())
+_WHERE_COST = _elementwise_cost(
+    OpCount(moves=4, adds=1), OpCount(moves=4, adds=1), OpCount(moves=6, adds=2)
+)
+
+
+def _zero(args: Args, out: Array) -> Array:
+    return np.zeros_like(_as_array(out))
+
+
+def _truth(x: Array) -> Array:
+    return np.not_equal(x, 0.0)
+
+
+def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) -> Primitive:
+    def evaluate(a: Array, b: Array) -> Array:
+        return fn(a, b).astype(np.float64)
+
+    return _elementwise(
+        name,
+        evaluate,
+        [(_zero, _template("0")), (_zero, _template("0"))],
+        _written(name),
+        _COMPARE_COST,
+        analytic=False,
+        kink_note="jumps where a = b; its derivative is taken as 0",
+        summary=f"{meaning}: 1 if true, else 0",
+        complex_evaluate=lambda a, b: evaluate(np.real(a), np.real(b)),
+    )
+
+
+def _logical(name: str, fn: Callable[..., Array], arity: int, meaning: str) -> Primitive:
+    def evaluate(*args: Array) -> Array:
+        return np.asarray(fn(*[_truth(a) for a in args]), dtype=np.float64)
+
+    return _elementwise(
+        name,
+        evaluate,
+        [(_zero, _template("0"))] * arity,
+        _written(name),
+        _COMPARE_COST,
+        analytic=False,
+        summary=f"{meaning}: 1 if true, else 0 (any nonzero value counts as true)",
+        complex_evaluate=lambda *args: evaluate(*[np.real(a) for a in args]),
+    )
+
+
+def _chosen_where_true(args: Args, out: Array) -> Array:
+    return _truth(args[0]).astype(np.float64)
+
+
+def _chosen_where_false(args: Args, out: Array) -> Array:
+    return (~_truth(args[0])).astype(np.float64)
+
+
+def _where_evaluate(c: Array, a: Array, b: Array) -> Array:
+    return np.asarray(np.where(_truth(c), a, b), dtype=np.float64)
+
+
+def _comparisons() -> list[Primitive]:
+    return [
+        _comparison("lt", np.less, "a < b"),
+        _comparison("le", np.less_equal, "a <= b"),
+        _comparison("gt", np.greater, "a > b"),
+        _comparison("ge", np.greater_equal, "a >= b"),
+        _comparison("eq", np.equal, "a == b"),
+        _comparison("ne", np.not_equal, "a != b"),
+        _logical("logical_and", np.logical_and, 2, "a and b"),
+        _logical("logical_or", np.logical_or, 2, "a or b"),
+        _logical("logical_not", np.logical_not, 1, "not a"),
+        _elementwise(
+            "where",
+            _where_evaluate,
+            [
+                (_zero, _template("0")),
+                (
+                    lambda args, out: _truth(args[0]).astype(np.float64),
+                    _template("where({0}, 1, 0)"),
+                ),
+                (
+                    lambda args, out: (~_truth(args[0])).astype(np.float64),
+                    _template("where({0}, 0, 1)"),
+                ),
+            ],
+            "where({0}, {1}, {2})",
+            _WHERE_COST,
+            tangent_terms=("0", "where({0}, {t}, 0)", "where({0}, 0, {t})"),
+            adjoint_terms=("0", "where({0}, {b}, 0)", "where({0}, 0, {b})"),
+            analytic=False,
+            kink_note="switches from a to b where c becomes 0; c gets derivative 0",
+            summary="entry by entry: a where c is nonzero (true), else b",
+            complex_evaluate=lambda c, a, b: np.where(np.real(c) != 0, a, b),
+        ),
+    ]
+
+
 # ------------------------------------------------------------------ the table
 
 
@@ -924,6 +1027,7 @@ def _build_table() -> dict[str, Primitive]:
             numpy_jvp=("np.transpose({t})",),
             numpy_vjp=("np.transpose({b})",),
         ),
+        *_comparisons(),
     ]
     table = {p.name: p for p in prims}
     for p in prims:

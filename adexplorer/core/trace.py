@@ -200,6 +200,7 @@ def run(
         raise AdxError("usage", f"unknown mode '{mode}'", hint="use reverse, forward or evaluate")
     check_nodes(graph)
     inputs = input_values(graph, bindings)
+    graph = retape(graph, inputs)
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
     # Before anything runs: the primal trace alone keeps every node's value (a line of
     # 60 products of mat[1000,1000] is 60,000,000 numbers: 12 GB as a JSON report).
@@ -208,11 +209,13 @@ def run(
         _check_trace_size(graph, "forward", None)
     elif mode == "reverse":
         _check_trace_size(graph, "reverse", None)
-    warnings: list[str] = []
+    warnings: list[str] = list(graph.tape_warnings)
     with np.errstate(all="ignore"), gc_paused():
         primal_steps = tuple(evaluate(graph, ordered))
         values = _fold_values(graph, primal_steps)
         _domain_warnings(graph, values, warnings)
+        if not graph.dynamic:  # a taped program's lowering already looked at its ties
+            _boundary_warnings(graph, values, warnings)
         tangent_sweeps: list[TangentSweep] = []
         adjoint_sweeps: list[AdjointSweep] = []
         jacobian: dict[int, dict[str, Array]] = {}
@@ -245,6 +248,27 @@ def run(
         cost=count_cost(graph, sweeps),
         _jacobian=jacobian,
     )
+
+
+def retape(graph: Graph, inputs: Mapping[str, Array]) -> Graph:
+    """The tape of ``graph``'s program at ``inputs`` (a program with ``if``/``for``
+    records the operations each run performs); ``graph`` itself if it is static or
+    was taped at these very values."""
+    return graph.retaped(inputs)
+
+
+_COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def _boundary_warnings(graph: Graph, values: Sequence[Array], warnings: list[str]) -> None:
+    """A comparison whose two sides are equal (in some entry) sits on a jump."""
+    for node in graph.nodes:
+        if node.op in _COMPARISONS and np.any(values[node.args[0]] == values[node.args[1]]):
+            text = graph.source_text(node.index) or node.op
+            warnings.append(
+                f"{excerpt(text)!r} is exactly on its boundary (both sides are equal): "
+                "the function may jump here, and adx takes the derivative of the side chosen"
+            )
 
 
 def check_nodes(graph: Graph) -> None:

@@ -39,13 +39,16 @@ from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.limits import LIMITS, check, limit
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
-from adexplorer.core.ir import Graph, Node
+from adexplorer.core.ir import Decision, Graph, Node, Program
 from adexplorer.core.operators import OPERATORS, Operator
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
 from adexplorer.lang._parser_standalone import Token, Tree
 from adexplorer.lang.parse import parse_bindings, parse_program
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+#: Primitives that compare their two arguments (a tie, a == b, is a boundary).
+_COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 #: A lowered expression: the index of its node under construction, and its span.
 _Value = tuple[int, Span]
@@ -95,6 +98,9 @@ class _Draft:
     name: str | None = None
     value: Array | None = None
     statement: int = 0
+    context: tuple[tuple[str, int], ...] = ()
+    #: Made while deciding an ``if``: evaluated, then left out of the tape.
+    dead: bool = False
 
 
 class _Builder:
@@ -123,6 +129,16 @@ class _Builder:
         self.output_names: list[str] = []
         self.warnings: list[str] = []
         self.statement = 0  # the statement being lowered (for scheduling)
+        #: When taping a run: every draft's value, computed as the draft is made.
+        self.values: list[Array] | None = None
+        self.loops: list[tuple[str, int]] = []  # the loop iterations being lowered
+        self.decisions: list[Decision] = []
+        self.returned = False  # a return ran: the rest of the run is skipped
+        #: Names some path of the program assigns (line of the first assignment):
+        #: a name missing on this run's path gets a message that says so.
+        self.assigned_somewhere: dict[str, int] = {}
+        self.ties: list[str] = []  # comparisons met exactly on their boundary
+        self.given: Mapping[str, Array] = {}  # the inputs' values, when taping
 
     # -- errors -------------------------------------------------------------
 
@@ -133,16 +149,9 @@ class _Builder:
 
     # -- statements ---------------------------------------------------------
 
-    def begin_statement(self, position: int, span: Span | None) -> None:
-        """Start the statement at ``position``; nothing may follow the outputs."""
-        if self.outputs:
-            raise self.error(
-                "parse",
-                "nothing may follow the return statement",
-                span,
-                "move return to the end of the program",
-            )
-        self.statement = position
+    def begin_statement(self, span: Span | None) -> None:
+        """Start the next statement (unrolled loops count each run of a statement)."""
+        self.statement += 1
 
     @contextmanager
     def names_must_exist(self) -> Iterator[None]:
@@ -168,8 +177,31 @@ class _Builder:
                 f"raise it with ADX_MAX_TENSOR_ENTRIES={size(draft.shape)}",
             )
         draft.statement = self.statement
+        draft.context = tuple(self.loops)
         self.drafts.append(draft)
+        if self.values is not None:
+            self.values.append(self._evaluate(draft))
         return len(self.drafts) - 1
+
+    def _evaluate(self, draft: _Draft) -> Array:
+        """The value a taped run gives the new draft (inputs are given theirs first)."""
+        if draft.op == "const":
+            assert draft.value is not None
+            return draft.value
+        if draft.op == "input":
+            return self.given[draft.name or ""]
+        assert self.values is not None
+        args = [self.values[a] for a in draft.args]
+        with np.errstate(all="ignore"):
+            value = np.asarray(PRIMITIVES[draft.op].evaluate(*args), dtype=np.float64)
+        if draft.op in _COMPARISONS and np.any(args[0] == args[1]):
+            text = draft.span.text(self.source) if draft.span is not None else draft.op
+            self.ties.append(text)
+        return value
+
+    def value_of(self, index: int) -> Array:
+        assert self.values is not None
+        return self.values[index]
 
     def const(self, value: float | Array, span: Span | None) -> int:
         arr = np.asarray(value, dtype=np.float64)
@@ -217,6 +249,14 @@ class _Builder:
             raise self.error(
                 "name", f"'{name}' is a function, not a value", span, f"call it, e.g. {name}(x)"
             )
+        if self.values is not None and name in self.assigned_somewhere:
+            raise self.error(
+                "name",
+                f"'{name}' has no value at this point of this run: the line that assigns it "
+                f"(line {self.assigned_somewhere[name]}) did not run",
+                span,
+                f"give {name} a value before the if, or on every branch",
+            )
         if self.implicit_inputs:
             return self.declare_input(name, self.input_shapes.get(name, ()), span)
         known = [*self.env, *CONSTANTS]
@@ -258,11 +298,31 @@ class _Builder:
     def set_default(self, name: str, value: Array) -> None:
         self.defaults[name] = value
 
-    def add_output(self, index: int, position: int, count: int) -> None:
-        """Output ``position`` of ``count``: the user's name, else f (one) or f1, f2, …"""
-        self.outputs.append(index)
-        name = self.drafts[index].name
-        self.output_names.append(name or ("f" if count == 1 else f"f{position}"))
+    def set_outputs(
+        self, indices: Sequence[int], span: Span | None, names: Sequence[str | None] = ()
+    ) -> None:
+        """The outputs: the user's names, else f (one) or f1, f2, …
+
+        Checking a program (not taping a run), every ``return`` is lowered, and
+        they must agree on how many values they give; a run stops at its return.
+        """
+        if self.values is None and self.outputs:
+            if len(indices) != len(self.outputs):
+                raise self.error(
+                    "type",
+                    f"this return gives {len(indices)} value{'s' if len(indices) != 1 else ''}, "
+                    f"but an earlier one gives {len(self.outputs)}",
+                    span,
+                    "every return of a program must give the same number of values",
+                )
+            return
+        count = len(indices)
+        for position, index in enumerate(indices, start=1):
+            self.outputs.append(index)
+            given = names[position - 1] if position <= len(names) else None
+            name = given if given not in (None, *CONSTANTS) else self.drafts[index].name
+            self.output_names.append(name or ("f" if count == 1 else f"f{position}"))
+        self.returned = self.values is not None
 
     def add_unused_inputs(self, names: Sequence[str]) -> None:
         """Inputs the expression does not mention (given with --at): only if implicit."""
@@ -297,15 +357,18 @@ class _Builder:
                 continue
             same = [level[a] for a in d.args if self.drafts[a].statement == d.statement]
             level[i] = 1 + max(same, default=0)
-        ops = [i for i, d in enumerate(self.drafts) if d.op not in ("input", "const")]
+        ops = [
+            i for i, d in enumerate(self.drafts) if d.op not in ("input", "const") and not d.dead
+        ]
         return sorted(ops, key=lambda i: (self.drafts[i].statement, level[i], i))
 
-    def finish(self) -> Graph:
+    def finish(self, program: Program | None = None) -> Graph:
         """Put inputs first, then constants, then the scheduled operations; freeze."""
         outputs = self.outputs
         used = set(outputs)
         for d in self.drafts:
-            used.update(d.args)
+            if not d.dead:
+                used.update(d.args)
         scheduled = self.schedule()
         # Constants go after the inputs, in order of first use, so the list is
         # canonical: equal programs give equal graphs whatever the parse order.
@@ -321,7 +384,14 @@ class _Builder:
             d = self.drafts[old]
             nodes.append(
                 Node(
-                    new, d.op, tuple(new_index[a] for a in d.args), d.shape, d.span, d.name, d.value
+                    new,
+                    d.op,
+                    tuple(new_index[a] for a in d.args),
+                    d.shape,
+                    d.span,
+                    d.name,
+                    d.value,
+                    d.context,
                 )
             )
         return Graph(
@@ -332,6 +402,10 @@ class _Builder:
             source=self.source,
             origin=self.origin,
             defaults=MappingProxyType(dict(self.defaults)),
+            program=program,
+            taped_at=MappingProxyType(dict(self.given)),
+            decisions=tuple(self.decisions),
+            tape_warnings=tuple(self.warnings) if program is not None else (),
         )
 
 
@@ -517,15 +591,37 @@ class _Statements:
     def __init__(self, builder: _Builder) -> None:
         self.builder = builder
         self.expressions = _Expressions(builder)
+        self.depth = 0  # how many blocks the statement being lowered sits in
+        #: The shape each assignment gave its name when the program was checked.
+        self.assigned_shapes: dict[int, Shape] = {}
+        #: Each expression's span (with a leading sign), by ``id`` of its tree.
+        self.expression_spans: dict[int, Span] = {}
 
-    def lower(self, statements: Sequence[Tree[Token]]) -> None:
+    def lower(self, statements: Sequence[Tree[Token]], *, top: bool = True) -> None:
+        """Lower a block (the program, or the body of an ``if``/``for``) in order.
+
+        Checking a program, every statement of every branch is lowered once;
+        taping a run, only those the run reaches, and nothing after a return.
+        """
+        builder = self.builder
         for position, statement in enumerate(statements):
-            self.builder.begin_statement(position, span_of(statement))
+            if builder.returned:
+                return
+            if position and statements[position - 1].data == "output":
+                raise builder.error(
+                    "parse",
+                    "nothing may follow the return statement" + ("" if top else " in its block"),
+                    span_of(statement),
+                    "move return to the end of the program" if top else "remove the line",
+                )
+            builder.begin_statement(span_of(statement))
             method = getattr(self, str(statement.data))
-            method(statement, last=position == len(statements) - 1)
+            method(statement, last=top and position == len(statements) - 1)
 
     def expression(self, tree: Tree[Token]) -> int:
-        index, _ = self.expressions.lower(tree)
+        index, span = self.expressions.lower(tree)
+        if self.builder.values is None:
+            self.expression_spans[id(tree)] = span
         return int(index)
 
     def constant(self, tree: Tree[Token], what: str) -> tuple[Array, Span | None]:
@@ -545,6 +641,15 @@ class _Statements:
         name_token, type_tree, *default = statement.children
         assert isinstance(name_token, Token) and isinstance(type_tree, Tree)
         builder = self.builder
+        if self.depth:
+            raise builder.error(
+                "parse",
+                "inputs are declared at the top of the program, not inside a block",
+                span_of(name_token),
+                "move the declaration before the if or for",
+            )
+        if builder.values is not None:
+            return  # a taped run declared its inputs before it started
         builder.check_bindable(name_token, "an input")
         name = str(name_token)
         if name in builder.env:
@@ -577,14 +682,20 @@ class _Statements:
                 span_of(name_token),
                 "choose another name for the new value",
             )
-        builder.name_value(str(name_token), self.expression(expr))
+        index = self.expression(expr)
+        builder.name_value(str(name_token), index)
+        if builder.values is None:
+            self.assigned_shapes[id(statement)] = builder.drafts[index].shape
+            line = span_of(name_token)
+            builder.assigned_somewhere.setdefault(str(name_token), line.line if line else 0)
 
     def output(self, statement: Tree[Token], last: bool) -> None:
         """``return a, b``: the outputs."""
-        exprs = statement.children[1:]
-        for position, expr in enumerate(exprs, start=1):
-            assert isinstance(expr, Tree)
-            self.builder.add_output(self.expression(expr), position, len(exprs))
+        exprs = [expr for expr in statement.children[1:] if isinstance(expr, Tree)]
+        indices = [self.expression(expr) for expr in exprs]
+        # `return y` names the output y, even when y is another name's value (y = x)
+        names = [str(e.children[0]) if e.data == "name" else None for e in exprs]
+        self.builder.set_outputs(indices, span_of(statement), names)
 
     def bare_expr(self, statement: Tree[Token], last: bool) -> None:
         """An expression on its own: the output, if it is the last line."""
@@ -597,7 +708,200 @@ class _Statements:
             )
         (expr,) = statement.children
         assert isinstance(expr, Tree)
-        self.builder.add_output(self.expression(expr), 1, 1)
+        self.builder.set_outputs([self.expression(expr)], span_of(statement))
+
+    # -- control flow ----------------------------------------------------------------
+
+    def block(self, block: Tree[Token]) -> None:
+        self.depth += 1
+        try:
+            self.lower([s for s in block.children if isinstance(s, Tree)], top=False)
+        finally:
+            self.depth -= 1
+
+    def condition(self, tree: Tree[Token], keyword: Token) -> tuple[bool, bool, str]:
+        """Lower an ``if``/``elif`` condition: (its truth on this run, a tie?, its text).
+
+        The operations that compute it are evaluated but kept off the tape, as in
+        PyTorch, where ``if x > 0:`` turns a tensor into a Python bool.
+        """
+        builder = self.builder
+        mark = len(builder.drafts)
+        ties = len(builder.ties)
+        index = self.expression(tree)
+        for draft in builder.drafts[mark:]:
+            if draft.op != "input":
+                draft.dead = True
+        draft = builder.drafts[index]
+        text = draft.span.text(builder.source) if draft.span is not None else ""
+        if draft.shape != ():
+            raise builder.error(
+                "type",
+                f"an {keyword} condition must be one number (real), but {text!r} is "
+                f"{type_name(draft.shape)}",
+                draft.span,
+                "for a choice entry by entry use where(condition, a, b)",
+            )
+        if builder.values is None:
+            return False, False, text
+        value = float(builder.value_of(index))
+        if math.isnan(value):
+            raise builder.error(
+                "domain",
+                f"the condition {text!r} is nan, neither true nor false",
+                draft.span,
+                "a nan comes from an undefined operation before it (0/0, log of a negative)",
+            )
+        return value != 0.0, len(builder.ties) > ties, text
+
+    def if_block(self, statement: Tree[Token], last: bool) -> None:
+        """``if``/``elif``/``else``: check every arm; on a taped run, run the first true one."""
+        builder = self.builder
+        arms = [arm for arm in statement.children if isinstance(arm, Tree)]
+        first_keyword = arms[0].children[0]
+        assert isinstance(first_keyword, Token)
+        line = _token_span(first_keyword).line
+        if builder.values is None:
+            self._check_arms(arms, line)
+            return
+        tested = ""
+        ties: list[str] = []
+        for arm in arms:
+            keyword = arm.children[0]
+            assert isinstance(keyword, Token)
+            body = arm.children[-1]
+            assert isinstance(body, Tree)
+            arm_line = _token_span(keyword).line
+            if arm.data != "else_arm":
+                condition = arm.children[1]
+                assert isinstance(condition, Tree)
+                true, tie, tested = self.condition(condition, keyword)
+                if tie:
+                    ties.append(tested)
+                if not true:
+                    continue
+            self._decide(
+                Decision(
+                    "if", line, tuple(builder.loops), str(keyword), arm_line, tested, 0, tuple(ties)
+                )
+            )
+            self.block(body)
+            return
+        self._decide(Decision("if", line, tuple(builder.loops), "", None, tested, 0, tuple(ties)))
+
+    def _decide(self, decision: Decision) -> None:
+        builder = self.builder
+        builder.decisions.append(decision)
+        for tie in decision.ties:
+            where = "".join(f", {var}={k}" for var, k in decision.context)
+            builder.warnings.append(
+                f"line {decision.line}{where}: {tie} is exactly on its boundary (both sides "
+                "are equal), so the function may not be differentiable here; adx "
+                "differentiates the branch taken"
+            )
+
+    def _check_arms(self, arms: list[Tree[Token]], line: int) -> None:
+        """Lower every arm from the same names; afterwards a name has one type."""
+        builder = self.builder
+        before = dict(builder.env)
+        after: list[dict[str, int]] = []
+        for arm in arms:
+            builder.env = dict(before)
+            keyword = arm.children[0]
+            assert isinstance(keyword, Token)
+            if arm.data != "else_arm":
+                condition = arm.children[1]
+                assert isinstance(condition, Tree)
+                self.condition(condition, keyword)
+            body = arm.children[-1]
+            assert isinstance(body, Tree)
+            self.block(body)
+            after.append(builder.env)
+        if arms[-1].data != "else_arm":
+            after.append(before)
+        merged: dict[str, int] = {}
+        for env in after:
+            for name, index in env.items():
+                if name not in merged:
+                    merged[name] = index
+                    continue
+                shapes = builder.drafts[merged[name]].shape, builder.drafts[index].shape
+                if shapes[0] != shapes[1]:
+                    raise builder.error(
+                        "type",
+                        f"after the if on line {line}, '{name}' is {type_name(shapes[0])} on one "
+                        f"path and {type_name(shapes[1])} on another",
+                        builder.drafts[index].span,
+                        "give it the same type on every branch",
+                    )
+        builder.env = merged
+
+    def for_block(self, statement: Tree[Token], last: bool) -> None:
+        """``for i in range(N):`` with a constant N: the body once per iteration."""
+        builder = self.builder
+        keyword, var, _in, function, _lpar, count_tree, _rpar, body = statement.children
+        assert isinstance(var, Token) and isinstance(function, Token)
+        assert isinstance(count_tree, Tree) and isinstance(body, Tree)
+        if str(function) != "range":
+            raise builder.error(
+                "parse",
+                f"adx loops run over range(N) only, not {function}(…)",
+                span_of(function),
+                "write  for i in range(10):",
+            )
+        count = self._iterations(count_tree)
+        builder.check_bindable(var, "a loop variable")
+        if builder.is_input(str(var)):
+            raise builder.error(
+                "name", f"'{var}' is an input and cannot be a loop variable", span_of(var)
+            )
+        var_span = _token_span(var)
+        line = _token_span(keyword).line if isinstance(keyword, Token) else var_span.line
+        if builder.values is None:
+            # checked once, with i standing for any iteration (not a constant to fold)
+            builder.env[str(var)] = builder.add(
+                _Draft("input", (), (), var_span, name=str(var), dead=True)
+            )
+            self.block(body)
+            return
+        context = tuple(builder.loops)
+        ran = 0
+        for k in range(count):
+            builder.loops.append((str(var), k))
+            try:
+                builder.env[str(var)] = builder.const(float(k), var_span)
+                self.block(body)
+            finally:
+                builder.loops.pop()
+            ran += 1
+            if builder.returned:
+                break
+        builder.decisions.append(Decision("for", line, context, iterations=ran))
+
+    def _iterations(self, tree: Tree[Token]) -> int:
+        builder = self.builder
+        with builder.names_must_exist():
+            index, span = self.expressions.lower(tree)
+        self.expression_spans[id(tree)] = span
+        value = builder.constant_value(index)
+        if value is None or np.shape(value) != ():
+            raise builder.error(
+                "type",
+                "the number of iterations must be a constant number",
+                span,
+                "write e.g. range(10); a loop whose length depends on the inputs "
+                "cannot be checked ahead of the run",
+            )
+        number = float(value)
+        if not number.is_integer() or number < 0:
+            raise builder.error(
+                "type",
+                f"range() needs a whole number of iterations of at least 0, not {number:g}",
+                span,
+            )
+        count = int(number)
+        check("loop_iterations", count, hint="use fewer iterations")
+        return count
 
     def binding(self, binding: Tree[Token]) -> tuple[str, tuple[Array, Span | None]]:
         """``x1=2`` in an ``--at`` option: a name and a constant value."""
@@ -625,6 +929,7 @@ def compile_source(
     origin: str | None = None,
     extra_inputs: Sequence[str] = (),
     input_shapes: Mapping[str, Shape] | None = None,
+    at: Mapping[str, Array] | None = None,
 ) -> Lowered:
     """Parse and lower a program or expression; raise AdxError on any problem.
 
@@ -634,9 +939,44 @@ def compile_source(
     when the program declares no inputs itself.  ``input_shapes`` gives the
     free names of an expression the shapes of their values (``sum(v*v)`` with
     ``--at v=[1,2,3]`` makes v a ``vec[3]``); other free names are ``real``.
+
+    A program with ``if`` or ``for`` is checked on every path, then taped at
+    ``at`` (inputs without a value there take their default, else 1): its
+    graph is that run's tape, and carries the program, so that
+    :func:`adexplorer.core.trace.run` records a new tape at other values.
     """
     with gc_paused():
-        return _compile(text, origin, extra_inputs, input_shapes)
+        return _compile(text, origin, extra_inputs, input_shapes, at)
+
+
+_CONTROL_FLOW = frozenset({"if_block", "for_block"})
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A program lowered once along every path (before any run): what the static
+    structure (:mod:`adexplorer.lang.structure`) and taping start from."""
+
+    statements: tuple[Tree[Token], ...]
+    inputs: tuple[tuple[str, Shape], ...]
+    #: Each assignment statement's value shape, by ``id`` of its parse-tree node.
+    assigned_shapes: Mapping[int, Shape]
+    control_flow: bool
+    #: Each expression's source span, by ``id`` of its parse-tree node.
+    expression_spans: Mapping[int, Span]
+
+
+def check_program(text: str, origin: str | None = None) -> Checked:
+    """Parse and check a program on every path; raise AdxError on any problem."""
+    with gc_paused():
+        builder, checker, statements = _check(text, origin, (), None)
+    return Checked(
+        tuple(statements),
+        tuple((builder.drafts[i].name or "", builder.drafts[i].shape) for i in builder.input_order),
+        MappingProxyType(dict(checker.assigned_shapes)),
+        any(s.data in _CONTROL_FLOW for s in statements),
+        MappingProxyType(dict(checker.expression_spans)),
+    )
 
 
 def _compile(
@@ -644,7 +984,30 @@ def _compile(
     origin: str | None,
     extra_inputs: Sequence[str],
     input_shapes: Mapping[str, Shape] | None = None,
+    at: Mapping[str, Array] | None = None,
 ) -> Lowered:
+    builder, checker, statements = _check(text, origin, extra_inputs, input_shapes)
+    if not any(s.data in _CONTROL_FLOW for s in statements):
+        return Lowered(builder.finish(), tuple(builder.warnings))
+    program = TapedProgram(
+        text,
+        origin,
+        tuple(statements),
+        tuple((builder.drafts[i].name or "", builder.drafts[i].shape) for i in builder.input_order),
+        MappingProxyType(dict(builder.defaults)),
+        MappingProxyType(dict(builder.assigned_somewhere)),
+        MappingProxyType(dict(checker.assigned_shapes)),
+    )
+    graph = program.tape(program.values_for(at or {}))
+    return Lowered(graph, (*builder.warnings, *graph.tape_warnings))
+
+
+def _check(
+    text: str,
+    origin: str | None,
+    extra_inputs: Sequence[str],
+    input_shapes: Mapping[str, Shape] | None,
+) -> tuple[_Builder, _Statements, list[Tree[Token]]]:
     tree = parse_program(text, origin)
     statements = [s for s in tree.children if isinstance(s, Tree)]
     if not statements:
@@ -659,7 +1022,8 @@ def _compile(
     builder = _Builder(
         text, origin, implicit_inputs=not has_declarations, input_shapes=input_shapes
     )
-    _Statements(builder).lower(statements)
+    checker = _Statements(builder)
+    checker.lower(statements)
     if not builder.outputs:
         raise builder.error(
             "parse",
@@ -669,7 +1033,59 @@ def _compile(
         )
     builder.add_unused_inputs(extra_inputs)
     builder.warn_about_unused_inputs()
-    return Lowered(builder.finish(), tuple(builder.warnings))
+    return builder, checker, statements
+
+
+@dataclass(frozen=True, eq=False)
+class TapedProgram:
+    """A checked program with ``if``/``for``, ready to be taped at any input values."""
+
+    source: str
+    origin: str | None
+    statements: tuple[Tree[Token], ...]
+    inputs: tuple[tuple[str, Shape], ...]
+    defaults: Mapping[str, Array]
+    assigned_somewhere: Mapping[str, int]
+    #: Each assignment statement's value shape, by ``id`` of its parse-tree node.
+    assigned_shapes: Mapping[int, Shape]
+
+    def values_for(self, given: Mapping[str, Array]) -> dict[str, Array]:
+        """Every input's value: given, else its default, else 1 (filled to its shape)."""
+        values: dict[str, Array] = {}
+        for name, shape in self.inputs:
+            value = given.get(name, self.defaults.get(name))
+            filled = fill(np.asarray(value, dtype=np.float64), shape) if value is not None else None
+            values[name] = filled if filled is not None else np.full(shape, 1.0)
+        return values
+
+    def tape(self, values: Mapping[str, Array]) -> Graph:
+        """Run the program at ``values`` and record the operations it performs."""
+        with gc_paused():
+            builder = _Builder(self.source, self.origin, implicit_inputs=False)
+            builder.values = []
+            builder.given = {name: values[name] for name, _ in self.inputs}
+            builder.assigned_somewhere = dict(self.assigned_somewhere)
+            for name, shape in self.inputs:
+                builder.declare_input(name, shape, None)
+            for name, value in self.defaults.items():
+                builder.set_default(name, value)
+            builder.statement = 0
+            _Statements(builder).lower(self.statements)
+            if not builder.outputs:
+                taken = "; ".join(d.describe() for d in builder.decisions if d.kind == "if")
+                raise builder.error(
+                    "input",
+                    "this run ends without reaching a return" + (f" ({taken})" if taken else ""),
+                    span_of(self.statements[-1]),
+                    "give every branch a return, or end the program with one",
+                )
+            builder.warnings.extend(
+                f"{text!r} is exactly on its boundary (both sides are equal) in a where(); "
+                "the function may jump there"
+                for text in dict.fromkeys(builder.ties)
+                if not any(text in d.ties for d in builder.decisions)
+            )
+            return builder.finish(program=self)
 
 
 def parse_at(text: str, origin: str = "--at") -> dict[str, tuple[Array, Span | None]]:

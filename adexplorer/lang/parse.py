@@ -18,8 +18,10 @@ import re
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.source import Span
-from adexplorer.core.operators import INFIX_SPELLINGS, OPERATORS
+from adexplorer.core.operators import BY_PRIMITIVE, OPERATORS
 from adexplorer.lang._parser_standalone import (
+    DedentError,
+    Indenter,
     Lark,
     Lark_StandAlone,
     PatternStr,
@@ -30,6 +32,13 @@ from adexplorer.lang._parser_standalone import (
     UnexpectedToken,
 )
 
+_ARITHMETIC_SPELLINGS_FOR_EXAMPLES = tuple(
+    s
+    for op in OPERATORS
+    if op.infix and op.precedence >= BY_PRIMITIVE["add"].precedence
+    for s in op.spellings
+)
+
 #: Labelled broken samples.  When a parse fails in the same parser state as one
 #: of these, the label is the message shown.
 _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
@@ -37,7 +46,7 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
         "an operator is missing its right-hand operand",
         "put a value after the operator, e.g. x + 1",
     ): [
-        *(f"x {spelling}" for spelling in INFIX_SPELLINGS),
+        *(f"x {spelling}" for spelling in _ARITHMETIC_SPELLINGS_FOR_EXAMPLES),
         "2 /",
         "(x +)",
         "x + * y",
@@ -69,6 +78,31 @@ _ERROR_EXAMPLES: dict[tuple[str, str], list[str]] = {
         "the text ends in the middle of an expression",
         "finish the expression",
     ): ["-", "sin(", "x = "],
+    (
+        "an `if`, `elif`, `else` or `for` line must end with ':'",
+        "write the colon, e.g.  if x > 0:",
+    ): [
+        "if x > 0\n  y = 1",
+        "if x\n y = 1",
+        "for i in range(3)\n y = 1",
+        "if x > 0 y = 1",
+        "if x > 0\n",
+    ],
+    (
+        "a block is empty",
+        "indent the statements that belong to the block under its line, e.g.\n"
+        "    if x > 0:\n        y = x",
+    ): [
+        "if x > 0:\ny = 1",
+        "if x > 0:\n",
+        "for i in range(3):\n",
+        "if x:\nelse:\n y=1",
+        "if x:\n y = 1\nelse:\n",
+    ],
+    (
+        "`elif` or `else` must follow an `if` block",
+        "put it directly after the `if` block, at the same indentation as its `if`",
+    ): ["else:\n  y = 1", "elif x:\n  y = 1", "y = 1\nelse:\n  y = 2"],
 }
 
 _TERMINAL_WORDS = {
@@ -77,18 +111,110 @@ _TERMINAL_WORDS = {
     "_NEWLINE": "a new line",
     "$END": "the end of the text",
     "SEMICOLON": "';'",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
 }
 
-#: How a list of expected tokens names "any infix operator": ``an operator (+ - * / @ ^)``.
-_INFIX_SYMBOLS = tuple(dict.fromkeys(op.symbol for op in OPERATORS if op.infix))
+#: How a list of expected tokens names "any arithmetic operator": ``an operator (+ - * / @ ^)``.
+_ARITHMETIC = BY_PRIMITIVE["add"].precedence
+_INFIX_SYMBOLS = tuple(
+    dict.fromkeys(op.symbol for op in OPERATORS if op.infix and op.precedence >= _ARITHMETIC)
+)
+_ARITHMETIC_SPELLINGS = tuple(
+    s for op in OPERATORS if op.infix and op.precedence >= _ARITHMETIC for s in op.spellings
+)
 _OPERATOR_WORDS = {f"'{symbol}'" for symbol in _INFIX_SYMBOLS} | {"'.'"}
 _ANY_OPERATOR = f"an operator ({' '.join(_INFIX_SYMBOLS)})"
+_COMPARISON_WORDS = {
+    f"'{op.symbol}'" for op in OPERATORS if op.infix and op.precedence < _ARITHMETIC
+}
+
+
+class _BlockIndenter(Indenter):
+    """Python's rules for blocks: indentation opens and closes them, and line ends
+    inside brackets are ignored.  Unlike lark's own, a stray ')' is left for the
+    parser to report rather than tripping an assertion."""
+
+    NL_type = "_NEWLINE"
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+    opens_block = False  # the line just ended with ':'
+
+    def handle_NL(self, token: Token):  # type: ignore[no-untyped-def]
+        if self.paren_level > 0:
+            return
+        yield token
+        # nothing sits left of the margin the first line set (the text's final
+        # line end included)
+        indent = max(self._indent_of(token), self.indent_level[0])
+        if indent > self.indent_level[-1] and not self.opens_block:
+            # Only a line ending in ':' opens a block.  A deeper line elsewhere
+            # continues the current one (programs written before blocks existed
+            # indent long declarations that way).
+            indent = self.indent_level[-1]
+        if indent > self.indent_level[-1]:
+            self.indent_level.append(indent)
+            yield self._at_next_line(self.INDENT_type, token)
+            return
+        while indent < self.indent_level[-1]:
+            self.indent_level.pop()
+            yield self._at_next_line(self.DEDENT_type, token)
+        if indent != self.indent_level[-1]:
+            raise DedentError(f"dedent to column {indent}, expected {self.indent_level[-1]}")
+
+    @staticmethod
+    def _at_next_line(kind: str, newline: Token) -> Token:
+        """An INDENT/DEDENT placed where the next line starts, so a caret points at it."""
+        margin = len(newline.rsplit("\n", 1)[1])
+        end = newline.end_pos if newline.end_pos is not None else 0
+        line = newline.end_line if newline.end_line is not None else 1
+        return Token(kind, "", end - margin, line, 1, line, margin + 1, end)
+
+    def _indent_of(self, newline: Token) -> int:
+        after = newline.rsplit("\n", 1)[1]
+        return after.count(" ") + after.count("\t") * self.tab_len
+
+    def _process(self, stream):  # type: ignore[no-untyped-def]
+        self.paren_level = 0
+        self.indent_level = [0]
+        token = None
+        first = True
+        self.opens_block = False
+        for token in stream:
+            if first:
+                # A program indented as a whole (pasted from a notebook or a
+                # docstring) is not a block: its first line sets the margin.
+                first = False
+                if token.type == self.NL_type:
+                    self.indent_level = [self._indent_of(token)]
+                    yield token
+                    continue
+                self.indent_level = [max((token.column or 1) - 1, 0)]
+            if token.type == self.NL_type:
+                yield from self.handle_NL(token)
+            else:
+                yield token
+                self.opens_block = token.type == "COLON"
+            if token.type in self.OPEN_PAREN_types:
+                self.paren_level += 1
+            elif token.type in self.CLOSE_PAREN_types:
+                self.paren_level = max(self.paren_level - 1, 0)
+        while len(self.indent_level) > 1:
+            self.indent_level.pop()
+            yield (
+                Token.new_borrow_pos(self.DEDENT_type, "", token)
+                if token
+                else Token(self.DEDENT_type, "", 0, 1, 1)
+            )
 
 
 @functools.cache
 def get_parser() -> Lark:
     """The LALR parser for both entry points, loaded once from the generated module."""
-    return Lark_StandAlone()
+    return Lark_StandAlone(postlex=_BlockIndenter())
 
 
 def parse_program(text: str, origin: str | None = None) -> Tree[Token]:
@@ -101,12 +227,60 @@ def parse_bindings(text: str, origin: str = "--at") -> Tree[Token]:
     return _parse(text, "bindings", origin)
 
 
+def _prepared(text: str, start: str) -> str:
+    """A program gets a final line end: every statement line ends with one."""
+    return text + "\n" if start == "program" else text
+
+
 def _parse(text: str, start: str, origin: str | None) -> Tree[Token]:
     parser = get_parser()
     try:
-        return parser.parse(text, start=start)
+        return parser.parse(_prepared(text, start), start=start)
     except UnexpectedInput as exc:
         raise _friendly(exc, text, start, origin) from None
+    except DedentError:
+        raise _dedent_error(text, origin) from None
+
+
+_COMPARISON_SYMBOLS = tuple(
+    op.symbol for op in OPERATORS if op.infix and op.associativity == "none"
+)
+
+
+def _chains_comparisons(text: str, token: Token) -> bool:
+    """``a < b < c``: a comparison operator unexpected after another on its line."""
+    if str(token) not in _COMPARISON_SYMBOLS or token.start_pos is None:
+        return False
+    line_start = text.rfind("\n", 0, token.start_pos) + 1
+    before = text[line_start : token.start_pos]
+    return any(symbol in before for symbol in ("<", ">", "==", "!="))
+
+
+def _dedent_error(text: str, origin: str | None) -> AdxError:
+    """Where a line goes back to an indentation that no enclosing block used."""
+    levels = [0]
+    pos = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" \t\f")
+        if stripped and not stripped.startswith("#"):
+            indent = len(line) - len(stripped)
+            if indent > levels[-1]:
+                levels.append(indent)
+            else:
+                while indent < levels[-1]:
+                    levels.pop()
+                if indent != levels[-1]:
+                    return AdxError(
+                        "parse",
+                        "this line's indentation matches no block around it",
+                        span=Span(pos, pos + max(indent, 1), number, 1),
+                        source=text,
+                        hint="line it up with the other lines of its block "
+                        f"({levels[-1]} space{'s' if levels[-1] != 1 else ''} from the left)",
+                        origin=origin,
+                    )
+        pos += len(line) + 1
+    return AdxError("parse", "the indentation is inconsistent", source=text, origin=origin)
 
 
 def _describe_expected(names: set[str]) -> str:
@@ -118,6 +292,9 @@ def _describe_expected(names: set[str]) -> str:
             words.add(f"'{_terminal_texts()[name]}'")
     if len(words & _OPERATOR_WORDS) >= 3:
         words = (words - _OPERATOR_WORDS) | {_ANY_OPERATOR}
+    if len(words & _COMPARISON_WORDS) >= 3:
+        words = (words - _COMPARISON_WORDS) | {"a comparison (< <= > >= == !=)"}
+    words -= {"'and'", "'or'"} if _ANY_OPERATOR in words else set()
     words -= {"';'", "a new line"} if "the end of the text" in words else set()
     ordered = sorted(words, key=lambda w: (not w.startswith("a"), w))
     if not ordered:
@@ -152,6 +329,10 @@ def _describe_token(token: Token) -> str:
         return "end of the text"
     if token.type == "_NEWLINE":
         return "end of the line"
+    if token.type == "_INDENT":
+        return "indentation"
+    if token.type == "_DEDENT":
+        return "end of the block"
     if token.type == "NAME":
         return f"name '{token}'"
     if token.type == "NUMBER":
@@ -175,12 +356,17 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
         hint = f"expected {expected}" if expected else None
         message = f"unexpected character {char!r}"
         if char == "=" and start == "program":
-            hint = "'=' assigns a name (y = x^2); to compare values, wait for if/else support"
+            hint = "'=' assigns a name (y = x^2); to compare two values write '=='"
         return AdxError("parse", message, span=span, source=text, hint=hint, origin=origin)
 
     assert isinstance(exc, UnexpectedToken)
     token: Token = exc.token
-    at_end = token.type == "$END"
+    # the line end parse.py appends (or a last line's own) is the end of the text too
+    at_end = token.type == "$END" or (
+        token.type in ("_NEWLINE", "_DEDENT")
+        and token.start_pos is not None
+        and not text[token.start_pos :].strip()
+    )
     if at_end:
         stripped = len(text.rstrip())
         span = _position_span(text, stripped)
@@ -192,14 +378,17 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
         span = Span(start_pos, max(end_pos, start_pos + 1), line, column)
 
     label: tuple[str, str] | None = exc.match_examples(
-        lambda sample: get_parser().parse(sample, start=start),
+        lambda sample: get_parser().parse(_prepared(sample, start), start=start),
         list(_ERROR_EXAMPLES.items()),
         use_accepts=False,
     )
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))
-    if label is not None:
+    if _chains_comparisons(text, token):
+        message = "comparisons do not chain in adx"
+        hint = "write  a < b and b < c  instead of  a < b < c"
+    elif label is not None:
         message, hint = label
-    elif at_end and text.rstrip().endswith(INFIX_SPELLINGS):
+    elif at_end and text.rstrip().endswith(_ARITHMETIC_SPELLINGS):
         message = "an operator is missing its right-hand operand"
         hint = "put a value after the operator, e.g. x + 1"
     elif at_end and "']'" in expected:

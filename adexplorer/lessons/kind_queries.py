@@ -288,7 +288,10 @@ def row_query(setup: Setup, args: tuple[str, ...]) -> str:
 # ------------------------------------------------------------------ local rules of a primitive
 
 #: Primitives with a scalar rule a student can write (elementwise, one or two arguments).
-RULE_PRIMITIVES = tuple(name for name, p in PRIMITIVES.items() if p.partials is not None)
+#: Elementwise primitives of one or two arguments (a rule is written in u, w).
+RULE_PRIMITIVES = tuple(
+    name for name, p in PRIMITIVES.items() if p.partials is not None and p.arity <= 2
+)
 ARGUMENTS = ("u", "w")  # the arguments of v = f(u) or v = f(u, w)
 TANGENTS = ("udot", "wdot")
 ADJOINT = "vbar"

@@ -21,6 +21,9 @@ from adexplorer.render.console import make_console
 from adexplorer.render.cost import cost_view
 
 MAX_SWEEPS_SHOWN = 4
+#: Decisions listed under the results (an if inside a 10,000-iteration loop decides
+#: 10,000 times; the JSON report lists them all).
+MAX_DECISIONS_SHOWN = 12
 
 
 def _title(trace: Trace) -> str:
@@ -36,6 +39,10 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
     graph = trace.graph
     table = Table(title="Primal trace (evaluation order)", title_justify="left", expand=False)
     table.add_column("id", style="bold cyan", no_wrap=True)
+    taped = graph.dynamic
+    if taped:  # which line, and which loop iteration, each row of the tape ran in
+        table.add_column("line", justify="right", style="dim", no_wrap=True)
+        table.add_column("loop", style="dim", no_wrap=True)
     table.add_column("source", style="dim", overflow="fold", max_width=28)
     table.add_column("operation", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
@@ -46,13 +53,33 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
         numbers = (
             f" = {formula.numbers}" if node.is_op and formula.numbers != formula.result else ""
         )
+        where = [str(node.line or ""), iteration_text(node.context)] if taped else []
         table.add_row(
             formula.target,
+            *where,
             visible(excerpt(graph.source_text(step.node) or ""), keep=""),
             f"{operation}{numbers}",
             formula.result,
         )
     return table
+
+
+def iteration_text(context: tuple[tuple[str, int], ...]) -> str:
+    """``i=3`` (``i=3 j=0`` in nested loops); empty outside loops."""
+    return " ".join(f"{var}={k}" for var, k in context)
+
+
+def control_flow(trace: Trace) -> Group:
+    """What this run decided at each if and for: the tape is the path it took."""
+    lines = [Text("control flow (this run's tape)", style="bold")]
+    decisions = trace.graph.decisions
+    shown = decisions[:MAX_DECISIONS_SHOWN]
+    lines.extend(Text(f"  {visible(d.describe())}") for d in shown)
+    if len(decisions) > len(shown):
+        lines.append(
+            Text(f"  ({len(decisions) - len(shown)} more; --json lists them all)", style="dim")
+        )
+    return Group(*lines)
 
 
 def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
@@ -161,6 +188,8 @@ def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = 
     if hidden > 0:
         console.print(Text(f"({hidden} more sweeps not shown; --json lists them all)", style="dim"))
     console.print(results(trace, digits, wrt))
+    if trace.graph.dynamic:
+        console.print(control_flow(trace))
     assert trace.cost is not None
     console.print(cost_view(trace.cost))
     for warning in trace.warnings:

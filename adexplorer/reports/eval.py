@@ -96,6 +96,7 @@ def eval_report(
                 for k in range(len(graph.outputs))
             }
 
+    report["control_flow"] = _control_flow(trace)
     report["trace"] = _rows(trace, labels, render, conv)
     report["sweeps"] = _sweeps(trace, labels, render, conv)
     assert trace.cost is not None
@@ -103,6 +104,30 @@ def eval_report(
     # One line per cause: the same entry is met in the rows and again in the sweeps.
     report["warnings"] = list(dict.fromkeys([*trace.warnings, *conv.warnings]))
     return report
+
+
+def _control_flow(trace: Trace) -> dict[str, Any] | None:
+    """What this run decided at each ``if`` and ``for`` (None for a program without them)."""
+    graph = trace.graph
+    if not graph.dynamic:
+        return None
+    return {
+        "taped": "the trace is this run's tape: the branch taken, every loop iteration unrolled",
+        "decisions": [
+            {
+                "kind": d.kind,
+                "line": d.line,
+                "iteration": dict(d.context) or None,
+                "taken": d.taken if d.kind == "if" else None,
+                "taken_line": d.taken_line,
+                "condition": d.condition or None,
+                "iterations": d.iterations if d.kind == "for" else None,
+                "ties": list(d.ties),
+                "text": d.describe(),
+            }
+            for d in graph.decisions
+        ],
+    }
 
 
 def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _Json) -> list[Any]:
@@ -122,6 +147,7 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
             "span": [node.span.start, node.span.end] if node.span else None,
             "line": node.span.line if node.span else None,
             "column": node.span.column if node.span else None,
+            "iteration": dict(node.context) or None,
             "formula": formula.text(),
             "primal": conv(step.value, f"the value of {labels[step.node]}"),
         }

@@ -30,7 +30,12 @@ Function = Callable[[Mapping[str, Array]], Array]
 def evaluate_outputs(
     graph: Graph, inputs: Mapping[str, Array], dtype: type = np.float64
 ) -> list[Array]:
-    """The graph's outputs at ``inputs``, without step records (FD calls this many times)."""
+    """The graph's outputs at ``inputs``, without step records (FD calls this many times).
+
+    A program with ``if``/``for`` is taped afresh at ``inputs``, so a difference
+    across a branch boundary sees the jump, as the function does.
+    """
+    graph = graph.retaped(inputs)
     values: list[Array | None] = [None] * len(graph.nodes)
     for node in graph.nodes:
         if node.op == "input":
