@@ -71,6 +71,10 @@ class UserNames:
         self._python[name] = candidate
         return candidate
 
+    def reserve(self, name: str) -> None:
+        """Keep ``name`` (say a variable's ``y_bar``) from being handed out by :meth:`fresh`."""
+        self._taken.add(name)
+
     def fresh(self, name: str) -> str:
         """A new identifier based on ``name`` that no user name maps to (e.g. for ``f_bar``)."""
         candidate = name

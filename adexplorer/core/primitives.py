@@ -263,6 +263,8 @@ def _elementwise(
     aliases: tuple[str, ...] = (),
     complex_evaluate: Callable[..., Array] | None = None,
     numpy: tuple[NumpyText, Sequence[NumpyText], Sequence[NumpyText]] | None = None,
+    numpy_condition: str | None = None,
+    condition_args: bool = False,
 ) -> Primitive:
     """A primitive applied entry by entry (with broadcasting for two arguments).
 
@@ -308,6 +310,8 @@ def _elementwise(
         numpy_primal=numpy[0] if numpy else None,
         numpy_jvp=tuple(numpy[1]) if numpy else None,
         numpy_vjp=tuple(numpy[2]) if numpy else None,
+        numpy_condition=numpy_condition,
+        condition_args=condition_args,
     )
 
 
@@ -578,6 +582,8 @@ def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) ->
     def evaluate(a: Array, b: Array) -> Array:
         return fn(a, b).astype(np.float64)
 
+    symbol = meaning.split()[1]  # "a < b": the Python operator
+
     return _elementwise(
         name,
         evaluate,
@@ -588,10 +594,21 @@ def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) ->
         kink_note="jumps where a = b; its derivative is taken as 0",
         summary=f"{meaning}: 1 if true, else 0",
         complex_evaluate=lambda a, b: evaluate(np.real(a), np.real(b)),
+        numpy=(
+            f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
+            ["0.0 * {t}", "0.0 * {t}"],
+            ["0.0 * {b}", "0.0 * {b}"],
+        ),
+        numpy_condition=f"{{0}} {symbol} {{1}}",
     )
 
 
-def _logical(name: str, fn: Callable[..., Array], arity: int, meaning: str) -> Primitive:
+def _logical(
+    name: str, fn: Callable[..., Array], arity: int, meaning: str, numpy_test: str
+) -> Primitive:
+    """``numpy_test`` is the result's truth as numpy text over the arguments ``{0}``,
+    ``{1}``; ``meaning``, with ``{0}``/``{1}`` for a/b, is the Python condition."""
+
     def evaluate(*args: Array) -> Array:
         return np.asarray(fn(*[_truth(a) for a in args]), dtype=np.float64)
 
@@ -604,6 +621,15 @@ def _logical(name: str, fn: Callable[..., Array], arity: int, meaning: str) -> P
         analytic=False,
         summary=f"{meaning}: 1 if true, else 0 (any nonzero value counts as true)",
         complex_evaluate=lambda *args: evaluate(*[np.real(a) for a in args]),
+        numpy=(
+            f"np.where({numpy_test}, 1.0, 0.0)",
+            ["0.0 * {t}"] * arity,
+            ["0.0 * {b}"] * arity,
+        ),
+        numpy_condition=" ".join(
+            {"a": "{0}", "b": "{1}"}.get(word, word) for word in meaning.split()
+        ),
+        condition_args=True,
     )
 
 
@@ -627,9 +653,9 @@ def _comparisons() -> list[Primitive]:
         _comparison("ge", np.greater_equal, "a >= b"),
         _comparison("eq", np.equal, "a == b"),
         _comparison("ne", np.not_equal, "a != b"),
-        _logical("logical_and", np.logical_and, 2, "a and b"),
-        _logical("logical_or", np.logical_or, 2, "a or b"),
-        _logical("logical_not", np.logical_not, 1, "not a"),
+        _logical("logical_and", np.logical_and, 2, "a and b", "({0} != 0) & ({1} != 0)"),
+        _logical("logical_or", np.logical_or, 2, "a or b", "({0} != 0) | ({1} != 0)"),
+        _logical("logical_not", np.logical_not, 1, "not a", "{0} == 0"),
         _elementwise(
             "where",
             _where_evaluate,
@@ -652,6 +678,11 @@ def _comparisons() -> list[Primitive]:
             kink_note="switches from a to b where c becomes 0; c gets derivative 0",
             summary="entry by entry: a where c is nonzero (true), else b",
             complex_evaluate=lambda c, a, b: np.where(np.real(c) != 0, a, b),
+            numpy=(
+                "np.where({0} != 0, {1}, {2})",
+                ["0.0 * {t}", "np.where({0} != 0, {t}, 0.0)", "np.where({0} != 0, 0.0, {t})"],
+                ["0.0 * {b}", "np.where({0} != 0, {b}, 0.0)", "np.where({0} != 0, 0.0, {b})"],
+            ),
         ),
     ]
 
