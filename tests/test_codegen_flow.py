@@ -200,3 +200,61 @@ def test_the_cli_writes_a_loop_program(tmp_path: Path) -> None:
     assert "for i in reversed(range(4)):" in result.stdout
     forward = adx("codegen", "loop.adx", "--mode", "forward", cwd=tmp_path)
     assert forward.returncode == 0 and "for i in range(4):" in forward.stdout
+
+
+EARLY_RETURNS = """\
+x: real
+y: real
+s = x
+for i in range(4):
+    s = s*y + i
+    if s > 3:
+        return s*x, y
+if x < 0:
+    return -s, x
+return s^2, s*y
+"""
+
+
+@pytest.mark.parametrize(
+    "values", [{"x": 1.5, "y": 1.2}, {"x": 0.2, "y": 0.3}, {"x": -0.5, "y": 0.3}]
+)
+def test_a_return_inside_a_loop_or_a_branch(values: dict, tmp_path: Path) -> None:
+    graph = compile_source(EARLY_RETURNS).graph
+    names = graph.input_names
+    args = [values[n] for n in names]
+    trace = run(graph, values, "reverse")
+    forward_code = generate_source(EARLY_RETURNS, "forward")
+    reverse_code = generate_source(EARLY_RETURNS, "reverse")
+    assert "returned" not in forward_code.text  # forward mode returns where the program does
+    assert "if returned == 0.0:" in reverse_code.text  # reverse mode runs to the end, guarded
+    f_jvp = load_module(forward_code, tmp_path).f_jvp
+    f_vjp = load_module(reverse_code, tmp_path).f_vjp
+    for k in range(2):
+        seed = [1.0 if j == k else 0.0 for j in range(2)]
+        values_out, tangents = f_jvp(*args, *seed)
+        for o in range(2):
+            assert values_out[o] == pytest.approx(float(trace.output_value(o)), rel=1e-13)
+            assert tangents[o] == pytest.approx(float(trace.jacobian(o)[names[k]]), rel=1e-10)
+    for o in range(2):
+        weights = [1.0 if j == o else 0.0 for j in range(2)]
+        _, grads = f_vjp(*args, *weights)
+        for n, g in zip(names, grads, strict=True):
+            assert g == pytest.approx(float(trace.jacobian(o)[n]), rel=1e-10, abs=1e-14)
+
+
+def test_the_programs_of_the_control_flow_tests_and_readme(tmp_path: Path) -> None:
+    from tests.test_control_flow import HORNER, PIECEWISE
+
+    early = "x: real\nif x < 0:\n    return -x\nreturn x^2\n"
+    for program, points in [(HORNER, [0.5, 0.0, 2.0]), (PIECEWISE, [-1.5, 0.0, 2.0]),
+                            (early, [-2.0, 3.0])]:  # fmt: skip
+        f_vjp = load_module(generate_source(program, "reverse"), tmp_path).f_vjp
+        f_jvp = load_module(generate_source(program, "forward"), tmp_path).f_jvp
+        graph = compile_source(program).graph
+        for x in points:
+            trace = run(graph, {"x": x}, "reverse")
+            value, (grad,) = f_vjp(x)
+            assert value == pytest.approx(float(trace.output_value()), rel=1e-14)
+            assert grad == pytest.approx(float(trace.gradient()["x"]), rel=1e-12)
+            assert f_jvp(x, 1.0)[1] == pytest.approx(grad, rel=1e-12)

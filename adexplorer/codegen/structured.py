@@ -37,6 +37,7 @@ from adexplorer.base.errors import AdxError
 from adexplorer.base.shapes import Shape, type_name
 from adexplorer.codegen.code import GeneratedCode, Writer, write_docstring, write_module_header
 from adexplorer.codegen.names import UserNames, as_value, literal, python_name, zeros
+from adexplorer.codegen.returns import all_returns, without_early_returns
 from adexplorer.core.ir import Graph
 from adexplorer.lang.lower import compile_source
 from adexplorer.lang.structure import (
@@ -74,8 +75,10 @@ def _assigned(statements: Iterable[Statement]) -> set[str]:
 
 class _Generator:
     def __init__(self, structure: Structure, mode: str) -> None:
-        self.structure = structure
         self.forward = mode == "forward"
+        if not self.forward:  # a reverse sweep starts at the end: no early return
+            structure = without_early_returns(structure)
+        self.structure = structure
         self.mode = mode
         self.out = Writer()
         self.shapes: dict[str, Shape] = {name: shape for name, shape in structure.inputs}
@@ -90,8 +93,10 @@ class _Generator:
         for name in names:  # each variable's tangent and adjoint
             self.users.reserve(self.users[name] + "_dot")
             self.users.reserve(self.users[name] + "_bar")
-        self.returns = [s for s in structure.statements if isinstance(s, Return)]
+        self.returns = all_returns(structure.statements)
+        self.assignments: list[tuple[str, _Compiled]] = []
         self._analyse(structure.statements, set(self.shapes), set(self.shapes))
+        self.active = self._activity({name for name, _ in structure.inputs})
 
     # -- analysis ---------------------------------------------------------------
 
@@ -115,7 +120,7 @@ class _Generator:
                 maybe.add(s.name)
                 sure.add(s.name)
             elif isinstance(s, Assign):
-                self._compile(s.value)
+                self.assignments.append((s.name, self._compile(s.value)))
                 self._shape(s.name, s.shape, s.line)
                 if s.name in maybe:
                     self.pushed.add(id(s))
@@ -146,13 +151,23 @@ class _Generator:
                 if s.count > 0:
                     sure |= body_sure
             elif isinstance(s, Return):
-                if s is not self.structure.statements[-1]:
-                    raise AdxError(
-                        "usage",
-                        f"line {s.line}: adx codegen needs the return as the program's last line",
-                    )
                 for value in s.values:
                     self._compile(value)
+
+    def _activity(self, inputs: set[str]) -> set[str]:
+        """The variables that may depend on an input (the others carry no derivative: a
+        loop counter, a flag, a constant), by a fixpoint over the assignments."""
+        active = set(inputs)
+        changed = True
+        while changed:
+            changed = False
+            for name, c in self.assignments:
+                if name not in active and any(
+                    node.is_input and node.name in active for node in c.graph.nodes
+                ):
+                    active.add(name)
+                    changed = True
+        return active
 
     def _shape(self, name: str, shape: Shape, line: int) -> None:
         known = self.shapes.setdefault(name, shape)
@@ -196,9 +211,16 @@ class _Generator:
                 return f"np.float64({var})" if node.name in self.loop_vars else var
             return c.temps[i]
 
+        live: set[int] = set()  # the nodes that depend on an active variable
+        for node in graph.nodes:
+            if (node.is_input and node.name in self.active) or (
+                node.is_op and any(a in live for a in node.args)
+            ):
+                live.add(node.index)
+
         def active(i: int) -> str | None:
             node = graph.nodes[i]
-            if node.is_const or (node.is_input and node.name in self.loop_vars):
+            if i not in live:
                 return None
             return self._var(node.name) if node.is_input and node.name else c.temps[i]
 
@@ -226,7 +248,7 @@ class _Generator:
                 self.add(
                     f"{c.temps[node.index]} = {emit.primal(c.graph, node, name)}", "primal", line
                 )
-                if tangents:
+                if tangents and dot(node.index) is not None:
                     text = emit.tangent(c.graph, node, name, dot)
                     self.add(f"{c.temps[node.index]}_dot = {text}", "tangent", line)
 
@@ -319,16 +341,6 @@ class _Generator:
             for p, d, n in zip(params, extra, inputs, strict=True):
                 self.add(f"{p}_dot = {as_value(d, self.shapes[n])}", "tangent", None)
             self.sweep_forward(self.structure.statements, tangents=True)
-            results = []
-            dots = []
-            for value in ret.values:
-                c = self._compile(value)
-                self.primal_ops(c, ret.line, tangents=True)
-                name, dot, _ = self._namers(c)
-                o = c.graph.outputs[0]
-                results.append(name(o))
-                dots.append(dot(o) or zeros(c.graph.nodes[o].shape))
-            self.add(f"return {_tuple(results)}, {_tuple(dots)}", "return", ret.line)
         else:
             for var in sorted(self.maybe_unset, key=self._var):
                 self.add(f"{self._var(var)} = None  # no value yet", "text", None)
@@ -342,7 +354,7 @@ class _Generator:
             self.out.add("")
             self.add("# reverse sweep: statements in reverse order, loops reversed", "text", None)
             for var, shape in self.shapes.items():
-                if var not in self.loop_vars and var not in seeded:
+                if var in self.active and var not in seeded:
                     self.add(f"{self._var(var)}_bar = {zeros(shape)}", "init", None)
             self.reverse_return(ret, extra, seeded)
             self.sweep_reverse(self.structure.statements[:-1])
@@ -373,7 +385,7 @@ class _Generator:
                 if c.graph.nodes[o].is_const and s.shape == ():
                     value = f"np.float64({value})"
                 self.add(f"{var} = {value}", "primal", s.line)
-                if tangents:
+                if tangents and s.name in self.active:
                     self.add(f"{var}_dot = {dot(o) or zeros(s.shape)}", "tangent", s.line)
             elif isinstance(s, If):
                 for k, branch in enumerate(s.branches):
@@ -401,6 +413,17 @@ class _Generator:
             elif isinstance(s, For):
                 self.add(f"for {self._var(s.var)} in range({s.count}):", "control", s.line)
                 self.block(s.body, lambda body: self.sweep_forward(body, tangents))
+            elif isinstance(s, Return) and tangents:  # forward mode returns where the program does
+                results = []
+                dots = []
+                for returned in s.values:
+                    c = self._compile(returned)
+                    self.primal_ops(c, s.line, tangents=True)
+                    name, dot, _ = self._namers(c)
+                    o = c.graph.outputs[0]
+                    results.append(name(o))
+                    dots.append(dot(o) or zeros(c.graph.nodes[o].shape))
+                self.add(f"return {_tuple(results)}, {_tuple(dots)}", "return", s.line)
 
     def sweep_reverse(self, statements: Sequence[Statement]) -> None:
         for s in reversed(statements):
@@ -423,6 +446,8 @@ class _Generator:
         var = self._var(s.name)
         if id(s) in self.pushed:
             self.add(f"{var} = stack.pop()", "pop", s.line)
+        if s.name not in self.active:
+            return  # no derivative flows through it
         _, _, bar = self._namers(c)
         o = c.graph.outputs[0]
         out_bar = bar(o)
@@ -444,7 +469,7 @@ class _Generator:
         """The variable an output is, when it is one as it stands (``return y``)."""
         graph = self._compile(value).graph
         node = graph.nodes[graph.outputs[0]]
-        if node.is_input and node.name is not None and node.name not in self.loop_vars:
+        if node.is_input and node.name is not None and node.name in self.active:
             return node.name
         return None
 
