@@ -258,3 +258,12 @@ def test_the_programs_of_the_control_flow_tests_and_readme(tmp_path: Path) -> No
             assert value == pytest.approx(float(trace.output_value()), rel=1e-14)
             assert grad == pytest.approx(float(trace.gradient()["x"]), rel=1e-12)
             assert f_jvp(x, 1.0)[1] == pytest.approx(grad, rel=1e-12)
+
+
+def test_the_loop_example_in_docs_codegen_is_what_adx_writes() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "codegen.md").read_text()
+    section = docs.split("### Example: a loop and a branch, in reverse mode", 1)[1]
+    program = section.split("```\n", 2)[1]
+    shown = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = generate_source(program, "reverse").text
+    assert "def f_vjp" in shown and code.endswith(shown)
