@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adexplorer.base.errors import AdxError
 from adexplorer.codegen import generate_source
@@ -267,3 +269,62 @@ def test_the_loop_example_in_docs_codegen_is_what_adx_writes() -> None:
     shown = section.split("```python\n", 1)[1].split("```", 1)[0]
     code = generate_source(program, "reverse").text
     assert "def f_vjp" in shown and code.endswith(shown)
+
+
+# -- random loop programs with branches and an early return, against the tape -------------
+
+BODIES = ["s = s + {e}", "s = s*{e}", "s = sin(s) + {e}", "s = s - {e}*i", "t = s*{e}"]
+TERMS = ["x", "x*y", "tanh(y)", "x^2", "cos(x*i)", "t"]
+
+
+@st.composite
+def programs(draw):  # type: ignore[no-untyped-def]
+    count = draw(st.integers(0, 4))
+    body = draw(st.lists(st.sampled_from(BODIES), min_size=1, max_size=3))
+    terms = draw(st.lists(st.sampled_from(TERMS), min_size=len(body), max_size=len(body)))
+    threshold = draw(st.sampled_from(["0", "0.5", "-1"]))
+    early = draw(st.booleans())
+    lines = ["x: real", "y: real", "s = 1", "t = x", f"for i in range({count}):"]
+    lines += ["    " + b.format(e=e) for b, e in zip(body, terms, strict=True)]
+    lines += [f"    if s > {threshold} and not t > 2:", "        s = s*0.5"]
+    lines += ["    elif s < -2:", "        return s*t, t"] if early else []
+    lines += ["    else:", "        s = s + y", "return s, t*s"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(source=programs(), x=st.floats(-1.5, 1.5), y=st.floats(-1.5, 1.5))
+def test_random_programs_against_the_tape(source: str, x: float, y: float, tmp_path: Path) -> None:
+    f_jvp = load_module(generate_source(source, "forward"), tmp_path).f_jvp
+    f_vjp = load_module(generate_source(source, "reverse"), tmp_path).f_vjp
+    trace = run(compile_source(source).graph, {"x": x, "y": y}, "reverse")
+    for o in range(2):
+        weights = [1.0 if k == o else 0.0 for k in range(2)]
+        values, grads = f_vjp(x, y, *weights)
+        assert values[o] == pytest.approx(float(trace.output_value(o)), rel=1e-12, abs=1e-300)
+        jac = trace.jacobian(o)
+        for name, g in zip(("x", "y"), grads, strict=True):
+            assert g == pytest.approx(float(jac[name]), rel=1e-9, abs=1e-12, nan_ok=True)
+        _, tangents = f_jvp(x, y, 1.0, 0.0)
+        assert tangents[o] == pytest.approx(float(jac["x"]), rel=1e-9, abs=1e-12, nan_ok=True)
+
+
+def test_each_step_of_a_tape_finds_a_line_of_the_structured_code() -> None:
+    from adexplorer.codegen import generate
+
+    graph = compile_source(LOOP_WITH_BRANCH, at={"x": 0.9}).graph
+    trace = run(graph, {"x": 0.9}, "reverse")
+    code = generate(graph, "reverse")
+    text = code.text.splitlines()
+    for step in trace.primal_steps:
+        if graph.nodes[step.node].is_op:
+            line = code.line_for_step(step, trace.graph)
+            assert line is not None and "=" in text[line - 1]
+    for step in trace.adjoint_sweeps[0].steps:
+        line = code.line_for_step(step, trace.graph)
+        if step.source is not None:
+            assert line is not None and " += " in text[line - 1]

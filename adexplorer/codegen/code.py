@@ -19,6 +19,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from adexplorer.core.engines.steps import AdjointStep, PrimalStep, TangentStep
+from adexplorer.core.ir import Graph
 
 INDENT = "    "
 
@@ -55,15 +56,35 @@ class GeneratedCode:
                 return line.number
         return None
 
-    def line_for_step(self, step: PrimalStep | TangentStep | AdjointStep) -> int | None:
-        """The line that performs a step of a straight-line program's trace."""
+    def line_for_step(
+        self, step: PrimalStep | TangentStep | AdjointStep, graph: Graph | None = None
+    ) -> int | None:
+        """The line that performs a step of a trace.
+
+        For code written from the trace's own Wengert list, the exact line.  For code
+        that keeps a program's ``if``/``for`` (the trace is one run's tape), give the
+        tape as ``graph``: the first line of the step's kind among those of the
+        program line the step came from.
+        """
         if isinstance(step, PrimalStep):
-            return self.line_of("primal", step.node) or self.line_of("input", step.node)
-        if isinstance(step, TangentStep):
-            return self.line_of("tangent", step.node)
-        if step.source is None:
-            return self.line_of("seed", step.node)
-        return self.line_of("adjoint", step.node, step.source, step.slot)
+            role, node = "primal", step.node
+            found = self.line_of("primal", node) or self.line_of("input", node)
+        elif isinstance(step, TangentStep):
+            role, node = "tangent", step.node
+            found = self.line_of("tangent", node)
+        elif step.source is None:
+            role, node = "seed", step.node
+            found = self.line_of("seed", node)
+        else:  # a contribution happens where the operation it flows back through is
+            role, node = "adjoint", step.source
+            found = self.line_of("adjoint", step.node, step.source, step.slot)
+        if found is not None or graph is None:
+            return found
+        span = graph.nodes[node].span
+        if span is None:
+            return None
+        lines = self.lines_for_source_line(span.line, role)
+        return lines[0] if lines else None
 
     def lines_for_source_line(self, source_line: int, role: str | None = None) -> list[int]:
         """The generated lines that come from one line of the adx program."""
