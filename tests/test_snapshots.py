@@ -147,3 +147,14 @@ def test_checkpoint_schedule_mid_sweep(snap_compare, size: tuple[int, int]) -> N
 
     app = ExplorerApp(Session.start(LOOP_PROGRAM))
     assert snap_compare(app, terminal_size=size, run_before=checkpoint_and_step)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_generated_code_beside_the_trace(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    program = (
+        "x: real = 0.5\ns = 1\nfor i in range(4):\n    if s > 1:\n        s = s*x + sin(s)\n"
+        "    else:\n        s = s + x\nreturn s"
+    )
+    app = ExplorerApp(Session.start(program))
+    keys = ["7", "7", "end", "left", "left", "left"]
+    assert snap_compare(app, terminal_size=size, run_before=press_and_settle(*keys))

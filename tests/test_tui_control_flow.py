@@ -21,6 +21,7 @@ from adexplorer.explorer.control_flow import (
     program_lines,
     retape_note,
 )
+from adexplorer.explorer.generated import code_for, current_line
 from adexplorer.explorer.layout import layout
 from adexplorer.explorer.schedule import schedule_now
 from adexplorer.explorer.session import Session
@@ -471,3 +472,54 @@ async def test_k_shows_the_schedule_in_the_cost_pane_as_the_trace_steps() -> Non
         console = Console(width=100, record=True, file=io.StringIO())
         console.print(app.query_one("#cost-body").content)
         assert "Checkpointed reverse sweep, every=18" in console.export_text()
+
+
+# -- the generated code (7 again) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_the_code_line_of_each_step_performs_that_step(mode: str) -> None:
+    session = Session.start(SWITCHING)
+    session.set_mode(mode)
+    trace = session.trace
+    assert trace is not None
+    found = code_for(trace)
+    assert found.code is not None and found.mode == mode
+    texts = {line.number: line for line in found.code.lines}
+    labels = trace.graph.labels()
+    for position in range(1, len(session.frames) + 1):
+        session.playback.position = position
+        frame = session.current
+        assert frame is not None
+        number = current_line(found.code, trace, frame)
+        node = trace.graph.nodes[frame.node]
+        if node.is_input:
+            continue  # the code takes inputs (and their tangents) as arguments
+        assert number is not None, (position, frame)
+        line = texts[number]
+        kinds = {"forward": {"primal", "tangent"}, "primal": {"primal"}}
+        assert line.role in kinds.get(frame.kind, {"seed", "adjoint"}), (frame, line)
+        # a program with a loop keeps it: the line comes from the step's program line
+        program_line = trace.graph.nodes[
+            frame.edges[0][1] if frame.kind == "adjoint" else frame.node
+        ].line
+        assert line.source_line == program_line, (frame, line, labels[frame.node])
+
+
+async def test_7_again_shows_the_generated_code_with_the_step_s_line() -> None:
+    app = ExplorerApp(Session.start(LONG_LOOP))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("7", "7")
+        text = pane_text(app)
+        assert text.startswith("generated reverse code (adx codegen --mode reverse)")
+        assert "for i in range(100):" in text and "step 0: nothing run yet" in text
+        await pilot.press("right", "right", "right")
+        text = pane_text(app)
+        marked = [line for line in text.splitlines() if line.startswith("▶")]
+        assert len(marked) == 1 and "step 3: line " in text
+        await pilot.press("f")
+        await settle(pilot)
+        assert pane_text(app).startswith("generated forward code")
+        await pilot.press("7")
+        assert pane_text(app).startswith("this run: ")

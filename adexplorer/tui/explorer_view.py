@@ -152,7 +152,8 @@ class ExplorerView(Vertical):
             "pane('program')",
             "Program",
             show=False,
-            tooltip="pane: the program's lines with what this run did (branches, loop counts)",
+            tooltip="pane: the program's lines with what this run did (branches, loop "
+            "counts); again: the generated derivative code, its line of the step marked",
         ),
         Binding(
             "z",
@@ -832,7 +833,13 @@ class ExplorerView(Vertical):
         self._guarded(lambda: self.session.scale_eta(factor))
 
     def action_pane(self, pane: str) -> None:
-        self._guarded(lambda: self.show_pane(pane, again=True), refresh=False)
+        def show() -> None:
+            tabs = self.query_one(TabbedContent)
+            if pane == "program" and tabs.active == "program":
+                self.query_one(ProgramPane).toggle()  # 7 again: the generated code
+            self.show_pane(pane, again=True)
+
+        self._guarded(show, refresh=False)
 
     def action_edit(self) -> None:
         if not self.query_one(SourceEditor).focus_text():
