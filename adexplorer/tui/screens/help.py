@@ -27,8 +27,13 @@ ABOUT = [
     "each step is dual arithmetic, e.g. (2 + 1ε)·(5 + 0ε) = 10 + (1·5 + 2·0)ε = 10 + 5ε.",
     "The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry "
     "its value or derivative.  Panes: 1 trace, 2 finite differences against AD, "
-    "3 expression swell, 4 cost of the sweeps, 5 gradient descent.  On a low screen "
+    "3 expression swell, 4 cost of the sweeps, 5 gradient descent, 7 the program "
+    "(press 7 again: the generated derivative code).  On a low screen "
     "the graph is a tab of its own (6 Graph, key 6).",
+    "Programs with if and for are taped as they run: a new input that takes another "
+    "branch re-records the tape (the bar says re-taped and what changed); pane 7 "
+    "shows which lines ran and how often; z folds a loop iteration in the trace "
+    "(Z: all); k runs reverse mode with checkpointing, the schedule in pane 4.",
 ]
 
 
