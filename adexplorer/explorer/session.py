@@ -36,7 +36,7 @@ from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.explorer import export, frames
-from adexplorer.explorer.control_flow import retape_note
+from adexplorer.explorer.control_flow import retape_note, should_condense
 from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.layout import GraphLayout, layout
 from adexplorer.explorer.playback import Playback
@@ -130,7 +130,8 @@ def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compil
         selected=selected,
         trace=trace,
         frames=tuple(frames.build_frames(trace)),
-        layout=layout(trace.graph) if with_layout else None,
+        # a long loop is drawn condensed (control_flow.condense), not from this layout
+        layout=layout(trace.graph) if with_layout and not should_condense(trace.graph) else None,
     )
 
 
