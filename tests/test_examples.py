@@ -50,7 +50,7 @@ def _readme_examples() -> list[str]:
 
 def _clean(example: str) -> str:
     """The command alone: no shell comment, no explanation in parentheses."""
-    example = re.sub(r"\s+\((explains|the logistic)[^)]*\)$", "", example)
+    example = re.sub(r"\s+\((explains|the logistic|with if/for)[^)]*\)$", "", example)
     return shlex.join(shlex.split(example, comments=True))
 
 
