@@ -411,7 +411,7 @@ class _Generator:
                     self.add(f"stack.append({n})  # no branch taken", "push", s.line)
                     self.out.depth -= 1
             elif isinstance(s, For):
-                self.add(f"for {self._var(s.var)} in range({s.count}):", "control", s.line)
+                self.add(f"for {self._var(s.var)} in {_range(s)}:", "control", s.line)
                 self.block(s.body, lambda body: self.sweep_forward(body, tangents))
             elif isinstance(s, Return) and tangents:  # forward mode returns where the program does
                 results = []
@@ -436,9 +436,7 @@ class _Generator:
                     self.add(f"{keyword} branch == {k}:", "control", branch.line)
                     self.block(branch.body, self.sweep_reverse)
             elif isinstance(s, For):
-                self.add(
-                    f"for {self._var(s.var)} in reversed(range({s.count})):", "control", s.line
-                )
+                self.add(f"for {self._var(s.var)} in reversed({_range(s)}):", "control", s.line)
                 self.block(s.body, self.sweep_reverse)
 
     def reverse_assign(self, s: Assign) -> None:
@@ -533,6 +531,15 @@ class _Generator:
                     needed.add(a)
                     stack.append(a)
         return needed
+
+
+def _range(loop: For) -> str:
+    """The loop as ``range(…)`` with the same values (the stop is start + count·step)."""
+    start, step = loop.start, loop.step
+    if start == 0 and step == 1:
+        return f"range({loop.count})"
+    stop = start + loop.count * step
+    return f"range({start}, {stop})" if step == 1 else f"range({start}, {stop}, {step})"
 
 
 def _tuple(items: list[str]) -> str:
