@@ -354,3 +354,24 @@ def test_ranges_with_start_and_step_and_augmented_assignment(tmp_path: Path) -> 
         assert value == pytest.approx(float(trace.output_value()), rel=1e-13)
         assert grad == pytest.approx(float(trace.gradient()["x"]), rel=1e-10)
         assert f_jvp(x, 1.0)[1] == pytest.approx(grad, rel=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_a_loop_over_range_with_start_and_step_and_augmented_assignment(
+    mode: str, tmp_path: Path
+) -> None:
+    source = (
+        "x: real = 2\ns = 0\nfor i in range(1, 7, 2):\n    s += x*i\n"
+        "    if s > 5:\n        s *= x\nreturn s\n"
+    )
+    code = generate_source(source, mode)
+    assert "range(1, 7, 2)" in code.text
+    module = load_module(code, tmp_path)
+    for x in (2.0, 0.3, -1.0):
+        trace = run(compile_source(source).graph, {"x": np.array(x)}, "reverse")
+        if mode == "reverse":
+            value, (x_bar,) = module.f_vjp(x)
+        else:
+            value, x_bar = module.f_jvp(x, 1.0)
+        assert float(value) == pytest.approx(float(trace.output_value()), rel=1e-14)
+        assert float(x_bar) == pytest.approx(float(trace.gradient()["x"]), rel=1e-12)

@@ -411,7 +411,7 @@ class _Generator:
                     self.add(f"stack.append({n})  # no branch taken", "push", s.line)
                     self.out.depth -= 1
             elif isinstance(s, For):
-                self.add(f"for {self._var(s.var)} in {_range(s)}:", "control", s.line)
+                self.add(f"for {self._var(s.var)} in {_range_text(s)}:", "control", s.line)
                 self.block(s.body, lambda body: self.sweep_forward(body, tangents))
             elif isinstance(s, Return) and tangents:  # forward mode returns where the program does
                 results = []
@@ -436,7 +436,9 @@ class _Generator:
                     self.add(f"{keyword} branch == {k}:", "control", branch.line)
                     self.block(branch.body, self.sweep_reverse)
             elif isinstance(s, For):
-                self.add(f"for {self._var(s.var)} in reversed({_range(s)}):", "control", s.line)
+                self.add(
+                    f"for {self._var(s.var)} in reversed({_range_text(s)}):", "control", s.line
+                )
                 self.block(s.body, self.sweep_reverse)
 
     def reverse_assign(self, s: Assign) -> None:
@@ -533,18 +535,19 @@ class _Generator:
         return needed
 
 
-def _range(loop: For) -> str:
-    """The loop as ``range(…)`` with the same values (the stop is start + count·step)."""
-    start, step = loop.start, loop.step
-    if start == 0 and step == 1:
-        return f"range({loop.count})"
-    stop = start + loop.count * step
-    return f"range({start}, {stop})" if step == 1 else f"range({start}, {stop}, {step})"
-
-
 def _tuple(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
 
 
 def generate_structured(structure: Structure, mode: str) -> GeneratedCode:
     return _Generator(structure, mode).generate()
+
+
+def _range_text(loop: For) -> str:
+    """The loop's ``range(...)`` as the program wrote it: ``range(4)`` or ``range(1, 7, 2)``."""
+    if loop.start == 0 and loop.step == 1:
+        return f"range({loop.count})"
+    stop = loop.start + loop.count * loop.step
+    if loop.step == 1:
+        return f"range({loop.start}, {stop})"
+    return f"range({loop.start}, {stop}, {loop.step})"
