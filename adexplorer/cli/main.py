@@ -257,7 +257,9 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
     """Open the explorer (a terminal app): edit f, step or play the traces, compare.
 
     Keys: → step, ← back, space play, f/r/d forward/reverse/dual, s seed,
-    + - nudge an input, 1-5 panes, e edit, ? help, q quit.
+    + - nudge an input, 1-5 panes, 7 the program as written (again: the
+    generated derivative code), z/Z fold loop iterations, k checkpointing,
+    e edit, ? help, q quit.
     """
     from adexplorer.cli.common import parse_values, read_source, require_terminal
     from adexplorer.explorer.session import DEFAULT_SOURCE, Session
