@@ -35,7 +35,7 @@ from adexplorer.compare.node_check import check_nodes
 from adexplorer.compare.swell import Sizes, family_study, swell_study
 from adexplorer.core.descent import descent_step, evaluate_scalar, trained_inputs
 from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
-from adexplorer.core.ir import Graph
+from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import grading, kind_queries
@@ -50,7 +50,7 @@ class Feedback:
 
     ``slip`` names the common slip a wrong number shows ("sign", "swapped",
     "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
-    "descent-steps", "wrong-node"),
+    "descent-steps", "wrong-node", "off-by-one", "unrolled"),
     or is "".  ``attempt`` is False when the response was not judged (empty, not
     readable, or too few digits): it must not count as a wrong try.
     """
@@ -104,6 +104,8 @@ def prepare(explore: Explore) -> Setup:
             shape = graph.nodes[graph.input_index(name) or 0].shape
             limits.check("tensor_entries", size(shape))
             values[name] = np.full(shape, 1.0)
+    # a program with if/for: the tape of a run at the step's point, not at the defaults
+    graph = graph.retaped(values)
     run(graph, values, "reverse")
     seed_name: str | None = graph.input_names[0] if graph.input_names else None
     text = explore.seed.strip()
@@ -390,10 +392,40 @@ def _local_partial(setup: Setup, args: tuple[str, ...]) -> Answer:
     return total
 
 
+def _decision(setup: Setup, kind: str, line: str) -> Decision:
+    """The first record of the ``if`` (or ``for``) on ``line`` in the run at the step's point."""
+    number = int(line)
+    found = [d for d in setup.graph.decisions if d.kind == kind and d.line == number]
+    if found:
+        return found[0]
+    lines = sorted({d.line for d in setup.graph.decisions if d.kind == kind})
+    where = (
+        f"the {kind} statements this run reaches are on line(s) {', '.join(map(str, lines))}"
+        if lines
+        else f"this run reaches no {kind} statement"
+    )
+    raise AdxError(
+        "lesson",
+        f"no {kind} on line {number} of the program is reached at the step's point; {where}",
+        hint="lines count from 1, the program's first line",
+    )
+
+
+def _branch(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """Which arm of the ``if`` on line L runs: ``if``, ``elif``, ``else`` or ``none``."""
+    return _decision(setup, "if", args[0]).taken or "none"
+
+
+def _iterations(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """How many times the body of the ``for`` on line L runs (the first time it is reached)."""
+    return float(_decision(setup, "for", args[0]).iterations)
+
+
 NAME = Arg("NAME")
 NODE = Arg("NODE")
 SIZE = Arg("SIZE", choices=tuple(f.name for f in dataclasses.fields(Sizes)))
 SCHEME = Arg("SCHEME", choices=SCHEMES)
+LINE = Arg("LINE", whole=True)
 
 #: The queries a ``from:`` line may name, in the order the docs list them.
 QUERIES: dict[str, Query] = {
@@ -601,6 +633,22 @@ QUERIES: dict[str, Query] = {
             ("local-partial v3 v0",),
             _local_partial,
         ),
+        Query(
+            "branch",
+            (LINE,),
+            "which arm of the `if` on line LINE of the program runs at the step's point: `if`, "
+            "`elif`, `else` or `none` (for choice exercises; the first time the run reaches it)",
+            ("branch 2",),
+            _branch,
+        ),
+        Query(
+            "iterations",
+            (LINE,),
+            "how many times the body of the `for` loop on line LINE runs (the first time the "
+            "run reaches it)",
+            ("iterations 3",),
+            _iterations,
+        ),
     )
 }
 
@@ -783,7 +831,7 @@ def _check_order(exercise: Exercise, explore: Explore | None, response: str) -> 
 
 #: Queries whose answer is a count (a whole number: no digits to ask for).
 COUNTING_QUERIES = frozenset(
-    ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size")
+    ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size", "iterations")
 )
 
 
@@ -876,7 +924,16 @@ _NATURES = {
     ),
     **dict.fromkeys(("value", "primal"), "value"),
     **dict.fromkeys(
-        ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size"), "count"
+        (
+            "operations",
+            "contributions",
+            "sweeps",
+            "fd-evals",
+            "swell",
+            "family-size",
+            "iterations",
+        ),
+        "count",
     ),
     **dict.fromkeys(("descent", "descent-value"), "descent"),
 }
@@ -942,12 +999,51 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
                         f"that is f after {other} steps, not {args[0]}: count the steps again",
                     )
                 )
+    elif query.name == "iterations":
+        specific = _iteration_slips(target)
+    elif query.name == "operations" and setup.graph.dynamic:
+        specific = _unrolled_slips(setup)
     if query.name in ("primal", "tangent", "adjoint"):
         specific.extend(_wrong_node_slips(setup, query.name, args[0]))
     # the sign first (the commonest), then what the query knows, then factors
     if _nature(exercise.query) == "derivative":
         specific.extend(_value_slips(setup, query.name, args))
     return grading.finite([generic[0], *specific, *generic[1:]])
+
+
+def _iteration_slips(target: float) -> list[grading.Slip]:
+    """A loop's count off by one: range(N) runs for i = 0, 1, …, N−1, which is N times."""
+    return [
+        grading.Slip(
+            target - 1,
+            "off-by-one",
+            "one too few: range(N) runs the body for i = 0, 1, …, N−1, and i = 0 counts too",
+        ),
+        grading.Slip(
+            target + 1,
+            "off-by-one",
+            "one too many: range(N) stops before N, so the last iteration has i = N−1",
+        ),
+    ]
+
+
+def _unrolled_slips(setup: Setup) -> list[grading.Slip]:
+    """The operations of a loop's body counted once: the tape holds every iteration."""
+    once = sum(
+        1
+        for index in setup.graph.op_nodes
+        if all(k == 0 for _, k in setup.graph.nodes[index].context)
+    )
+    if once == len(setup.graph.op_nodes):
+        return []
+    return [
+        grading.Slip(
+            float(once),
+            "unrolled",
+            "that counts each loop body once, as the source shows it: the tape records every "
+            "iteration's operations again",
+        )
+    ]
 
 
 def _value_slips(setup: Setup, query: str, args: tuple[str, ...]) -> list[grading.Slip]:
