@@ -34,7 +34,7 @@ from adexplorer.compare.fd_study import study
 from adexplorer.compare.node_check import check_nodes
 from adexplorer.compare.swell import Sizes, family_study, swell_study
 from adexplorer.core.descent import descent_step, evaluate_scalar, trained_inputs
-from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
+from adexplorer.core.engines.finite_diff import SCHEMES, directional, evaluations_per_gradient
 from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
@@ -50,7 +50,7 @@ class Feedback:
 
     ``slip`` names the common slip a wrong number shows ("sign", "swapped",
     "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
-    "descent-steps", "wrong-node", "off-by-one", "unrolled"),
+    "descent-steps", "wrong-node", "off-by-one", "unrolled", "scheme", "ad"),
     or is "".  ``attempt`` is False when the response was not judged (empty, not
     readable, or too few digits): it must not count as a wrong try.
     """
@@ -296,6 +296,26 @@ def _fd_best_h(setup: Setup, args: tuple[str, ...]) -> Answer:
     return result.best[args[0]][0]
 
 
+def _step_size(text: str) -> float:
+    """The step h of ``fd-estimate``: a positive number such as 1e-6."""
+    try:
+        h = float(text)
+    except ValueError:
+        h = math.nan
+    if not (math.isfinite(h) and h > 0):
+        raise AdxError("lesson", f"'from: fd-estimate' takes H as a positive number, not {text!r}")
+    return h
+
+
+def _fd_estimate(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """The derivative along the step's seed estimated by SCHEME with step H."""
+    _scalar_output(setup, "a finite-difference estimate")
+    if not setup.seed:
+        raise AdxError("lesson", "this program has no inputs, so there is nothing to differentiate")
+    estimate = directional(setup.graph, setup.values, setup.seed, _step_size(args[1]), args[0])
+    return _number(estimate, "the estimate")
+
+
 def _fd_evals(setup: Setup, args: tuple[str, ...]) -> Answer:
     n = sum(int(np.size(v)) for v in setup.values.values())
     return float(evaluations_per_gradient(n, args[0]))
@@ -496,6 +516,14 @@ QUERIES: dict[str, Query] = {
             "the step h with the least error for a finite-difference scheme (for `order`)",
             ("fd-best-h central",),
             _fd_best_h,
+        ),
+        Query(
+            "fd-estimate",
+            (SCHEME, Arg("H")),
+            "the derivative along the step's seed estimated by a finite-difference scheme with "
+            "step H (a positive number); across a branch boundary the schemes disagree",
+            ("fd-estimate central 1e-6",),
+            _fd_estimate,
         ),
         Query(
             "fd-evals",
@@ -919,6 +947,7 @@ _NATURES = {
             "adjoint-after",
             "adjoint-term",
             "local-partial",
+            "fd-estimate",
         ),
         "derivative",
     ),
@@ -999,6 +1028,8 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
                         f"that is f after {other} steps, not {args[0]}: count the steps again",
                     )
                 )
+    elif query.name == "fd-estimate":
+        specific = _scheme_slips(explore, args)
     elif query.name == "iterations":
         specific = _iteration_slips(target)
     elif query.name == "operations" and setup.graph.dynamic:
@@ -1009,6 +1040,33 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
     if _nature(exercise.query) == "derivative":
         specific.extend(_value_slips(setup, query.name, args))
     return grading.finite([generic[0], *specific, *generic[1:]])
+
+
+def _scheme_slips(explore: Explore, args: tuple[str, ...]) -> list[grading.Slip]:
+    """The estimate of another scheme, and the derivative AD gives, where they differ."""
+    found = []
+    for other in SCHEMES:
+        if other not in (args[0], "complex"):
+            value = compute(f"fd-estimate {other} {args[1]}", explore)
+            if isinstance(value, float):
+                found.append(
+                    grading.Slip(
+                        value,
+                        "scheme",
+                        f"that is the {other} difference, not the {args[0]} one",
+                    )
+                )
+    derivative = compute("directional", explore)
+    if isinstance(derivative, float):
+        found.append(
+            grading.Slip(
+                derivative,
+                "ad",
+                "that is the derivative AD gives (the slope of the branch taken), not the "
+                "difference quotient",
+            )
+        )
+    return found
 
 
 def _iteration_slips(target: float) -> list[grading.Slip]:
