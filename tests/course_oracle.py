@@ -11,6 +11,8 @@ grade itself right.  So each kind of question is answered here another way:
   evaluated with that node's value nudged (a graph whose node is replaced by
   an input), which is what ∂f/∂vᵢ means;
 * counts (contributions, sweeps, operations) from the graph's edges and inputs;
+  a loop's iterations from the count its source writes (``range(N)``);
+* the branch an ``if`` takes by evaluating its conditions' source text, in order;
 * descent by repeating x ← x − η·(central-difference gradient);
 * what only a study computes (swell sizes, best step h, cost ratios) by calling
   that study directly, since it *is* the definition.
@@ -34,6 +36,8 @@ from adexplorer.core.engines.finite_diff import evaluations_per_gradient
 from adexplorer.core.ir import Graph, Node
 from adexplorer.core.primitives import PRIMITIVES
 from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
+from adexplorer.lang.structure import For, If, program_structure
 from adexplorer.lessons.answers import Setup, prepare
 from adexplorer.lessons.model import Exercise, Explore
 
@@ -233,7 +237,72 @@ def number(query: str, explore: Explore) -> float:
         terms = _adjoint_terms(setup, _label_index(graph, args[0]))
         k = int(args[1])
         return sum(terms[:k]) if what == "adjoint-after" else terms[k - 1]
+    if what == "iterations":
+        return float(_loop(explore, int(args[0])).count)
+    if what == "fd-estimate":  # the textbook quotients, from plain evaluations
+        f = _along_seed(setup, out)
+        h = float(args[1])
+        quotients = {
+            "forward": (f(h) - f(0.0)) / h,
+            "backward": (f(0.0) - f(-h)) / h,
+            "central": (f(h) - f(-h)) / (2 * h),
+        }
+        return quotients[args[0]]
     raise NoOracle(f"no independent answer for 'from: {query}'")
+
+
+def _along_seed(setup: Setup, node: int):  # type: ignore[no-untyped-def]
+    """t ↦ the node's value at x + t·seed (each evaluation tapes the program anew)."""
+
+    def at(t: float) -> float:
+        moved = {
+            k: np.asarray(v, dtype=float) + t * np.asarray(setup.seed.get(k, 0.0))
+            for k, v in setup.values.items()
+        }
+        return float(run(setup.graph, moved, "evaluate").output_value())
+
+    return at
+
+
+def _statements(explore: Explore) -> list[object]:
+    """The program's statements, nested blocks flattened (from the static structure)."""
+    found: list[object] = []
+
+    def walk(statements: tuple[object, ...]) -> None:
+        for statement in statements:
+            found.append(statement)
+            if isinstance(statement, For):
+                walk(statement.body)
+            elif isinstance(statement, If):
+                for arm in statement.branches:
+                    walk(arm.body)
+
+    walk(program_structure(explore.program).statements)
+    return found
+
+
+def _loop(explore: Explore, line: int) -> For:
+    """The ``for`` on ``line``: its count is written in the source (range(N))."""
+    loops = [s for s in _statements(explore) if isinstance(s, For) and s.line == line]
+    assert len(loops) == 1, f"no for loop on line {line}"
+    return loops[0]
+
+
+def branch(explore: Explore, line: int) -> str:
+    """The arm of the top-level ``if`` on ``line`` that runs: each condition's source
+    text is compiled on its own and evaluated at the step's point, in order."""
+    setup = prepare(explore)
+    ifs = [s for s in program_structure(explore.program).statements if isinstance(s, If)]
+    statement = next(s for s in ifs if s.line == line)
+    for arm in statement.branches:
+        if arm.condition is None:
+            return arm.keyword
+        condition = compile_source(arm.condition.text).graph
+        names = condition.input_names
+        truth = run(condition, {n: setup.values[n] for n in names}, "evaluate").output_value()
+        if float(truth) != 0.0:
+            return arm.keyword
+    return "none"
 
 
 def choice(exercise: Exercise, explore: Explore | None) -> str:
