@@ -61,6 +61,21 @@ def test_readme_program_file_example(tmp_path: Path) -> None:
     assert '"value": 11.652071455223084' in result.output
 
 
+def test_readme_control_flow_example(tmp_path: Path) -> None:
+    block = next(b for b in code_blocks(README) if b.startswith("# horner.adx"))
+    path = tmp_path / "horner.adx"
+    path.write_text(block)
+    result = CliRunner().invoke(cli, ["eval", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "line 6: p > 3 is true, so the if branch runs" in result.output
+    assert "i=3" in result.output
+    # at x = 0, p = 1: the else branch, whose value 3 does not depend on x
+    result = CliRunner().invoke(cli, ["eval", str(path), "--at", "x=0", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"taken": "else"' in result.output
+    assert '"gradient": {"x": 0.0}' in result.output
+
+
 @pytest.mark.parametrize("block", [b for b in code_blocks(LANGUAGE) if ":" in b or "return" in b])
 def test_language_reference_programs_compile(block: str) -> None:
     graph = compile_source(block).graph

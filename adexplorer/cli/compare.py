@@ -29,6 +29,7 @@ SWELL_EPILOG = f"""\b
 Examples:
   adx swell 'x1*sqrt(log(x1/sin(x2^2)))'
   adx swell 'log(x)*sin(x)^2' --wrt x
+  adx swell program.adx --at x=2          (with if/for: the path taken at x = 2)
   adx swell --family '4*#*(1-#)' --n 1:40          (the logistic map)
   adx swell --family 'sin(#)*cos(#)' --n 1:20 --plot
   adx swell --family 'exp(#) + #^2' --n 1:12 --json

@@ -40,6 +40,7 @@ Examples:
   adx eval 'sum(sigmoid(W@v))' --at 'W=[[1,2],[3,4]]' --at 'v=[0.5,-1]' --json
   adx eval program.adx --at x=pi/4
   adx eval -x^2 --at x=3
+  adx eval 'where(x > 0, x^2, -x)' --at x=-2
   echo 'x^2' | adx eval - --at x=3
 
 {SOURCE_RULE}
@@ -47,7 +48,10 @@ Examples:
 \b
 Functions: sin cos tan asin acos atan (arcsin arccos arctan) sinh cosh tanh
 exp log (ln) log1p expm1 sqrt abs sign step sigmoid relu softplus pow(a, b)
-sum mean dot transpose (or A.T).  `adx functions` shows their derivative rules.
+sum mean dot transpose (or A.T), where(c, a, b).  `adx functions` shows their
+derivative rules.  Programs may have if/elif/else and for i in range(N): the
+trace is then the tape of the run at --at, and the output says which branch
+each if took (docs/language.md, "Control flow").
 
 Exit status: 0 success, 1 an error in the expression or the values, 2 a misused
 command line, 3 a bug in adx (reported in one line, never a traceback), 130

@@ -159,6 +159,7 @@ def study(
             hint="use a name such as x in the expression and give its value with --at x=…",
         )
     inputs = input_values(graph, bindings)
+    graph = graph.retaped(inputs)  # a program with if/for: the tape of the run at this point
     wrt = wrt or graph.input_names[0]
     direction = _direction(graph, wrt)
     at_point = run(graph, inputs, "forward", seed=direction)

@@ -115,6 +115,7 @@ def relative_difference(a: Array, b: Array) -> Array:
 
 def check_nodes(graph: Graph, inputs: Mapping[str, Array]) -> NodeCheck:
     """Check every operation's local partials at ``inputs`` (and the whole gradient)."""
+    graph = graph.retaped(inputs)  # a program with if/for: the operations this run performs
     entries = sum(
         size(node.shape) * size(graph.nodes[a].shape)
         for node in graph.nodes

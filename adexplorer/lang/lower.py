@@ -1059,7 +1059,9 @@ class TapedProgram:
         return values
 
     def tape(self, values: Mapping[str, Array]) -> Graph:
-        """Run the program at ``values`` and record the operations it performs."""
+        """Run the program at ``values`` and record the operations it performs
+        (inputs missing from ``values`` take their default, else 1)."""
+        values = self.values_for(values)
         with gc_paused():
             builder = _Builder(self.source, self.origin, implicit_inputs=False)
             builder.values = []
