@@ -21,6 +21,13 @@ NETWORK = Explore(
     program="W: mat[2,2] = [[1, 2], [3, 4]]; x: vec[2] = [0.5, -1]; return sum(tanh(W @ x))",
 )
 
+#: A program with an if (line 2) around a for (line 4), for the control-flow queries.
+CONTROL = Explore(
+    line=1,
+    program="x: real = 0.5\nif x < 1:\n    s = x\n    for i in range(3):\n        s = s*s\n"
+    "else:\n    s = x\nreturn s",
+)
+
 
 def _docs_query_table() -> str:
     lines = DOCS.read_text().splitlines()
@@ -48,6 +55,8 @@ def test_every_example_in_the_table_computes(example: str) -> None:
     query, _ = read_query(example)
     assert example.split()[0] == query.name and len(example.split()) == len(query.args) + 1
     explore = NETWORK if "W[" in example else SURVEY
+    if query.name in ("branch", "iterations"):
+        explore = CONTROL
     if query.name == "descent":
         explore = Explore(line=1, program="(x - 3)^2 + y^2", at="x=0, y=1")
     answer = compute(example, explore)

@@ -674,7 +674,7 @@ QUERIES: dict[str, Query] = {
             (LINE,),
             "how many times the body of the `for` loop on line LINE runs (the first time the "
             "run reaches it)",
-            ("iterations 3",),
+            ("iterations 4",),
             _iterations,
         ),
     )
