@@ -17,10 +17,7 @@ graphs beside the sweeps is visible.  (No thresholds: tests never assert times.)
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adexplorer.core.engines.finite_diff import evaluate_outputs
 from adexplorer.core.trace import run
 from adexplorer.lang.lower import check_program, compile_source
-
-
-def median_time(action: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+from benchmarks.bench_core import median_time
 
 
 def measure(count: int) -> None:

@@ -100,6 +100,21 @@ return s
     assert grad["x"] == pytest.approx(2.0)
 
 
+def test_range_with_start_and_step_and_augmented_assignment() -> None:
+    source = "x: real\ns = 0\nfor i in range(1, 7, 2):\n    s += x*i\n    s *= 1\nreturn s\n"
+    graph = compile_source(source).graph
+    assert _grad(graph, x=2.0) == (18.0, {"x": 9.0})  # (1 + 3 + 5)·x
+    ops = [n for n in graph.nodes if n.is_op]
+    assert [dict(n.context)["i"] for n in ops if n.op == "add"] == [1, 3, 5]
+    assert graph.source_text(ops[1].index) == "s += x*i"
+    (loop,) = [s for s in program_structure(source).statements if isinstance(s, For)]
+    assert (loop.count, loop.start, loop.step, list(loop.values)) == (3, 1, 2, [1, 3, 5])
+    (assign, _) = loop.body
+    assert isinstance(assign, Assign) and assign.value.text == "s + (x*i)"
+    empty = compile_source("x: real\ns = x\nfor i in range(5, 1):\n    s = s*x\nreturn s").graph
+    assert empty.decisions[0].iterations == 0
+
+
 def test_return_inside_a_branch_ends_the_run() -> None:
     source = "x: real\nif x < 0:\n    return -x\nreturn x^2\n"
     graph = compile_source(source).graph
@@ -177,6 +192,13 @@ def test_every_branch_is_checked_even_when_it_does_not_run() -> None:
 # -- clear errors, never a traceback ------------------------------------------------------
 
 ERRORS = [
+    ("x: real\nif x = 0:\n    y = 1\nreturn y", "compares with '=='", 2),
+    ("x: real\nwhile x > 0:\n    x = 1\nreturn x", "no while loops", 2),
+    ("x: real\nif x > 0:\n    y = 1\nelse if x < 0:\n    y = 2\nreturn y", "elif", 4),
+    ("x: real\nfor i in range(3):\n    s += x\nreturn s", "has no value yet", 3),
+    ("x: real\nfor i in range(1, 2, 3, 4):\n    y = i\nreturn y", "1 to 3 numbers", 2),
+    ("x: real\nfor i in range(1, 5, 0):\n    y = i\nreturn y", "step must not be 0", 2),
+    ("x: real\nx += 1\nreturn x", "is an input", 2),
     ("if x > 0\n    y = 1\n", "must end with ':'", 1),
     ("if x > 0:\ny = 1\n", "a block is empty", 2),
     ("else:\n    y = 1\n", "must follow an `if` block", 1),
@@ -184,7 +206,7 @@ ERRORS = [
     ("if x:\n    y = 1\n  z = 2\nz", "indentation matches no block", 3),
     ("x: real\nfor i in range(x):\n    y = i\nreturn y", "must be a constant", 2),
     ("for i in range(2.5):\n    y = i\ny", "whole number", 1),
-    ("for i in foo(3):\n    y = i\ny", "range(N) only", 1),
+    ("for i in foo(3):\n    y = i\ny", "range(…) only", 1),
     ("v: vec[2]\nif v > 0:\n    y = 1\nelse:\n    y = 2\nreturn y", "must be one number", 2),
     ("x: real\nif x > 0:\n    z: real\nreturn x", "declared at the top", 3),
     ("x: real\nif x > 0:\n    return x\nelse:\n    return x, x\n", "same number", 5),

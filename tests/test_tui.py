@@ -285,8 +285,8 @@ def test_every_elementwise_primitive_has_a_dual_rule_that_agrees_with_the_number
     """The dual rule is built from the table for every primitive: its result a + bε is
     the value and the central-difference derivative, and its numbers show the seed."""
     prim = PRIMITIVES[name]
-    point = {"x": 0.5, "y": 2.0}
-    call = prim.primal_template.replace("{0}", "x").replace("{1}", "y")
+    point = {"x": 0.5, "y": 2.0, "z": 3.0}
+    call = prim.primal_template.replace("{0}", "x").replace("{1}", "y").replace("{2}", "z")
     session = Session.start(call, point)
     assert session.error is None, session.error
     session.set_mode("dual")
@@ -298,7 +298,11 @@ def test_every_elementwise_primitive_has_a_dual_rule_that_agrees_with_the_number
     formula = session.renderer().dual(trace.primal_steps[last], sweep.steps[last], sweep.tangents)
     value, derivative = dual_parts(formula.result)
     h = 1e-6
-    args = lambda dx: [np.float64(point["x"] + dx), np.float64(point["y"])][: prim.arity]  # noqa: E731
+
+    def args(dx: float) -> list[np.float64]:
+        values = [point["x"] + dx, point["y"], point["z"]]
+        return [np.float64(v) for v in values[: prim.arity]]
+
     exact = float(prim.evaluate(*args(0)))
     central = (float(prim.evaluate(*args(h))) - float(prim.evaluate(*args(-h)))) / (2 * h)
     assert value == pytest.approx(exact, rel=1e-5, abs=1e-6)

@@ -47,6 +47,9 @@ from adexplorer.lang.parse import parse_bindings, parse_program
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
+#: What ``s += x`` and its kin apply.
+_AUGMENTED = {"+=": "add", "-=": "sub", "*=": "mul", "/=": "div"}
+
 #: Primitives that compare their two arguments (a tie, a == b, is a boundary).
 _COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
@@ -837,26 +840,36 @@ class _Statements:
         builder.env = merged
 
     def for_block(self, statement: Tree[Token], last: bool) -> None:
-        """``for i in range(N):`` with a constant N: the body once per iteration."""
+        """``for i in range(N):`` (or ``range(start, stop, step)``) with constants:
+        checked once, taped once per iteration."""
         builder = self.builder
-        keyword, var, _in, function, _lpar, count_tree, _rpar, body = statement.children
-        assert isinstance(var, Token) and isinstance(function, Token)
-        assert isinstance(count_tree, Tree) and isinstance(body, Tree)
+        keyword, var, _in, function, lpar, *bounds, rpar, body = statement.children
+        assert isinstance(keyword, Token) and isinstance(var, Token)
+        assert isinstance(function, Token) and isinstance(body, Tree)
         if str(function) != "range":
             raise builder.error(
                 "parse",
-                f"adx loops run over range(N) only, not {function}(…)",
+                f"adx loops run over range(…) only, not {function}(…)",
                 span_of(function),
                 "write  for i in range(10):",
             )
-        count = self._iterations(count_tree)
+        trees = [b for b in bounds if isinstance(b, Tree)]
+        if len(trees) > 3:
+            raise builder.error(
+                "type",
+                f"range takes 1 to 3 numbers (stop, or start, stop, step), not {len(trees)}",
+                _token_span(lpar).cover(_token_span(rpar))
+                if isinstance(lpar, Token) and isinstance(rpar, Token)
+                else span_of(function),
+            )
+        iterations = self._iterations(trees)
         builder.check_bindable(var, "a loop variable")
         if builder.is_input(str(var)):
             raise builder.error(
                 "name", f"'{var}' is an input and cannot be a loop variable", span_of(var)
             )
         var_span = _token_span(var)
-        line = _token_span(keyword).line if isinstance(keyword, Token) else var_span.line
+        line = _token_span(keyword).line
         if builder.values is None:
             # checked once, with i standing for any iteration (not a constant to fold)
             builder.env[str(var)] = builder.add(
@@ -866,7 +879,7 @@ class _Statements:
             return
         context = tuple(builder.loops)
         ran = 0
-        for k in range(count):
+        for k in iterations:
             builder.loops.append((str(var), k))
             try:
                 builder.env[str(var)] = builder.const(float(k), var_span)
@@ -878,30 +891,70 @@ class _Statements:
                 break
         builder.decisions.append(Decision("for", line, context, iterations=ran))
 
-    def _iterations(self, tree: Tree[Token]) -> int:
+    def _iterations(self, trees: Sequence[Tree[Token]]) -> range:
+        """The values of the loop variable: Python's range of whole constants."""
         builder = self.builder
-        with builder.names_must_exist():
-            index, span = self.expressions.lower(tree)
-        self.expression_spans[id(tree)] = span
-        value = builder.constant_value(index)
-        if value is None or np.shape(value) != ():
+        numbers: list[int] = []
+        for tree in trees:
+            with builder.names_must_exist():
+                index, span = self.expressions.lower(tree)
+            self.expression_spans[id(tree)] = span
+            value = builder.constant_value(index)
+            if value is None or np.shape(value) != ():
+                raise builder.error(
+                    "type",
+                    "the number of iterations must be a constant number",
+                    span,
+                    "write e.g. range(10); a loop whose length depends on the inputs "
+                    "cannot be checked ahead of the run",
+                )
+            number = float(value)
+            if not number.is_integer():
+                raise builder.error("type", f"range() needs whole numbers, not {number:g}", span)
+            numbers.append(int(number))
+        if len(numbers) == 3 and numbers[2] == 0:
+            raise builder.error("type", "range()'s step must not be 0", span)
+        iterations = range(*numbers)
+        check("loop_iterations", len(iterations), hint="use fewer iterations")
+        return iterations
+
+    # -- augmented assignment -----------------------------------------------------------
+
+    def augmented(self, statement: Tree[Token], last: bool) -> None:
+        """``s += x`` is ``s = s + x`` (and ``-=``, ``*=``, ``/=``)."""
+        name_token, operator, expr = statement.children
+        assert isinstance(name_token, Token) and isinstance(operator, Token)
+        assert isinstance(expr, Tree)
+        builder = self.builder
+        name = str(name_token)
+        builder.check_bindable(name_token, "a value")
+        if builder.is_input(name):
             raise builder.error(
-                "type",
-                "the number of iterations must be a constant number",
-                span,
-                "write e.g. range(10); a loop whose length depends on the inputs "
-                "cannot be checked ahead of the run",
+                "name",
+                f"'{name}' is an input and cannot be assigned",
+                span_of(name_token),
+                "choose another name for the new value",
             )
-        number = float(value)
-        if not number.is_integer() or number < 0:
+        if name not in builder.env:
+            if builder.values is not None and name in builder.assigned_somewhere:
+                builder.resolve(name_token)  # says which line did not run
             raise builder.error(
-                "type",
-                f"range() needs a whole number of iterations of at least 0, not {number:g}",
-                span,
+                "name",
+                f"'{name}' has no value yet, so {operator} cannot add to it",
+                span_of(name_token),
+                f"give it a first value before, e.g. {name} = 0",
             )
-        count = int(number)
-        check("loop_iterations", count, hint="use fewer iterations")
-        return count
+        value, value_span = self.expressions.lower(expr)
+        if builder.values is None:
+            self.expression_spans[id(expr)] = value_span
+        span = _token_span(name_token).cover(value_span)
+        primitive = _AUGMENTED[str(operator)]
+        index = builder.apply(primitive, (builder.env[name], value), span)
+        builder.name_value(name, index)
+        if builder.values is None:
+            self.expression_spans[id(statement)] = span
+            self.assigned_shapes[id(statement)] = builder.drafts[index].shape
+            builder.assigned_somewhere.setdefault(name, span.line)
 
     def binding(self, binding: Tree[Token]) -> tuple[str, tuple[Array, Span | None]]:
         """``x1=2`` in an ``--at`` option: a name and a constant value."""

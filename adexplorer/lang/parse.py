@@ -247,6 +247,15 @@ _COMPARISON_SYMBOLS = tuple(
 )
 
 
+def _line_of(text: str, pos: int | None) -> str:
+    """The source line holding position ``pos``, without its indentation."""
+    if pos is None:
+        return ""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text[start : end if end >= 0 else len(text)].strip()
+
+
 def _chains_comparisons(text: str, token: Token) -> bool:
     """``a < b < c``: a comparison operator unexpected after another on its line."""
     if str(token) not in _COMPARISON_SYMBOLS or token.start_pos is None:
@@ -383,9 +392,22 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
         use_accepts=False,
     )
     expected = _describe_expected(set(exc.accepts or exc.expected or ()))
+    line_text = _line_of(text, token.start_pos)
     if _chains_comparisons(text, token):
         message = "comparisons do not chain in adx"
         hint = "write  a < b and b < c  instead of  a < b < c"
+    elif line_text.startswith("while ") or line_text == "while":
+        message = "adx has no while loops"
+        hint = (
+            "a loop must have a length known before the run: write  for i in range(N):  "
+            "and put an if inside it"
+        )
+    elif token.type == "IF" and line_text.startswith("else"):
+        message = "write elif, not else if"
+        hint = "e.g.  elif x < 0:"
+    elif str(token) == "=" and line_text.startswith(("if ", "elif ")):
+        message = "'=' assigns a value; a condition compares with '=='"
+        hint = "e.g.  if x == 0:"
     elif label is not None:
         message, hint = label
     elif at_end and text.rstrip().endswith(_ARITHMETIC_SPELLINGS):

@@ -77,10 +77,19 @@ class If:
 
 @dataclass(frozen=True)
 class For:
+    """``for var in range(start, start + count*step, step):`` — ``range(count)`` by default."""
+
     var: str
-    count: int
+    count: int  # how many iterations
     body: tuple[Statement, ...]
     line: int
+    start: int = 0
+    step: int = 1
+
+    @property
+    def values(self) -> range:
+        """The values the loop variable takes."""
+        return range(self.start, self.start + self.count * self.step, self.step)
 
 
 Statement = Union[Declare, Assign, Return, If, For]  # noqa: UP007 - a runtime alias
@@ -179,11 +188,26 @@ class _Reader:
             return If(tuple(branches), line)
         if kind == "for_block":
             var = children[1]
-            count_tree = children[5]
+            bounds = [c for c in children[2:-1] if isinstance(c, Tree)]
             body = children[-1]
-            assert isinstance(count_tree, Tree) and isinstance(body, Tree)
-            count = _whole_constant(self.expression(count_tree).text)
-            return For(str(var), count, self.body(body), line)
+            assert isinstance(body, Tree)
+            iterations = range(*[_whole_constant(self.expression(b).text) for b in bounds])
+            return For(
+                str(var),
+                len(iterations),
+                self.body(body),
+                line,
+                iterations.start,
+                iterations.step,
+            )
+        if kind == "augmented":
+            target, operator, value = children
+            assert isinstance(value, Tree)
+            span = self.checked.expression_spans[id(tree)]
+            operand = self.expression(value).text
+            text = f"{target} {str(operator)[0]} ({operand})"
+            shape = self.checked.assigned_shapes.get(id(tree), ())
+            return Assign(str(target), Expression(text, span), shape, line)
         raise AssertionError(f"unknown statement {kind}")
 
     def body(self, block: Tree[Token]) -> tuple[Statement, ...]:
