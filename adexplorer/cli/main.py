@@ -30,6 +30,7 @@ from adexplorer.cli.common import (
 from adexplorer.core.ir import NUMBERINGS
 
 if TYPE_CHECKING:
+    from adexplorer.core.checkpoint import CheckpointSpec
     from adexplorer.core.trace import Trace
 
 EVAL_EPILOG = f"""\b
@@ -39,6 +40,7 @@ Examples:
   adx eval '-1/2*((y - mu)/sigma)^2 - log(sigma)' --at y=1,mu=0,sigma=1 --numbering wengert
   adx eval 'sum(sigmoid(W@v))' --at 'W=[[1,2],[3,4]]' --at 'v=[0.5,-1]' --json
   adx eval program.adx --at x=pi/4
+  adx eval 'sin(sin(sin(sin(sin(sin(x))))))' --at x=1 --checkpoint snapshots=2
   adx eval -x^2 --at x=3
   adx eval 'where(x > 0, x^2, -x)' --at x=-2
   echo 'x^2' | adx eval - --at x=3
@@ -132,6 +134,14 @@ def cli(ctx: click.Context) -> None:
     metavar="NAME=VALUE,...",
     help="A seed direction for forward mode; inputs left out are seeded with 0.",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_text",
+    metavar="every=K|snapshots=S",
+    help="Reverse mode with checkpointing: a snapshot every K steps, or binomial "
+    "checkpointing (revolve) with at most S snapshots.  Shows the schedule, the "
+    "recomputed steps and the memory beside plain reverse mode's.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.eval/1).")
 @click.option(
     "--digits",
@@ -153,6 +163,7 @@ def eval_command(
     mode: str | None,
     wrt: str | None,
     seed_text: str | None,
+    checkpoint_text: str | None,
     as_json: bool,
     digits: int,
     numbering: str,
@@ -164,6 +175,7 @@ def eval_command(
         mode = "forward" if (wrt or seed_text) else "reverse"
     if seed_text and mode != "forward":
         raise click.UsageError("--seed sets a tangent direction, which needs --mode forward")
+    checkpoint = _checkpoint_option(checkpoint_text, mode)
     try:
         from adexplorer.core.trace import run
 
@@ -191,7 +203,7 @@ def eval_command(
                 shape = graph.nodes[graph.input_index(wrt) or 0].shape
                 check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
                 seed = {wrt: np.ones(shape)}
-        trace = run(graph, bindings, mode, seed)
+        trace = run(graph, bindings, mode, seed, checkpoint=checkpoint)
         trace = _with_warnings(trace, loaded.warnings)
     except AdxError as error:
         fail(error, as_json)
@@ -204,6 +216,27 @@ def eval_command(
         from adexplorer.render.trace_tables import print_trace
 
         print_trace(trace, numbering=numbering, digits=digits, wrt=wrt)
+
+
+def _checkpoint_option(text: str | None, mode: str) -> CheckpointSpec | None:
+    """``--checkpoint every=K|snapshots=S``, or a usage error (exit 2) saying what is valid."""
+    if text is None:
+        return None
+    from adexplorer.core.checkpoint import parse_checkpoint
+
+    try:
+        spec = parse_checkpoint(text)
+    except AdxError as error:
+        raise click.BadParameter(
+            f"{error.message}; {error.hint}" if error.hint else error.message,
+            param_hint="--checkpoint",
+        ) from None
+    if mode != "reverse":
+        raise click.UsageError(
+            f"--checkpoint schedules the reverse sweep; it does not apply to {mode} mode "
+            "(which keeps only live values).  Use --mode reverse, without --wrt or --seed."
+        )
+    return spec
 
 
 def _with_warnings(trace: Trace, extra: list[str]) -> Trace:

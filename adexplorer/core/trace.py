@@ -13,11 +13,19 @@ Modes:
   derivative J·u̇).  Without, one sweep per scalar entry of the inputs, which
   assembles the full gradient / Jacobian column by column.
 * ``reverse`` — one adjoint sweep per scalar entry of the outputs (one for a
-  scalar function), assembling the gradient / Jacobian row by row.
+  scalar function), assembling the gradient / Jacobian row by row.  With
+  ``checkpoint`` (``every=K`` or ``snapshots=S``), each adjoint sweep follows a
+  checkpointing schedule (:mod:`adexplorer.core.checkpoint`): its adjoint steps
+  are the plain sweep's, bit for bit, and :attr:`Trace.checkpoint` holds the
+  schedule, the interleaved steps (recomputations marked) and the counts.
+
+Every trace's cost carries the memory figures of the three modes
+(:mod:`adexplorer.core.memory`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +38,18 @@ from adexplorer.base.numbers import nonfinite_kinds
 from adexplorer.base.shapes import Array, fill, size, type_name
 from adexplorer.base.source import gc_paused
 from adexplorer.base.text import excerpt
+from adexplorer.core.checkpoint import (
+    CheckpointSpec,
+    Schedule,
+    make_schedule,
+    parse_checkpoint,
+    planned_evaluations,
+)
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
 from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
+from adexplorer.core.engines.checkpointed import CheckpointedStep, CheckpointedSweep
 from adexplorer.core.ir import Graph
+from adexplorer.core.memory import ENTRY_BYTES, MemoryFigures, memory_figures
 
 MODES = ("evaluate", "forward", "reverse")
 
@@ -58,6 +75,59 @@ class AdjointSweep:
 
 
 @dataclass(frozen=True)
+class CheckpointRun:
+    """The checkpointed adjoint sweeps of a reverse-mode run.
+
+    ``steps[r]`` is sweep r's record in the order things happened: snapshots,
+    first evaluations (:class:`PrimalStep`), recomputations (:class:`RecomputeStep`)
+    and adjoint steps.  Counts are per sweep (every sweep runs the same schedule).
+    """
+
+    schedule: Schedule
+    steps: tuple[tuple[CheckpointedStep, ...], ...]
+    peak_entries: int  # measured: snapshots + held values + live adjoints, at most
+    snapshot_entries_peak: int
+    plain_peak_entries: int  # plain reverse mode's peak (the memory model)
+    #: Operations of one checkpointed sweep (the cost model): every evaluation's primal
+    #: part, recomputations included, and the adjoint sweep; and plain reverse mode's.
+    operations: OpCount
+    plain_operations: OpCount
+
+    @property
+    def spec(self) -> CheckpointSpec:
+        return self.schedule.spec
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.peak_entries * ENTRY_BYTES
+
+    @property
+    def plain_peak_bytes(self) -> int:
+        return self.plain_peak_entries * ENTRY_BYTES
+
+    def as_json(self) -> dict[str, object]:
+        schedule = self.schedule
+        return {
+            "schedule": schedule.spec.kind,
+            schedule.spec.kind: schedule.spec.amount,
+            "steps": schedule.steps,
+            "sweeps": len(self.steps),
+            "snapshots_peak": schedule.snapshots_peak,
+            "snapshot_entries_peak": self.snapshot_entries_peak,
+            "evaluations": schedule.evaluations,
+            "recomputed_steps": schedule.recomputed,
+            "advances": schedule.advances,
+            "optimal_advances": schedule.optimum,
+            "peak_entries": self.peak_entries,
+            "peak_bytes": self.peak_bytes,
+            "plain_peak_entries": self.plain_peak_entries,
+            "plain_peak_bytes": self.plain_peak_bytes,
+            "operations": self.operations.as_dict(),
+            "plain_operations": self.plain_operations.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class Cost:
     primal: OpCount
     tangent: OpCount  # one tangent sweep, without its primal part
@@ -65,6 +135,8 @@ class Cost:
     n_inputs: int  # scalar input entries: forward sweeps for a full Jacobian
     n_outputs: int  # scalar output entries: reverse sweeps for a full Jacobian
     sweeps: int  # sweeps this run actually did
+    memory: MemoryFigures | None = None  # what each mode stores (adexplorer.core.memory)
+    checkpoint: CheckpointRun | None = None  # reverse mode with --checkpoint
 
     @property
     def forward_ratio(self) -> float:
@@ -90,6 +162,9 @@ class Cost:
             "jacobian_reverse_sweeps": self.n_outputs,
         }
 
+    def memory_json(self) -> dict[str, object] | None:
+        return self.memory.as_json() if self.memory is not None else None
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -106,6 +181,12 @@ class Trace:
     _jacobian: dict[int, dict[str, Array]] = field(default_factory=dict)
 
     # -- results -------------------------------------------------------------
+
+    @property
+    def checkpoint(self) -> CheckpointRun | None:
+        """The checkpointed sweeps' schedule, steps and counts (reverse mode with
+        ``checkpoint``), else None."""
+        return self.cost.checkpoint if self.cost is not None else None
 
     def output_value(self, k: int = 0) -> Array:
         return self.values[self.graph.outputs[k]]
@@ -194,10 +275,12 @@ def run(
     bindings: Mapping[str, Array],
     mode: str = "reverse",
     seed: Mapping[str, Array] | None = None,
+    checkpoint: CheckpointSpec | str | None = None,
 ) -> Trace:
     """Evaluate ``graph`` and differentiate it in ``mode``; see the module docstring."""
     if mode not in MODES:
         raise AdxError("usage", f"unknown mode '{mode}'", hint="use reverse, forward or evaluate")
+    spec = _checkpoint_spec(checkpoint, mode)
     check_nodes(graph)
     inputs = input_values(graph, bindings)
     graph = retape(graph, inputs)
@@ -220,6 +303,7 @@ def run(
         adjoint_sweeps: list[AdjointSweep] = []
         jacobian: dict[int, dict[str, Array]] = {}
         directional = False
+        checkpoint_run: CheckpointRun | None = None
         if mode == "forward":
             if seed is not None:
                 directional = True
@@ -229,6 +313,9 @@ def run(
                 for label, s in unit_seeds(graph, graph.inputs, graph.input_names):
                     tangent_sweeps.append(_tangent_sweep(graph, values, s, label))
                 jacobian = _jacobian_from_tangents(graph, tangent_sweeps)
+        elif mode == "reverse" and spec is not None:
+            checkpoint_run = _checkpointed_sweeps(graph, values, spec, adjoint_sweeps)
+            jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps)
         elif mode == "reverse":
             for label, s in unit_seeds(graph, graph.outputs, graph.output_names):
                 adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label))
@@ -245,7 +332,7 @@ def run(
         adjoint_sweeps=tuple(adjoint_sweeps),
         directional=directional,
         warnings=tuple(warnings),
-        cost=count_cost(graph, sweeps),
+        cost=dataclasses.replace(count_cost(graph, sweeps), checkpoint=checkpoint_run),
         _jacobian=jacobian,
     )
 
@@ -269,6 +356,86 @@ def _boundary_warnings(graph: Graph, values: Sequence[Array], warnings: list[str
                 f"{excerpt(text)!r} is exactly on its boundary (both sides are equal): "
                 "the function may jump here, and adx takes the derivative of the side chosen"
             )
+
+
+def _checkpoint_spec(checkpoint: CheckpointSpec | str | None, mode: str) -> CheckpointSpec | None:
+    if checkpoint is None:
+        return None
+    spec = parse_checkpoint(checkpoint) if isinstance(checkpoint, str) else checkpoint
+    if mode != "reverse":
+        raise AdxError(
+            "usage",
+            f"checkpointing ({spec}) is for reverse mode, not {mode} mode",
+            hint="forward mode keeps only live values and needs no checkpoints; "
+            "use --mode reverse with --checkpoint",
+        )
+    return spec
+
+
+def _checkpointed_sweeps(
+    graph: Graph, values: Sequence[Array], spec: CheckpointSpec, sweeps: list[AdjointSweep]
+) -> CheckpointRun:
+    """One checkpointed sweep per output entry; their adjoint steps go into ``sweeps``."""
+    steps = len(graph.op_nodes)
+    seeds = unit_seeds(graph, graph.outputs, graph.output_names)
+    # Every evaluation and adjoint step is kept: refuse before building a schedule
+    # whose steps alone would outgrow the trace (snapshots=1 is quadratic in l).
+    evaluations = planned_evaluations(spec, steps)
+    per_step = -(-sum(size(graph.nodes[i].shape) for i in graph.op_nodes) // max(steps, 1))
+    check(
+        "trace_entries",
+        len(seeds) * (evaluations * per_step + 2 * steps),
+        hint=f"{spec} recomputes {evaluations - steps:,} of the {steps:,} steps in each of "
+        f"{len(seeds):,} sweep(s); give more snapshots or a larger every=K",
+    )
+    schedule = make_schedule(spec, steps)
+    records: list[tuple[CheckpointedStep, ...]] = []
+    peak = snapshot_peak = 0
+    for label, seed in seeds:
+        sweep = CheckpointedSweep(graph, values, seed, schedule)
+        record = tuple(sweep.steps())
+        records.append(record)
+        peak = max(peak, sweep.peak_entries)
+        snapshot_peak = max(snapshot_peak, sweep.snapshot_entries_peak)
+        adjoint_steps = tuple(s for s in record if isinstance(s, AdjointStep))
+        adjoints: list[Array | None] = [None] * len(graph.nodes)
+        for step in adjoint_steps:
+            adjoints[step.node] = step.total
+        sweeps.append(AdjointSweep(seed, adjoint_steps, tuple(adjoints), label))
+    cost = count_cost(graph, len(seeds))
+    step_costs = _primal_step_costs(graph)
+    recomputation = OpCount()
+    for action in schedule.actions:
+        if action.kind in ("advance", "tape"):
+            recomputation += step_costs[action.step - 1]
+    # recomputation now holds every evaluation; the first of each is the primal's own
+    for c in step_costs:
+        recomputation = recomputation + c.scaled(-1)
+    return CheckpointRun(
+        schedule=schedule,
+        steps=tuple(records),
+        peak_entries=peak,
+        snapshot_entries_peak=snapshot_peak,
+        plain_peak_entries=memory_figures(graph).reverse.peak_entries,
+        operations=cost.primal + recomputation + cost.adjoint,
+        plain_operations=cost.primal + cost.adjoint,
+    )
+
+
+def _primal_step_costs(graph: Graph) -> list[OpCount]:
+    """The primal part of the cost model for each operation, in step order."""
+    memo: dict[tuple[object, ...], OpCount] = {}
+    costs = []
+    for index in graph.op_nodes:
+        node = graph.nodes[index]
+        shapes = tuple(graph.nodes[a].shape for a in node.args)
+        active = tuple(graph.nodes[a].op != "const" for a in node.args)
+        key = (node.op, shapes, active)
+        c = memo.get(key)
+        if c is None:
+            c = memo[key] = node.primitive.cost(shapes, node.shape, active).primal
+        costs.append(c)
+    return costs
 
 
 def check_nodes(graph: Graph) -> None:
@@ -510,4 +677,4 @@ def count_cost(graph: Graph, sweeps: int) -> Cost:
         adjoint += c.adjoint
     n_in = sum(size(graph.nodes[i].shape) for i in graph.inputs)
     n_out = sum(size(graph.nodes[o].shape) for o in graph.outputs)
-    return Cost(primal, tangent, adjoint, n_in, n_out, sweeps)
+    return Cost(primal, tangent, adjoint, n_in, n_out, sweeps, memory_figures(graph))

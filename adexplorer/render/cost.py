@@ -1,5 +1,7 @@
 """The cost model drawn once: the operations of each sweep against the literature
-bounds, and how many sweeps a full Jacobian takes each way.
+bounds, the memory each mode keeps (values stored, peak entries and bytes), how
+many sweeps a full Jacobian takes each way, and, for a checkpointed reverse run,
+its counts and the text timeline of its schedule.
 
 One renderable for ``adx eval`` and the explorer's cost pane (narrow enough for
 the pane: one column per sweep).  A view only: the counts come from the trace
@@ -12,15 +14,17 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from adexplorer.core.checkpoint import timeline
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND
-from adexplorer.core.trace import Cost
+from adexplorer.core.trace import CheckpointRun, Cost
 
 
 def cost_view(cost: Cost) -> Group:
-    """Operation counts per sweep, the bounds, then the Jacobian's sweep counts in words."""
+    """Operation counts and memory per sweep, the bounds, then the Jacobian's sweep
+    counts in words (and the checkpointing schedule, if the run had one)."""
     sweeps = (cost.primal, cost.primal + cost.tangent, cost.primal + cost.adjoint)
     table = Table(
-        title="Operations per sweep (unit weights)",
+        title="Operations and memory per sweep (unit weights)",
         title_justify="left",
     )
     table.add_column("")
@@ -32,6 +36,13 @@ def cost_view(cost: Cost) -> Group:
     table.add_row("nonlinear", *(str(c.nlops) for c in sweeps))
     table.add_row("total", *(str(c.total) for c in sweeps), style="bold")
     table.add_row("× primal", "1", f"{cost.forward_ratio:.2f}", f"{cost.reverse_ratio:.2f}")
+    if cost.memory is not None:
+        modes = (cost.memory.evaluate, cost.memory.forward, cost.memory.reverse)
+        table.add_section()
+        table.add_row("values kept", *(f"{m.stored_values:,}" for m in modes))
+        table.add_row("derivatives", "–", *(f"{m.derivatives:,}" for m in modes[1:]))
+        table.add_row("peak entries", *(f"{m.peak_entries:,}" for m in modes), style="bold")
+        table.add_row("peak bytes", *(f"{m.peak_bytes:,}" for m in modes))
     n, m = cost.n_inputs, cost.n_outputs
     words = Text(
         f"Griewank–Walther: forward bound ≈ {FORWARD_BOUND:g}× primal, "
@@ -47,4 +58,34 @@ def cost_view(cost: Cost) -> Group:
             else "A tie: n = m."
         ),
     )
-    return Group(table, words)
+    if cost.memory is not None:
+        words.append(
+            "\nMemory in float64 entries (8 bytes): f alone and forward keep only live values "
+            "(forward a tangent beside each); reverse keeps the tape, every value, plus the "
+            "live adjoints."
+        )
+    if cost.checkpoint is None:
+        return Group(table, words)
+    return Group(table, words, checkpoint_view(cost.checkpoint))
+
+
+def checkpoint_view(run: CheckpointRun, width: int = 64) -> Text:
+    """A checkpointed run's counts beside plain reverse mode's, then its timeline."""
+    schedule = run.schedule
+    optimum = schedule.optimum
+    lines = [
+        f"Checkpointed reverse sweep, {schedule.spec} (per sweep"
+        + (f"; {len(run.steps):,} sweeps, one per output entry" if len(run.steps) > 1 else "")
+        + "):",
+        f"  {schedule.steps:,} steps, {schedule.evaluations:,} evaluations: "
+        f"{schedule.recomputed:,} recomputed"
+        + (f" (the optimum is {optimum:,})" if optimum is not None else ""),
+        f"  at most {schedule.snapshots_peak:,} snapshot(s) at once, "
+        f"{run.snapshot_entries_peak:,} entries",
+        f"  peak {run.peak_entries:,} entries ({run.peak_bytes:,} bytes); plain reverse: "
+        f"{run.plain_peak_entries:,} ({run.plain_peak_bytes:,} bytes), none recomputed",
+        f"  operations {run.operations.total:,} (f, recomputations and adjoints); "
+        f"plain reverse: {run.plain_operations.total:,}",
+        *timeline(schedule, width=width),
+    ]
+    return Text("\n" + "\n".join(lines))

@@ -15,8 +15,11 @@ from typing import Any
 from adexplorer.base.numbers import nonfinite_kinds, to_json_value
 from adexplorer.base.shapes import Array, type_name
 from adexplorer.base.text import excerpt
+from adexplorer.core.checkpoint import timeline
+from adexplorer.core.engines.steps import AdjointStep, PrimalStep, RecomputeStep, SnapshotStep
 from adexplorer.core.formulas import FormulaRenderer
-from adexplorer.core.trace import Trace
+from adexplorer.core.ir import Graph
+from adexplorer.core.trace import CheckpointRun, Trace
 
 SCHEMA = "adx.eval/1"
 
@@ -101,6 +104,9 @@ def eval_report(
     report["sweeps"] = _sweeps(trace, labels, render, conv)
     assert trace.cost is not None
     report["cost"] = trace.cost.as_json(trace.mode)
+    report["memory"] = trace.cost.memory_json()
+    if trace.checkpoint is not None:
+        report["checkpoint"] = _checkpoint(trace.checkpoint, graph, labels, conv)
     # One line per cause: the same entry is met in the rows and again in the sweeps.
     report["warnings"] = list(dict.fromkeys([*trace.warnings, *conv.warnings]))
     return report
@@ -188,6 +194,46 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
                     }
                 )
     return [rows[i] for i in sorted(rows)]
+
+
+def _checkpoint(
+    run: CheckpointRun, graph: Graph, labels: Sequence[str], conv: _Json
+) -> dict[str, Any]:
+    """The schedule's counts, its actions, its timeline, and the first sweep's steps in
+    the order they ran (every sweep runs the same schedule)."""
+    ops = {index: k for k, index in enumerate(graph.op_nodes, start=1)}
+    result: dict[str, Any] = run.as_json()
+    result["actions"] = [[a.kind, a.step] for a in run.schedule.actions]
+    result["timeline"] = timeline(run.schedule)
+    steps: list[dict[str, Any]] = []
+    for step in run.steps[0] if run.steps else ():
+        if isinstance(step, SnapshotStep):
+            kind = "snapshot" if step.action == "store" else step.action
+            steps.append({"kind": kind, "state": step.state, "entries": step.entries})
+        elif isinstance(step, (PrimalStep, RecomputeStep)):
+            row: dict[str, Any] = {
+                "kind": "recompute" if isinstance(step, RecomputeStep) else "evaluate",
+                "id": labels[step.node],
+                "step": ops[step.node],
+                "value": conv(step.value, f"the value of {labels[step.node]}"),
+            }
+            if isinstance(step, RecomputeStep):
+                row["taped"] = step.taped
+            steps.append(row)
+        elif isinstance(step, AdjointStep):
+            steps.append(
+                {
+                    "kind": "adjoint",
+                    "id": labels[step.node],
+                    "from": labels[step.source] if step.source is not None else None,
+                    "contribution": conv(
+                        step.contribution, f"a contribution to {labels[step.node]}"
+                    ),
+                    "total": conv(step.total, f"the adjoint of {labels[step.node]}"),
+                }
+            )
+    result["records"] = steps
+    return result
 
 
 def _sweeps(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _Json) -> list[Any]:
