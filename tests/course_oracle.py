@@ -13,6 +13,8 @@ grade itself right.  So each kind of question is answered here another way:
 * counts (contributions, sweeps, operations) from the graph's edges and inputs;
   a loop's iterations from the count its source writes (``range(N)``);
 * the branch an ``if`` takes by evaluating its conditions' source text, in order;
+* memory by walking the operations' live ranges, and a checkpointing schedule's
+  recomputations by its definition (``every=K``) or Griewank's formula (``snapshots=S``);
 * descent by repeating x ← x − η·(central-difference gradient);
 * what only a study computes (swell sizes, best step h, cost ratios) by calling
   that study directly, since it *is* the definition.
@@ -237,6 +239,12 @@ def number(query: str, explore: Explore) -> float:
         terms = _adjoint_terms(setup, _label_index(graph, args[0]))
         k = int(args[1])
         return sum(terms[:k]) if what == "adjoint-after" else terms[k - 1]
+    if what == "memory":
+        return _memory(setup, args[0], args[1])
+    if what == "checkpoint" and args[0] == "recomputed_steps":
+        return float(_recomputed(len(graph.op_nodes), explore.checkpoint))
+    if what == "binomial":  # Griewank's β(s, t) = C(s + t, s)
+        return float(math.comb(int(args[0]) + int(args[1]), int(args[0])))
     if what == "iterations":
         return float(_loop(explore, int(args[0])).count)
     if what == "fd-estimate":  # the textbook quotients, from plain evaluations
@@ -249,6 +257,45 @@ def number(query: str, explore: Explore) -> float:
         }
         return quotients[args[0]]
     raise NoOracle(f"no independent answer for 'from: {query}'")
+
+
+def _memory(setup: Setup, mode: str, figure: str) -> float:
+    """What a mode holds, counted by walking the program's operations (docs/memory.md):
+    evaluation keeps a value from its step until the last step that reads it (outputs to
+    the end), forward mode a tangent beside each, reverse mode every value on the tape."""
+    graph = setup.graph
+    values = [n.index for n in graph.nodes if not n.is_const]
+    entries = {i: int(np.prod(graph.nodes[i].shape, dtype=int)) for i in values}
+    step = {index: k for k, index in enumerate(graph.op_nodes, start=1)}
+    last = {i: step.get(i, 1 if graph.nodes[i].is_input else 0) for i in values}
+    for index in graph.op_nodes:
+        for a in graph.nodes[index].args:
+            if a in last:
+                last[a] = max(last[a], step[index])
+    for o in graph.outputs:
+        last[o] = len(graph.op_nodes) + 1
+    inputs = sum(entries[i] for i in graph.inputs)
+    peak = inputs  # before the first step, every input is held
+    for k in range(1, len(graph.op_nodes) + 1):  # during step k: what is alive, and vk
+        peak = max(peak, sum(entries[i] for i in values if step.get(i, 0) <= k <= last[i]))
+    if mode == "reverse" and figure == "stored_values":
+        return float(sum(entries.values()))
+    if figure == "peak_entries" and mode in ("evaluate", "forward"):
+        return float(peak * (2 if mode == "forward" else 1))
+    raise NoOracle(f"no independent count for memory {mode} {figure}")
+
+
+def _recomputed(steps: int, schedule: str) -> int:
+    """Recomputed steps by the schedules' definitions: every=K evaluates every segment but
+    the last twice; snapshots=S takes Griewank's fewest, t·l − β(S+1, t−1)."""
+    kind, _, amount = schedule.partition("=")
+    k = int(amount)
+    if kind == "every":
+        return steps - (steps - k * ((steps - 1) // k)) if steps > k else 0
+    if steps <= 1:
+        return 0
+    t = next(t for t in range(steps + 1) if math.comb(k + t, k) >= steps)
+    return t * steps - math.comb(k + 1 + t - 1, k + 1)
 
 
 def _along_seed(setup: Setup, node: int):  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def test_every_example_in_the_table_computes(example: str) -> None:
     explore = NETWORK if "W[" in example else SURVEY
     if query.name in ("branch", "iterations"):
         explore = CONTROL
+    if query.name == "checkpoint":
+        explore = dataclasses.replace(SURVEY, checkpoint="snapshots=2")
     if query.name == "descent":
         explore = Explore(line=1, program="(x - 3)^2 + y^2", at="x=0, y=1")
     answer = compute(example, explore)

@@ -38,7 +38,7 @@ from adexplorer.core.engines.finite_diff import SCHEMES, directional, evaluation
 from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
-from adexplorer.lessons import grading, kind_queries
+from adexplorer.lessons import grading, kind_queries, memory_queries
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -50,7 +50,8 @@ class Feedback:
 
     ``slip`` names the common slip a wrong number shows ("sign", "swapped",
     "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
-    "descent-steps", "wrong-node", "off-by-one", "unrolled", "scheme", "ad"),
+    "descent-steps", "wrong-node", "off-by-one", "unrolled", "scheme", "ad",
+    "inputs-left-out", "reverse-memory", "evaluations", "binomial"),
     or is "".  ``attempt`` is False when the response was not judged (empty, not
     readable, or too few digits): it must not count as a wrong try.
     """
@@ -677,6 +678,34 @@ QUERIES: dict[str, Query] = {
             ("iterations 4",),
             _iterations,
         ),
+        # the memory lesson's queries (lessons/memory_queries.py computes them)
+        Query(
+            "memory",
+            (
+                Arg("MODE", choices=memory_queries.MEMORY_MODES),
+                Arg("FIGURE", choices=memory_queries.MEMORY_FIGURES),
+            ),
+            "what a mode stores, in float64 entries of 8 bytes (constants not counted), as "
+            "docs/memory.md defines it: values kept (reverse: the tape), live derivatives, peak",
+            ("memory reverse stored_values", "memory forward peak_entries"),
+            memory_queries.memory,
+        ),
+        Query(
+            "checkpoint",
+            (Arg("FIGURE", choices=memory_queries.CHECKPOINT_FIGURES),),
+            "a count of the reverse sweep run with the step's `checkpoint:` schedule "
+            "(`every=K` or `snapshots=S`), as `adx eval --checkpoint` reports it",
+            ("checkpoint recomputed_steps",),
+            memory_queries.checkpoint,
+        ),
+        Query(
+            "binomial",
+            (Arg("S", whole=True), Arg("T", whole=True)),
+            "β(S, T) = C(S+T, S): the most steps S snapshots can reverse when no step is "
+            "evaluated more than T times (Griewank 1992)",
+            ("binomial 2 3",),
+            memory_queries.binomial,
+        ),
     )
 }
 
@@ -859,7 +888,18 @@ def _check_order(exercise: Exercise, explore: Explore | None, response: str) -> 
 
 #: Queries whose answer is a count (a whole number: no digits to ask for).
 COUNTING_QUERIES = frozenset(
-    ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size", "iterations")
+    (
+        "operations",
+        "contributions",
+        "sweeps",
+        "fd-evals",
+        "swell",
+        "family-size",
+        "iterations",
+        "memory",
+        "checkpoint",
+        "binomial",
+    )
 )
 
 
@@ -961,6 +1001,9 @@ _NATURES = {
             "swell",
             "family-size",
             "iterations",
+            "memory",
+            "checkpoint",
+            "binomial",
         ),
         "count",
     ),
@@ -1030,6 +1073,8 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
                 )
     elif query.name == "fd-estimate":
         specific = _scheme_slips(explore, args)
+    elif query.name in ("memory", "checkpoint", "binomial"):
+        specific = memory_queries.slips(setup, query.name, args, target)
     elif query.name == "iterations":
         specific = _iteration_slips(target)
     elif query.name == "operations" and setup.graph.dynamic:

@@ -26,6 +26,7 @@ from markdown_it import MarkdownIt
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
 from adexplorer.base.limits import limit
+from adexplorer.core.checkpoint import parse_checkpoint
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
     EXERCISE_KINDS,
@@ -550,6 +551,18 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
                 f"step must be a number or 'end', not {step!r}",
             )
         )
+    checkpoint = v.get("checkpoint", "").strip()
+    if checkpoint:
+        try:
+            checkpoint = str(parse_checkpoint(checkpoint))
+        except AdxError as error:
+            problems.append(
+                Problem(
+                    path,
+                    block.lines["checkpoint"],
+                    f"checkpoint: {error.message}" + (f"; {error.hint}" if error.hint else ""),
+                )
+            )
     eta = 0.1
     if "eta" in v:
         eta = _number(v["eta"], "eta", block.lines["eta"], path, problems, positive=True) or eta
@@ -568,6 +581,7 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
             v.get("train", ""), "train", block.lines.get("train", block.line), path, problems
         ),
         broken_rule=v.get("break", "").strip(),
+        checkpoint=checkpoint,
     )
 
 
