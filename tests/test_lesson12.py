@@ -66,7 +66,9 @@ def test_the_tape_at_each_point_holds_the_branch_taken(lesson: Lesson) -> None:
         assert not trace.warnings
     text = _text()
     assert "v1 = v0·v0 = 0.25, from line 5" in text and "ends at 1" in text
-    assert "v1 = 2 − v0 = 0.5, from line 7" in text
+    # the second step's prose leaves its exercises open: no branch, no slope given away
+    second = lesson.steps[1].prose
+    assert "else" not in second and "−1" not in second and "0.5," not in second
     assert "`x < 1 (line 4) is true, so the elif branch runs`" in text
 
 
@@ -84,7 +86,9 @@ def test_the_tie_warns_and_the_differences_disagree(lesson: Lesson) -> None:
     for scheme, want in (("forward", forward), ("backward", backward), ("central", central)):
         assert compute(f"fd-estimate {scheme} 1e-6", explore) == pytest.approx(want, rel=1e-9)
     assert round(forward, 6) == -1 and round(backward, 5) == 2 and round(central, 6) == 0.5
-    assert "the central difference on their mean, 0.5: an error of 1.5" in _text()
+    text = _text()
+    assert "lands on −1 and the backward difference (f(1) − f(1 − h)) / h on 2" in text
+    assert "0.5" not in lesson.steps[2].prose and "else" not in lesson.steps[2].prose
 
 
 def test_the_loop_is_unrolled(lesson: Lesson) -> None:
@@ -101,6 +105,8 @@ def test_the_loop_is_unrolled(lesson: Lesson) -> None:
     ]
     assert compute("iterations 3", explore) == 3.0
     assert compute("gradient x", explore) == pytest.approx(8 * x**7, rel=1e-14)
+    assert compute("adjoint v2", explore) == pytest.approx(2 * x**4, rel=1e-15)
+    assert f"2·1.4641 = {format_value(2 * x**4)}" in lesson.steps[3].exercises[1].explain
     text = _text()
     numbers = ", ".join(format_value(v) for v in squares[:2]) + f" and {format_value(squares[2])}"
     assert f"they give {numbers}" in text
