@@ -109,7 +109,8 @@ def slips(setup: Setup, name: str, args: tuple[str, ...], target: float) -> list
             grading.Slip(
                 float(beta(s, t - 1)),
                 "binomial",
-                f"that is β({s}, {t - 1}): C(s + t, s) with s + t = {s + t}",
+                f"that is β({s}, {t - 1}) = C({s + t - 1}, {s}): with s = {s} and t = {t} "
+                f"it is C({s + t}, {s})",
             )
         )
     return found
