@@ -26,13 +26,25 @@ ALLOWED: dict[str, frozenset[str]] = {
     "compare": frozenset({"base", "core", "lang"}),
     "reports": frozenset({"base", "core", "lang", "compare"}),
     "render": frozenset({"base", "core", "lang", "compare", "reports"}),
-    "explorer": frozenset({"base", "core", "lang", "compare", "reports"}),
+    "explorer": frozenset({"base", "core", "lang", "compare", "reports", "codegen"}),
     "lessons": frozenset({"base", "core", "lang", "compare"}),
+    "codegen": frozenset({"base", "core", "lang"}),
     "tui": frozenset(
-        {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons"}
+        {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons", "codegen"}
     ),
     "cli": frozenset(
-        {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons", "tui"}
+        {
+            "base",
+            "core",
+            "lang",
+            "compare",
+            "reports",
+            "render",
+            "explorer",
+            "lessons",
+            "tui",
+            "codegen",
+        }
     ),
 }
 #: Layers that cli may reach only from inside a function (start-up time: `adx eval`).

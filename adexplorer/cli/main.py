@@ -67,6 +67,7 @@ class LazyGroup(click.Group):
 
     LAZY = {
         "check": "adexplorer.cli.check:check_command",
+        "codegen": "adexplorer.cli.codegen:codegen_command",
         "fd": "adexplorer.cli.compare:fd_command",
         "swell": "adexplorer.cli.compare:swell_command",
         "lesson": "adexplorer.cli.lesson:lesson_group",

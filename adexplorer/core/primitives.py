@@ -12,7 +12,10 @@ For each primitive this module holds
   primal template, ``{0} + {1}``, comes from :mod:`adexplorer.core.operators`),
 * a cost model per scalar element (see :mod:`adexplorer.core.cost`),
 * whether it is analytic (complex-step differentiation applies) and a note on
-  its convention at points where it is not differentiable.
+  its convention at points where it is not differentiable,
+* numpy source text of the primal, of each argument's tangent term and of each
+  adjoint contribution (``numpy_primal``, ``numpy_jvp``, ``numpy_vjp``), from
+  which :mod:`adexplorer.codegen` writes derivative programs.
 
 Engines are generic over this table: nothing else dispatches on a primitive's
 name, and the table-driven tests cover every entry.  Templates use ``{0}``,
@@ -29,6 +32,7 @@ Worked example (``v3 = sin(v0)`` at ``v0 = 5``)::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -54,6 +58,13 @@ VjpRule = Callable[[Args, Array, Array], Array]
 #: values of the arguments that are constants (None where not constant).
 PartialText = Callable[[Sequence[str], str, Sequence[float | None]], str]
 CostRule = Callable[[Sequence[Shape], Shape, Sequence[bool]], SweepCost]
+#: numpy source text for generated code: a template over ``{0}``, ``{1}``, ``{2}``
+#: (argument names), ``{y}`` (output), ``{t}`` (the argument's tangent), ``{b}``
+#: (the output's adjoint), ``{s0}``/``{n0}`` (argument 0's shape as a Python tuple and
+#: its size; likewise s1, n1, s2, n2); or a function of the argument shapes and the
+#: values of constant arguments (None where not constant) returning such a template.
+#: Every placeholder is replaced by a Python atom (a name or a parenthesized literal).
+NumpyText = str | Callable[[Sequence[Shape], Sequence[float | None]], str]
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,38 @@ class Primitive:
     #: An evaluation valid for complex arguments, where ``evaluate`` is not
     #: (complex-step differentiation needs the analytic continuation).
     complex_evaluate: Callable[..., Array] | None = None
+    #: numpy text of the primal, and per argument of its JVP term (the tangent
+    #: contribution) and VJP contribution (before any sum over broadcast axes).
+    numpy_primal: NumpyText | None = None
+    numpy_jvp: tuple[NumpyText, ...] | None = None
+    numpy_vjp: tuple[NumpyText, ...] | None = None
+    #: For the tests of ``if``/``elif`` in generated code: the primal as a Python
+    #: condition (``{0} < {1}``, ``{0} and {1}``), where one reads better than the
+    #: 0.0/1.0 value; ``condition_args`` says the arguments are conditions too.
+    numpy_condition: str | None = None
+    condition_args: bool = False
+
+    @property
+    def broadcasts(self) -> bool:
+        """True if the arguments are broadcast against each other (elementwise with arity > 1)."""
+        return self.arity > 1 and self.shape_rule is broadcast
+
+    def numpy_template(
+        self,
+        kind: str,
+        i: int,
+        shapes: Sequence[Shape],
+        consts: Sequence[float | None],
+    ) -> str:
+        """The numpy template of ``kind`` (primal, jvp or vjp; argument ``i``) at these shapes."""
+        if kind == "primal":
+            rule = self.numpy_primal
+        else:
+            rules = self.numpy_jvp if kind == "jvp" else self.numpy_vjp
+            rule = rules[i] if rules is not None else None
+        if rule is None:
+            raise NotImplementedError(f"primitive {self.name!r} has no numpy {kind} text")
+        return rule if isinstance(rule, str) else rule(shapes, consts)
 
     def partial_text(
         self, i: int, args: Sequence[str], out: str, consts: Sequence[float | None]
@@ -219,6 +262,9 @@ def _elementwise(
     summary: str = "",
     aliases: tuple[str, ...] = (),
     complex_evaluate: Callable[..., Array] | None = None,
+    numpy: tuple[NumpyText, Sequence[NumpyText], Sequence[NumpyText]] | None = None,
+    numpy_condition: str | None = None,
+    condition_args: bool = False,
 ) -> Primitive:
     """A primitive applied entry by entry (with broadcasting for two arguments).
 
@@ -261,6 +307,11 @@ def _elementwise(
         summary=summary,
         aliases=aliases,
         complex_evaluate=complex_evaluate,
+        numpy_primal=numpy[0] if numpy else None,
+        numpy_jvp=tuple(numpy[1]) if numpy else None,
+        numpy_vjp=tuple(numpy[2]) if numpy else None,
+        numpy_condition=numpy_condition,
+        condition_args=condition_args,
     )
 
 
@@ -300,6 +351,69 @@ def _softplus_complex(z: Array) -> Array:
     # log(1 + e^z), rewritten as z + log(1 + e^-z) where Re z > 0 to avoid overflow
     z = np.asarray(z, dtype=np.complex128)
     return np.where(z.real > 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
+
+
+def _numpy_unary(primal: str, partial: str) -> tuple[str, list[str], list[str]]:
+    """numpy texts of a unary elementwise primitive from its partial derivative's text."""
+    return primal, [f"{partial} * {{t}}"], [f"{{b}} * {partial}"]
+
+
+def numpy_literal(x: float) -> str:
+    """A float as a Python atom: ``2.0``, ``(-0.5)``, ``np.inf``, ``(-np.inf)``, ``np.nan``."""
+    if math.isnan(x):
+        return "np.nan"
+    if math.isinf(x):
+        return "np.inf" if x > 0 else "(-np.inf)"
+    return f"({x!r})" if x < 0 or (x == 0 and math.copysign(1.0, x) < 0) else repr(x)
+
+
+def _numpy_pow_base(derivative_of: str) -> NumpyText:
+    """∂(a**b)/∂a times ``{t}`` or ``{b}``: neat when the exponent is a constant."""
+
+    def text(shapes: Sequence[Shape], consts: Sequence[float | None]) -> str:
+        c = consts[1]
+        if c is None:
+            return f"np.where({{1}} == 0, 0.0, {{1}} * {{0}} ** ({{1}} - 1.0)) * {derivative_of}"
+        if c == 0:
+            return f"0.0 * {derivative_of}"
+        if c == 1:
+            return derivative_of
+        if c == 2:
+            return f"2.0 * {{0}} * {derivative_of}"
+        return f"{numpy_literal(c)} * {{0}} ** {numpy_literal(c - 1.0)} * {derivative_of}"
+
+    return text
+
+
+def _numpy_pow_exponent(derivative_of: str) -> NumpyText:
+    """∂(a**b)/∂b times ``{t}`` or ``{b}``: 0 where a = 0 and b >= 0, as PyTorch."""
+
+    def text(shapes: Sequence[Shape], consts: Sequence[float | None]) -> str:
+        c = consts[0]
+        if c is not None and c > 0:
+            return f"{{y}} * np.log({{0}}) * {derivative_of}"
+        return (
+            "np.where(({0} == 0) & ({1} >= 0), 0.0, {y} * np.log(np.where({0} == 0, 1.0, {0})))"
+            f" * {derivative_of}"
+        )
+
+    return text
+
+
+def _numpy_matmul_vjp(slot: int) -> NumpyText:
+    """The adjoint contribution of ``a @ b`` to a (slot 0) or b (slot 1), by the shapes."""
+
+    def text(shapes: Sequence[Shape], consts: Sequence[float | None]) -> str:
+        a, b = (len(s) for s in shapes)
+        if a == 1 and b == 1:
+            return "{b} * {1}" if slot == 0 else "{b} * {0}"
+        if a == 1:  # vec @ mat
+            return "{1} @ {b}" if slot == 0 else "np.outer({0}, {b})"
+        if b == 1:  # mat @ vec
+            return "np.outer({b}, {1})" if slot == 0 else "{0}.T @ {b}"
+        return "{b} @ {1}.T" if slot == 0 else "{0}.T @ {b}"
+
+    return text
 
 
 def _step(x: Array) -> Array:
@@ -468,6 +582,8 @@ def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) ->
     def evaluate(a: Array, b: Array) -> Array:
         return fn(a, b).astype(np.float64)
 
+    symbol = meaning.split()[1]  # "a < b": the Python operator
+
     return _elementwise(
         name,
         evaluate,
@@ -478,10 +594,21 @@ def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) ->
         kink_note="jumps where a = b; its derivative is taken as 0",
         summary=f"{meaning}: 1 if true, else 0",
         complex_evaluate=lambda a, b: evaluate(np.real(a), np.real(b)),
+        numpy=(
+            f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
+            ["0.0 * {t}", "0.0 * {t}"],
+            ["0.0 * {b}", "0.0 * {b}"],
+        ),
+        numpy_condition=f"{{0}} {symbol} {{1}}",
     )
 
 
-def _logical(name: str, fn: Callable[..., Array], arity: int, meaning: str) -> Primitive:
+def _logical(
+    name: str, fn: Callable[..., Array], arity: int, meaning: str, numpy_test: str
+) -> Primitive:
+    """``numpy_test`` is the result's truth as numpy text over the arguments ``{0}``,
+    ``{1}``; ``meaning``, with ``{0}``/``{1}`` for a/b, is the Python condition."""
+
     def evaluate(*args: Array) -> Array:
         return np.asarray(fn(*[_truth(a) for a in args]), dtype=np.float64)
 
@@ -494,6 +621,15 @@ def _logical(name: str, fn: Callable[..., Array], arity: int, meaning: str) -> P
         analytic=False,
         summary=f"{meaning}: 1 if true, else 0 (any nonzero value counts as true)",
         complex_evaluate=lambda *args: evaluate(*[np.real(a) for a in args]),
+        numpy=(
+            f"np.where({numpy_test}, 1.0, 0.0)",
+            ["0.0 * {t}"] * arity,
+            ["0.0 * {b}"] * arity,
+        ),
+        numpy_condition=" ".join(
+            {"a": "{0}", "b": "{1}"}.get(word, word) for word in meaning.split()
+        ),
+        condition_args=True,
     )
 
 
@@ -517,9 +653,9 @@ def _comparisons() -> list[Primitive]:
         _comparison("ge", np.greater_equal, "a >= b"),
         _comparison("eq", np.equal, "a == b"),
         _comparison("ne", np.not_equal, "a != b"),
-        _logical("logical_and", np.logical_and, 2, "a and b"),
-        _logical("logical_or", np.logical_or, 2, "a or b"),
-        _logical("logical_not", np.logical_not, 1, "not a"),
+        _logical("logical_and", np.logical_and, 2, "a and b", "({0} != 0) & ({1} != 0)"),
+        _logical("logical_or", np.logical_or, 2, "a or b", "({0} != 0) | ({1} != 0)"),
+        _logical("logical_not", np.logical_not, 1, "not a", "{0} == 0"),
         _elementwise(
             "where",
             _where_evaluate,
@@ -542,6 +678,11 @@ def _comparisons() -> list[Primitive]:
             kink_note="switches from a to b where c becomes 0; c gets derivative 0",
             summary="entry by entry: a where c is nonzero (true), else b",
             complex_evaluate=lambda c, a, b: np.where(np.real(c) != 0, a, b),
+            numpy=(
+                "np.where({0} != 0, {1}, {2})",
+                ["0.0 * {t}", "np.where({0} != 0, {t}, 0.0)", "np.where({0} != 0, 0.0, {t})"],
+                ["0.0 * {b}", "np.where({0} != 0, {b}, 0.0)", "np.where({0} != 0, 0.0, {b})"],
+            ),
         ),
     ]
 
@@ -565,6 +706,7 @@ def _build_table() -> dict[str, Primitive]:
             _written("add"),
             _ADD_COST,
             summary="a + b",
+            numpy=("{0} + {1}", ["{t}", "{t}"], ["{b}", "{b}"]),
         ),
         _elementwise(
             "sub",
@@ -573,6 +715,7 @@ def _build_table() -> dict[str, Primitive]:
             _written("sub"),
             _ADD_COST,
             summary="a - b",
+            numpy=("{0} - {1}", ["{t}", "-{t}"], ["{b}", "-{b}"]),
         ),
         _elementwise(
             "mul",
@@ -585,6 +728,7 @@ def _build_table() -> dict[str, Primitive]:
             _MUL_COST,
             tangent_terms=("{t}*{1}", "{0}*{t}"),
             summary="a * b (elementwise)",
+            numpy=("{0} * {1}", ["{t} * {1}", "{0} * {t}"], ["{b} * {1}", "{b} * {0}"]),
         ),
         _elementwise(
             "div",
@@ -597,6 +741,11 @@ def _build_table() -> dict[str, Primitive]:
             _MUL_COST,
             summary="a / b (elementwise)",
             domain_note="division by zero",
+            numpy=(
+                "{0} / {1}",
+                ["{t} / {1}", "-{y} / {1} * {t}"],
+                ["{b} / {1}", "-{b} * {y} / {1}"],
+            ),
         ),
         _elementwise(
             "pow",
@@ -609,6 +758,11 @@ def _build_table() -> dict[str, Primitive]:
             _POW_COST,
             summary="a ^ b, also written a ** b or pow(a, b)",
             domain_note="a negative base needs a whole-number exponent, and 0 a positive one",
+            numpy=(
+                "{0} ** {1}",
+                [_numpy_pow_base("{t}"), _numpy_pow_exponent("{t}")],
+                [_numpy_pow_base("{b}"), _numpy_pow_exponent("{b}")],
+            ),
         ),
         _elementwise(
             "neg",
@@ -619,9 +773,24 @@ def _build_table() -> dict[str, Primitive]:
                 OpCount(moves=2, adds=1), OpCount(moves=2, adds=1), OpCount(moves=3, adds=1)
             ),
             summary="-a",
+            numpy=("-{0}", ["-{t}"], ["-{b}"]),
         ),
-        _unary("sin", np.sin, lambda a, y: np.cos(a), "cos({0})", "sine"),
-        _unary("cos", np.cos, lambda a, y: -np.sin(a), "-sin({0})", "cosine"),
+        _unary(
+            "sin",
+            np.sin,
+            lambda a, y: np.cos(a),
+            "cos({0})",
+            "sine",
+            numpy=_numpy_unary("np.sin({0})", "np.cos({0})"),
+        ),
+        _unary(
+            "cos",
+            np.cos,
+            lambda a, y: -np.sin(a),
+            "-sin({0})",
+            "cosine",
+            numpy=("np.cos({0})", ["-np.sin({0}) * {t}"], ["-{b} * np.sin({0})"]),
+        ),
         _unary(
             "tan",
             np.tan,
@@ -629,6 +798,7 @@ def _build_table() -> dict[str, Primitive]:
             "1/cos({0})^2",
             "tangent",
             domain_note="tan is infinite at odd multiples of pi/2",
+            numpy=("np.tan({0})", ["{t} / np.cos({0}) ** 2"], ["{b} / np.cos({0}) ** 2"]),
         ),
         _unary(
             "asin",
@@ -638,6 +808,11 @@ def _build_table() -> dict[str, Primitive]:
             "inverse sine",
             aliases=("arcsin",),
             domain_note="asin is defined on [-1, 1] only",
+            numpy=(
+                "np.arcsin({0})",
+                ["{t} / np.sqrt(1.0 - {0} * {0})"],
+                ["{b} / np.sqrt(1.0 - {0} * {0})"],
+            ),
         ),
         _unary(
             "acos",
@@ -647,6 +822,11 @@ def _build_table() -> dict[str, Primitive]:
             "inverse cosine",
             aliases=("arccos",),
             domain_note="acos is defined on [-1, 1] only",
+            numpy=(
+                "np.arccos({0})",
+                ["-{t} / np.sqrt(1.0 - {0} * {0})"],
+                ["-{b} / np.sqrt(1.0 - {0} * {0})"],
+            ),
         ),
         _unary(
             "atan",
@@ -655,10 +835,32 @@ def _build_table() -> dict[str, Primitive]:
             "1/(1 + {0}^2)",
             "inverse tangent",
             aliases=("arctan",),
+            numpy=("np.arctan({0})", ["{t} / (1.0 + {0} * {0})"], ["{b} / (1.0 + {0} * {0})"]),
         ),
-        _unary("sinh", np.sinh, lambda a, y: np.cosh(a), "cosh({0})", "hyperbolic sine"),
-        _unary("cosh", np.cosh, lambda a, y: np.sinh(a), "sinh({0})", "hyperbolic cosine"),
-        _unary("tanh", np.tanh, lambda a, y: 1.0 - y * y, "1 - {y}^2", "hyperbolic tangent"),
+        _unary(
+            "sinh",
+            np.sinh,
+            lambda a, y: np.cosh(a),
+            "cosh({0})",
+            "hyperbolic sine",
+            numpy=_numpy_unary("np.sinh({0})", "np.cosh({0})"),
+        ),
+        _unary(
+            "cosh",
+            np.cosh,
+            lambda a, y: np.sinh(a),
+            "sinh({0})",
+            "hyperbolic cosine",
+            numpy=_numpy_unary("np.cosh({0})", "np.sinh({0})"),
+        ),
+        _unary(
+            "tanh",
+            np.tanh,
+            lambda a, y: 1.0 - y * y,
+            "1 - {y}^2",
+            "hyperbolic tangent",
+            numpy=("np.tanh({0})", ["(1.0 - {y} * {y}) * {t}"], ["{b} * (1.0 - {y} * {y})"]),
+        ),
         _unary(
             "exp",
             np.exp,
@@ -667,6 +869,7 @@ def _build_table() -> dict[str, Primitive]:
             "e to the power a",
             domain_note="the result is too large for a float64 (above about 1.8e308)",
             cost=_unary_cost(tangent_nlops=0),
+            numpy=_numpy_unary("np.exp({0})", "{y}"),
         ),
         _unary(
             "log",
@@ -677,6 +880,7 @@ def _build_table() -> dict[str, Primitive]:
             aliases=("ln",),
             cost=_unary_cost(tangent_nlops=0),
             domain_note="log is defined for positive numbers only (log 0 = -inf)",
+            numpy=("np.log({0})", ["{t} / {0}"], ["{b} / {0}"]),
         ),
         _unary(
             "log1p",
@@ -685,8 +889,16 @@ def _build_table() -> dict[str, Primitive]:
             "1/(1 + {0})",
             "log(1 + a), accurate near 0",
             domain_note="log1p is defined for values above -1 only",
+            numpy=("np.log1p({0})", ["{t} / (1.0 + {0})"], ["{b} / (1.0 + {0})"]),
         ),
-        _unary("expm1", np.expm1, lambda a, y: y + 1.0, "exp({0})", "exp(a) - 1, accurate near 0"),
+        _unary(
+            "expm1",
+            np.expm1,
+            lambda a, y: y + 1.0,
+            "exp({0})",
+            "exp(a) - 1, accurate near 0",
+            numpy=_numpy_unary("np.expm1({0})", "({y} + 1.0)"),
+        ),
         _unary(
             "sqrt",
             np.sqrt,
@@ -696,6 +908,7 @@ def _build_table() -> dict[str, Primitive]:
             cost=_unary_cost(tangent_nlops=0),
             kink_note="sqrt'(0) is +inf, as in PyTorch",
             domain_note="sqrt is defined for numbers >= 0 only",
+            numpy=("np.sqrt({0})", ["{t} / (2.0 * {y})"], ["{b} / (2.0 * {y})"]),
         ),
         _unary(
             "abs",
@@ -706,6 +919,7 @@ def _build_table() -> dict[str, Primitive]:
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="abs'(0) = 0, the subgradient PyTorch uses",
+            numpy=_numpy_unary("np.abs({0})", "np.sign({0})"),
         ),
         _unary(
             "sign",
@@ -716,6 +930,7 @@ def _build_table() -> dict[str, Primitive]:
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="sign jumps at 0; its derivative is taken as 0 everywhere",
+            numpy=("np.sign({0})", ["0.0 * {t}"], ["0.0 * {b}"]),
         ),
         _unary(
             "step",
@@ -726,6 +941,7 @@ def _build_table() -> dict[str, Primitive]:
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="step is flat except its jump at 0, where its derivative is taken as 0",
+            numpy=("np.where({0} > 0, 1.0, 0.0)", ["0.0 * {t}"], ["0.0 * {b}"]),
         ),
         _unary(
             "sigmoid",
@@ -735,6 +951,8 @@ def _build_table() -> dict[str, Primitive]:
             "logistic 1/(1 + exp(-a))",
             cost=_unary_cost(tangent_mults=2, tangent_nlops=0),
             complex_evaluate=_sigmoid_complex,
+            # exp(-log(1 + exp(-a))) is 1/(1 + exp(-a)) without overflow for large |a|
+            numpy=_numpy_unary("np.exp(-np.logaddexp(0.0, -{0}))", "{y} * (1.0 - {y})"),
         ),
         _unary(
             "relu",
@@ -745,6 +963,7 @@ def _build_table() -> dict[str, Primitive]:
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="relu'(0) = 0, as in PyTorch",
+            numpy=_numpy_unary("np.maximum({0}, 0.0)", "np.where({0} > 0, 1.0, 0.0)"),
         ),
         _unary(
             "softplus",
@@ -753,6 +972,7 @@ def _build_table() -> dict[str, Primitive]:
             "sigmoid({0})",
             "log(1 + exp(a)), computed stably",
             complex_evaluate=_softplus_complex,
+            numpy=_numpy_unary("np.logaddexp(0.0, {0})", "np.exp(-np.logaddexp(0.0, -{0}))"),
         ),
         Primitive(
             name="matmul",
@@ -766,6 +986,9 @@ def _build_table() -> dict[str, Primitive]:
             adjoint_terms=("{b} @ {1}ᵀ", "{0}ᵀ @ {b}"),
             cost=_matmul_cost,
             summary="matrix product: mat@mat, mat@vec, vec@mat, vec@vec",
+            numpy_primal="{0} @ {1}",
+            numpy_jvp=("{t} @ {1}", "{0} @ {t}"),
+            numpy_vjp=(_numpy_matmul_vjp(0), _numpy_matmul_vjp(1)),
         ),
         Primitive(
             name="dot",
@@ -779,6 +1002,9 @@ def _build_table() -> dict[str, Primitive]:
             adjoint_terms=("{b}*{1}", "{b}*{0}"),
             cost=_matmul_cost,
             summary="inner product of two vectors",
+            numpy_primal="np.dot({0}, {1})",
+            numpy_jvp=("np.dot({t}, {1})", "np.dot({0}, {t})"),
+            numpy_vjp=("{b} * {1}", "{b} * {0}"),
         ),
         Primitive(
             name="sum",
@@ -792,6 +1018,9 @@ def _build_table() -> dict[str, Primitive]:
             adjoint_terms=("{b}*ones",),
             cost=_reduction_cost,
             summary="sum of all entries",
+            numpy_primal="np.sum({0})",
+            numpy_jvp=("np.sum({t})",),
+            numpy_vjp=("np.full({s0}, {b})",),
         ),
         Primitive(
             name="mean",
@@ -809,6 +1038,9 @@ def _build_table() -> dict[str, Primitive]:
             adjoint_terms=("{b}/n*ones",),
             cost=_mean_cost,
             summary="mean of all entries",
+            numpy_primal="np.mean({0})",
+            numpy_jvp=("np.mean({t})",),
+            numpy_vjp=("np.full({s0}, {b} / {n0})",),
         ),
         Primitive(
             name="transpose",
@@ -822,6 +1054,9 @@ def _build_table() -> dict[str, Primitive]:
             adjoint_terms=("transpose({b})",),
             cost=_transpose_cost,
             summary="swap rows and columns (also written A.T)",
+            numpy_primal="np.transpose({0})",
+            numpy_jvp=("np.transpose({t})",),
+            numpy_vjp=("np.transpose({b})",),
         ),
         *_comparisons(),
     ]

@@ -1,0 +1,143 @@
+"""Derivative code for a straight-line program: its Wengert list, statement by statement.
+
+Forward mode (``f_jvp``) writes each operation's primal statement followed by
+its tangent statement.  Reverse mode (``f_vjp``) writes the primal sweep, then
+the adjoint statements in reverse order: each output's adjoint is seeded from
+the caller's cotangent, every other adjoint is set to 0 just before its first
+contribution, and each contribution is its own ``+=`` line, so a value that
+fans out gets one line per use, exactly the contributions of adx's reverse
+engine.  Values are named by the trace's labels (see :mod:`.names`).
+"""
+
+from __future__ import annotations
+
+import adexplorer.codegen.emit as emit
+from adexplorer.base.shapes import type_name
+from adexplorer.codegen.code import GeneratedCode, Writer, write_docstring, write_module_header
+from adexplorer.codegen.names import UserNames, as_value, label_name, literal, python_name, zeros
+from adexplorer.core.ir import Graph
+
+
+def generate_straight(graph: Graph, mode: str) -> GeneratedCode:
+    labels = graph.labels()
+    users = UserNames(graph.input_names)
+    params = [users[n] for n in graph.input_names]
+
+    def name(i: int) -> str:
+        node = graph.nodes[i]
+        return literal(node.value) if node.is_const else label_name(labels[i])
+
+    def dot(i: int) -> str | None:
+        return None if graph.nodes[i].is_const else name(i) + "_dot"
+
+    def bar(i: int) -> str | None:
+        return None if graph.nodes[i].is_const else name(i) + "_bar"
+
+    out = Writer()
+    forward = mode == "forward"
+    function = "f_jvp" if forward else "f_vjp"
+    outputs = [name(o) for o in graph.outputs]
+    out_names = list(graph.output_names)
+    if forward:
+        dot_params = [users.fresh(p + "_dot") for p in params]
+        signature = params + dot_params
+    else:
+        bar_params = [users.fresh(python_name(n) + "_bar") for n in out_names]
+        signature = params + [f"{b}=1.0" for b in bar_params]
+
+    _module_header(out, graph, forward, out_names)
+    out.add(f"def {function}({', '.join(signature)}):")
+    out.depth = 1
+    _function_docstring(out, graph, forward, params, out_names)
+    for node in graph.nodes:
+        i = node.index
+        if node.is_input:
+            k = graph.inputs.index(i)
+            out.add(f"{name(i)} = {as_value(params[k], node.shape)}", "input", node=i)
+            if forward:
+                out.add(f"{dot(i)} = {as_value(dot_params[k], node.shape)}", "tangent", node=i)
+        elif node.is_op:
+            out.add(f"{name(i)} = {emit.primal(graph, node, name)}", "primal", node=i)
+            if forward:
+                out.add(f"{dot(i)} = {emit.tangent(graph, node, name, dot)}", "tangent", node=i)
+    if forward:
+        tangents = [dot(o) or zeros(graph.nodes[o].shape) for o in graph.outputs]
+        out.add(f"return {_tuple(outputs)}, {_tuple(tangents)}", "return")
+    else:
+        _adjoint_sweep(out, graph, name, bar, bar_params)
+        grads = ", ".join(bar(i) or "" for i in graph.inputs)
+        comma = "," if len(graph.inputs) == 1 else ""
+        out.add(f"return {_tuple(outputs)}, ({grads}{comma})", "return")
+    return out.finish(mode, function, graph.input_names)
+
+
+def _adjoint_sweep(
+    out: Writer, graph: Graph, name: emit.Namer, bar: emit.MaybeNamer, bar_params: list[str]
+) -> None:
+    out.add("")
+    out.add("# adjoint sweep, in reverse order: one line per contribution")
+    ready: set[int] = set()
+    for o, seed in zip(graph.outputs, bar_params, strict=True):
+        node = graph.nodes[o]
+        if node.is_const:
+            continue
+        value = (
+            f"np.float64({seed})"
+            if node.shape == ()
+            else f"np.full({node.shape!r}, {seed}, dtype=np.float64)"
+        )
+        out.add(f"{bar(o)} {'+=' if o in ready else '='} {value}", "seed", node=o)
+        ready.add(o)
+    for node in reversed(graph.nodes):
+        if not node.is_op or node.index not in ready:
+            continue
+        for slot, a, text in emit.adjoints(graph, node, name, bar):
+            if a not in ready:
+                out.add(f"{bar(a)} = {zeros(graph.nodes[a].shape)}", "init", node=a)
+                ready.add(a)
+            out.add(f"{bar(a)} += {text}", "adjoint", node=a, source=node.index, slot=slot)
+    for i in graph.inputs:
+        if i not in ready:  # the outputs do not depend on this input
+            out.add(f"{bar(i)} = {zeros(graph.nodes[i].shape)}", "init", node=i)
+
+
+def _tuple(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
+
+
+def _module_header(out: Writer, graph: Graph, forward: bool, out_names: list[str]) -> None:
+    what = "forward mode (tangents)" if forward else "reverse mode (adjoints)"
+    operations = sum(1 for n in graph.nodes if n.is_op)
+    write_module_header(
+        out,
+        f"{', '.join(out_names)}: value and derivative by {what}, generated by adx codegen.",
+        f"A standalone module (numpy only), written from the program's Wengert list of "
+        f"{operations} operation{'s' if operations != 1 else ''}.  Each statement is one "
+        "step of adx's trace, with the trace's names: v-1 is written v_1, the tangent of "
+        "v3 is v3_dot, its adjoint v3_bar.  Regenerate it with adx codegen rather than "
+        "editing it.",
+    )
+
+
+def _function_docstring(
+    out: Writer, graph: Graph, forward: bool, params: list[str], out_names: list[str]
+) -> None:
+    inputs = ", ".join(
+        f"{p} ({type_name(graph.nodes[i].shape)})"
+        for p, i in zip(params, graph.inputs, strict=True)
+    )
+    outs = _tuple(out_names)
+    if forward:
+        write_docstring(
+            out,
+            f"Return {outs} and its tangent in the direction of the _dot arguments.",
+            f"Inputs: {inputs}; each _dot argument has its input's shape.",
+        )
+    else:
+        grads = ", ".join(f"{p}_bar" for p in params)
+        write_docstring(
+            out,
+            f"Return {outs} and the adjoints ({grads}) of the inputs.",
+            f"Inputs: {inputs}.  The _bar arguments weight the outputs (1.0: the gradient "
+            "of their sum); each is a number or an array of its output's shape.",
+        )
