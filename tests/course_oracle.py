@@ -13,6 +13,7 @@ grade itself right.  So each kind of question is answered here another way:
 * counts (contributions, sweeps, operations) from the graph's edges and inputs;
   a loop's iterations from the count its source writes (``range(N)``);
 * the branch an ``if`` takes by evaluating its conditions' source text, in order;
+* lines of generated code by reading its text (``+=`` lines, ``stack.append``);
 * memory by walking the operations' live ranges, and a checkpointing schedule's
   recomputations by its definition (``every=K``) or Griewank's formula (``snapshots=S``);
 * descent by repeating x ← x − η·(central-difference gradient);
@@ -32,6 +33,7 @@ import numpy as np
 
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import Array
+from adexplorer.codegen import generate
 from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import family_study, swell_study
 from adexplorer.core.engines.finite_diff import evaluations_per_gradient
@@ -87,7 +89,9 @@ def _as_input(graph: Graph, index: int) -> Graph:
     nodes = list(graph.nodes)
     old = nodes[index]
     nodes[index] = Node(index, "input", (), old.shape, old.span, name="__cut")
-    return replace(graph, nodes=tuple(nodes), inputs=(*graph.inputs, index))
+    # the tape of this run, kept as it is: a program with if/for would be taped anew
+    # (without the cut) at every evaluation; nudges small enough keep its branches
+    return replace(graph, nodes=tuple(nodes), inputs=(*graph.inputs, index), program=None)
 
 
 def _adjoint(setup: Setup, node: int) -> float:
@@ -245,6 +249,13 @@ def number(query: str, explore: Explore) -> float:
         return float(_recomputed(len(graph.op_nodes), explore.checkpoint))
     if what == "binomial":  # Griewank's β(s, t) = C(s + t, s)
         return float(math.comb(int(args[0]) + int(args[1]), int(args[0])))
+    if what == "codegen-count":  # read off the generated text, not its line map
+        marks = {"adjoint": " += ", "push": "stack.append("}
+        if args[1] not in marks:
+            raise NoOracle(f"no independent count of {args[1]} lines")
+        return float(sum(marks[args[1]] in line for line in _generated(setup, args[0])))
+    if what == "codegen-line":
+        return float(_contribution_lines(setup, args[0])[int(args[1]) - 1][0])
     if what == "iterations":
         return float(_loop(explore, int(args[0])).count)
     if what == "fd-estimate":  # the textbook quotients, from plain evaluations
@@ -296,6 +307,27 @@ def _recomputed(steps: int, schedule: str) -> int:
         return 0
     t = next(t for t in range(steps + 1) if math.comb(k + t, k) >= steps)
     return t * steps - math.comb(k + 1 + t - 1, k + 1)
+
+
+def _generated(setup: Setup, mode: str) -> list[str]:
+    """The lines of the code ``adx codegen`` writes for the step's program."""
+    return generate(setup.graph, mode).text.splitlines()
+
+
+def _contribution_lines(setup: Setup, label: str) -> list[tuple[int, str]]:
+    """(line number, statement) of every ``+=`` line into ``label``'s adjoint, in order:
+    found by the trace's naming rule (v-1 is written v_1), in the text itself."""
+    target = label.replace("-", "_") + "_bar +="
+    lines = _generated(setup, "reverse")
+    return [
+        (k, line.strip())
+        for k, line in enumerate(lines, start=1)
+        if line.strip().startswith(target)
+    ]
+
+
+def codegen_statement(explore: Explore, label: str, k: int) -> str:
+    return _contribution_lines(prepare(explore), label)[k - 1][1]
 
 
 def _along_seed(setup: Setup, node: int):  # type: ignore[no-untyped-def]

@@ -38,7 +38,7 @@ from adexplorer.core.engines.finite_diff import SCHEMES, directional, evaluation
 from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
-from adexplorer.lessons import grading, kind_queries, memory_queries
+from adexplorer.lessons import codegen_queries, grading, kind_queries, memory_queries
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -706,6 +706,34 @@ QUERIES: dict[str, Query] = {
             ("binomial 2 3",),
             memory_queries.binomial,
         ),
+        # the source-transformation lesson's queries (lessons/codegen_queries.py)
+        Query(
+            "codegen-line",
+            (NODE, Arg("K", whole=True)),
+            "the number of the line of `adx codegen PROGRAM --mode reverse` that adds NODE's "
+            "K-th adjoint contribution (a program without if/for)",
+            ("codegen-line v-1 2",),
+            codegen_queries.codegen_line,
+        ),
+        Query(
+            "codegen-statement",
+            (NODE, Arg("K", whole=True)),
+            "that line's statement, e.g. `v_1_bar += v1_bar * v0` (for choice exercises)",
+            ("codegen-statement v-1 2",),
+            codegen_queries.codegen_statement,
+        ),
+        Query(
+            "codegen-count",
+            (
+                Arg("MODE", choices=codegen_queries.CODE_MODES),
+                Arg("ROLE", choices=codegen_queries.ROLES),
+            ),
+            "how many lines of one kind `adx codegen PROGRAM --mode MODE` writes: `adjoint` "
+            "the `+=` lines, `push` the `stack.append` lines, `primal` and `tangent` the "
+            "statements (docs/codegen.md)",
+            ("codegen-count reverse adjoint", "codegen-count reverse push"),
+            codegen_queries.codegen_count,
+        ),
     )
 }
 
@@ -899,6 +927,8 @@ COUNTING_QUERIES = frozenset(
         "memory",
         "checkpoint",
         "binomial",
+        "codegen-line",
+        "codegen-count",
     )
 )
 
@@ -1004,6 +1034,8 @@ _NATURES = {
             "memory",
             "checkpoint",
             "binomial",
+            "codegen-line",
+            "codegen-count",
         ),
         "count",
     ),
