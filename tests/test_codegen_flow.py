@@ -330,6 +330,32 @@ def test_each_step_of_a_tape_finds_a_line_of_the_structured_code() -> None:
             assert line is not None and " += " in text[line - 1]
 
 
+STEPPED = """\
+x: real
+s = x
+for i in range(1, 8, 3):
+    s += x*i
+for j in range(5, 0, -2):
+    s *= sin(s + j)
+return s
+"""
+
+
+def test_ranges_with_start_and_step_and_augmented_assignment(tmp_path: Path) -> None:
+    reverse = generate_source(STEPPED, "reverse")
+    assert "for i in range(1, 10, 3):" in reverse.text
+    assert "for j in reversed(range(5, -1, -2)):" in reverse.text
+    f_vjp = load_module(reverse, tmp_path).f_vjp
+    f_jvp = load_module(generate_source(STEPPED, "forward"), tmp_path).f_jvp
+    graph = compile_source(STEPPED).graph
+    for x in (0.3, -1.1):
+        trace = run(graph, {"x": x}, "reverse")
+        value, (grad,) = f_vjp(x)
+        assert value == pytest.approx(float(trace.output_value()), rel=1e-13)
+        assert grad == pytest.approx(float(trace.gradient()["x"]), rel=1e-10)
+        assert f_jvp(x, 1.0)[1] == pytest.approx(grad, rel=1e-10)
+
+
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_a_loop_over_range_with_start_and_step_and_augmented_assignment(
     mode: str, tmp_path: Path

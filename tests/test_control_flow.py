@@ -192,6 +192,8 @@ def test_every_branch_is_checked_even_when_it_does_not_run() -> None:
 # -- clear errors, never a traceback ------------------------------------------------------
 
 ERRORS = [
+    ("x: real\nfor i in range(3):\n    break\nreturn x", "no break", 3),
+    ("x: real\nfor i in range(3):\n    continue\nreturn x", "no continue", 3),
     ("x: real\nif x = 0:\n    y = 1\nreturn y", "compares with '=='", 2),
     ("x: real\nwhile x > 0:\n    x = 1\nreturn x", "no while loops", 2),
     ("x: real\nif x > 0:\n    y = 1\nelse if x < 0:\n    y = 2\nreturn y", "elif", 4),
@@ -378,3 +380,47 @@ def test_adx_swell_on_a_branch_says_which_path(tmp_path) -> None:  # type: ignor
     result = CliRunner().invoke(cli, ["swell", str(path), "--at", "x=2"])
     assert result.exit_code == 0, result.output
     assert "x > 0 is true, so the if branch runs" in result.output
+
+
+def test_an_early_return_and_a_name_assigned_on_one_branch_are_said() -> None:
+    source = (
+        "x: real\ns = 0\nfor i in range(10):\n    s += x*i\n"
+        "    if s > 3:\n        return s\nreturn s\n"
+    )
+    graph = run(compile_source(source).graph, {"x": np.array(1.0)}, "evaluate").graph
+    described = [d.describe() for d in graph.decisions]
+    assert "line 6, i=3: return ends the run here" in described
+    assert described[-1] == "line 3: the loop ran 4 times"
+    lowered = compile_source("x: real\nif x > 0:\n    y = x^2\nreturn y\n")
+    assert any("only on some branches of the if on line 2" in w for w in lowered.warnings)
+    both = compile_source("x: real\nif x > 0:\n    y = x^2\nelse:\n    y = x\nreturn y\n")
+    assert not any("some branches" in w for w in both.warnings)
+
+
+def test_a_loop_over_the_node_limit_points_at_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADX_MAX_NODES", "500")
+    with pytest.raises(AdxError) as error:
+        compile_source("x: real = 1\ns = 0\nfor i in range(1000):\n    s = s + x*i\nreturn s")
+    assert error.value.span is not None and error.value.span.line == 3
+    assert "in iteration i=" in error.value.message
+
+
+def test_adx_check_on_a_boundary_names_the_if() -> None:
+    from adexplorer.compare.node_check import check_nodes
+    from adexplorer.reports.check import findings
+
+    graph = compile_source(
+        "x: real = 0\nif x > 0:\n    y = x^2 + x\nelse:\n    y = -x\nreturn y\n"
+    ).graph
+    text = " ".join(findings(check_nodes(graph, {"x": np.array(0.0)})))
+    assert "branch boundary (line 2: x > 0)" in text
+
+
+def test_long_tables_are_elided_in_human_output(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "long.adx"
+    path.write_text("x: real = 1\ns = 0\nfor i in range(400):\n    s = s + x*i\nreturn s\n")
+    result = CliRunner().invoke(cli, ["eval", str(path)])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "601 rows not shown" in flat
+    assert "i=399" in result.output  # the last rows are shown

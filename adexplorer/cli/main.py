@@ -242,7 +242,10 @@ def _checkpoint_option(text: str | None, mode: str) -> CheckpointSpec | None:
 
 def _with_warnings(trace: Trace, extra: list[str]) -> Trace:
     """The trace with the compiler's warnings (e.g. an unused input) in front of its own."""
-    return dataclasses.replace(trace, warnings=(*extra, *trace.warnings)) if extra else trace
+    if not extra:
+        return trace
+    # a taped program's warnings (a tie) come from its lowering and from the run: once
+    return dataclasses.replace(trace, warnings=tuple(dict.fromkeys((*extra, *trace.warnings))))
 
 
 @cli.command("explore", cls=ExpressionFriendlyCommand, epilog=SOURCE_RULE)

@@ -63,6 +63,9 @@ class SwellResult:
     derivative_elided: bool
     simplified_text: str
     simplified_elided: bool
+    #: f itself as one expression (for a program with if/for: the path taken)
+    function_text: str = ""
+    function_elided: bool = False
 
 
 class _DagCounter:
@@ -159,7 +162,8 @@ def swell_study(graph: Graph, wrt: str, limit: int = 400) -> SwellResult:
     sizes, df, simple = measure(table, f, wrt)
     text, elided = elided_text(table, df, limit)
     simple_text, simple_elided = elided_text(table, simple, limit)
-    return SwellResult(wrt, sizes, text, elided, simple_text, simple_elided)
+    f_text, f_elided = elided_text(table, f, limit)
+    return SwellResult(wrt, sizes, text, elided, simple_text, simple_elided, f_text, f_elided)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ def parse_checkpoint(text: str) -> CheckpointSpec:
     if key not in KINDS:
         raise AdxError("usage", f"unknown checkpointing schedule '{key}'", hint=valid)
     raw = raw.strip()
+    if raw.startswith("-") and raw[1:].isdigit() and raw.isascii():
+        raise AdxError("usage", f"{key}={raw}: {key} must be at least 1", hint=valid)
     if not raw.isdigit() or not raw.isascii():
         raise AdxError("usage", f"{key}={raw}: '{raw}' is not a whole number", hint=valid)
     amount = int(raw)

@@ -86,7 +86,7 @@ class Decision:
     their boundary (both sides equal), where the function may jump.
     """
 
-    kind: str  # "if" or "for"
+    kind: str  # "if", "for", or "return" (a return inside a block ended the run)
     line: int
     context: tuple[tuple[str, int], ...] = ()
     taken: str = ""
@@ -102,6 +102,8 @@ class Decision:
         if self.kind == "for":
             plural = "" if self.iterations == 1 else "s"
             return f"{head}: the loop ran {self.iterations} time{plural}"
+        if self.kind == "return":
+            return f"{head}: return ends the run here"
         if not self.taken:
             return f"{head}: no condition is true and there is no else, so nothing runs"
         if self.taken == "else":
@@ -114,6 +116,8 @@ class Decision:
         """The branch taken in a word or two: ``if``, ``elif (line 7)``, ``else``, ``none``."""
         if self.kind == "for":
             return f"{self.iterations} iterations"
+        if self.kind == "return":
+            return "return"
         if not self.taken:
             return "none"
         return (

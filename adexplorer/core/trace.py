@@ -351,10 +351,11 @@ def _boundary_warnings(graph: Graph, values: Sequence[Array], warnings: list[str
     """A comparison whose two sides are equal (in some entry) sits on a jump."""
     for node in graph.nodes:
         if node.op in _COMPARISONS and np.any(values[node.args[0]] == values[node.args[1]]):
-            text = graph.source_text(node.index) or node.op
+            text = excerpt(graph.source_text(node.index) or node.op)
             warnings.append(
-                f"{excerpt(text)!r} is exactly on its boundary (both sides are equal): "
-                "the function may jump here, and adx takes the derivative of the side chosen"
+                f"line {node.line or '?'}: {text} is exactly on its boundary (both sides are "
+                "equal), so the function may not be differentiable here; adx differentiates "
+                "the side chosen"
             )
 
 

@@ -47,6 +47,19 @@ from adexplorer.lang.parse import parse_bindings, parse_program
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
+#: Python statements adx does not have, and what to write instead.
+_PYTHON_ONLY = {
+    "break": (
+        "adx has no break: a loop always runs all its iterations",
+        "return from inside an if to end the run, or put the rest of the body under an if",
+    ),
+    "continue": (
+        "adx has no continue",
+        "put the rest of the loop's body under an if",
+    ),
+    "pass": ("adx has no pass: a block needs at least one statement", "assign something"),
+}
+
 #: What ``s += x`` and its kin apply.
 _AUGMENTED = {"+=": "add", "-=": "sub", "*=": "mul", "/=": "div"}
 
@@ -141,6 +154,9 @@ class _Builder:
         #: a name missing on this run's path gets a message that says so.
         self.assigned_somewhere: dict[str, int] = {}
         self.ties: list[str] = []  # comparisons met exactly on their boundary
+        self.tie_lines: dict[str, int] = {}
+        #: Checking: names that only some branches of the if on a line assign.
+        self.maybe_unassigned: dict[str, int] = {}
         self.given: Mapping[str, Array] = {}  # the inputs' values, when taping
 
     # -- errors -------------------------------------------------------------
@@ -200,6 +216,7 @@ class _Builder:
         if draft.op in _COMPARISONS and np.any(args[0] == args[1]):
             text = draft.span.text(self.source) if draft.span is not None else draft.op
             self.ties.append(text)
+            self.tie_lines.setdefault(text, draft.span.line if draft.span is not None else 0)
         return value
 
     def value_of(self, index: int) -> Array:
@@ -245,6 +262,12 @@ class _Builder:
         name = str(token)
         span = span_of(token)
         if name in self.env:
+            if self.values is None and name in self.maybe_unassigned:
+                line = self.maybe_unassigned.pop(name)
+                self.warnings.append(
+                    f"'{name}' gets a value only on some branches of the if on line {line}; "
+                    "a run that takes another branch stops with an error"
+                )
             return self.env[name]
         if name in CONSTANTS:
             return self.const(CONSTANTS[name], span)
@@ -293,6 +316,7 @@ class _Builder:
 
     def name_value(self, name: str, index: int) -> None:
         """``name = …``: the name refers to node ``index`` and labels it in traces."""
+        self.maybe_unassigned.pop(name, None)
         draft = self.drafts[index]
         if draft.op != "input" and draft.name is None:
             draft.name = name
@@ -427,9 +451,27 @@ class _Expressions:
     def __init__(self, builder: _Builder) -> None:
         self.builder = builder
         self._methods: dict[str, Callable[[list[Any]], Any]] = {}
+        #: Each tree's walk, worked out once: a loop body is lowered once per iteration.
+        self._plans: dict[int, list[tuple[Any, Callable[[list[Any]], Any] | None, int]]] = {}
 
     def lower(self, tree: Tree[Token]) -> Any:
         """What the method of ``tree``'s label returns, given its lowered children."""
+        plan = self._plans.get(id(tree))
+        if plan is None:
+            plan = self._plans[id(tree)] = self._plan(tree)
+        values: list[Any] = []
+        for node, method, count in plan:
+            if method is None:
+                values.append(node)  # a token the grammar keeps
+                continue
+            children = values[len(values) - count :]
+            del values[len(values) - count :]
+            values.append(method(children))
+        (result,) = values
+        return result
+
+    def _plan(self, tree: Tree[Token]) -> list[tuple[Any, Callable[[list[Any]], Any] | None, int]]:
+        """The tree in post-order: (token, None, 0) or (tree, its method, its child count)."""
         reversed_postorder: list[Tree[Token] | Token] = []
         stack: list[Tree[Token] | Token] = [tree]
         while stack:
@@ -437,17 +479,12 @@ class _Expressions:
             reversed_postorder.append(node)
             if isinstance(node, Tree):
                 stack.extend(node.children)
-        values: list[Any] = []
-        for node in reversed(reversed_postorder):
-            if not isinstance(node, Tree):
-                values.append(node)  # a token the grammar keeps
-                continue
-            count = len(node.children)
-            children = values[len(values) - count :]
-            del values[len(values) - count :]
-            values.append(self._method(node.data)(children))
-        (result,) = values
-        return result
+        return [
+            (node, self._method(node.data), len(node.children))
+            if isinstance(node, Tree)
+            else (node, None, 0)
+            for node in reversed(reversed_postorder)
+        ]
 
     def _method(self, label: str) -> Callable[[list[Any]], Any]:
         method = self._methods.get(label)
@@ -696,12 +733,23 @@ class _Statements:
         """``return a, b``: the outputs."""
         exprs = [expr for expr in statement.children[1:] if isinstance(expr, Tree)]
         indices = [self.expression(expr) for expr in exprs]
+        builder = self.builder
+        if builder.values is not None and self.depth:
+            line = span_of(statement)
+            builder.decisions.append(
+                Decision("return", line.line if line else 0, tuple(builder.loops))
+            )
         # `return y` names the output y, even when y is another name's value (y = x)
         names = [str(e.children[0]) if e.data == "name" else None for e in exprs]
         self.builder.set_outputs(indices, span_of(statement), names)
 
     def bare_expr(self, statement: Tree[Token], last: bool) -> None:
         """An expression on its own: the output, if it is the last line."""
+        (expr,) = statement.children
+        word = str(expr.children[0]) if isinstance(expr, Tree) and expr.data == "name" else ""
+        if word in _PYTHON_ONLY:
+            message, hint = _PYTHON_ONLY[word]
+            raise self.builder.error("parse", message, span_of(statement), hint)
         if not last:
             raise self.builder.error(
                 "parse",
@@ -822,6 +870,9 @@ class _Statements:
             after.append(builder.env)
         if arms[-1].data != "else_arm":
             after.append(before)
+        for name in set().union(*after) - set(before):
+            if not all(name in env for env in after):
+                builder.maybe_unassigned[name] = line
         merged: dict[str, int] = {}
         for env in after:
             for name, index in env.items():
@@ -884,6 +935,12 @@ class _Statements:
             try:
                 builder.env[str(var)] = builder.const(float(k), var_span)
                 self.block(body)
+            except AdxError as error:
+                if error.span is None:  # a limit: say which loop reached it
+                    header = _token_span(keyword).cover(_token_span(function))
+                    error.span, error.source, error.origin = header, builder.source, builder.origin
+                    error.message += f" (in iteration {var}={k} of this loop)"
+                raise
             finally:
                 builder.loops.pop()
             ran += 1
@@ -1135,8 +1192,9 @@ class TapedProgram:
                     "give every branch a return, or end the program with one",
                 )
             builder.warnings.extend(
-                f"{text!r} is exactly on its boundary (both sides are equal) in a where(); "
-                "the function may jump there"
+                f"line {builder.tie_lines[text]}: {text} is exactly on its boundary (both "
+                "sides are equal), so the function may not be differentiable here; adx "
+                "differentiates the side chosen"
                 for text in dict.fromkeys(builder.ties)
                 if not any(text in d.ties for d in builder.decisions)
             )

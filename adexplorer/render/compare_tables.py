@@ -202,6 +202,12 @@ def _scientific(n: int) -> str:
 def print_swell(graph: Graph, results: Sequence[SwellResult]) -> None:
     console = make_console()
     console.print(Text(visible(f"f = {graph.source.strip()}"), style="bold"))
+    if graph.dynamic and results:
+        # the program is not one formula; the tape of this run is
+        path = results[0].function_text + (
+            "   [middle elided]" if results[0].function_elided else ""
+        )
+        console.print(Text(visible(f"\non this path, f = {path}"), style="bold"))
     for result in results:
         s = result.sizes
         console.print(

@@ -21,6 +21,10 @@ from adexplorer.render.console import make_console
 from adexplorer.render.cost import cost_view
 
 MAX_SWEEPS_SHOWN = 4
+#: A table longer than this shows its first ROWS_HEAD and last ROWS_TAIL rows and says
+#: how many it left out (a 30,000-iteration loop is 90,000 rows; --json has them all).
+ROWS_HEAD = 150
+ROWS_TAIL = 50
 #: Decisions listed under the results (an if inside a 10,000-iteration loop decides
 #: 10,000 times; the JSON report lists them all).
 MAX_DECISIONS_SHOWN = 12
@@ -46,7 +50,12 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
     table.add_column("source", style="dim", overflow="fold", max_width=28)
     table.add_column("operation", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
-    for step in trace.primal_steps:
+    count = len(trace.primal_steps)
+    for k, step in enumerate(trace.primal_steps):
+        if _hidden(k, count):
+            if k == ROWS_HEAD:
+                _gap(table, count)
+            continue
         formula = render.primal(step)
         node = graph.nodes[step.node]
         operation = formula.rule if node.is_op else f"input {node.name}: {type_name(node.shape)}"
@@ -62,6 +71,22 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
             formula.result,
         )
     return table
+
+
+def _hidden(k: int, count: int) -> bool:
+    """Whether row ``k`` (from 0) of ``count`` falls in the part a long table leaves out."""
+    return count > ROWS_HEAD + ROWS_TAIL and ROWS_HEAD <= k < count - ROWS_TAIL
+
+
+def _gap(table: Table, count: int) -> None:
+    """The one row that stands for the rows a long table leaves out."""
+    left_out = count - ROWS_HEAD - ROWS_TAIL
+    cells = [""] * len(table.columns)
+    widest = next(
+        (k for k, c in enumerate(table.columns) if str(c.header) in ("operation", "rule")), 0
+    )
+    cells[widest] = f"… {left_out:,} rows not shown (--json lists them all) …"
+    table.add_row(*cells, style="dim")
 
 
 def iteration_text(context: tuple[tuple[str, int], ...]) -> str:
@@ -95,7 +120,12 @@ def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         table.add_column("rule", overflow="fold")
         table.add_column("with numbers", overflow="fold")
         table.add_column("value", justify="right", overflow="fold")
-        for step in sweep.steps:
+        count = len(sweep.steps)
+        for k, step in enumerate(sweep.steps):
+            if _hidden(k, count):
+                if k == ROWS_HEAD:
+                    _gap(table, count)
+                continue
             f = render.tangent(step, sweep.tangents)
             is_input = trace.graph.nodes[step.node].is_input
             table.add_row(
@@ -123,13 +153,19 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         table.add_column("running total", justify="right")
         table.add_column("fan-out", style="yellow")
         seen: Counter[int] = Counter()
+        count = len(sweep.steps)
         for k, step in enumerate(sweep.steps, start=1):
+            if step.source is not None:
+                seen[step.node] += 1
+            if _hidden(k - 1, count):
+                if k - 1 == ROWS_HEAD:
+                    _gap(table, count)
+                continue
             f = render.adjoint(step, sweep.adjoints)
             total = format_value(step.total, render.digits)
             if step.source is None:
                 table.add_row(str(k), f.target, "seed", "", f.result, total, "")
                 continue
-            seen[step.node] += 1
             marker = ""
             if receives[step.node] > 1:
                 marker = f"{seen[step.node]} of {receives[step.node]}"

@@ -60,16 +60,26 @@ def findings(check: NodeCheck, digits: int = 6) -> list[str]:
     """What the check found, in sentences: each disagreeing partial and where it comes from."""
     lines: list[str] = []
     wrong_gradient = [g.name for g in check.gradient if g.wrong]
+    ties = [f"line {d.line}: {tie}" for d in check.graph.decisions for tie in d.ties]
     if wrong_gradient:
+        if check.wrong:
+            why = ": some local rule is wrong"
+        elif ties:
+            why = (
+                ", but every local rule agrees: the point sits exactly on a branch boundary ("
+                + "; ".join(ties)
+                + "), where the function jumps or kinks; differences straddle the two "
+                "branches, AD differentiates the branch taken"
+            )
+        else:
+            why = (
+                ", but every local rule that can be judged agrees: a kink or a domain "
+                "edge on the way (rows marked kink or n/a), or the differences' own error"
+            )
         lines.append(
             "the whole gradient disagrees with central differences for "
             + ", ".join(wrong_gradient)
-            + (
-                ": some local rule is wrong"
-                if check.wrong
-                else ", but every local rule that can be judged agrees: a kink or a domain "
-                "edge on the way (rows marked kink or n/a), or the differences' own error"
-            )
+            + why
         )
     for partial in check.wrong:
         rule, estimate = worst_entry(partial)

@@ -196,6 +196,11 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
     return [rows[i] for i in sorted(rows)]
 
 
+#: A schedule with few snapshots recomputes O(l·√l) or more steps; past this many,
+#: ``actions`` and ``records`` list the first ones only (``*_total`` says how many).
+MAX_CHECKPOINT_RECORDS = 20_000
+
+
 def _checkpoint(
     run: CheckpointRun, graph: Graph, labels: Sequence[str], conv: _Json
 ) -> dict[str, Any]:
@@ -203,10 +208,14 @@ def _checkpoint(
     the order they ran (every sweep runs the same schedule)."""
     ops = {index: k for k, index in enumerate(graph.op_nodes, start=1)}
     result: dict[str, Any] = run.as_json()
-    result["actions"] = [[a.kind, a.step] for a in run.schedule.actions]
+    actions = run.schedule.actions
+    result["actions"] = [[a.kind, a.step] for a in actions[:MAX_CHECKPOINT_RECORDS]]
+    result["actions_total"] = len(actions)
     result["timeline"] = timeline(run.schedule)
     steps: list[dict[str, Any]] = []
-    for step in run.steps[0] if run.steps else ():
+    records = run.steps[0] if run.steps else ()
+    result["records_total"] = len(records)
+    for step in records[:MAX_CHECKPOINT_RECORDS]:
         if isinstance(step, SnapshotStep):
             kind = "snapshot" if step.action == "store" else step.action
             steps.append({"kind": kind, "state": step.state, "entries": step.entries})
