@@ -146,7 +146,7 @@ def test_validate_catches_broken_schedules() -> None:
         ("every=0", "at least 1"),
         ("snapshots=0", "at least 1"),
         ("snapshots=x", "not a whole number"),
-        ("every=-2", "not a whole number"),
+        ("every=-2", "must be at least 1"),
         ("every=1.5", "not a whole number"),
         ("often=3", "unknown checkpointing schedule"),
         ("every", "no '='"),
