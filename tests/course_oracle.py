@@ -11,6 +11,11 @@ grade itself right.  So each kind of question is answered here another way:
   evaluated with that node's value nudged (a graph whose node is replaced by
   an input), which is what ∂f/∂vᵢ means;
 * counts (contributions, sweeps, operations) from the graph's edges and inputs;
+  a loop's iterations from the count its source writes (``range(N)``);
+* the branch an ``if`` takes by evaluating its conditions' source text, in order;
+* lines of generated code by reading its text (``+=`` lines, ``stack.append``);
+* memory by walking the operations' live ranges, and a checkpointing schedule's
+  recomputations by its definition (``every=K``) or Griewank's formula (``snapshots=S``);
 * descent by repeating x ← x − η·(central-difference gradient);
 * what only a study computes (swell sizes, best step h, cost ratios) by calling
   that study directly, since it *is* the definition.
@@ -28,12 +33,15 @@ import numpy as np
 
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import Array
+from adexplorer.codegen import generate
 from adexplorer.compare.fd_study import study
 from adexplorer.compare.swell import family_study, swell_study
 from adexplorer.core.engines.finite_diff import evaluations_per_gradient
 from adexplorer.core.ir import Graph, Node
 from adexplorer.core.primitives import PRIMITIVES
 from adexplorer.core.trace import run
+from adexplorer.lang.lower import compile_source
+from adexplorer.lang.structure import For, If, program_structure
 from adexplorer.lessons.answers import Setup, prepare
 from adexplorer.lessons.model import Exercise, Explore
 
@@ -81,7 +89,9 @@ def _as_input(graph: Graph, index: int) -> Graph:
     nodes = list(graph.nodes)
     old = nodes[index]
     nodes[index] = Node(index, "input", (), old.shape, old.span, name="__cut")
-    return replace(graph, nodes=tuple(nodes), inputs=(*graph.inputs, index))
+    # the tape of this run, kept as it is: a program with if/for would be taped anew
+    # (without the cut) at every evaluation; nudges small enough keep its branches
+    return replace(graph, nodes=tuple(nodes), inputs=(*graph.inputs, index), program=None)
 
 
 def _adjoint(setup: Setup, node: int) -> float:
@@ -233,7 +243,145 @@ def number(query: str, explore: Explore) -> float:
         terms = _adjoint_terms(setup, _label_index(graph, args[0]))
         k = int(args[1])
         return sum(terms[:k]) if what == "adjoint-after" else terms[k - 1]
+    if what == "memory":
+        return _memory(setup, args[0], args[1])
+    if what == "checkpoint" and args[0] == "recomputed_steps":
+        return float(_recomputed(len(graph.op_nodes), explore.checkpoint))
+    if what == "binomial":  # Griewank's β(s, t) = C(s + t, s)
+        return float(math.comb(int(args[0]) + int(args[1]), int(args[0])))
+    if what == "codegen-count":  # read off the generated text, not its line map
+        marks = {"adjoint": " += ", "push": "stack.append("}
+        if args[1] not in marks:
+            raise NoOracle(f"no independent count of {args[1]} lines")
+        return float(sum(marks[args[1]] in line for line in _generated(setup, args[0])))
+    if what == "codegen-line":
+        return float(_contribution_lines(setup, args[0])[int(args[1]) - 1][0])
+    if what == "iterations":
+        return float(_loop(explore, int(args[0])).count)
+    if what == "fd-estimate":  # the textbook quotients, from plain evaluations
+        f = _along_seed(setup, out)
+        h = float(args[1])
+        quotients = {
+            "forward": (f(h) - f(0.0)) / h,
+            "backward": (f(0.0) - f(-h)) / h,
+            "central": (f(h) - f(-h)) / (2 * h),
+        }
+        return quotients[args[0]]
     raise NoOracle(f"no independent answer for 'from: {query}'")
+
+
+def _memory(setup: Setup, mode: str, figure: str) -> float:
+    """What a mode holds, counted by walking the program's operations (docs/memory.md):
+    evaluation keeps a value from its step until the last step that reads it (outputs to
+    the end), forward mode a tangent beside each, reverse mode every value on the tape."""
+    graph = setup.graph
+    values = [n.index for n in graph.nodes if not n.is_const]
+    entries = {i: int(np.prod(graph.nodes[i].shape, dtype=int)) for i in values}
+    step = {index: k for k, index in enumerate(graph.op_nodes, start=1)}
+    last = {i: step.get(i, 1 if graph.nodes[i].is_input else 0) for i in values}
+    for index in graph.op_nodes:
+        for a in graph.nodes[index].args:
+            if a in last:
+                last[a] = max(last[a], step[index])
+    for o in graph.outputs:
+        last[o] = len(graph.op_nodes) + 1
+    inputs = sum(entries[i] for i in graph.inputs)
+    peak = inputs  # before the first step, every input is held
+    for k in range(1, len(graph.op_nodes) + 1):  # during step k: what is alive, and vk
+        peak = max(peak, sum(entries[i] for i in values if step.get(i, 0) <= k <= last[i]))
+    if mode == "reverse" and figure == "stored_values":
+        return float(sum(entries.values()))
+    if figure == "peak_entries" and mode in ("evaluate", "forward"):
+        return float(peak * (2 if mode == "forward" else 1))
+    raise NoOracle(f"no independent count for memory {mode} {figure}")
+
+
+def _recomputed(steps: int, schedule: str) -> int:
+    """Recomputed steps by the schedules' definitions: every=K evaluates every segment but
+    the last twice; snapshots=S takes Griewank's fewest, t·l − β(S+1, t−1)."""
+    kind, _, amount = schedule.partition("=")
+    k = int(amount)
+    if kind == "every":
+        return steps - (steps - k * ((steps - 1) // k)) if steps > k else 0
+    if steps <= 1:
+        return 0
+    t = next(t for t in range(steps + 1) if math.comb(k + t, k) >= steps)
+    return t * steps - math.comb(k + 1 + t - 1, k + 1)
+
+
+def _generated(setup: Setup, mode: str) -> list[str]:
+    """The lines of the code ``adx codegen`` writes for the step's program."""
+    return generate(setup.graph, mode).text.splitlines()
+
+
+def _contribution_lines(setup: Setup, label: str) -> list[tuple[int, str]]:
+    """(line number, statement) of every ``+=`` line into ``label``'s adjoint, in order:
+    found by the trace's naming rule (v-1 is written v_1), in the text itself."""
+    target = label.replace("-", "_") + "_bar +="
+    lines = _generated(setup, "reverse")
+    return [
+        (k, line.strip())
+        for k, line in enumerate(lines, start=1)
+        if line.strip().startswith(target)
+    ]
+
+
+def codegen_statement(explore: Explore, label: str, k: int) -> str:
+    return _contribution_lines(prepare(explore), label)[k - 1][1]
+
+
+def _along_seed(setup: Setup, node: int):  # type: ignore[no-untyped-def]
+    """t ↦ the node's value at x + t·seed (each evaluation tapes the program anew)."""
+
+    def at(t: float) -> float:
+        moved = {
+            k: np.asarray(v, dtype=float) + t * np.asarray(setup.seed.get(k, 0.0))
+            for k, v in setup.values.items()
+        }
+        return float(run(setup.graph, moved, "evaluate").output_value())
+
+    return at
+
+
+def _statements(explore: Explore) -> list[object]:
+    """The program's statements, nested blocks flattened (from the static structure)."""
+    found: list[object] = []
+
+    def walk(statements: tuple[object, ...]) -> None:
+        for statement in statements:
+            found.append(statement)
+            if isinstance(statement, For):
+                walk(statement.body)
+            elif isinstance(statement, If):
+                for arm in statement.branches:
+                    walk(arm.body)
+
+    walk(program_structure(explore.program).statements)
+    return found
+
+
+def _loop(explore: Explore, line: int) -> For:
+    """The ``for`` on ``line``: its count is written in the source (range(N))."""
+    loops = [s for s in _statements(explore) if isinstance(s, For) and s.line == line]
+    assert len(loops) == 1, f"no for loop on line {line}"
+    return loops[0]
+
+
+def branch(explore: Explore, line: int) -> str:
+    """The arm of the top-level ``if`` on ``line`` that runs: each condition's source
+    text is compiled on its own and evaluated at the step's point, in order."""
+    setup = prepare(explore)
+    ifs = [s for s in program_structure(explore.program).statements if isinstance(s, If)]
+    statement = next(s for s in ifs if s.line == line)
+    for arm in statement.branches:
+        if arm.condition is None:
+            return arm.keyword
+        condition = compile_source(arm.condition.text).graph
+        names = condition.input_names
+        truth = run(condition, {n: setup.values[n] for n in names}, "evaluate").output_value()
+        if float(truth) != 0.0:
+            return arm.keyword
+    return "none"
 
 
 def choice(exercise: Exercise, explore: Explore | None) -> str:

@@ -27,7 +27,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "reports": frozenset({"base", "core", "lang", "compare"}),
     "render": frozenset({"base", "core", "lang", "compare", "reports"}),
     "explorer": frozenset({"base", "core", "lang", "compare", "reports", "codegen"}),
-    "lessons": frozenset({"base", "core", "lang", "compare"}),
+    "lessons": frozenset({"base", "core", "lang", "compare", "codegen"}),
     "codegen": frozenset({"base", "core", "lang"}),
     "tui": frozenset(
         {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons", "codegen"}

@@ -89,6 +89,17 @@ def _choice(exercise: Exercise, explore: Explore | None) -> tuple[str, str]:
         matches = [k for k, c in enumerate(exercise.choices) if c.startswith(starts)]
         assert len(matches) == 1, (exercise.id, starts, exercise.choices)
         right = letters[matches[0]]
+    elif query.startswith("branch ") and explore is not None:
+        word = oracle.branch(explore, int(query.split()[1]))
+        matches = [k for k, c in enumerate(exercise.choices) if c.startswith(word + " ")]
+        assert len(matches) == 1, (exercise.id, word, exercise.choices)
+        right = letters[matches[0]]
+    elif query.startswith("codegen-statement ") and explore is not None:
+        _, label, k = query.split()
+        statement = oracle.codegen_statement(explore, label, int(k))
+        matches = [k for k, c in enumerate(exercise.choices) if c == statement]
+        assert len(matches) == 1, (exercise.id, statement, exercise.choices)
+        right = letters[matches[0]]
     else:  # a literal key: the only source there is
         assert not query, f"no oracle for the choice query {query!r}"
         right = exercise.answer.lower()

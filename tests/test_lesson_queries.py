@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -19,6 +20,13 @@ SURVEY = Explore(line=1, program="ln(x1) + x1*x2 - sin(x2)", at="x1=2, x2=5")
 NETWORK = Explore(
     line=1,
     program="W: mat[2,2] = [[1, 2], [3, 4]]; x: vec[2] = [0.5, -1]; return sum(tanh(W @ x))",
+)
+
+#: A program with an if (line 2) around a for (line 4), for the control-flow queries.
+CONTROL = Explore(
+    line=1,
+    program="x: real = 0.5\nif x < 1:\n    s = x\n    for i in range(3):\n        s = s*s\n"
+    "else:\n    s = x\nreturn s",
 )
 
 
@@ -48,6 +56,10 @@ def test_every_example_in_the_table_computes(example: str) -> None:
     query, _ = read_query(example)
     assert example.split()[0] == query.name and len(example.split()) == len(query.args) + 1
     explore = NETWORK if "W[" in example else SURVEY
+    if query.name in ("branch", "iterations"):
+        explore = CONTROL
+    if query.name == "checkpoint":
+        explore = dataclasses.replace(SURVEY, checkpoint="snapshots=2")
     if query.name == "descent":
         explore = Explore(line=1, program="(x - 3)^2 + y^2", at="x=0, y=1")
     answer = compute(example, explore)

@@ -34,11 +34,11 @@ from adexplorer.compare.fd_study import study
 from adexplorer.compare.node_check import check_nodes
 from adexplorer.compare.swell import Sizes, family_study, swell_study
 from adexplorer.core.descent import descent_step, evaluate_scalar, trained_inputs
-from adexplorer.core.engines.finite_diff import SCHEMES, evaluations_per_gradient
-from adexplorer.core.ir import Graph
+from adexplorer.core.engines.finite_diff import SCHEMES, directional, evaluations_per_gradient
+from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, parse_at
-from adexplorer.lessons import grading, kind_queries
+from adexplorer.lessons import codegen_queries, grading, kind_queries, memory_queries
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -50,7 +50,8 @@ class Feedback:
 
     ``slip`` names the common slip a wrong number shows ("sign", "swapped",
     "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
-    "descent-steps", "wrong-node"),
+    "descent-steps", "wrong-node", "off-by-one", "unrolled", "scheme", "ad",
+    "inputs-left-out", "reverse-memory", "evaluations", "binomial"),
     or is "".  ``attempt`` is False when the response was not judged (empty, not
     readable, or too few digits): it must not count as a wrong try.
     """
@@ -104,6 +105,8 @@ def prepare(explore: Explore) -> Setup:
             shape = graph.nodes[graph.input_index(name) or 0].shape
             limits.check("tensor_entries", size(shape))
             values[name] = np.full(shape, 1.0)
+    # a program with if/for: the tape of a run at the step's point, not at the defaults
+    graph = graph.retaped(values)
     run(graph, values, "reverse")
     seed_name: str | None = graph.input_names[0] if graph.input_names else None
     text = explore.seed.strip()
@@ -294,6 +297,26 @@ def _fd_best_h(setup: Setup, args: tuple[str, ...]) -> Answer:
     return result.best[args[0]][0]
 
 
+def _step_size(text: str) -> float:
+    """The step h of ``fd-estimate``: a positive number such as 1e-6."""
+    try:
+        h = float(text)
+    except ValueError:
+        h = math.nan
+    if not (math.isfinite(h) and h > 0):
+        raise AdxError("lesson", f"'from: fd-estimate' takes H as a positive number, not {text!r}")
+    return h
+
+
+def _fd_estimate(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """The derivative along the step's seed estimated by SCHEME with step H."""
+    _scalar_output(setup, "a finite-difference estimate")
+    if not setup.seed:
+        raise AdxError("lesson", "this program has no inputs, so there is nothing to differentiate")
+    estimate = directional(setup.graph, setup.values, setup.seed, _step_size(args[1]), args[0])
+    return _number(estimate, "the estimate")
+
+
 def _fd_evals(setup: Setup, args: tuple[str, ...]) -> Answer:
     n = sum(int(np.size(v)) for v in setup.values.values())
     return float(evaluations_per_gradient(n, args[0]))
@@ -390,10 +413,40 @@ def _local_partial(setup: Setup, args: tuple[str, ...]) -> Answer:
     return total
 
 
+def _decision(setup: Setup, kind: str, line: str) -> Decision:
+    """The first record of the ``if`` (or ``for``) on ``line`` in the run at the step's point."""
+    number = int(line)
+    found = [d for d in setup.graph.decisions if d.kind == kind and d.line == number]
+    if found:
+        return found[0]
+    lines = sorted({d.line for d in setup.graph.decisions if d.kind == kind})
+    where = (
+        f"the {kind} statements this run reaches are on line(s) {', '.join(map(str, lines))}"
+        if lines
+        else f"this run reaches no {kind} statement"
+    )
+    raise AdxError(
+        "lesson",
+        f"no {kind} on line {number} of the program is reached at the step's point; {where}",
+        hint="lines count from 1, the program's first line",
+    )
+
+
+def _branch(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """Which arm of the ``if`` on line L runs: ``if``, ``elif``, ``else`` or ``none``."""
+    return _decision(setup, "if", args[0]).taken or "none"
+
+
+def _iterations(setup: Setup, args: tuple[str, ...]) -> Answer:
+    """How many times the body of the ``for`` on line L runs (the first time it is reached)."""
+    return float(_decision(setup, "for", args[0]).iterations)
+
+
 NAME = Arg("NAME")
 NODE = Arg("NODE")
 SIZE = Arg("SIZE", choices=tuple(f.name for f in dataclasses.fields(Sizes)))
 SCHEME = Arg("SCHEME", choices=SCHEMES)
+LINE = Arg("LINE", whole=True)
 
 #: The queries a ``from:`` line may name, in the order the docs list them.
 QUERIES: dict[str, Query] = {
@@ -464,6 +517,14 @@ QUERIES: dict[str, Query] = {
             "the step h with the least error for a finite-difference scheme (for `order`)",
             ("fd-best-h central",),
             _fd_best_h,
+        ),
+        Query(
+            "fd-estimate",
+            (SCHEME, Arg("H")),
+            "the derivative along the step's seed estimated by a finite-difference scheme with "
+            "step H (a positive number); across a branch boundary the schemes disagree",
+            ("fd-estimate central 1e-6",),
+            _fd_estimate,
         ),
         Query(
             "fd-evals",
@@ -600,6 +661,78 @@ QUERIES: dict[str, Query] = {
             "does not change it)",
             ("local-partial v3 v0",),
             _local_partial,
+        ),
+        Query(
+            "branch",
+            (LINE,),
+            "which arm of the `if` on line LINE of the program runs at the step's point: `if`, "
+            "`elif`, `else` or `none` (for choice exercises; the first time the run reaches it)",
+            ("branch 2",),
+            _branch,
+        ),
+        Query(
+            "iterations",
+            (LINE,),
+            "how many times the body of the `for` loop on line LINE runs (the first time the "
+            "run reaches it)",
+            ("iterations 4",),
+            _iterations,
+        ),
+        # the memory lesson's queries (lessons/memory_queries.py computes them)
+        Query(
+            "memory",
+            (
+                Arg("MODE", choices=memory_queries.MEMORY_MODES),
+                Arg("FIGURE", choices=memory_queries.MEMORY_FIGURES),
+            ),
+            "what a mode stores, in float64 entries of 8 bytes (constants not counted), as "
+            "docs/memory.md defines it: values kept (reverse: the tape), live derivatives, peak",
+            ("memory reverse stored_values", "memory forward peak_entries"),
+            memory_queries.memory,
+        ),
+        Query(
+            "checkpoint",
+            (Arg("FIGURE", choices=memory_queries.CHECKPOINT_FIGURES),),
+            "a count of the reverse sweep run with the step's `checkpoint:` schedule "
+            "(`every=K` or `snapshots=S`), as `adx eval --checkpoint` reports it",
+            ("checkpoint recomputed_steps",),
+            memory_queries.checkpoint,
+        ),
+        Query(
+            "binomial",
+            (Arg("S", whole=True), Arg("T", whole=True)),
+            "β(S, T) = C(S+T, S): the most steps S snapshots can reverse when no step is "
+            "evaluated more than T times (Griewank 1992)",
+            ("binomial 2 3",),
+            memory_queries.binomial,
+        ),
+        # the source-transformation lesson's queries (lessons/codegen_queries.py)
+        Query(
+            "codegen-line",
+            (NODE, Arg("K", whole=True)),
+            "the number of the line of `adx codegen PROGRAM --mode reverse` that adds NODE's "
+            "K-th adjoint contribution (a program without if/for)",
+            ("codegen-line v-1 2",),
+            codegen_queries.codegen_line,
+        ),
+        Query(
+            "codegen-statement",
+            (NODE, Arg("K", whole=True)),
+            "that line's statement, e.g. `v_1_bar += v1_bar * v0` (for choice exercises)",
+            ("codegen-statement v-1 2",),
+            codegen_queries.codegen_statement,
+        ),
+        Query(
+            "codegen-count",
+            (
+                Arg("MODE", choices=codegen_queries.CODE_MODES),
+                Arg("ROLE", choices=codegen_queries.ROLES),
+            ),
+            "how many lines of one kind `adx codegen PROGRAM --mode MODE` writes: `adjoint` "
+            "the `+=` lines, `push` the `stack.append` lines, `primal` and `tangent` the "
+            "statements (docs/codegen.md)",
+            ("codegen-count reverse adjoint", "codegen-count reverse push"),
+            codegen_queries.codegen_count,
         ),
     )
 }
@@ -783,7 +916,20 @@ def _check_order(exercise: Exercise, explore: Explore | None, response: str) -> 
 
 #: Queries whose answer is a count (a whole number: no digits to ask for).
 COUNTING_QUERIES = frozenset(
-    ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size")
+    (
+        "operations",
+        "contributions",
+        "sweeps",
+        "fd-evals",
+        "swell",
+        "family-size",
+        "iterations",
+        "memory",
+        "checkpoint",
+        "binomial",
+        "codegen-line",
+        "codegen-count",
+    )
 )
 
 
@@ -871,12 +1017,27 @@ _NATURES = {
             "adjoint-after",
             "adjoint-term",
             "local-partial",
+            "fd-estimate",
         ),
         "derivative",
     ),
     **dict.fromkeys(("value", "primal"), "value"),
     **dict.fromkeys(
-        ("operations", "contributions", "sweeps", "fd-evals", "swell", "family-size"), "count"
+        (
+            "operations",
+            "contributions",
+            "sweeps",
+            "fd-evals",
+            "swell",
+            "family-size",
+            "iterations",
+            "memory",
+            "checkpoint",
+            "binomial",
+            "codegen-line",
+            "codegen-count",
+        ),
+        "count",
     ),
     **dict.fromkeys(("descent", "descent-value"), "descent"),
 }
@@ -942,12 +1103,82 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
                         f"that is f after {other} steps, not {args[0]}: count the steps again",
                     )
                 )
+    elif query.name == "fd-estimate":
+        specific = _scheme_slips(explore, args)
+    elif query.name in ("memory", "checkpoint", "binomial"):
+        specific = memory_queries.slips(setup, query.name, args, target)
+    elif query.name == "iterations":
+        specific = _iteration_slips(target)
+    elif query.name == "operations" and setup.graph.dynamic:
+        specific = _unrolled_slips(setup)
     if query.name in ("primal", "tangent", "adjoint"):
         specific.extend(_wrong_node_slips(setup, query.name, args[0]))
     # the sign first (the commonest), then what the query knows, then factors
     if _nature(exercise.query) == "derivative":
         specific.extend(_value_slips(setup, query.name, args))
     return grading.finite([generic[0], *specific, *generic[1:]])
+
+
+def _scheme_slips(explore: Explore, args: tuple[str, ...]) -> list[grading.Slip]:
+    """The estimate of another scheme, and the derivative AD gives, where they differ."""
+    found = []
+    for other in SCHEMES:
+        if other not in (args[0], "complex"):
+            value = compute(f"fd-estimate {other} {args[1]}", explore)
+            if isinstance(value, float):
+                found.append(
+                    grading.Slip(
+                        value,
+                        "scheme",
+                        f"that is the {other} difference, not the {args[0]} one",
+                    )
+                )
+    derivative = compute("directional", explore)
+    if isinstance(derivative, float):
+        found.append(
+            grading.Slip(
+                derivative,
+                "ad",
+                "that is the derivative AD gives (the slope of the branch taken), not the "
+                "difference quotient",
+            )
+        )
+    return found
+
+
+def _iteration_slips(target: float) -> list[grading.Slip]:
+    """A loop's count off by one: range(N) runs for i = 0, 1, …, N−1, which is N times."""
+    return [
+        grading.Slip(
+            target - 1,
+            "off-by-one",
+            "one too few: range(N) runs the body for i = 0, 1, …, N−1, and i = 0 counts too",
+        ),
+        grading.Slip(
+            target + 1,
+            "off-by-one",
+            "one too many: range(N) stops before N, so the last iteration has i = N−1",
+        ),
+    ]
+
+
+def _unrolled_slips(setup: Setup) -> list[grading.Slip]:
+    """The operations of a loop's body counted once: the tape holds every iteration."""
+    once = sum(
+        1
+        for index in setup.graph.op_nodes
+        if all(k == 0 for _, k in setup.graph.nodes[index].context)
+    )
+    if once == len(setup.graph.op_nodes):
+        return []
+    return [
+        grading.Slip(
+            float(once),
+            "unrolled",
+            "that counts each loop body once, as the source shows it: the tape records every "
+            "iteration's operations again",
+        )
+    ]
 
 
 def _value_slips(setup: Setup, query: str, args: tuple[str, ...]) -> list[grading.Slip]:

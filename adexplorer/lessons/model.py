@@ -17,6 +17,7 @@ EXPLORE_KEYS = (
     "eta",
     "train",
     "break",
+    "checkpoint",
 )
 EXERCISE_KEYS = (
     "id",
@@ -51,6 +52,7 @@ class Explore:
     broken_rule: str = (
         ""  # "break:": one primitive's local derivative replaced, e.g. "sin: -cos(u)"
     )
+    checkpoint: str = ""  # "checkpoint:": every=K or snapshots=S, for the checkpoint queries
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from markdown_it import MarkdownIt
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
 from adexplorer.base.limits import limit
+from adexplorer.core.checkpoint import parse_checkpoint
 from adexplorer.lessons.model import (
     EXERCISE_KEYS,
     EXERCISE_KINDS,
@@ -41,6 +43,8 @@ _MARKDOWN = MarkdownIt("commonmark")
 
 #: The keys whose value is a list (``- item`` lines, or ``[a, b]``).
 LIST_KEYS = ("hints", "choices", "why")
+#: The keys that may take a block of lines (``program: |`` and the indented lines under it).
+BLOCK_KEYS = ("program",)
 
 
 @dataclass
@@ -73,6 +77,25 @@ class _Block:
     values: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    blocks: set[str] = field(default_factory=set)  # keys given as ``key: |`` blocks
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _literal_block(lines: list[str], start: int, key_line: str) -> tuple[str, int]:
+    """The lines of a ``key: |`` block starting at ``lines[start]``: those indented deeper
+    than the key (blank lines included), dedented by their common margin, as YAML's
+    literal block reads them.  Returns the text and the index of the first line after it."""
+    margin = _indent(key_line)
+    end = start
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > margin):
+        end += 1
+    while end > start and not lines[end - 1].strip():  # trailing blank lines are not part of it
+        end -= 1
+    body = [line.rstrip() for line in lines[start:end]]
+    return textwrap.dedent("\n".join(body)), end
 
 
 def _parse_pairs(
@@ -83,10 +106,14 @@ def _parse_pairs(
     path: Path,
     problems: list[Problem],
 ) -> _Block:
-    """``key: value`` lines, and lists written as ``key:`` then ``  - item`` lines."""
+    """``key: value`` lines, lists written as ``key:`` then ``  - item`` lines, and
+    blocks written as ``key: |`` then indented lines (for a program with ``if`` and ``for``)."""
     block = _Block(what, first_line)
     current_list: str | None = None
+    skip_to = 0  # the lines of a ``key: |`` block are its value, not pairs
     for offset, raw in enumerate(lines):
+        if offset < skip_to:
+            continue
         number = first_line + offset
         line = raw.rstrip()
         if not line.strip() or line.lstrip().startswith("#"):
@@ -120,7 +147,21 @@ def _parse_pairs(
         if key in block.values or key in block.lists:
             problems.append(Problem(path, number, f"'{key}' is given twice in the {what} block"))
         block.lines[key] = number
-        if value == "" and key in LIST_KEYS:
+        if value == "|" and key in BLOCK_KEYS:
+            text, skip_to = _literal_block(lines, offset + 1, line)
+            if not text.strip():
+                problems.append(
+                    Problem(
+                        path,
+                        number,
+                        f"'{key}: |' must be followed by the {key}'s lines, each indented "
+                        f"deeper than '{key}:'",
+                    )
+                )
+            block.values[key] = text
+            block.blocks.add(key)
+            current_list = None
+        elif value == "" and key in LIST_KEYS:
             block.lists[key] = []
             current_list = key
         elif value.startswith("[") and value.endswith("]") and key in LIST_KEYS:
@@ -510,12 +551,25 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
                 f"step must be a number or 'end', not {step!r}",
             )
         )
+    checkpoint = v.get("checkpoint", "").strip()
+    if checkpoint:
+        try:
+            checkpoint = str(parse_checkpoint(checkpoint))
+        except AdxError as error:
+            problems.append(
+                Problem(
+                    path,
+                    block.lines["checkpoint"],
+                    f"checkpoint: {error.message}" + (f"; {error.hint}" if error.hint else ""),
+                )
+            )
     eta = 0.1
     if "eta" in v:
         eta = _number(v["eta"], "eta", block.lines["eta"], path, problems, positive=True) or eta
     return Explore(
         line=block.line,
-        program=_statements(v["program"]),
+        # a block is the program's lines as written; one line may use ';' between statements
+        program=v["program"] if "program" in block.blocks else _statements(v["program"]),
         at=v.get("at", ""),
         mode=mode,
         seed=v.get("seed", ""),
@@ -527,6 +581,7 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
             v.get("train", ""), "train", block.lines.get("train", block.line), path, problems
         ),
         broken_rule=v.get("break", "").strip(),
+        checkpoint=checkpoint,
     )
 
 
