@@ -421,6 +421,14 @@ class Session:
         else:
             self._rerun(checkpoint=chosen)
 
+    def set_checkpoint(self, spec: CheckpointSpec | None) -> None:
+        """Reverse mode with this schedule (a lesson's ``checkpoint:``); None: plain.
+        Outside reverse mode it is kept for when the student switches to reverse."""
+        if self.graph is None or self.mode != "reverse":
+            self.checkpoint = spec
+            return
+        self._rerun(checkpoint=spec)
+
     def cycle_seed(self) -> None:
         """Forward/dual: seed the next input with 1 (then a custom direction, if one is set)."""
         if self.graph is None:

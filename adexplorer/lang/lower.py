@@ -845,8 +845,9 @@ class _Statements:
         builder.decisions.append(decision)
         for tie in decision.ties:
             where = "".join(f", {var}={k}" for var, k in decision.context)
+            line = builder.tie_lines.get(tie, decision.line)  # an elif's own line
             builder.warnings.append(
-                f"line {decision.line}{where}: {tie} is exactly on its boundary (both sides "
+                f"line {line}{where}: {tie} is exactly on its boundary (both sides "
                 "are equal), so the function may not be differentiable here; adx "
                 "differentiates the branch taken"
             )

@@ -20,6 +20,7 @@ from textual.widgets import Footer
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.text import visible
+from adexplorer.core.checkpoint import parse_checkpoint
 from adexplorer.explorer.session import Session
 from adexplorer.lang.lower import parse_at
 from adexplorer.lessons import answers
@@ -72,6 +73,8 @@ def session_for_exploration(explore: Explore) -> Session:
     if explore.broken_rule:
         session.set_broken_rule(explore.broken_rule)
     session.set_mode(explore.mode)
+    if explore.checkpoint:
+        session.set_checkpoint(parse_checkpoint(explore.checkpoint))
     if explore.seed:
         session.set_seed(explore.seed, switch_mode=False)
     if explore.step == "end":
