@@ -53,6 +53,21 @@ async def test_explorer_editor_shows_markup_and_controls_literally() -> None:
         assert app.is_running
 
 
+async def test_a_program_that_starts_with_controls_in_a_comment_is_shown_safely() -> None:
+    """A program file may hold an ESC in a comment (valid adx): the editor and the
+    program pane show it as an escape from the first frame, not only after an edit."""
+    source = f"x: real = -1\n# {CONTROLS}\nif x > 0:\n    y = x\nelse:\n    y = -x\nreturn y\n"
+    app = ExplorerApp(Session.start(source))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = assert_screen_is_safe(app)
+        assert "\\x1b]0;PWNED" in screen
+        await pilot.press("7")  # the program pane
+        await pilot.pause()
+        assert_screen_is_safe(app)
+        assert app.is_running
+
+
 async def test_errors_and_panes_show_user_text_literally() -> None:
     app = ExplorerApp(Session.start())
     async with app.run_test(size=(120, 40)) as pilot:

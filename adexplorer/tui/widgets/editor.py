@@ -87,7 +87,8 @@ class SourceEditor(Vertical):
     def __init__(self, text: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "f = (e edits; Esc leaves)"
-        self._initial = text
+        # a program read from a file may hold an ESC in a comment: show it as an escape
+        self._initial = visible(text, keep="\n\t")
 
     def compose(self) -> ComposeResult:
         yield ProgramArea(self._initial, id="source", soft_wrap=True, show_line_numbers=False)
@@ -99,7 +100,7 @@ class SourceEditor(Vertical):
 
     def set_text(self, text: str) -> None:
         """Show another program (the TextArea reports the change like an edit)."""
-        self.query_one(TextArea).text = text
+        self.query_one(TextArea).text = visible(text, keep="\n\t")
 
     @property
     def shown(self) -> bool:
