@@ -102,9 +102,10 @@ def cli(ctx: click.Context) -> None:
     prints the traces for scripts; `adx fd` and `adx swell` compare AD with
     finite differences and symbolic differentiation; `adx check` checks each
     operation's derivative rule against finite differences (--break one to see
-    it found); `adx lesson` plays and
-    checks lessons (an eleven-lesson course is built in); `adx functions` lists the
-    differentiation rules.
+    it found); `adx codegen` writes the derivative code of a program (source
+    transformation); `adx lesson` plays and checks lessons (a fourteen-lesson
+    course is built in); `adx functions` lists the differentiation rules.
+    Programs may branch and loop (if/elif/else, for i in range(N)).
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(explore_command, expr_or_file=None, at=())
