@@ -578,11 +578,10 @@ class ExplorerView(Vertical):
             lines.append("\n" + "   ".join(session.result_lines()), style="bold")
         if session.retape_note:
             lines.append("\n" + visible(session.retape_note), style="bold italic")
-        for warning in session.warnings[:2]:
-            lines.append(f"\nwarning: {warning}", style="italic")
-        if session.trace is not None:
-            for warning in session.trace.warnings[:2]:
-                lines.append(f"\nwarning: {warning}", style="italic")
+        # a taped program's tie is found when it is compiled and again when it runs: once
+        run_warnings = session.trace.warnings[:2] if session.trace is not None else ()
+        for warning in dict.fromkeys((*session.warnings[:2], *run_warnings)):
+            lines.append(f"\nwarning: {visible(warning)}", style="italic")
         self.query_one(FormulaBar).update(lines)
 
     def _dual_formula(self, frame: Frame) -> Text:
