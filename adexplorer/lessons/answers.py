@@ -1022,23 +1022,7 @@ _NATURES = {
         "derivative",
     ),
     **dict.fromkeys(("value", "primal"), "value"),
-    **dict.fromkeys(
-        (
-            "operations",
-            "contributions",
-            "sweeps",
-            "fd-evals",
-            "swell",
-            "family-size",
-            "iterations",
-            "memory",
-            "checkpoint",
-            "binomial",
-            "codegen-line",
-            "codegen-count",
-        ),
-        "count",
-    ),
+    **dict.fromkeys(COUNTING_QUERIES, "count"),
     **dict.fromkeys(("descent", "descent-value"), "descent"),
 }
 
