@@ -7,6 +7,8 @@ A view only: every number and formula comes from the trace and
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from rich.console import Group
 from rich.table import Table
@@ -19,6 +21,8 @@ from adexplorer.core.formulas import FormulaRenderer, barred, dotted
 from adexplorer.core.trace import Trace
 from adexplorer.render.console import make_console
 from adexplorer.render.cost import cost_view
+
+T = TypeVar("T")
 
 MAX_SWEEPS_SHOWN = 4
 #: A table longer than this shows its first ROWS_HEAD and last ROWS_TAIL rows and says
@@ -50,12 +54,7 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
     table.add_column("source", style="dim", overflow="fold", max_width=28)
     table.add_column("operation", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
-    count = len(trace.primal_steps)
-    for k, step in enumerate(trace.primal_steps):
-        if _hidden(k, count):
-            if k == ROWS_HEAD:
-                _gap(table, count)
-            continue
+    for _, step in _shown(table, trace.primal_steps):
         formula = render.primal(step)
         node = graph.nodes[step.node]
         operation = formula.rule if node.is_op else f"input {node.name}: {type_name(node.shape)}"
@@ -76,6 +75,17 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
 def _hidden(k: int, count: int) -> bool:
     """Whether row ``k`` (from 0) of ``count`` falls in the part a long table leaves out."""
     return count > ROWS_HEAD + ROWS_TAIL and ROWS_HEAD <= k < count - ROWS_TAIL
+
+
+def _shown(table: Table, rows: Sequence[T]) -> Iterator[tuple[int, T]]:
+    """The rows a table shows, with their index; the gap row stands in for the rest."""
+    count = len(rows)
+    for k, row in enumerate(rows):
+        if _hidden(k, count):
+            if k == ROWS_HEAD:
+                _gap(table, count)
+            continue
+        yield k, row
 
 
 def _gap(table: Table, count: int) -> None:
@@ -120,12 +130,7 @@ def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         table.add_column("rule", overflow="fold")
         table.add_column("with numbers", overflow="fold")
         table.add_column("value", justify="right", overflow="fold")
-        count = len(sweep.steps)
-        for k, step in enumerate(sweep.steps):
-            if _hidden(k, count):
-                if k == ROWS_HEAD:
-                    _gap(table, count)
-                continue
+        for _, step in _shown(table, sweep.steps):
             f = render.tangent(step, sweep.tangents)
             is_input = trace.graph.nodes[step.node].is_input
             table.add_row(
@@ -152,15 +157,14 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         table.add_column("contribution", justify="right")
         table.add_column("running total", justify="right")
         table.add_column("fan-out", style="yellow")
+        # which use of its node each contribution is (counted over the rows left out too)
         seen: Counter[int] = Counter()
-        count = len(sweep.steps)
-        for k, step in enumerate(sweep.steps, start=1):
-            if step.source is not None:
-                seen[step.node] += 1
-            if _hidden(k - 1, count):
-                if k - 1 == ROWS_HEAD:
-                    _gap(table, count)
-                continue
+        ordinal = []
+        for step in sweep.steps:
+            seen[step.node] += step.source is not None
+            ordinal.append(seen[step.node])
+        for index, step in _shown(table, sweep.steps):
+            k = index + 1
             f = render.adjoint(step, sweep.adjoints)
             total = format_value(step.total, render.digits)
             if step.source is None:
@@ -168,7 +172,7 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
                 continue
             marker = ""
             if receives[step.node] > 1:
-                marker = f"{seen[step.node]} of {receives[step.node]}"
+                marker = f"{ordinal[index]} of {receives[step.node]}"
             table.add_row(str(k), f.target, f"+= {f.rule}", f.numbers, f.result, total, marker)
         tables.append(table)
     return tables
