@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -1417,7 +1418,7 @@ def parse_at(
     files, masked = _file_bindings(text)
     found: list[tuple[int, int, str, tuple[Array, Span | None]]] = []
     known = _KnownShapes(shapes, program)
-    if masked.strip():
+    if masked.strip() or not files:  # an empty text is a parse error, as it always was
         try:
             tree = parse_bindings(masked, origin)
         except AdxError as error:
@@ -1434,6 +1435,15 @@ def parse_at(
             found.append((file.span.start, order, name, value))
     # in the order written: a name given twice takes the later value
     return {name: value for _, _, name, value in sorted(found, key=lambda f: f[:2])}
+
+
+def lesson_values(text: str, folder: Path | None, program: str) -> dict[str, Array]:
+    """The values of a lesson's ``at:`` (none if it is blank): data files are read
+    from the lesson file's ``folder`` and never from outside it."""
+    if not text.strip():
+        return {}
+    parsed = parse_at(text, "at", ValueContext.lesson(folder), program=program)
+    return {name: value for name, (value, _) in parsed.items()}
 
 
 class _KnownShapes:
