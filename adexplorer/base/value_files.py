@@ -10,6 +10,8 @@
   two axes.  The file is read like a program file (:mod:`adexplorer.base.files`):
   a regular file only, refused if another account could write or replace it,
   and its size bounded *before* it is read, from the ``tensor_entries`` limit.
+* :func:`write_npz` writes values to an ``.npz`` file atomically, never over an
+  existing file unless asked (``adx values --save``).
 
 Every problem is an :class:`~adexplorer.base.errors.AdxError` of kind ``file``
 that names the file.
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.files import RefusedFile, read_regular_bytes
+from adexplorer.base.files import RefusedFile, probe, read_regular_bytes, write_atomically
 from adexplorer.base.limits import LIMITS, limit
 
 #: The kinds of data file, by suffix.
@@ -257,3 +259,35 @@ def read_values(
     if loaded.size == 0:
         raise AdxError("file", f"{shown} holds no numbers")
     return {"": _as_values(loaded, shown)}
+
+
+def write_npz(path: Path, values: dict[str, np.ndarray], *, force: bool = False) -> None:
+    """Write ``values`` (name → array) to the ``.npz`` file ``path`` atomically
+    (a temporary file, then a rename), exactly as stored (float64), uncompressed.
+
+    An existing file is kept unless ``force``; anything that is not a regular
+    file is never replaced.  Problems are AdxErrors of kind ``file``.
+    """
+    shown = str(path)
+    if path.suffix.lower() != ".npz":
+        raise AdxError(
+            "file",
+            f"{shown} does not end in .npz",
+            hint="name it e.g. start.npz, so that --at @start.npz reads it back",
+        )
+    found = probe(path)
+    if found == "directory" or (found is not None and found != "file"):
+        raise AdxError("file", f"{shown} is not a regular file; adx writes files only")
+    if (found is not None or path.is_symlink()) and not force:
+        raise AdxError(
+            "file",
+            f"{shown} exists; adx does not overwrite it",
+            hint="add --force to replace it, or choose another name",
+        )
+    buffer = io.BytesIO()
+    arrays = {name: np.asarray(value, dtype=np.float64) for name, value in values.items()}
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    try:
+        write_atomically(path, buffer.getvalue())
+    except OSError as exc:
+        raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
