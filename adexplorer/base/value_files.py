@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,10 +149,14 @@ def _as_values(array: object, shown: str) -> np.ndarray:
             f"{limit('tensor_entries'):,}",
             hint=f"raise it with {spec.variable}={array.size}",
         )
-    return np.ascontiguousarray(array, dtype=np.float64)
+    # a copy in C order (ascontiguousarray would make a real a vec[1])
+    return np.array(array, dtype=np.float64, order="C")
 
 
 def _load_npy(data: bytes, shown: str) -> np.ndarray:
+    if not data.startswith(b"\x93NUMPY"):
+        # np.load would take anything else for a pickle and say so
+        raise AdxError("file", f"{shown} is not a valid .npy file (it lacks numpy's header)")
     try:
         loaded = np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as exc:
@@ -248,7 +253,9 @@ def read_values(
         ) from None
     delimiter = "," if suffix == ".csv" else None
     try:
-        loaded = np.loadtxt(io.StringIO(content), delimiter=delimiter, dtype=np.float64)
+        with warnings.catch_warnings():  # an empty file: said below, not as a warning
+            warnings.simplefilter("ignore", UserWarning)
+            loaded = np.loadtxt(io.StringIO(content), delimiter=delimiter, dtype=np.float64)
     except (ValueError, IndexError) as exc:
         raise AdxError(
             "file",

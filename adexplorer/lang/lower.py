@@ -41,7 +41,7 @@ from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.limits import LIMITS, check, limit
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
-from adexplorer.base.value_files import COMMAND_LINE, ValueContext, read_values
+from adexplorer.base.value_files import COMMAND_LINE, SUFFIXES, ValueContext, read_values
 from adexplorer.core.ir import Decision, Graph, Node, Program
 from adexplorer.core.operators import OPERATORS, Operator
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
@@ -1519,7 +1519,7 @@ def _file_bindings(text: str) -> tuple[list[_FileBinding], str]:
             start = found.start() + (len(found.group(0)) - len(found.group(0).lstrip()))
             member = None
             head, colon, tail = path.rpartition(":")
-            if colon and head.lower().endswith(".npz"):
+            if colon and head.lower().endswith(SUFFIXES):
                 path, member = head, tail.strip()
             files.append(
                 _FileBinding(
