@@ -2,7 +2,8 @@
 
 Errors with source positions (``errors``, ``source``), number formatting
 (``numbers``), types and broadcasting (``shapes``), finding the shipped grammar
-and lessons (``resources``), and writing files atomically (``files``).
+and lessons (``resources``), reading files safely and writing them atomically
+(``files``), input values from data files (``value_files``) and limits (``limits``).
 
 May import: nothing of adexplorer (only the standard library and numpy).
 """

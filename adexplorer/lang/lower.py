@@ -812,7 +812,7 @@ class _Statements:
                 f"{fname}(…) needs the shape of '{name}', {unknown_shape}".rstrip(", "),
                 span,
                 f"declare {name} in the program (e.g. {name}: mat[64,1000]), or give the shape: "
-                f"{example[:-1]}, shape=[64,1000])",
+                f"{span.text(builder.source)[:-1].rstrip()}, shape=[64,1000])",
             )
         check("tensor_entries", size(shape), hint=f"{name} is {type_name(shape)}")
         generator = np.random.default_rng(seed)
