@@ -76,7 +76,12 @@ def read_regular_text(path: Path, limit: int, what: str = "file") -> str:
 
 
 def read_regular_bytes(
-    path: Path, limit: int, what: str = "file", *, refuse_shared: bool = False
+    path: Path,
+    limit: int,
+    what: str = "file",
+    *,
+    refuse_shared: bool = False,
+    no_symlink: bool = False,
 ) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes
     (refused as :func:`read_regular_text` says).
@@ -85,8 +90,12 @@ def read_regular_bytes(
     that another account could change under adx: one any account may write,
     or one in a folder any account may write that lacks the sticky bit (there
     anyone may replace it; ``/tmp`` has the bit, so files in it stay yours).
+    With ``no_symlink`` the last part of the path must not be a symbolic link
+    (a path already resolved and checked: nothing may be swapped in after).
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if no_symlink:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     if "\0" in os.fspath(path):  # os.open would raise ValueError
         raise RefusedFile("its name holds a NUL byte, which no file name can")
     fd = os.open(path, flags)

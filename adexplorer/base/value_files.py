@@ -106,9 +106,9 @@ def resolve(text: str, context: ValueContext) -> Path:
     return target
 
 
-def _read(path: Path, shown: str, most: int) -> bytes:
+def _read(path: Path, shown: str, most: int, confined: bool) -> bytes:
     try:
-        return read_regular_bytes(path, most, "data file", refuse_shared=True)
+        return read_regular_bytes(path, most, "data file", refuse_shared=True, no_symlink=confined)
     except FileNotFoundError:
         raise AdxError("file", f"no such data file: {shown}") from None
     except RefusedFile as refused:
@@ -211,10 +211,10 @@ def read_values(
             f"'{shown}:{member}' names a member, but only an .npz file has members",
         )
     if suffix == ".npy":
-        return {"": _load_npy(_read(path, shown, max_binary_bytes()), shown)}
+        return {"": _load_npy(_read(path, shown, max_binary_bytes(), context.confined), shown)}
     if suffix == ".npz":
         # the compressed file is bounded like one array's worth per input it may hold
-        data = _read(path, shown, max_binary_bytes() * 16)
+        data = _read(path, shown, max_binary_bytes() * 16, context.confined)
         members = _npz_members(data, shown)
         if member is not None:
             if member not in members:
@@ -244,7 +244,7 @@ def read_values(
                     ) from None
                 values[name] = _load_npy(packed, where)
         return values
-    raw = _read(path, shown, max_text_bytes())
+    raw = _read(path, shown, max_text_bytes(), context.confined)
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
