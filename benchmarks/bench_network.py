@@ -1,4 +1,4 @@
-"""The text's toy network: loss and gradient through adx, hand-written numpy and PyTorch, in one run.
+"""The text's toy network: loss and gradient by adx, hand-written numpy and PyTorch, in one run.
 
     python benchmarks/bench_network.py            # 200 interleaved repetitions
     python benchmarks/bench_network.py --quick    # 40

@@ -24,7 +24,7 @@ way each ``if`` went and how often each loop ran.  Such a graph carries its
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
@@ -193,7 +193,7 @@ class Graph:
         return None
 
     @cached_property
-    def memo(self) -> dict[str, Any]:
+    def memo(self) -> dict[Hashable, Any]:
         """Figures that depend on this graph alone (its cost model, memory figures,
         entry counts), filled in by the modules that compute them the first time a
         run asks.  A graph never changes, so they hold for every run over it; a

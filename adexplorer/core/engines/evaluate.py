@@ -34,7 +34,7 @@ def primal_plan(graph: Graph) -> tuple[Plan, tuple[Array | None, ...]]:
         )
         start = tuple(as_value(node.value) if node.is_const else None for node in graph.nodes)
         cached = graph.memo["primal_plan"] = (plan, start)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def evaluate(graph: Graph, input_values: Sequence[Array]) -> Iterator[PrimalStep]:

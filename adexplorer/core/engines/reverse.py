@@ -44,7 +44,7 @@ def active_nodes(graph: Graph, inputs: Collection[int]) -> tuple[bool, ...]:
             if node.is_op and any(active[a] for a in node.args):
                 active[node.index] = True
         cached = graph.memo[key] = tuple(active)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 #: The operations a sweep visits, last first: (node, argument nodes, the slots it pulls
@@ -73,7 +73,7 @@ def reverse_plan(graph: Graph, active: Sequence[bool] | None = None) -> ReverseP
             if slots:
                 plan.append((index, node.args, slots))
         cached = graph.memo[key] = tuple(plan)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def reverse(
