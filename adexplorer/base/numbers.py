@@ -5,6 +5,9 @@ Two needs, two functions:
 * :func:`format_value` rounds to a number of significant digits for tables.
 * :func:`source_literal` writes a value so that parsing it back gives exactly the
   same float (shortest round-trip ``repr``), for the pretty-printer.
+
+and :func:`all_finite`, the one test for NaN and infinities that traces run on
+every value they keep.
 """
 
 from __future__ import annotations
@@ -70,6 +73,28 @@ def source_literal(value: Any) -> str:
             text = text[:-2]
         return f"({text})" if x < 0 else text
     return "[" + ", ".join(source_literal(v) for v in arr) + "]"
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def all_finite(value: Any) -> bool:
+    """True if no entry of ``value`` is NaN, +inf or -inf.
+
+    For a float64 array it first computes the sum of squares with one dot product
+    (BLAS), which reads every entry once and allocates nothing: a NaN or an infinity
+    makes that sum NaN or +inf (squares are never negative, so no two infinities
+    cancel), so a finite sum proves every entry finite.  Only when the sum is not
+    finite (a non-finite entry, or entries above about 1e154 whose squares
+    overflow) does the exact entry-by-entry test decide.
+    """
+    if isinstance(value, float):  # Python floats and numpy float64 scalars
+        return math.isfinite(value)
+    if type(value) is np.ndarray and value.dtype is _FLOAT64:
+        if math.isfinite(np.vdot(value, value)):
+            return True
+        return bool(np.isfinite(value).all())
+    return bool(np.isfinite(np.asarray(value)).all())
 
 
 def nonfinite_kinds(value: Any) -> str:

@@ -76,7 +76,10 @@ def unbroadcast(value: Array, shape: Shape) -> Array:
         return value
     extra = value.ndim - len(shape)
     if extra > 0:
-        value = value.sum(axis=tuple(range(extra)))
+        # np.add.reduce is what .sum() calls, without its Python wrapper (same numbers)
+        value = np.add.reduce(value, axis=0 if extra == 1 else tuple(range(extra)))
+        if value.shape == shape and shape:  # only leading axes added, as for a bias X + b
+            return value
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and value.shape[i] != 1)
     if stretched:
         value = value.sum(axis=stretched, keepdims=True)

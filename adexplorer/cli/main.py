@@ -207,7 +207,9 @@ def eval_command(
                 shape = graph.nodes[graph.input_index(wrt) or 0].shape
                 check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
                 seed = {wrt: np.ones(shape)}
-        trace = run(graph, bindings, mode, seed, checkpoint=checkpoint)
+        # reverse mode with --wrt forms only the adjoints that lead to that input
+        only = [wrt] if wrt is not None and mode == "reverse" else None
+        trace = run(graph, bindings, mode, seed, checkpoint=checkpoint, wrt=only)
         trace = _with_warnings(trace, loaded.warnings)
     except AdxError as error:
         fail(error, as_json)

@@ -24,11 +24,11 @@ way each ``if`` went and how often each loop ran.  Such a graph carries its
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -191,6 +191,14 @@ class Graph:
             if self.nodes[i].name == name:
                 return i
         return None
+
+    @cached_property
+    def memo(self) -> dict[Hashable, Any]:
+        """Figures that depend on this graph alone (its cost model, memory figures,
+        entry counts), filled in by the modules that compute them the first time a
+        run asks.  A graph never changes, so they hold for every run over it; a
+        graph made with ``dataclasses.replace`` starts with an empty memo."""
+        return {}
 
     @cached_property
     def op_nodes(self) -> tuple[int, ...]:

@@ -187,7 +187,18 @@ def adjoint_peak(graph: Graph, output: int, sizes: list[int] | None = None) -> i
 
 
 def memory_figures(graph: Graph) -> MemoryFigures:
-    """Stored values, derivatives and peak of evaluate, forward and reverse mode."""
+    """Stored values, derivatives and peak of evaluate, forward and reverse mode.
+
+    They depend on the graph's shapes alone: computed once per graph (kept in
+    :attr:`Graph.memo`), not once per run."""
+    figures = graph.memo.get("memory_figures")
+    if figures is None:
+        figures = graph.memo["memory_figures"] = _memory_figures(graph)
+    assert isinstance(figures, MemoryFigures)
+    return figures
+
+
+def _memory_figures(graph: Graph) -> MemoryFigures:
     sizes = entries(graph)
     live_peak = evaluate_peak(graph, sizes)
     tape = tape_entries(graph, sizes)

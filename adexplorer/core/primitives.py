@@ -280,6 +280,16 @@ def _elementwise(
     def make_vjp(i: int, d: Callable[[Args, Array], Array]) -> VjpRule:
         if arity == 1:
             return lambda args, out, ct: d(args, out) * ct
+        if d is _one:
+
+            def pass_through(args: Args, out: Array, ct: Array) -> Array:
+                # ∂y/∂a = 1 (a + b, a - b): 1.0·ȳ is ȳ, so ȳ itself, summed back over
+                # any broadcast axes, without a copy of it
+                if isinstance(ct, float) and isinstance(args[i], float):
+                    return ct
+                return unbroadcast(np.asarray(ct, dtype=np.float64), np.shape(args[i]))
+
+            return pass_through
 
         def vjp(args: Args, out: Array, ct: Array) -> Array:
             contribution = d(args, out) * ct
@@ -436,6 +446,8 @@ def _pow_base_text(args: Sequence[str], out: str, consts: Sequence[float | None]
 def _pow_base_partial(args: Args, out: Array) -> Array:
     """b·a^(b-1), and exactly 0 where b = 0 (a^0 is constant, even at a = 0), as PyTorch."""
     a, b = args
+    if np.ndim(b) == 0 and b != 0:  # one exponent, as in x^2: nothing to choose
+        return b * np.power(a, b - 1.0)
     return np.where(np.asarray(b) == 0, 0.0, b * np.power(a, b - 1.0))
 
 
@@ -695,9 +707,20 @@ def _written(name: str) -> str:
     return BY_PRIMITIVE[name].template
 
 
+def _one(args: Args, out: Array) -> Array:
+    """The partial derivative 1 (of a + b and a - b in a): its VJP passes ȳ through."""
+    return 1.0
+
+
+def _relu_partial(a: Array, y: Array) -> Array:
+    """relu'(a): a > 0 as a mask; times a tangent or adjoint it is 1.0 or 0.0 times it,
+    the same numbers as step(a) times it, without building step(a)'s float array."""
+    return np.greater(a, 0.0)
+
+
 def _build_table() -> dict[str, Primitive]:
-    one = lambda args, out: 1.0  # noqa: E731 - tiny rule functions read best inline
-    minus_one = lambda args, out: -1.0  # noqa: E731
+    one = _one
+    minus_one = lambda args, out: -1.0  # noqa: E731 - tiny rule functions read best inline
     prims = [
         _elementwise(
             "add",
@@ -957,7 +980,7 @@ def _build_table() -> dict[str, Primitive]:
         _unary(
             "relu",
             lambda a: np.maximum(a, 0.0),
-            lambda a, y: _step(a),
+            _relu_partial,
             "step({0})",
             "max(a, 0)",
             analytic=False,
@@ -1012,7 +1035,7 @@ def _build_table() -> dict[str, Primitive]:
             evaluate=lambda a: np.sum(a),
             shape_rule=_reduce_shape,
             jvp=(lambda args, out, t: np.sum(t),),
-            vjp=(lambda args, out, ct: np.broadcast_to(ct, np.shape(args[0])).astype(np.float64),),
+            vjp=(lambda args, out, ct: np.full(np.shape(args[0]), ct, dtype=np.float64),),
             primal_template="sum({0})",
             tangent_terms=("sum({t})",),
             adjoint_terms=("{b}*ones",),
@@ -1029,9 +1052,9 @@ def _build_table() -> dict[str, Primitive]:
             shape_rule=_reduce_shape,
             jvp=(lambda args, out, t: np.mean(t),),
             vjp=(
-                lambda args, out, ct: np.broadcast_to(
-                    ct / max(np.size(args[0]), 1), np.shape(args[0])
-                ).astype(np.float64),
+                lambda args, out, ct: np.full(
+                    np.shape(args[0]), ct / max(np.size(args[0]), 1), dtype=np.float64
+                ),
             ),
             primal_template="mean({0})",
             tangent_terms=("mean({t})",),

@@ -21,20 +21,36 @@ Modes:
 
 Every trace's cost carries the memory figures of the three modes
 (:mod:`adexplorer.core.memory`).
+
+*Some inputs only* (``wrt``): in reverse mode only the nodes on a path from a
+``wrt`` input to an output receive adjoints; the others' VJPs are never formed
+(:func:`adexplorer.core.engines.reverse.active_nodes`), so their steps are absent
+from the sweeps and their adjoints are None (a view shows them as 0).  In forward
+mode (without a seed) only the ``wrt`` inputs are seeded: one sweep per entry of
+those inputs.  Either way the gradient / Jacobian holds the ``wrt`` inputs only,
+and each of their entries is bit for bit that of the full run.  The primal sweep,
+and the cost and memory figures (a model of the graph, for all inputs), are the
+same as without ``wrt``.
+
+*Records are references.*  Steps hold the arrays the engines computed, never
+copies, and those arrays are read-only (:func:`adexplorer.core.engines.steps.frozen`),
+as are the gradient and Jacobian arrays and the trace's views of its inputs.
+Formulas and substituted numbers are made only when a view asks
+(:mod:`adexplorer.core.formulas`); cost and memory figures are computed once per
+graph.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from adexplorer.base.errors import AdxError
-from adexplorer.base.limits import check
-from adexplorer.base.numbers import nonfinite_kinds
+from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.limits import check, limit
+from adexplorer.base.numbers import all_finite, nonfinite_kinds
 from adexplorer.base.shapes import Array, fill, size, type_name
 from adexplorer.base.source import gc_paused
 from adexplorer.base.text import excerpt
@@ -48,6 +64,8 @@ from adexplorer.core.checkpoint import (
 from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
 from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
 from adexplorer.core.engines.checkpointed import CheckpointedStep, CheckpointedSweep
+from adexplorer.core.engines.reverse import active_nodes
+from adexplorer.core.engines.steps import frozen
 from adexplorer.core.ir import Graph
 from adexplorer.core.memory import ENTRY_BYTES, MemoryFigures, memory_figures
 
@@ -178,6 +196,9 @@ class Trace:
     directional: bool = False
     warnings: tuple[str, ...] = ()
     cost: Cost | None = None
+    #: The inputs differentiated with respect to (``run(..., wrt=...)``), in the
+    #: program's order; None: every input.
+    wrt: tuple[str, ...] | None = None
     _jacobian: dict[int, dict[str, Array]] = field(default_factory=dict)
 
     # -- results -------------------------------------------------------------
@@ -196,7 +217,8 @@ class Trace:
         return len(self.graph.outputs) == 1 and self.graph.nodes[self.graph.outputs[0]].shape == ()
 
     def jacobian(self, k: int = 0) -> dict[str, Array]:
-        """d(output k)/d(input) for every input, shaped output.shape + input.shape."""
+        """d(output k)/d(input) for every input (the ``wrt`` inputs only, if given),
+        shaped output.shape + input.shape; read-only arrays."""
         return self._jacobian[k]
 
     def gradient(self) -> dict[str, Array]:
@@ -218,15 +240,19 @@ class Trace:
 
 
 def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array]:
-    """Every input's value from ``bindings`` or the program's defaults, shape-checked."""
+    """Every input's value from ``bindings`` or the program's defaults, shape-checked.
+
+    A caller's float64 array of the declared shape is held as it is, not copied."""
     values: dict[str, Array] = {}
     missing = []
+    allowed = limit("tensor_entries")
     for i in graph.inputs:
         node = graph.nodes[i]
         name = node.name or ""
         # before np.full below allocates it: vec[100000000000000000000] is declared in a few
         # characters, and numpy would raise ValueError (or fill gigabytes) for it
-        check("tensor_entries", size(node.shape), hint=f"{name} is {type_name(node.shape)}")
+        if size(node.shape) > allowed:
+            check("tensor_entries", size(node.shape), hint=f"{name} is {type_name(node.shape)}")
         if name in bindings:
             value = np.asarray(bindings[name], dtype=np.float64)
         elif name in graph.defaults:
@@ -253,6 +279,10 @@ def input_values(graph: Graph, bindings: Mapping[str, Array]) -> dict[str, Array
     return values
 
 
+#: The seed of a scalar: 1 (read-only, so every trace may share it).
+_ONE = frozen(np.ones(()))
+
+
 def unit_seeds(
     graph: Graph, indices: Sequence[int], names: Sequence[str]
 ) -> list[tuple[str, dict[int, Array]]]:
@@ -260,6 +290,9 @@ def unit_seeds(
     seeds = []
     for i, name in zip(indices, names, strict=True):
         node = graph.nodes[i]
+        if node.shape == ():  # a scalar (a loss): one seed, 1
+            seeds.append((name, {i: _ONE}))
+            continue
         n = size(node.shape)
         for flat in range(n):
             onehot = np.zeros(n)
@@ -270,28 +303,76 @@ def unit_seeds(
     return seeds
 
 
+def wrt_inputs(graph: Graph, wrt: Collection[str] | str | None) -> tuple[int, ...] | None:
+    """The input nodes named by ``wrt``, in the program's order (None: every input).
+
+    A single name may be given as a string.  An unknown name or an empty list is an
+    :class:`AdxError` that lists the inputs."""
+    if wrt is None:
+        return None
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    key = ("wrt", names)
+    known = graph.memo.get(key)
+    if known is None:
+        known = graph.memo[key] = _wrt_indices(graph, names)
+    assert isinstance(known, tuple)
+    return known
+
+
+def _wrt_indices(graph: Graph, names: tuple[str, ...]) -> tuple[int, ...]:
+    inputs = graph.input_names
+    listed = f"the inputs are {', '.join(inputs)}" if inputs else "the function has no inputs"
+    if not names:
+        raise AdxError("usage", "wrt names no input to differentiate with respect to", hint=listed)
+    for name in names:
+        if not isinstance(name, str) or name not in inputs:
+            hint = did_you_mean(str(name), inputs)
+            raise AdxError(
+                "usage",
+                f"wrt: {name!r} is not an input of this function",
+                hint=(hint + " " if hint else "") + listed,
+            )
+    wanted = set(names)
+    return tuple(i for i, name in zip(graph.inputs, inputs, strict=True) if name in wanted)
+
+
 def run(
     graph: Graph,
     bindings: Mapping[str, Array],
     mode: str = "reverse",
     seed: Mapping[str, Array] | None = None,
     checkpoint: CheckpointSpec | str | None = None,
+    wrt: Collection[str] | None = None,
 ) -> Trace:
-    """Evaluate ``graph`` and differentiate it in ``mode``; see the module docstring."""
+    """Evaluate ``graph`` and differentiate it in ``mode``; see the module docstring.
+
+    ``wrt`` (input names) restricts the derivative to those inputs: reverse mode forms
+    only the adjoints on a path from them to the outputs, forward mode seeds only them,
+    and the gradient / Jacobian holds only them.  Not with a forward ``seed`` (which is
+    a direction already)."""
     if mode not in MODES:
         raise AdxError("usage", f"unknown mode '{mode}'", hint="use reverse, forward or evaluate")
     spec = _checkpoint_spec(checkpoint, mode)
     check_nodes(graph)
+    chosen = wrt_inputs(graph, wrt)
+    if chosen is not None and seed is not None:
+        raise AdxError(
+            "usage",
+            "give a seed direction or the inputs to differentiate with respect to, not both",
+            hint="a seed already says how every input moves; wrt seeds each entry of its inputs",
+        )
     inputs = input_values(graph, bindings)
     graph = retape(graph, inputs)
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
+    differentiated = chosen if chosen is not None else graph.inputs
     # Before anything runs: the primal trace alone keeps every node's value (a line of
     # 60 products of mat[1000,1000] is 60,000,000 numbers: 12 GB as a JSON report).
-    _check_primal_size(graph)
+    allowed = limit("trace_entries")
+    _check_primal_size(graph, allowed)
     if mode == "forward" and seed is None:
-        _check_trace_size(graph, "forward", None)
+        _check_trace_size(graph, "forward", differentiated, allowed)
     elif mode == "reverse":
-        _check_trace_size(graph, "reverse", None)
+        _check_trace_size(graph, "reverse", differentiated, allowed)
     warnings: list[str] = list(graph.tape_warnings)
     with np.errstate(all="ignore"), gc_paused():
         primal_steps = tuple(evaluate(graph, ordered))
@@ -304,24 +385,29 @@ def run(
         jacobian: dict[int, dict[str, Array]] = {}
         directional = False
         checkpoint_run: CheckpointRun | None = None
+        active = active_nodes(graph, chosen) if chosen is not None else None
         if mode == "forward":
             if seed is not None:
                 directional = True
                 seed_map = _seed_map(graph, seed)
                 tangent_sweeps.append(_tangent_sweep(graph, values, seed_map, "seed"))
             else:
-                for label, s in unit_seeds(graph, graph.inputs, graph.input_names):
+                names = _names_of(graph, differentiated)
+                for label, s in unit_seeds(graph, differentiated, names):
                     tangent_sweeps.append(_tangent_sweep(graph, values, s, label))
-                jacobian = _jacobian_from_tangents(graph, tangent_sweeps)
+                jacobian = _jacobian_from_tangents(graph, tangent_sweeps, differentiated)
         elif mode == "reverse" and spec is not None:
-            checkpoint_run = _checkpointed_sweeps(graph, values, spec, adjoint_sweeps)
-            jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps)
+            checkpoint_run = _checkpointed_sweeps(graph, values, spec, adjoint_sweeps, active)
+            jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps, differentiated)
         elif mode == "reverse":
             for label, s in unit_seeds(graph, graph.outputs, graph.output_names):
-                adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label))
-            jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps)
+                adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label, active))
+            jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps, differentiated)
         _derivative_warnings(graph, jacobian, tangent_sweeps, warnings)
     sweeps = len(tangent_sweeps) + len(adjoint_sweeps)
+    cost = count_cost(graph, sweeps)
+    if checkpoint_run is not None:
+        cost = dataclasses.replace(cost, checkpoint=checkpoint_run)
     return Trace(
         graph=graph,
         mode=mode,
@@ -332,9 +418,20 @@ def run(
         adjoint_sweeps=tuple(adjoint_sweeps),
         directional=directional,
         warnings=tuple(warnings),
-        cost=dataclasses.replace(count_cost(graph, sweeps), checkpoint=checkpoint_run),
+        cost=cost,
+        wrt=_names_of(graph, chosen) if chosen is not None else None,
         _jacobian=jacobian,
     )
+
+
+def _names_of(graph: Graph, indices: Sequence[int]) -> tuple[str, ...]:
+    """The input names (as :attr:`Graph.input_names` gives them) of input nodes ``indices``."""
+    by_index = graph.memo.get("input_names")
+    if by_index is None:
+        by_index = graph.memo["input_names"] = dict(
+            zip(graph.inputs, graph.input_names, strict=True)
+        )
+    return tuple(by_index[i] for i in indices)
 
 
 def retape(graph: Graph, inputs: Mapping[str, Array]) -> Graph:
@@ -374,7 +471,11 @@ def _checkpoint_spec(checkpoint: CheckpointSpec | str | None, mode: str) -> Chec
 
 
 def _checkpointed_sweeps(
-    graph: Graph, values: Sequence[Array], spec: CheckpointSpec, sweeps: list[AdjointSweep]
+    graph: Graph,
+    values: Sequence[Array],
+    spec: CheckpointSpec,
+    sweeps: list[AdjointSweep],
+    active: Sequence[bool] | None = None,
 ) -> CheckpointRun:
     """One checkpointed sweep per output entry; their adjoint steps go into ``sweeps``."""
     steps = len(graph.op_nodes)
@@ -393,7 +494,7 @@ def _checkpointed_sweeps(
     records: list[tuple[CheckpointedStep, ...]] = []
     peak = snapshot_peak = 0
     for label, seed in seeds:
-        sweep = CheckpointedSweep(graph, values, seed, schedule)
+        sweep = CheckpointedSweep(graph, values, seed, schedule, active)
         record = tuple(sweep.steps())
         records.append(record)
         peak = max(peak, sweep.peak_entries)
@@ -442,11 +543,34 @@ def _primal_step_costs(graph: Graph) -> list[OpCount]:
 def check_nodes(graph: Graph) -> None:
     """The ``nodes`` limit, for a graph built by someone else: before any trace is run
     or drawn over it (the compiler should refuse such a program while it builds it)."""
+    if len(graph.nodes) <= limit("nodes"):
+        return
     check("nodes", len(graph.nodes), hint="split the program, or differentiate a smaller part")
 
 
-def _check_primal_size(graph: Graph) -> None:
-    entries = sum(size(node.shape) for node in graph.nodes)
+def _entries(graph: Graph) -> int:
+    """Scalar entries of every node's value together (constants included), once per graph."""
+    total = graph.memo.get("entries")
+    if total is None:
+        total = graph.memo["entries"] = sum(size(node.shape) for node in graph.nodes)
+    assert isinstance(total, int)
+    return total
+
+
+def _entries_of(graph: Graph, indices: Sequence[int]) -> int:
+    """Scalar entries of the nodes ``indices`` together, once per graph and set of nodes."""
+    key = ("entries", tuple(indices))
+    total = graph.memo.get(key)
+    if total is None:
+        total = graph.memo[key] = sum(size(graph.nodes[i].shape) for i in indices)
+    assert isinstance(total, int)
+    return total
+
+
+def _check_primal_size(graph: Graph, allowed: int) -> None:
+    entries = _entries(graph)
+    if entries <= allowed:
+        return
     check(
         "trace_entries",
         entries,
@@ -455,14 +579,16 @@ def _check_primal_size(graph: Graph) -> None:
     )
 
 
-def _check_trace_size(graph: Graph, mode: str, _seed: object) -> None:
-    """A full Jacobian needs one sweep per input entry (forward) or output entry
-    (reverse), and each sweep stores a value for every entry of every node: say
-    what that costs before spending gigabytes on it."""
-    entries = sum(size(node.shape) for node in graph.nodes)
-    n_in = sum(size(graph.nodes[i].shape) for i in graph.inputs)
-    n_out = sum(size(graph.nodes[o].shape) for o in graph.outputs)
+def _check_trace_size(graph: Graph, mode: str, differentiated: Sequence[int], allowed: int) -> None:
+    """A full Jacobian needs one sweep per input entry (forward; of the ``differentiated``
+    inputs) or output entry (reverse), and each sweep stores a value for every entry of
+    every node: say what that costs before spending gigabytes on it."""
+    entries = _entries(graph)
+    n_in = _entries_of(graph, differentiated)
+    n_out = _entries_of(graph, graph.outputs)
     sweeps = n_in if mode == "forward" else n_out
+    if sweeps * entries <= allowed:
+        return
     other, other_sweeps = ("forward", n_in) if mode == "reverse" else ("reverse", n_out)
     hint = (
         f"the full Jacobian by {mode} mode takes {sweeps:,} sweeps over {entries:,} entries; "
@@ -498,9 +624,15 @@ def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
 
 
 def _fold_values(graph: Graph, steps: Sequence[PrimalStep]) -> tuple[Array, ...]:
-    values: list[Array] = [
-        np.asarray(n.value) if n.value is not None else np.zeros(0) for n in graph.nodes
-    ]
+    """Each node's value: its step's, and a constant's own (kept once per graph)."""
+    template = graph.memo.get("values")
+    if template is None:
+        empty = frozen(np.zeros(0))  # replaced by a step for every input and operation
+        template = graph.memo["values"] = tuple(
+            frozen(np.asarray(n.value).view()) if n.value is not None else empty
+            for n in graph.nodes
+        )
+    values = list(template)
     for step in steps:
         values[step.node] = step.value
     return tuple(values)
@@ -517,9 +649,13 @@ def _tangent_sweep(
 
 
 def _adjoint_sweep(
-    graph: Graph, values: Sequence[Array], seed: dict[int, Array], label: str
+    graph: Graph,
+    values: Sequence[Array],
+    seed: dict[int, Array],
+    label: str,
+    active: Sequence[bool] | None = None,
 ) -> AdjointSweep:
-    steps = tuple(reverse(graph, values, seed))
+    steps = tuple(reverse(graph, values, seed, active))
     adjoints: list[Array | None] = [None] * len(graph.nodes)
     for step in steps:
         adjoints[step.node] = step.total
@@ -527,9 +663,12 @@ def _adjoint_sweep(
 
 
 def _jacobian_from_adjoints(
-    graph: Graph, sweeps: Sequence[AdjointSweep]
+    graph: Graph, sweeps: Sequence[AdjointSweep], differentiated: Sequence[int]
 ) -> dict[int, dict[str, Array]]:
-    """Row by row: sweep r (a unit cotangent on one output entry) gives that row."""
+    """Row by row: sweep r (a unit cotangent on one output entry) gives that row.
+
+    A scalar output has one row: its gradient is the input adjoints themselves
+    (read-only views, no copy)."""
     result: dict[int, dict[str, Array]] = {}
     position = 0
     for k, o in enumerate(graph.outputs):
@@ -537,21 +676,34 @@ def _jacobian_from_adjoints(
         rows = sweeps[position : position + size(out_shape)]
         position += size(out_shape)
         per_input: dict[str, Array] = {}
-        for i in graph.inputs:
+        for i in differentiated:
             in_shape = graph.nodes[i].shape
+            name = graph.nodes[i].name or ""
+            if len(rows) == 1 and out_shape == ():
+                adjoint = rows[0].adjoints[i]
+                if (
+                    type(adjoint) is np.ndarray
+                    and adjoint.shape == in_shape
+                    and not adjoint.flags.writeable  # the engine froze it: no copy needed
+                ):
+                    per_input[name] = adjoint
+                    continue
+                whole = np.zeros(in_shape) if adjoint is None else np.asarray(adjoint, np.float64)
+                per_input[name] = frozen(whole.reshape(in_shape))
+                continue
             stacked = [
                 np.asarray(s.adjoints[i], dtype=np.float64)
                 if s.adjoints[i] is not None
                 else np.zeros(in_shape)
                 for s in rows
             ]
-            per_input[graph.nodes[i].name or ""] = np.array(stacked).reshape(out_shape + in_shape)
+            per_input[name] = frozen(np.array(stacked).reshape(out_shape + in_shape))
         result[k] = per_input
     return result
 
 
 def _jacobian_from_tangents(
-    graph: Graph, sweeps: Sequence[TangentSweep]
+    graph: Graph, sweeps: Sequence[TangentSweep], differentiated: Sequence[int]
 ) -> dict[int, dict[str, Array]]:
     """Column by column: sweep c (a unit seed on one input entry) gives that column."""
     result: dict[int, dict[str, Array]] = {}
@@ -559,7 +711,7 @@ def _jacobian_from_tangents(
         out_shape = graph.nodes[o].shape
         per_input: dict[str, Array] = {}
         position = 0
-        for i in graph.inputs:
+        for i in differentiated:
             in_shape = graph.nodes[i].shape
             cols = sweeps[position : position + size(in_shape)]
             position += size(in_shape)
@@ -574,17 +726,13 @@ def _jacobian_from_tangents(
             arr = np.moveaxis(
                 arr, tuple(range(len(in_shape))), tuple(range(len(out_shape), arr.ndim))
             )
-            per_input[graph.nodes[i].name or ""] = arr
+            per_input[graph.nodes[i].name or ""] = frozen(arr)
         result[k] = per_input
     return result
 
 
 def _finite(value: Array | None) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return bool(np.all(np.isfinite(value)))
+    return value is None or all_finite(value)
 
 
 def describe_node(graph: Graph, index: int) -> str:
@@ -600,16 +748,26 @@ def describe_node(graph: Graph, index: int) -> str:
 
 
 def _domain_warnings(graph: Graph, values: Sequence[Array], warnings: list[str]) -> None:
-    """Name the first node where a value stops being finite although its arguments were."""
+    """Name the first node where a value stops being finite although its arguments were.
+
+    Each value is tested once (:func:`all_finite`); a constant only if an operation
+    that reads it is not finite (one that folded to NaN was reported when it was folded).
+    """
+    finite: list[bool | None] = [None] * len(values)
     for node in graph.nodes:
-        if node.op in ("input", "const"):
-            # A constant that folded to NaN was reported when it was folded.
-            if node.op == "input" and not _finite(values[node.index]):
-                warnings.append(f"input {node.name} is not a finite number")
+        op = node.op
+        if op == "const":
             continue
-        if _finite(values[node.index]):
+        ok = finite[node.index] = all_finite(values[node.index])
+        if ok:
             continue
-        if all(_finite(values[a]) for a in node.args):
+        if op == "input":
+            warnings.append(f"input {node.name} is not a finite number")
+            continue
+        for a in node.args:
+            if finite[a] is None:
+                finite[a] = all_finite(values[a])
+        if all(finite[a] for a in node.args):
             result = values[node.index]
             warnings.append(
                 f"{describe_node(graph, node.index)} gives {nonfinite_kinds(result)}: "
@@ -655,7 +813,21 @@ def _derivative_warnings(
 
 
 def count_cost(graph: Graph, sweeps: int) -> Cost:
-    """Sum each node's cost model over the graph (see :mod:`adexplorer.core.cost`)."""
+    """Sum each node's cost model over the graph (see :mod:`adexplorer.core.cost`).
+
+    The counts depend on the graph's shapes alone: summed once per graph (kept in
+    :attr:`Graph.memo`); only ``sweeps`` is the run's own."""
+    cost = graph.memo.get(("cost", sweeps))
+    if cost is None:
+        model = graph.memo.get("cost")
+        if model is None:
+            model = graph.memo["cost"] = _cost_model(graph)
+        cost = graph.memo[("cost", sweeps)] = dataclasses.replace(model, sweeps=sweeps)
+    assert isinstance(cost, Cost)
+    return cost
+
+
+def _cost_model(graph: Graph) -> Cost:
     primal = tangent = adjoint = OpCount()
     memo: dict[tuple[object, ...], SweepCost] = {}
     for node in graph.nodes:
@@ -678,4 +850,4 @@ def count_cost(graph: Graph, sweeps: int) -> Cost:
         adjoint += c.adjoint
     n_in = sum(size(graph.nodes[i].shape) for i in graph.inputs)
     n_out = sum(size(graph.nodes[o].shape) for o in graph.outputs)
-    return Cost(primal, tangent, adjoint, n_in, n_out, sweeps, memory_figures(graph))
+    return Cost(primal, tangent, adjoint, n_in, n_out, 0, memory_figures(graph))

@@ -16,6 +16,7 @@ from adexplorer.base.numbers import nonfinite_kinds, to_json_value
 from adexplorer.base.shapes import Array, type_name
 from adexplorer.base.text import excerpt
 from adexplorer.core.checkpoint import timeline
+from adexplorer.core.engines.reverse import active_nodes
 from adexplorer.core.engines.steps import AdjointStep, PrimalStep, RecomputeStep, SnapshotStep
 from adexplorer.core.formulas import FormulaRenderer
 from adexplorer.core.ir import Graph
@@ -171,11 +172,16 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
                 row.setdefault("tangents", {})[t_sweep.label] = value
 
     single_adjoint = len(trace.adjoint_sweeps) == 1
+    # with --wrt, a node off every path from that input was not given an adjoint: null
+    formed = _formed(trace)
     for a_sweep in trace.adjoint_sweeps:
         for index, adjoint in enumerate(a_sweep.adjoints):
             if index not in rows:
                 continue
-            value = conv(adjoint, f"the adjoint of {labels[index]}") if adjoint is not None else 0.0
+            if adjoint is not None:
+                value = conv(adjoint, f"the adjoint of {labels[index]}")
+            else:
+                value = 0.0 if formed[index] else None
             if single_adjoint:
                 rows[index]["adjoint"] = value
             else:
@@ -194,6 +200,17 @@ def _rows(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _J
                     }
                 )
     return [rows[i] for i in sorted(rows)]
+
+
+def _formed(trace: Trace) -> Sequence[bool]:
+    """Which nodes a reverse sweep gives an adjoint (every node, unless ``wrt`` was given:
+    then the nodes that depend on those inputs)."""
+    graph = trace.graph
+    if trace.wrt is None:
+        return [True] * len(graph.nodes)
+    wanted = set(trace.wrt)
+    chosen = [i for i, name in zip(graph.inputs, graph.input_names, strict=True) if name in wanted]
+    return active_nodes(graph, chosen)
 
 
 #: A schedule with few snapshots recomputes O(l·√l) or more steps; past this many,

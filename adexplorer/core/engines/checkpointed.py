@@ -15,7 +15,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from adexplorer.base.shapes import Array
 from adexplorer.core.checkpoint import Schedule
 from adexplorer.core.engines.evaluate import as_value
-from adexplorer.core.engines.steps import AdjointStep, PrimalStep, RecomputeStep, SnapshotStep
+from adexplorer.core.engines.steps import (
+    AdjointStep,
+    PrimalStep,
+    RecomputeStep,
+    SnapshotStep,
+    frozen,
+    frozen_result,
+)
 from adexplorer.core.ir import Graph
 from adexplorer.core.memory import AT_THE_END, entries, last_uses
 from adexplorer.core.primitives import PRIMITIVES
@@ -28,6 +35,8 @@ class CheckpointedSweep:
 
     ``primals`` are the trace's values: the inputs and constants are read from it,
     every operation's value is computed here again (and again) as the schedule says.
+    ``active`` (one flag per node, see :func:`.reverse.active_nodes`) skips the
+    contributions to inactive nodes, as the plain sweep does.
     """
 
     def __init__(
@@ -36,6 +45,7 @@ class CheckpointedSweep:
         primals: Sequence[Array],
         seed: Mapping[int, Array],
         schedule: Schedule,
+        active: Sequence[bool] | None = None,
     ) -> None:
         if schedule.steps != len(graph.op_nodes):
             raise ValueError("the schedule is for another number of steps")
@@ -43,12 +53,13 @@ class CheckpointedSweep:
         self.primals = primals
         self.seed = seed
         self.schedule = schedule
+        self.active = active
         self.peak_entries = 0
         self.snapshots_peak = 0
         self.snapshot_entries_peak = 0
 
     def steps(self) -> Iterator[CheckpointedStep]:
-        graph, primals = self.graph, self.primals
+        graph, primals, active = self.graph, self.primals, self.active
         nodes = graph.nodes
         ops = graph.op_nodes
         sizes = entries(graph)
@@ -74,11 +85,11 @@ class CheckpointedSweep:
         def seed_steps() -> Iterator[AdjointStep]:
             nonlocal adjoint_entries
             for index, value in self.seed.items():
-                v = as_value(value)
+                v = frozen(as_value(value))
                 if adjoints[index] is None:
                     adjoint_entries += sizes[index]
                 previous = adjoints[index]
-                adjoints[index] = v if previous is None else previous + v
+                adjoints[index] = v if previous is None else frozen(previous + v)
                 yield AdjointStep(index, None, 0, v, adjoints[index])
             measure()
 
@@ -106,9 +117,10 @@ class CheckpointedSweep:
             elif kind in ("advance", "tape"):
                 index = ops[k - 1]
                 node = nodes[index]
-                value = PRIMITIVES[node.op].evaluate(
-                    *[as_value(nodes[a].value) if nodes[a].is_const else held[a] for a in node.args]
-                )
+                arguments = [
+                    as_value(nodes[a].value) if nodes[a].is_const else held[a] for a in node.args
+                ]
+                value = frozen_result(PRIMITIVES[node.op].evaluate(*arguments), arguments)
                 held[index] = value
                 held_entries += sizes[index]
                 measure()
@@ -135,13 +147,13 @@ class CheckpointedSweep:
                 operands = tuple(primals[a] if nodes[a].is_const else held[a] for a in node.args)
                 out = held[index]
                 for slot, a in enumerate(node.args):
-                    if nodes[a].is_const:
+                    if nodes[a].is_const or (active is not None and not active[a]):
                         continue
-                    contribution = prim.vjp[slot](operands, out, ct)
+                    contribution = frozen_result(prim.vjp[slot](operands, out, ct), operands)
                     previous = adjoints[a]
                     if previous is None:
                         adjoint_entries += sizes[a]
-                    total = contribution if previous is None else previous + contribution
+                    total = contribution if previous is None else frozen(previous + contribution)
                     adjoints[a] = total
                     yield AdjointStep(a, index, slot, contribution, total)
                 measure()

@@ -12,9 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from adexplorer.base.numbers import all_finite
 from adexplorer.base.shapes import Array
 from adexplorer.core.engines.evaluate import as_value
-from adexplorer.core.engines.steps import TangentStep
+from adexplorer.core.engines.steps import TangentStep, frozen, frozen_result
 from adexplorer.core.ir import Graph
 
 
@@ -26,7 +27,7 @@ def _zero_times(term: Array, tangent: Array) -> Array:
     the output: PyTorch and JAX treat such tangents as zeros, and so does adx,
     so forward mode agrees with reverse mode at domain edges.
     """
-    if np.shape(term) == np.shape(tangent) and not np.all(np.isfinite(term)):
+    if np.shape(term) == np.shape(tangent) and not all_finite(term):
         return np.where(tangent == 0, 0.0, term)
     return term
 
@@ -46,8 +47,11 @@ def forward(
         if op == "const":
             continue  # a constant's tangent is 0: it contributes nothing
         if op == "input":
+            # a seed is the caller's array, held as given; an unseeded input's zeros are ours
             value = (
-                as_value(seed[node.index]) if node.index in seed else as_value(np.zeros(node.shape))
+                as_value(seed[node.index])
+                if node.index in seed
+                else frozen(as_value(np.zeros(node.shape)))
             )
         else:
             prim = graph.rule(op)
@@ -67,5 +71,6 @@ def forward(
                 if np.shape(total) != node.shape
                 else total
             )
+            frozen_result(value, (*args, *(tangents[a] for a in node.args)))
         tangents[node.index] = value
         yield TangentStep(node.index, value)
