@@ -62,7 +62,8 @@ def loss_and_gradient(
 
 
 def _norm(arrays: Mapping[str, Array]) -> float:
-    return math.sqrt(sum(float(np.sum(np.square(a))) for a in arrays.values()))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging descent: inf is the answer
+        return math.sqrt(sum(float(np.sum(np.square(a))) for a in arrays.values()))
 
 
 def _all_finite(arrays: Mapping[str, Array]) -> bool:
@@ -143,10 +144,11 @@ class Training:
                 )
                 yield record
                 return
-            moved = {
-                name: value - self.lr * summed[name] if name in summed else value
-                for name, value in self.values.items()
-            }
+            with np.errstate(over="ignore"):  # huge steps: the next loss says it diverged
+                moved = {
+                    name: value - self.lr * summed[name] if name in summed else value
+                    for name, value in self.values.items()
+                }
             # commit together: an interrupt leaves the last completed step
             self.values, self._summed = moved, summed
             self.updates += 1

@@ -97,7 +97,6 @@ def loss_table(
     for row in shown_rows(records, every):
         if isinstance(row, int):
             table.add_row(*["…"] * len(table.columns), style="dim")
-            table.caption = f"{row:,} steps not shown (--every K or --json shows them)"
             continue
         numbers = [row.loss, row.gradient_norm, *([row.update_norm] if accumulate else [])]
         table.add_row(str(row.step), *(format_scalar(x, digits) for x in numbers))
@@ -158,6 +157,10 @@ def print_result(
         console.print(
             loss_table(records, every=every, digits=digits, accumulate=training.accumulate)
         )
+        left_out = sum(row for row in shown_rows(records, every) if isinstance(row, int))
+        if left_out:
+            note = f"({left_out:,} steps not shown: --every K or --json shows them)"
+            console.print(Text(note, style="dim"))
         from adexplorer.render.plots import loss_plot
 
         width = min(console.width, 100)
