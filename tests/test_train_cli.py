@@ -276,3 +276,16 @@ def test_the_network_trains_from_the_command_line(monkeypatch: pytest.MonkeyPatc
     lines = json_lines(result.output)
     assert [s["loss"] for s in lines[:-1]] == pytest.approx(golden[:5], rel=1e-12)
     assert lines[-1]["fixed"] == ["X", "Y"] and lines[-1]["wrt"] == list(PARAMETERS)
+
+
+def test_json_schema_md_documents_exactly_the_fields() -> None:
+    page = (ROOT / "docs" / "json-schema.md").read_text()
+    section = page[page.index("# `adx train --json`") :]
+    documented = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            documented |= {name.strip(" `") for name in first.split(",")}
+    result = invoke(BOWL, *BOWL_AT, "--lr", "0.1", "--steps", "2", "--json")
+    step, summary = json_lines(result.output)[0], json_lines(result.output)[-1]
+    assert documented == set(step) | set(summary)
