@@ -72,6 +72,7 @@ class LazyGroup(click.Group):
         "swell": "adexplorer.cli.compare:swell_command",
         "lesson": "adexplorer.cli.lesson:lesson_group",
         "values": "adexplorer.cli.values:values_command",
+        "train": "adexplorer.cli.train:train_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -104,9 +105,11 @@ def cli(ctx: click.Context) -> None:
     finite differences and symbolic differentiation; `adx check` checks each
     operation's derivative rule against finite differences (--break one to see
     it found); `adx codegen` writes the derivative code of a program (source
-    transformation); `adx lesson` plays and checks lessons (a fourteen-lesson
-    course is built in); `adx values` shows a program's input values and
-    saves them (--save start.npz); `adx functions` lists the differentiation rules.
+    transformation); `adx values` shows a program's input values and saves them
+    (--save start.npz); `adx train` runs gradient descent on a program's loss
+    (the texts' network: examples/network.adx); `adx lesson` plays and checks
+    lessons (a fifteen-lesson course is built in); `adx functions` lists the
+    differentiation rules.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """
     if ctx.invoked_subcommand is None:

@@ -1,8 +1,10 @@
-"""Terminal plots with plotext: finite-difference error against h, and swell growth.
+"""Terminal plots with plotext: finite-difference error against h, swell growth, loss curves.
 
 Views only: they draw studies computed by :mod:`adexplorer.compare.fd_study` and
-:mod:`adexplorer.compare.swell`.  Both axes are logarithmic; ticks are labelled as
-powers of ten.  Errors that are exactly 0 cannot sit on a log axis, so they
+:mod:`adexplorer.compare.swell`, and the losses of a training
+(:mod:`adexplorer.core.training`).  The first two have both axes logarithmic; ticks
+are labelled as powers of ten.  A loss curve is drawn on a log axis when its losses
+span more than two decades.  Errors that are exactly 0 cannot sit on a log axis, so they
 are drawn on the bottom edge and the caption says so.
 """
 
@@ -135,3 +137,52 @@ def growth_plot(
     plt.title("expression swell: size against level n (log scale)")
     plt.xlabel("n")
     return _finish(color)
+
+
+def loss_plot(
+    losses: Sequence[float],
+    *,
+    first_step: int = 0,
+    width: int = 78,
+    height: int = 20,
+    color: bool = True,
+    title: str = "loss against step",
+) -> str:
+    """The loss at each step; the loss axis is logarithmic if the losses span decades.
+
+    Losses that are NaN or infinite (a diverging descent) have no place on the
+    axis: they are left out and the caption says how many.
+    """
+    points = [(first_step + k, v) for k, v in enumerate(losses) if math.isfinite(v)]
+    if not points:
+        return "(no plot: no finite loss)"
+    _start(width, height)
+    steps = [s for s, _ in points]
+    values = [v for _, v in points]
+    low, high = min(values), max(values)
+    logarithmic = low > 0 and high / low > 100
+    plt.plot(steps, values, marker="braille", color="blue")
+    if logarithmic:
+        plt.yscale("log")
+        yticks, ylabels = _decade_ticks(low, high, max(2, (height - 4) // 2))
+        plt.yticks(yticks, ylabels)
+    plt.xticks(_step_ticks(steps[0], steps[-1], max(2, (width - 10) // 12)))
+    plt.title(title + (" (log scale)" if logarithmic else ""))
+    left_out = len(losses) - len(points)
+    note = f"   ({left_out} non-finite loss{'es' if left_out > 1 else ''} not drawn)"
+    plt.xlabel("step" + (note if left_out else ""))
+    return _finish(color)
+
+
+def _step_ticks(first: int, last: int, room: int) -> list[int]:
+    """Whole steps from ``first`` to ``last``, at most about ``room`` of them, spaced
+    1, 2 or 5 times a power of ten."""
+    span = max(last - first, 1)
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            spacing = factor * magnitude
+            if span / spacing <= room:
+                start = -(-first // spacing) * spacing
+                return list(range(start, last + 1, spacing))
+        magnitude *= 10
