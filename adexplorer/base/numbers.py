@@ -128,9 +128,10 @@ def summarize_value(value: Any, digits: int = SUMMARY_DIGITS, width: int | None 
     """A tensor in one line: ``mat[64,100] [1, 1, 1, …] min 1 max 1 norm 80`` (its type,
     its first entries, the range and the norm of its entries; NaN and inf counted).
 
-    Within ``width`` characters it drops the entries first, then the norm, then the
-    range: ``mat[64,100] min 1 max 1``, ``mat[64,100]``, and at last ``64×100``
-    (cut with … if even that is too long)."""
+    Within ``width`` characters it drops the entries first, then rounds to fewer
+    digits, then drops the norm or the range: ``mat[64,100] min -3.1 max 2.9``,
+    ``mat[64,100] norm 80``, ``mat[64,100]``, and at last ``64×100`` (cut with … if
+    even that is too long)."""
     arr = np.asarray(value, dtype=np.float64)
     stats = value_statistics(arr)
     digits = max(1, min(digits, SUMMARY_DIGITS))
@@ -142,16 +143,23 @@ def summarize_value(value: Any, digits: int = SUMMARY_DIGITS, width: int | None 
         for count, word in ((stats.nans, "NaN"), (stats.infinities, "inf"))
         if count
     ]
-    if stats.nans + stats.infinities == stats.size:
-        span = ""
-    else:
-        span = f"min {format_scalar(stats.low, digits)} max {format_scalar(stats.high, digits)}"
-    norm = f"norm {format_scalar(stats.norm, digits)}"
     flag = f"({', '.join(bad)})" if bad else ""
+    every_bad = stats.nans + stats.infinities == stats.size
+
+    def span(d: int) -> str:
+        low, high = format_scalar(stats.low, d), format_scalar(stats.high, d)
+        return "" if every_bad else f"min {low} max {high}"
+
+    def norm(d: int) -> str:
+        return f"norm {format_scalar(stats.norm, d)}"
+
+    fewer = [d for d in (3, 2) if d < digits]
     candidates = [
-        [stats.type, entries, span, norm, flag],
-        [stats.type, span, norm, flag],
-        [stats.type, span, flag],
+        [stats.type, entries, span(digits), norm(digits), flag],
+        [stats.type, span(digits), norm(digits), flag],
+        *[[stats.type, span(d), norm(d), flag] for d in fewer],
+        *[[stats.type, span(d), flag] for d in (digits, *fewer)],
+        *[[stats.type, norm(d), flag] for d in (digits, *fewer)],
         [stats.type, flag],
         [stats.type],
         ["×".join(str(n) for n in arr.shape)],

@@ -41,6 +41,7 @@ from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.layout import GraphLayout, layout
 from adexplorer.explorer.playback import Playback
 from adexplorer.explorer.training import Training, TrainingPlan, check_eta, check_steps
+from adexplorer.explorer.value_texts import ValueTexts
 from adexplorer.lang.lower import compile_source, parse_at
 
 #: How the explorer animates a derivative (the trace runs forward for "dual").
@@ -216,12 +217,13 @@ def _finite(value: float) -> bool:
     return math.isfinite(value)
 
 
-def _summarized(formula: Formula, value: Array, digits: int) -> Formula:
-    """``formula`` with the text of a tensor ``value`` (wherever it appears whole: the
-    result, and the rule and numbers of an input's step) replaced by its summary."""
-    if not is_summarized(value):
+def _summarized(formula: Formula, summary: str | None) -> Formula:
+    """``formula`` with the text of its tensor result (wherever it appears whole: the
+    result, and the rule and numbers of an input's step) replaced by ``summary``
+    (None: a small value, shown as it is)."""
+    if summary is None:
         return formula
-    full, summary = formula.result, display_value(value, digits)
+    full = formula.result
     return replace(
         formula,
         rule=summary if formula.rule == full else formula.rule,
@@ -259,6 +261,13 @@ class Session:
     train_steps: int = 100
     accumulate: bool = False
     _revision: int = 0
+    #: Tensors' summaries for the bar's formulas and result lines, made once per array.
+    _texts: ValueTexts = field(default_factory=ValueTexts, repr=False, compare=False)
+    #: Each frame's formulas as the bar shows them, made once per trace (a tensor step's
+    #: formula formats its result: stepping back and forth should not do that again).
+    _formulas: dict[tuple[Frame, str, int], list[Formula]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # -- building --------------------------------------------------------------
 
@@ -338,6 +347,8 @@ class Session:
             # graph from now on (the graph, the trace and the frames belong together).
             self.graph = trace.graph
         self.trace = trace
+        self._texts.forget()
+        self._formulas.clear()
         self._revision = next(_REVISIONS)
         self.playback.replace_frames(new_frames, keep_position=keep_position)
 
@@ -583,12 +594,22 @@ class Session:
         frame = frame or self.current
         if frame is None or self.trace is None:
             return []
-        formulas = frames.frame_formulas(self.trace, frame, self.renderer())
         if summarize:
-            numbers = frames.frame_values(self.trace, frame)
-            formulas = [
-                _summarized(f, v, self.digits) for f, v in zip(formulas, numbers, strict=True)
-            ]
+            key = (frame, self.numbering, self.digits)
+            formulas = self._formulas.get(key) or []
+            if not formulas:
+                numbers = frames.frame_values(self.trace, frame)
+                formulas = [
+                    _summarized(f, self._texts.text(v, self.digits) if is_summarized(v) else None)
+                    for f, v in zip(
+                        frames.frame_formulas(self.trace, frame, self.renderer()),
+                        numbers,
+                        strict=True,
+                    )
+                ]
+                self._formulas[key] = formulas
+        else:
+            formulas = frames.frame_formulas(self.trace, frame, self.renderer())
         mask = self.mask
         if mask is None:
             return formulas
@@ -645,7 +666,7 @@ class Session:
         def shown(what: str, value: Array) -> str:
             if mask is not None and mask.hides_result(what, self.mode, seed_vector):
                 return CONCEALED_TEXT
-            return display_value(value, self.digits, RESULT_WIDTH)
+            return self._texts.text(value, self.digits, RESULT_WIDTH)
 
         if len(trace.graph.outputs) > 1:
             return self._several_outputs(shown)

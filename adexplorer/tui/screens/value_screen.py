@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from adexplorer.base.numbers import format_scalar, value_statistics
@@ -42,8 +42,11 @@ def statistics_text(value: object, digits: int) -> str:
     return " · ".join(parts)
 
 
-class ValueScreen(ModalScreen[None]):
-    """Every entry of one or more arrays of a node (see the module docstring)."""
+class ValueScreen(Screen[None]):
+    """Every entry of one or more arrays of a node (see the module docstring).
+
+    A whole screen rather than a modal one: a modal screen draws the explorer dimmed
+    behind it, which took Textual seconds for the network's screen on a busy machine."""
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close", tooltip="back to the explorer"),
@@ -51,9 +54,8 @@ class ValueScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    ValueScreen { align: center middle; }
     ValueScreen > Vertical {
-        width: 96%; height: 94%;
+        width: 100%; height: 100%;
         border: thick $accent; background: $panel; padding: 0 1;
     }
     ValueScreen #value-title { text-style: bold; }
