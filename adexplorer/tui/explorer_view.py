@@ -962,6 +962,7 @@ class ExplorerView(Vertical):
             )
 
         self._guarded(install)
+        self.query_one(DescentPane).show_curve()
 
     def action_accumulate(self) -> None:
         def toggle() -> None:

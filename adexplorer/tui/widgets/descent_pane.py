@@ -50,7 +50,8 @@ def curve_losses(session: Session, training: Training | None) -> list[float]:
 
 class DescentPane(VerticalScroll):
     """The settings, the state of a run, the loss curve and the history (newest last).
-    Once there is a history the pane scrolls to the run's line, so the curve is in view."""
+    The pane scrolls to the end after each step, so the history's newest line is in view,
+    and to the curve after a training run (:meth:`show_curve`)."""
 
     DEFAULT_CSS = """
     DescentPane { height: 1fr; }
@@ -104,9 +105,12 @@ class DescentPane(VerticalScroll):
         self._set_field("train-steps", str(session.train_steps))
         self.show_progress(session, training)
         self.query_one("#descent-table", Static).update(self._history(session))
-        if session.history:  # the run's line and its curve in view (the history follows)
-            status = self.query_one("#descent-status")
-            self.call_after_refresh(self.scroll_to_widget, status, animate=False, top=True)
+        self.call_after_refresh(self.scroll_end, animate=False)
+
+    def show_curve(self) -> None:
+        """Scroll to the run's line and its curve (after a training run; the history follows)."""
+        status = self.query_one("#descent-status")
+        self.call_after_refresh(self.scroll_to_widget, status, animate=False, top=True)
 
     def show_progress(self, session: Session, training: Training | None) -> None:
         """The run under way (or the last result) and the curve: cheap, called ten times a
