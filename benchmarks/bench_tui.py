@@ -8,6 +8,11 @@ test harness whatever the graph.
 Targets: first screen in about a second; a step without visible lag on graphs
 up to 200 nodes, and usable at 500; typing into a big program never waits for
 it to compile (the editor compiles in the background after the last key).
+
+The texts' network (64×1000 data, 100,000 weights, 9 operations) measures the
+explorer at tensor size: a step through its primal and adjoint sweeps (tensors
+are summaries, each made once per array), opening the whole value of W1's
+adjoint (100,000 entries, ``v``), and training it (``G``, 50 steps).
 """
 
 from __future__ import annotations
@@ -84,6 +89,53 @@ async def typing_times(operations: int, keys: int = 20) -> tuple[float, float, f
         return statistics.median(samples), max(samples), compiled
 
 
+def network_session() -> Session:
+    """The shared decision's network with its seeded data and weights (built with numpy)."""
+    from tests.test_tui_tensors import NETWORK, network_values
+
+    return Session.start(NETWORK, network_values())
+
+
+async def network_times(steps: int = 27) -> tuple[float, float, float, float, float]:
+    """(first step through the sweeps, ms; a step again, ms; v opening W1's adjoint, ms;
+    50 training steps, s; one plain reverse run, ms)."""
+    from adexplorer.core.trace import run
+    from tests.tui_helpers import settle
+
+    app = ExplorerApp(network_session())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = app.view
+
+        def walk() -> float:
+            start = time.perf_counter()
+            for _ in range(steps):
+                view.action_step(1)
+            return (time.perf_counter() - start) / steps
+
+        first = walk()  # each summary made on the way
+        view.action_to_start()
+        again = walk()
+        start = time.perf_counter()
+        await pilot.press("v", "v")
+        await pilot.pause()
+        opened = time.perf_counter() - start
+        await pilot.press("escape")
+        session = app.session
+        session.set_trained(["W1", "b1", "W2", "b2"])
+        session.eta, session.train_steps = 1e-4, 50
+        start = time.perf_counter()
+        await pilot.press("G")
+        await settle(pilot)
+        trained = time.perf_counter() - start
+        assert session.graph is not None
+        start = time.perf_counter()
+        for _ in range(20):
+            run(session.graph, session.values, "reverse")
+        reverse = (time.perf_counter() - start) / 20
+        return first * 1000, again * 1000, opened * 1000, trained, reverse * 1000
+
+
 def whole_process_import() -> float:
     """Python start-up plus importing everything the explorer needs."""
     command = [sys.executable, "-c", "import adexplorer.tui.app"]
@@ -107,6 +159,15 @@ def main() -> None:
             f"stepping   {nodes:3d} nodes: app work {own * 1000:.1f} ms per step; through the "
             f"test harness {median * 1000:.0f} ms (worst {worst * 1000:.0f} ms)"
         )
+    first, again, opened, trained, reverse = asyncio.run(network_times())
+    print(
+        f"network    a step (app work) {first:.1f} ms the first time, {again:.1f} ms again; "
+        f"v on W1's adjoint {opened:.0f} ms;"
+    )
+    print(
+        f"           G: 50 training steps {trained:.2f} s with the curve drawn live "
+        f"(one reverse run alone {reverse:.1f} ms)"
+    )
     for operations in (500, 5000):
         median, worst, compiled = asyncio.run(typing_times(operations))
         print(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from adexplorer.base.files import write_atomically
-from adexplorer.base.numbers import format_value
+from adexplorer.base.numbers import display_value
 from adexplorer.base.shapes import Array
 from adexplorer.core.formulas import Formula
 from adexplorer.core.trace import Trace
@@ -38,6 +38,6 @@ def trace_text(
 ) -> str:
     """A header (program, mode, inputs), then one formula per line (for the clipboard)."""
     lines = [f"# {source.strip()}   mode: {mode}"]
-    lines += [f"# {k} = {format_value(v, digits)}" for k, v in values.items()]
+    lines += [f"# {k} = {display_value(v, digits)}" for k, v in values.items()]
     lines += [f.text() for f in formulas]
     return "\n".join(lines) + "\n"

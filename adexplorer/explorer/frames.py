@@ -87,6 +87,15 @@ def frame_formulas(trace: Trace, frame: Frame, render: FormulaRenderer) -> list[
     return [render.adjoint(adjoints.steps[frame.step], adjoints.adjoints)]
 
 
+def frame_values(trace: Trace, frame: Frame) -> list[Array]:
+    """The number each of :func:`frame_formulas` ends in (a value, tangent or contribution)."""
+    if frame.kind == "forward":
+        return [trace.values[frame.node], trace.tangent_sweeps[0].steps[frame.step].value]
+    if frame.kind == "primal":
+        return [trace.values[frame.node]]
+    return [trace.adjoint_sweeps[0].steps[frame.step].contribution]
+
+
 def fan_in(trace: Trace, frame: Frame) -> tuple[int, int]:
     """For an adjoint frame: it is contribution k of n to its node, as (k, n); else (0, 0)."""
     if frame.kind != "adjoint":

@@ -27,12 +27,12 @@ from typing import Protocol
 import numpy as np
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.numbers import format_value, nonfinite_kinds
+from adexplorer.base.numbers import display_value, is_summarized, nonfinite_kinds
 from adexplorer.base.shapes import Array, fill
 from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
 from adexplorer.core.checkpoint import CheckpointSpec
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
-from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer
+from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer, dual_text
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.explorer import export, frames
@@ -40,6 +40,8 @@ from adexplorer.explorer.control_flow import retape_note, should_condense
 from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.layout import GraphLayout, layout
 from adexplorer.explorer.playback import Playback
+from adexplorer.explorer.training import Training, TrainingPlan, check_eta, check_steps
+from adexplorer.explorer.value_texts import ValueTexts
 from adexplorer.lang.lower import compile_source, parse_at
 
 #: How the explorer animates a derivative (the trace runs forward for "dual").
@@ -51,6 +53,8 @@ DEFAULT_VALUES = {"x1": 2.0, "x2": 5.0}
 #: never takes its cache of the old one for fresh.
 _REVISIONS = itertools.count(1)
 _KEEP: object = object()  # "leave the seed as it is" (None is a value: the custom direction)
+#: A tensor in the result lines: its summary in this many characters (type, range, norm).
+RESULT_WIDTH = 44
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,21 @@ def _finite(value: float) -> bool:
     return math.isfinite(value)
 
 
+def _summarized(formula: Formula, summary: str | None) -> Formula:
+    """``formula`` with the text of its tensor result (wherever it appears whole: the
+    result, and the rule and numbers of an input's step) replaced by ``summary``
+    (None: a small value, shown as it is)."""
+    if summary is None:
+        return formula
+    full = formula.result
+    return replace(
+        formula,
+        rule=summary if formula.rule == full else formula.rule,
+        numbers=summary if formula.numbers == full else formula.numbers,
+        result=summary,
+    )
+
+
 @dataclass
 class Session:
     source: str = DEFAULT_SOURCE
@@ -238,7 +257,17 @@ class Session:
     retape_note: str | None = None
     #: Reverse mode with checkpointing (every=K or snapshots=S); None: plain reverse mode.
     checkpoint: CheckpointSpec | None = None
+    #: A training run (see training.py): how many steps, and whether the gradients add up.
+    train_steps: int = 100
+    accumulate: bool = False
     _revision: int = 0
+    #: Tensors' summaries for the bar's formulas and result lines, made once per array.
+    _texts: ValueTexts = field(default_factory=ValueTexts, repr=False, compare=False)
+    #: Each frame's formulas as the bar shows them, made once per trace (a tensor step's
+    #: formula formats its result: stepping back and forth should not do that again).
+    _formulas: dict[tuple[Frame, str, int], list[Formula]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # -- building --------------------------------------------------------------
 
@@ -318,6 +347,8 @@ class Session:
             # graph from now on (the graph, the trace and the frames belong together).
             self.graph = trace.graph
         self.trace = trace
+        self._texts.forget()
+        self._formulas.clear()
         self._revision = next(_REVISIONS)
         self.playback.replace_frames(new_frames, keep_position=keep_position)
 
@@ -556,12 +587,29 @@ class Session:
             return [primal]
         return [primal, primal or derivatives(used)]
 
-    def formula(self, frame: Frame | None = None) -> list[Formula]:
-        """The formulas of a frame (forward mode shows the value's and the tangent's)."""
+    def formula(self, frame: Frame | None = None, *, summarize: bool = False) -> list[Formula]:
+        """The formulas of a frame (forward mode shows the value's and the tangent's);
+        ``summarize``: a tensor result as its summary (``mat[64,100] [1, …] min 1 …``)
+        rather than every entry, as the explorer's bar shows it."""
         frame = frame or self.current
         if frame is None or self.trace is None:
             return []
-        formulas = frames.frame_formulas(self.trace, frame, self.renderer())
+        if summarize:
+            key = (frame, self.numbering, self.digits)
+            formulas = self._formulas.get(key) or []
+            if not formulas:
+                numbers = frames.frame_values(self.trace, frame)
+                formulas = [
+                    _summarized(f, self._texts.text(v, self.digits) if is_summarized(v) else None)
+                    for f, v in zip(
+                        frames.frame_formulas(self.trace, frame, self.renderer()),
+                        numbers,
+                        strict=True,
+                    )
+                ]
+                self._formulas[key] = formulas
+        else:
+            formulas = frames.frame_formulas(self.trace, frame, self.renderer())
         mask = self.mask
         if mask is None:
             return formulas
@@ -572,12 +620,19 @@ class Session:
         ]
 
     def dual_formula(self, frame: Frame) -> Formula:
-        """A forward frame as dual arithmetic, its numbers hidden as :meth:`formula` hides them."""
+        """A forward frame as dual arithmetic, its numbers hidden as :meth:`formula` hides them.
+        A tensor step shows the rule and its result as summaries, without the numbers."""
         assert self.trace is not None
         sweep = self.trace.tangent_sweeps[0]
         formula = self.renderer().dual(
             self.trace.primal_steps[frame.step], sweep.steps[frame.step], sweep.tangents
         )
+        value, tangent = self.trace.values[frame.node], sweep.steps[frame.step].value
+        if is_summarized(value):
+            result = dual_text(
+                display_value(value, self.digits, 40), display_value(tangent, self.digits, 40)
+            )
+            formula = replace(formula, numbers="", result=result)
         mask = self.mask
         if mask is not None and any(self._hides_formula(frame, mask)):
             return replace(formula, numbers=CONCEALED_TEXT, result=CONCEALED_TEXT)
@@ -611,7 +666,7 @@ class Session:
         def shown(what: str, value: Array) -> str:
             if mask is not None and mask.hides_result(what, self.mode, seed_vector):
                 return CONCEALED_TEXT
-            return format_value(value, self.digits)
+            return self._texts.text(value, self.digits, RESULT_WIDTH)
 
         if len(trace.graph.outputs) > 1:
             return self._several_outputs(shown)
@@ -727,6 +782,63 @@ class Session:
         step = DescentStep(len(self.history), after, dict(moved))
         self.history.append(step)
         return step
+
+    # -- training: the loop of adx train, run away from the session (see training.py) --
+
+    def set_train_steps(self, text: str) -> None:
+        self.train_steps = check_steps(text)
+
+    def set_eta(self, text: str) -> None:
+        self.eta = check_eta(text)
+
+    def toggle_accumulate(self) -> bool:
+        """Gradients added up from step to step (no zero_grad) or not; returns the new setting."""
+        self.accumulate = not self.accumulate
+        return self.accumulate
+
+    def training_plan(self) -> TrainingPlan:
+        return TrainingPlan(self.eta, self.train_steps, self.accumulate, self.moving)
+
+    def begin_training(self) -> Training:
+        """A training run from here, on a copy of the graph and values (run it in a thread;
+        then :meth:`finish_training`).  Refused, as :meth:`descend` is, after a divergence."""
+        if self.graph is None:
+            raise AdxError("usage", "there is no function to train yet")
+        if self.diverged is not None:
+            raise AdxError(
+                "usage",
+                f"gradient descent {self.diverged}",
+                hint="press 0 to go back to the starting point, and < to halve η",
+            )
+        if self.trace is not None and not self.trace.scalar_output:
+            raise AdxError("usage", "training needs a single scalar output")
+        return Training(self.graph, self.values, self.training_plan())
+
+    def finish_training(self, training: Training) -> bool:
+        """Install where a run got to: the values after its steps, and each step's loss in
+        the history (the inputs themselves only while they are small).  False, changing
+        nothing, if the program changed while it ran."""
+        if training.graph is not self.graph or not training.losses:
+            return False
+        start_iteration = self.history[-1].iteration if self.history else 0
+        if not self.history:
+            self.history.append(DescentStep(0, training.losses[0], dict(training.start)))
+        for j in range(1, training.moves):
+            inputs = dict(training.kept[j - 1]) if training.kept else {}
+            self.history.append(DescentStep(start_iteration + j, training.losses[j], inputs))
+        if training.moves:
+            self._rerun(values=dict(training.values))
+            last = (
+                training.losses[training.moves]
+                if len(training.losses) > training.moves
+                else float(self.trace.output_value())
+                if self.trace is not None
+                else math.nan
+            )
+            self.history.append(
+                DescentStep(start_iteration + training.moves, last, dict(training.values))
+            )
+        return True
 
     def reset_descent(self) -> bool:
         """Back to where the descent started, with an empty history; False if none was run."""

@@ -7,7 +7,7 @@ import math
 from rich.table import Table
 from rich.text import Text
 
-from adexplorer.base.numbers import format_scalar, format_value
+from adexplorer.base.numbers import display_value, format_scalar
 from adexplorer.compare.broken_rules import BrokenRule
 from adexplorer.compare.node_check import GRADIENT_TOLERANCE, STEP, TOLERANCE, NodeCheck
 from adexplorer.render.console import make_console
@@ -20,7 +20,7 @@ def _difference(x: float) -> str:
 
 def print_check(check: NodeCheck, broken: BrokenRule | None, *, digits: int) -> None:
     console = make_console()
-    inputs = ", ".join(f"{k} = {format_value(v, digits)}" for k, v in check.inputs.items())
+    inputs = ", ".join(f"{k} = {display_value(v, digits)}" for k, v in check.inputs.items())
     console.print(Text(f"node-by-node check at {inputs}", style="bold"))
     if broken is not None:
         console.print(Text(f"broken on purpose: {broken.describe()}", style="yellow"))
@@ -31,8 +31,8 @@ def print_check(check: NodeCheck, broken: BrokenRule | None, *, digits: int) -> 
         for g in check.gradient:
             gradient.add_row(
                 g.name,
-                format_value(g.ad, digits),
-                format_value(g.estimate, digits),
+                display_value(g.ad, digits),
+                display_value(g.estimate, digits),
                 _difference(g.difference),
                 Text("✗", style="bold red") if g.wrong else ("ok" if g.judged else "n/a"),
             )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rich.table import Table
 from rich.text import Text
 
-from adexplorer.base.numbers import format_scalar, format_value
+from adexplorer.base.numbers import display_value, format_scalar
 from adexplorer.base.text import visible
 from adexplorer.compare.fd_study import RULE_OF_THUMB, FdStudy, MixedStudy
 from adexplorer.compare.swell import FamilyRow, SwellResult
@@ -37,7 +37,7 @@ def print_fd(
     warnings: Sequence[str] = (),
 ) -> None:
     console = make_console()
-    inputs = ", ".join(f"{k} = {format_value(v, digits)}" for k, v in study.inputs.items())
+    inputs = ", ".join(f"{k} = {display_value(v, digits)}" for k, v in study.inputs.items())
     console.print(Text(f"d/d{study.wrt} at {inputs}", style="bold"))
     console.print(
         f"  f = {format_scalar(study.value, digits)};  AD (exact to rounding): "

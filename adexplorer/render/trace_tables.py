@@ -1,7 +1,9 @@
 """Rich tables for a trace: the human output of ``adx eval`` (its cost view is ``cost.py``).
 
 A view only: every number and formula comes from the trace and
-:mod:`adexplorer.core.formulas`; nothing is computed here.
+:mod:`adexplorer.core.formulas`; nothing is computed here.  A tensor of more than a
+dozen entries is shown as a summary (type, first entries, min, max, norm: see
+:func:`~adexplorer.base.numbers.display_value`); ``--json`` keeps every entry.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from adexplorer.base.numbers import format_value
+from adexplorer.base.numbers import display_value, is_summarized
 from adexplorer.base.shapes import type_name
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import FormulaRenderer, barred, dotted
@@ -32,15 +34,23 @@ ROWS_TAIL = 50
 #: Decisions listed under the results (an if inside a 10,000-iteration loop decides
 #: 10,000 times; the JSON report lists them all).
 MAX_DECISIONS_SHOWN = 12
+#: The adjoint table has seven columns: its two tensor cells leave the first entries out.
+ADJOINT_CELL = 32
 
 
 def _title(trace: Trace) -> str:
     graph = trace.graph
-    inputs = ", ".join(f"{n} = {format_value(v)}" for n, v in trace.inputs.items())
+    inputs = ", ".join(f"{n} = {display_value(v)}" for n, v in trace.inputs.items())
     source = graph.source.strip()
     if "\n" in source or len(source) > 70:
         source = graph.origin or "the program"
     return visible(f"{source}   at {inputs}" if inputs else source)
+
+
+def shown_value(text: str, value: object, digits: int, width: int | None = None) -> str:
+    """A formula's number as a table shows it: the formula's own text for a small value,
+    the summary for a tensor (formulas write every entry, for JSON)."""
+    return display_value(value, digits, width) if is_summarized(value) else text
 
 
 def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
@@ -67,7 +77,7 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
             *where,
             visible(excerpt(graph.source_text(step.node) or ""), keep=""),
             f"{operation}{numbers}",
-            formula.result,
+            shown_value(formula.result, step.value, render.digits),
         )
     return table
 
@@ -122,7 +132,7 @@ def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
     sweeps = trace.tangent_sweeps
     for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
         seeds = ", ".join(
-            f"{dotted(render.labels[i])} = {format_value(v)}" for i, v in sweep.seed.items()
+            f"{dotted(render.labels[i])} = {display_value(v)}" for i, v in sweep.seed.items()
         )
         title = f"Tangent sweep {number} of {len(sweeps)} (seed {seeds}; other inputs 0)"
         table = Table(title=title, title_justify="left")
@@ -134,7 +144,10 @@ def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
             f = render.tangent(step, sweep.tangents)
             is_input = trace.graph.nodes[step.node].is_input
             table.add_row(
-                f.target, "seed" if is_input else f.rule, "" if is_input else f.numbers, f.result
+                f.target,
+                "seed" if is_input else f.rule,
+                "" if is_input else f.numbers,
+                shown_value(f.result, step.value, render.digits),
             )
         tables.append(table)
     return tables
@@ -146,7 +159,7 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
     for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
         receives = Counter(s.node for s in sweep.steps if s.source is not None)
         seeds = ", ".join(
-            f"{barred(render.labels[i])} = {format_value(v)}" for i, v in sweep.seed.items()
+            f"{barred(render.labels[i])} = {display_value(v)}" for i, v in sweep.seed.items()
         )
         title = f"Adjoint sweep {number} of {len(sweeps)} (reverse order; seed {seeds})"
         table = Table(title=title, title_justify="left")
@@ -166,14 +179,15 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         for index, step in _shown(table, sweep.steps):
             k = index + 1
             f = render.adjoint(step, sweep.adjoints)
-            total = format_value(step.total, render.digits)
+            total = display_value(step.total, render.digits, ADJOINT_CELL)
+            result = shown_value(f.result, step.contribution, render.digits, ADJOINT_CELL)
             if step.source is None:
-                table.add_row(str(k), f.target, "seed", "", f.result, total, "")
+                table.add_row(str(k), f.target, "seed", "", result, total, "")
                 continue
             marker = ""
             if receives[step.node] > 1:
                 marker = f"{ordinal[index]} of {receives[step.node]}"
-            table.add_row(str(k), f.target, f"+= {f.rule}", f.numbers, f.result, total, marker)
+            table.add_row(str(k), f.target, f"+= {f.rule}", f.numbers, result, total, marker)
         tables.append(table)
     return tables
 
@@ -184,14 +198,14 @@ def results(trace: Trace, digits: int, wrt: str | None) -> Group:
     for k, o in enumerate(graph.outputs):
         name = graph.output_names[k]
         lines.append(
-            Text.assemble(("value  ", "bold"), f"{name} = {format_value(trace.values[o], digits)}")
+            Text.assemble(("value  ", "bold"), f"{name} = {display_value(trace.values[o], digits)}")
         )
     if trace.mode == "forward" and trace.directional:
         for k, t in enumerate(trace.output_tangents()):
             name = graph.output_names[k]
             lines.append(
                 Text.assemble(
-                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {format_value(t, digits)}  (1 sweep)"
+                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {display_value(t, digits)}  (1 sweep)"
                 )
             )
     elif trace.mode in ("forward", "reverse"):
@@ -207,7 +221,7 @@ def results(trace: Trace, digits: int, wrt: str | None) -> Group:
                     continue
                 lines.append(
                     Text.assemble(
-                        (f"{label} ", "bold"), f"∂/∂{name} = {format_value(value, digits)}"
+                        (f"{label} ", "bold"), f"∂/∂{name} = {display_value(value, digits)}"
                     )
                 )
         lines.append(Text(f"(by {how})", style="dim"))

@@ -20,7 +20,13 @@ Never a traceback, never a freeze:
   the event loop only if it is still wanted.  The editor's text is never
   touched.  Esc compiles at once (and leaves the editor);
 * the finite-difference and swell panes compute in background threads too;
-  Esc cancels them while they say "computing…".
+  Esc cancels them while they say "computing…";
+* a training run (G) steps in a background thread while the descent pane draws
+  its loss curve; G again or Esc stops it after the step under way.
+
+Tensors are shown as summaries (type, first entries, min, max, norm), made once
+per array (``explorer/value_texts.py``); ``v`` opens the current node's whole
+value, tangent or adjoint (``screens/value_screen.py``).
 """
 
 from __future__ import annotations
@@ -37,9 +43,18 @@ from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from adexplorer.base.files import reserve_new_file
-from adexplorer.base.numbers import format_value
+from adexplorer.base.numbers import display_value, is_summarized
 from adexplorer.base.text import excerpt, visible
-from adexplorer.core.formulas import BAR, DOT, FormulaRenderer, accumulation, barred, dual_text
+from adexplorer.core.formulas import (
+    BAR,
+    DOT,
+    FormulaRenderer,
+    accumulation,
+    barred,
+    dotted,
+    dual_text,
+    number_text,
+)
 from adexplorer.core.ir import Graph
 from adexplorer.explorer.control_flow import (
     Condensed,
@@ -53,18 +68,28 @@ from adexplorer.explorer.control_flow import (
 )
 from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Compiled, Session, compile_for
+from adexplorer.explorer.training import Training
+from adexplorer.explorer.value_texts import ValueTexts
 from adexplorer.tui.bugs import handle, report_bug
-from adexplorer.tui.jobs import Job
-from adexplorer.tui.messages import FamilySubmitted, SeedSubmitted, SourceEdited, ValueSubmitted
+from adexplorer.tui.jobs import Job, in_thread
+from adexplorer.tui.messages import (
+    FamilySubmitted,
+    SeedSubmitted,
+    SourceEdited,
+    TrainingSettingSubmitted,
+    ValueSubmitted,
+)
+from adexplorer.tui.screens.value_screen import ValueScreen
 from adexplorer.tui.widgets.cost_pane import CostPane
 from adexplorer.tui.widgets.descent_pane import DescentPane
 from adexplorer.tui.widgets.editor import SourceEditor
 from adexplorer.tui.widgets.fd_pane import FdPane
 from adexplorer.tui.widgets.formula_bar import FormulaBar
-from adexplorer.tui.widgets.graph_view import GraphPicture, GraphView, value_text
+from adexplorer.tui.widgets.graph_view import GraphPicture, GraphView
 from adexplorer.tui.widgets.inputs_panel import InputsPanel
 from adexplorer.tui.widgets.program_pane import ProgramPane
 from adexplorer.tui.widgets.swell_pane import SwellPane
+from adexplorer.tui.widgets.trace_table import TENSOR_CELL as TRACE_TENSOR_CELL
 from adexplorer.tui.widgets.trace_table import TraceTable
 
 #: Narrower than this, the graph sits above the panes instead of beside them.
@@ -81,13 +106,10 @@ STEP = Binding.Group("Step", compact=True)
 MODE = Binding.Group("Mode", compact=True)
 #: Seconds after the last key in the editor before what was typed is compiled.
 DEBOUNCE = 0.2
-
-
-def _cell(value: object, width: int) -> str | None:
-    """A graph node's value or derivative label: None if not computed yet, ? if hidden."""
-    if value is None:
-        return None
-    return CONCEALED_TEXT if value is CONCEALED else value_text(value, width)
+#: Seconds between redraws of the loss curve while a training run goes on.
+TRAINING_REFRESH = 0.1
+#: Characters of a tensor's summary in the trace table (``mat[64,100] min 0 max 3.2``).
+TENSOR_CELL = TRACE_TENSOR_CELL
 
 
 class ExplorerView(Vertical):
@@ -130,6 +152,29 @@ class ExplorerView(Vertical):
         ),
         Binding("right_square_bracket", "speed(1)", "Faster", show=False, tooltip="play faster"),
         Binding("g", "descend", "Descend", show=False, tooltip="gradient step x ← x − η∇f"),
+        Binding(
+            "G",
+            "train",
+            "Train",
+            show=False,
+            tooltip="train: the steps, η and inputs of the descent pane (5), the loss curve "
+            "drawn live; G again (or Esc) stops",
+        ),
+        Binding(
+            "A",
+            "accumulate",
+            "Accumulate",
+            show=False,
+            tooltip="training: add each step's gradient to the last (no zero_grad), or not",
+        ),
+        Binding(
+            "v",
+            "show_value",
+            "Value",
+            show=False,
+            tooltip="the current node's whole value, tangent or adjoint (a tensor's every "
+            "entry, scrolling); Esc closes",
+        ),
         Binding(
             "0",
             "reset_descent",
@@ -232,6 +277,10 @@ class ExplorerView(Vertical):
         self._source_job: Job[tuple[Session, Compiled]] = Job(
             self, "source", self._source_compiled, self._source_failed
         )
+        self._texts = ValueTexts()  # tensors' summaries, made once per array
+        self._texts_key: int | None = None
+        self.training: Training | None = None  # the run under way
+        self._training_timer: Timer | None = None
 
     # -- building -----------------------------------------------------------------
 
@@ -341,6 +390,7 @@ class ExplorerView(Vertical):
         or the trace table is still taking a new graph's rows."""
         return (
             self._pending_text is not None
+            or self.training is not None
             or self._source_job.busy
             or self.query_one(FdPane).busy
             or self.query_one(SwellPane).busy
@@ -356,9 +406,9 @@ class ExplorerView(Vertical):
             self._compile_pending()
 
     def cancel_computations(self) -> bool:
-        """Cancel the panes' computations; True if one was running."""
+        """Cancel the panes' computations and stop a training run; True if one was running."""
         cancelled = [pane.cancel() for pane in (self.query_one(FdPane), self.query_one(SwellPane))]
-        return any(cancelled)
+        return any(cancelled) or self.stop_training()
 
     def focus_graph(self) -> None:
         """Focus the graph (on a low screen also while another tab folds it away: the
@@ -377,13 +427,16 @@ class ExplorerView(Vertical):
             )
             return
         graph = session.trace.graph
+        if self._texts_key != session.revision:
+            self._texts_key = session.revision
+            self._texts.forget()
         labels = graph.labels(session.numbering)
         state = session.node_state()
         frame = session.current
         dual = session.mode == "dual"
         mark = BAR if session.mode == "reverse" else ("ε" if dual else DOT)
-        values = [_cell(v, 11) for v, _ in state]
-        derivatives = [_cell(d, 9) for _, d in state]
+        values = [self._cell(v, 11) for v, _ in state]
+        derivatives = [self._cell(d, 9) for _, d in state]
         graph_view = self.query_one(GraphView)
         graph_view.show(self._graph_picture(graph, labels, values, derivatives, mark, frame))
         graph_view.border_subtitle = self._graph_subtitle(graph)
@@ -394,6 +447,21 @@ class ExplorerView(Vertical):
         self._refresh_trace_table(labels, state)
         self._refresh_formula()
         self._refresh_pane()
+
+    def _cell(self, value: object, width: int) -> str | None:
+        """A graph node's value or derivative label: None if not computed yet, ? if hidden;
+        a tensor as much of its summary as fits."""
+        if value is None:
+            return None
+        if value is CONCEALED:
+            return CONCEALED_TEXT
+        if is_summarized(value):
+            return self._texts.text(value, self.session.digits, width)
+        for digits in (6, 5, 4, 3, 2):
+            text = display_value(value, digits)
+            if len(text) <= width:
+                return text
+        return text[: width - 1] + "…"
 
     def _graph_picture(
         self,
@@ -485,7 +553,7 @@ class ExplorerView(Vertical):
                     f"input {graph.nodes[step.node].name}"
                     if graph.nodes[step.node].is_input
                     else render.primal(step).rule,
-                    format_value(step.value, session.digits),
+                    self._texts.text(step.value, session.digits, TENSOR_CELL),
                 )
                 for step in session.trace.primal_steps
             }
@@ -511,7 +579,7 @@ class ExplorerView(Vertical):
             operation, final_value = static[i]
             value_cell = final_value if value is not None else ""
             deriv_cell = (
-                format_value(derivative, session.digits)
+                self._texts.text(derivative, session.digits, TENSOR_CELL)
                 if derivative is not None and derivative is not CONCEALED
                 else ""
             )
@@ -569,7 +637,7 @@ class ExplorerView(Vertical):
         elif session.mode == "dual" and frame.kind == "forward":
             lines.append_text(self._dual_formula(frame))
         else:
-            for k, formula in enumerate(session.formula(frame)):
+            for k, formula in enumerate(session.formula(frame, summarize=True)):
                 if k:
                     lines.append("     ")
                 lines.append(("▶ " if k == 0 else "") + formula.text())
@@ -612,7 +680,16 @@ class ExplorerView(Vertical):
         if running is None or frame.kind != "adjoint":
             return
         label = barred(session.trace.graph.labels(session.numbering)[frame.node])
-        lines.append("   so " + accumulation(label, *running, session.digits), style="bold")
+        before, contribution, total = running
+        if is_summarized(total):  # a tensor: its summary, not every entry
+            digits = session.digits
+            total_text = (
+                f"{label} = {number_text(before, digits)} + {number_text(contribution, digits)}"
+                f" = {self._texts.text(total, digits)}"
+            )
+        else:
+            total_text = accumulation(label, before, contribution, total, session.digits)
+        lines.append("   so " + total_text, style="bold")
         k, n = session.fan_in(frame)
         if n > 1:
             lines.append(f"   (contribution {k} of {n}: fan-out adds up)", style="italic")
@@ -627,7 +704,7 @@ class ExplorerView(Vertical):
         elif active == "cost":
             self.query_one(CostPane).show(self.session)
         elif active == "descent":
-            self.query_one(DescentPane).show(self.session)
+            self.query_one(DescentPane).show(self.session, self.training)
         elif active == "program":
             self.query_one(ProgramPane).show(self.session)
 
@@ -708,6 +785,19 @@ class ExplorerView(Vertical):
     def _seed_submitted(self, message: SeedSubmitted) -> None:
         message.stop()
         self._guarded(lambda: self.session.set_seed(message.text))
+
+    @on(TrainingSettingSubmitted)
+    def _training_setting(self, message: TrainingSettingSubmitted) -> None:
+        message.stop()
+        session = self.session
+        text = message.text
+        if message.setting == "names":
+            names = [n.strip() for n in text.split(",") if n.strip()]
+            self._guarded(lambda: session.set_trained(names))
+        elif message.setting == "eta":
+            self._guarded(lambda: session.set_eta(text))
+        elif message.setting == "steps":
+            self._guarded(lambda: session.set_train_steps(text))
 
     @on(FamilySubmitted)
     def _family_submitted(self, message: FamilySubmitted) -> None:
@@ -797,6 +887,10 @@ class ExplorerView(Vertical):
         self._guarded(lambda: self.session.nudge(direction))
 
     def action_descend(self) -> None:
+        if self.training is not None:
+            self.notify("a training run goes on: G or Esc stops it")
+            return
+
         def step() -> None:
             self.session.descend()
             self.session.to_end()  # show the new values in the graph and the table
@@ -804,7 +898,137 @@ class ExplorerView(Vertical):
         self._guarded(step, refresh=False)
         self._guarded(lambda: self.show_pane("descent"))
 
+    # -- training: the loop of adx train, in a worker thread (see explorer/training.py) --
+
+    def action_train(self) -> None:
+        """G: start a training run with the descent pane's settings; while one runs, stop it."""
+        if self.stop_training():
+            self.notify("training stops after the step under way")
+            return
+
+        def start() -> None:
+            training = self.session.begin_training()
+            self.training = training
+            self._training_timer = self.set_interval(TRAINING_REFRESH, self._training_progress)
+            self.run_worker(self._run_training(training), name="adx-train", group="adx-train")
+            self.show_pane("descent")
+
+        self._guarded(start, refresh=False)
+
+    def stop_training(self) -> bool:
+        """Ask the run under way to stop (it ends after its current step); False if none runs."""
+        training = self.training
+        if training is None or training.stopped:
+            return False
+        training.stop()
+        return True
+
+    async def _run_training(self, training: Training) -> None:
+        try:
+            await in_thread(training.run)
+        except Exception as error:  # an AdxError is the user's; anything else a bug
+            handle(self, error)
+        finally:
+            self._training_done(training)
+
+    def _training_progress(self) -> None:
+        training = self.training
+        if training is None or self.query_one(TabbedContent).active != "descent":
+            return
+        try:
+            self.query_one(DescentPane).show_progress(self.session, training)
+        except Exception as error:
+            report_bug(self, error)
+
+    def _training_done(self, training: Training) -> None:
+        if self._training_timer is not None:
+            self._training_timer.stop()
+            self._training_timer = None
+        if self.training is training:
+            self.training = None
+
+        def install() -> None:
+            if not self.session.finish_training(training):
+                if training.losses:
+                    self.notify("the program or its inputs changed while it trained: not kept")
+                return
+            losses = training.losses
+            how = "stopped" if training.stopped else "done"
+            if training.diverged:
+                how = "diverged"
+            self.notify(
+                f"training {how}: {training.moves} steps, loss "
+                f"{display_value(losses[0])} → {display_value(self.session.history[-1].value)}"
+            )
+
+        self._guarded(install)
+        self.query_one(DescentPane).show_curve()
+
+    def action_accumulate(self) -> None:
+        def toggle() -> None:
+            on = self.session.toggle_accumulate()
+            self.notify(
+                "training adds each step's gradient to the last (no zero_grad): watch the loss"
+                if on
+                else "training zeroes the gradient before each step (zero_grad)"
+            )
+            self.show_pane("descent")
+
+        self._guarded(toggle, refresh=False)
+
+    # -- the whole value of the current node -----------------------------------------
+
+    def action_show_value(self) -> None:
+        def show() -> None:
+            shown = self._value_screen_items()
+            if shown:
+                self.app.push_screen(ValueScreen(shown, self.session.digits))
+
+        self._guarded(show, refresh=False)
+
+    def _value_screen_items(self) -> list[tuple[str, object]]:
+        """The current node's value and derivative as the explorer knows them now (before
+        the first step: the selected input's value)."""
+        session = self.session
+        if session.trace is None:
+            self.notify("no program yet")
+            return []
+        graph = session.trace.graph
+        labels = graph.labels(session.numbering)
+        state = session.node_state()
+        frame = session.current
+        if frame is not None:
+            node = frame.node
+        else:
+            name = session.selected_name
+            index = graph.input_index(name) if name is not None else None
+            if index is None:
+                self.notify("step first (→): no value is computed yet")
+                return []
+            node = index
+            state[node] = (session.values[name], state[node][1])  # type: ignore[index]
+        value, derivative = state[node]
+        label = labels[node]
+        operation = self._static_cells().get(node, ("", ""))[0]
+        what = f"{label} = {operation}" if graph.nodes[node].is_op else f"{label}, {operation}"
+        items: list[tuple[str, object]] = []
+        if value is CONCEALED or derivative is CONCEALED:
+            self.notify("hidden while the exercise asks for it", severity="warning")
+        if value is not None and value is not CONCEALED:
+            items.append((f"value of {what}", value))
+        if derivative is not None and derivative is not CONCEALED:
+            kind = {"forward": "tangent", "reverse": "adjoint", "dual": "tangent"}[session.mode]
+            mark = barred(label) if session.mode == "reverse" else dotted(label)
+            items.append((f"{kind} {mark} of {what} (as far as the sweep has got)", derivative))
+        if not items and value is not CONCEALED:
+            self.notify("nothing computed at this node yet: step (→) first")
+        return items
+
     def action_reset_descent(self) -> None:
+        if self.training is not None:
+            self.notify("a training run goes on: G or Esc stops it")
+            return
+
         def reset() -> None:
             if not self.session.reset_descent():
                 self.notify("no gradient-descent steps to undo yet (g takes one)")

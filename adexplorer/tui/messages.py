@@ -43,3 +43,12 @@ class AnswerSubmitted(Message):
 
     exercise_id: str
     text: str
+
+
+@dataclass
+class TrainingSettingSubmitted(Message):
+    """A training setting was typed in the descent pane: ``setting`` is ``train`` (the
+    inputs it moves, ``W1,b1``), ``eta`` (the learning rate) or ``steps``."""
+
+    setting: str
+    text: str

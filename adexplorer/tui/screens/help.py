@@ -34,6 +34,15 @@ ABOUT = [
     "branch re-records the tape (the bar says re-taped and what changed); pane 7 "
     "shows which lines ran and how often; z folds a loop iteration in the trace "
     "(Z: all); k runs reverse mode with checkpointing, the schedule in pane 4.",
+    "Tensors of more than 12 entries are shown as summaries: type, first entries, min, "
+    "max and norm (mat[64,100] [0.1, -2, 0.3, …] min -3.1 max 2.9 norm 80), as narrow as "
+    "a cell needs.  v opens the current step's node whole (before the first step: the "
+    "selected input): its statistics and every entry in a grid that scrolls; v again "
+    "shows its tangent or adjoint so far; Esc closes.",
+    "Training (pane 5): g takes one step; G runs the loop of adx train, the steps, η and "
+    "the inputs it moves (e.g. W1,b1,W2,b2; empty: all) in the pane's fields, the loss "
+    "curve drawn while it runs; G again or Esc stops it.  A adds each step's gradient to "
+    "the last, as PyTorch does without zero_grad(), to watch what goes wrong; 0 goes back.",
 ]
 
 

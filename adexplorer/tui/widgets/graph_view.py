@@ -19,7 +19,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from adexplorer.base.numbers import format_value, source_literal
+from adexplorer.base.numbers import display_value, is_summarized, source_literal
 from adexplorer.core.formulas import BAR, DOT
 from adexplorer.core.ir import Graph
 from adexplorer.core.operators import LABELS
@@ -75,8 +75,11 @@ def fit(text: str, width: int, fill: str = " ") -> str:
 
 
 def value_text(value: object, width: int) -> str:
+    """A box's number in ``width`` characters (a tensor: as much of its summary as fits)."""
+    if is_summarized(value):
+        return display_value(value, 6, width)
     for digits in (6, 5, 4, 3, 2):
-        text = format_value(value, digits)
+        text = display_value(value, digits)
         if len(text) <= width:
             return text
     return text[: width - 1] + "…"

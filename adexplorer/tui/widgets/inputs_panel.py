@@ -1,11 +1,16 @@
-"""InputsPanel: the inputs' values (editable, nudged with + and -), the seed and the run state."""
+"""InputsPanel: the inputs' values (editable, nudged with + and -), the seed and the run state.
+
+A tensor input (more than a dozen entries) shows its summary as the field's
+placeholder and an empty field: typing a value (``0.5`` fills it, or ``@x.npy``
+where files are read) replaces it, and Enter on the empty field changes nothing.
+"""
 
 from __future__ import annotations
 
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label
 
-from adexplorer.base.numbers import format_value
+from adexplorer.base.numbers import format_value, is_summarized, summarize_value
 from adexplorer.tui.messages import SeedSubmitted, ValueSubmitted
 from adexplorer.tui.text import PlainInput
 
@@ -33,6 +38,7 @@ class InputsPanel(VerticalScroll):
         self._shown: dict[str, str] = {}  # what each label says
         self._fields: dict[str, Input] = {}
         self._seed_field: Input | None = None
+        self._summaries: dict[str, tuple[object, str]] = {}  # name → (its array, its summary)
 
     def show(self, values: dict[str, object], selected: str | None, seed: str) -> None:
         names = tuple(values)
@@ -56,7 +62,20 @@ class InputsPanel(VerticalScroll):
                 self._shown[name] = label
                 self._labels[name].update(label)
             field = self._fields[name]
-            text = format_value(values[name], 12)
+            value = values[name]
+            if is_summarized(value):
+                kept = self._summaries.get(name)
+                if kept is None or kept[0] is not value:  # made once per array
+                    kept = (value, summarize_value(value))
+                    self._summaries[name] = kept
+                if field.placeholder != kept[1]:
+                    field.placeholder = kept[1]
+                if not field.has_focus and field.value:
+                    field.value = ""
+                continue
+            self._summaries.pop(name, None)
+            field.placeholder = ""
+            text = format_value(value, 12)
             if not field.has_focus and field.value != text:
                 field.value = text
         seed_field = self._seed_field
@@ -69,4 +88,7 @@ class InputsPanel(VerticalScroll):
         if field_id == "seed-field":
             self.post_message(SeedSubmitted(event.value))
         elif field_id.startswith("value-"):
+            name = field_id.removeprefix("value-")
+            if not event.value.strip() and name in self._summaries:
+                return  # a tensor's field left empty: its value stays
             self.post_message(ValueSubmitted(field_id.removeprefix("value-"), event.value))

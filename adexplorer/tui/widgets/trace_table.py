@@ -8,6 +8,7 @@ unfolds again (``Z``: every group).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import DataTable
 
+from adexplorer.base.numbers import SHOWN_IN_FULL
 from adexplorer.core.ir import Graph
 from adexplorer.explorer.control_flow import IterationGroup
 
@@ -24,6 +26,8 @@ FILL_SLICE = 0.025
 CURRENT, OPEN, FOLDED = "▶", "▾", "▸"
 
 Item = IterationGroup | int
+#: The width of the value and derivative columns when the graph has tensors (their summaries).
+TENSOR_CELL = 28
 
 
 class TraceTable(DataTable[Text], can_focus=False):
@@ -119,15 +123,18 @@ class TraceTable(DataTable[Text], can_focus=False):
             # Fixed widths: re-measuring 500 rows on every step would make stepping lag.
             widest = [max((len(cells[k]) for _, cells in rows), default=4) for k in (1, 3, 4, 7)]
             titles = max((len(g.title()) for g in new_groups), default=0)
+            # A tensor's cell is its summary (TENSOR_CELL characters at most).
+            tensors = any(math.prod(node.shape) > SHOWN_IN_FULL for node in graph.nodes)
+            number = TENSOR_CELL if tensors else 12
             widths = {
                 "mark": 1,
                 "id": max(widest[0], 3),
                 "line": 4,
                 "loop": max(widest[1], 4),
                 "operation": min(max(widest[2], 9, titles), 32),
-                "value": 12,
+                "value": number,
                 # two numbers of up to 12 characters, " + " and ε
-                derivative_header: 28 if dual else max(12, len(derivative_header)),
+                derivative_header: 2 * number + 4 if dual else max(number, len(derivative_header)),
                 "source": min(max(widest[3], 6), 40),
             }
             for k in self._shown:
