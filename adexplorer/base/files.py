@@ -5,6 +5,8 @@
   file no larger than a limit, and only then reads it: a named pipe, a device
   such as ``/dev/zero`` (or a symlink to one) or a huge file is refused with a
   clear message instead of hanging adx or filling its memory.
+* ``read_regular_bytes`` is the same for data files (``--at X=@x.npy``), and
+  can also refuse a file another account could write or replace.
 * ``write_atomically`` never lets a reader see half a file.
 * ``reserve_new_file`` creates a file under a name no earlier file has, so a
   file set aside or exported never overwrites another one.
@@ -70,6 +72,20 @@ def read_regular_text(path: Path, limit: int, what: str = "file") -> str:
     …), and ``UnicodeDecodeError``.
     The open is non-blocking, so a FIFO with no writer cannot hang it.
     """
+    return read_regular_bytes(path, limit, what).decode("utf-8")
+
+
+def read_regular_bytes(
+    path: Path, limit: int, what: str = "file", *, refuse_shared: bool = False
+) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes
+    (refused as :func:`read_regular_text` says).
+
+    With ``refuse_shared`` (data files: ``--at X=@x.npy``), also refuse a file
+    that another account could change under adx: one any account may write,
+    or one in a folder any account may write that lacks the sticky bit (there
+    anyone may replace it; ``/tmp`` has the bit, so files in it stay yours).
+    """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     if "\0" in os.fspath(path):  # os.open would raise ValueError
         raise RefusedFile("its name holds a NUL byte, which no file name can")
@@ -78,6 +94,8 @@ def read_regular_text(path: Path, limit: int, what: str = "file") -> str:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise RefusedFile(f"it is {_kind(info.st_mode)}, not a regular file")
+        if refuse_shared:
+            _refuse_shared(Path(path), info)
         if info.st_size > limit:
             raise RefusedFile(
                 f"it is {info.st_size:,} bytes; a {what} may be at most {_limit(limit)}"
@@ -94,18 +112,36 @@ def read_regular_text(path: Path, limit: int, what: str = "file") -> str:
             raise RefusedFile(f"it is larger than {_limit(limit)}, the most a {what} may be")
     finally:
         os.close(fd)
-    return b"".join(chunks).decode("utf-8")
+    return b"".join(chunks)
 
 
-def write_atomically(path: Path, text: str) -> None:
+def _refuse_shared(path: Path, info: os.stat_result) -> None:
+    """Raise ``RefusedFile`` if another account may write the file or swap it out."""
+    if info.st_mode & stat.S_IWOTH:
+        raise RefusedFile(
+            "it is writable by every account on this machine (chmod o-w it, or copy it)"
+        )
+    try:
+        folder = os.stat(Path(os.path.realpath(path)).parent)
+    except OSError:
+        return  # the file is open already: its folder's mode only guards a swap
+    if folder.st_mode & stat.S_IWOTH and not folder.st_mode & stat.S_ISVTX:
+        raise RefusedFile(
+            "its folder is writable by every account on this machine, so anyone could "
+            "replace the file (move it to a folder of your own)"
+        )
+
+
+def write_atomically(path: Path, text: str | bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it over, so readers never
     see a half-written file, even if adx is killed mid-write."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -64,7 +64,7 @@ def codegen_command(
 
     try:
         source, origin = read_source(expr_or_file)
-        bindings = parse_values(at, "--at")
+        bindings = parse_values(at, "--at", program=source)
         code = generate_source(
             source, mode, origin, input_shapes={n: np.shape(v) for n, v in bindings.items()}
         )

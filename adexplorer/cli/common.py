@@ -131,11 +131,17 @@ def _decode(data: bytes, origin: str) -> str:
         ) from None
 
 
-def parse_values(texts: Iterable[str], origin: str) -> dict[str, Array]:
+def parse_values(texts: Iterable[str], origin: str, program: str | None = None) -> dict[str, Array]:
+    """The values of every ``--at`` option, later ones overriding earlier ones.
+
+    File paths (``X=@x.npy``) start from the current directory; ``program``'s
+    declarations give random values (``W=normal(seed=1)``) their shapes and
+    check the shapes of file values.
+    """
     values: dict[str, Array] = {}
     for text in texts:
         try:
-            parsed = parse_at(text, origin)
+            parsed = parse_at(text, origin, program=program)
         except AdxError as exc:
             raise exc.with_source(text, origin) from None
         values.update({name: value for name, (value, _) in parsed.items()})
@@ -145,7 +151,7 @@ def parse_values(texts: Iterable[str], origin: str) -> dict[str, Array]:
 def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]]:
     """Compile the program and parse ``--at``; check every bound name is an input."""
     source, origin = read_source(expr_or_file)
-    bindings = parse_values(at, "--at")
+    bindings = parse_values(at, "--at", program=source)
     try:
         lowered = compile_source(
             source,

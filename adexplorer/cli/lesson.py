@@ -221,7 +221,7 @@ def player_problems(lesson: Lesson) -> list[Problem]:
     ``tui.lesson_app.session_for_exploration`` does): a seed the explorer refuses, a
     ``step:`` past the end of the trace, anything that would raise."""
     from adexplorer.explorer.session import Session
-    from adexplorer.lang.lower import parse_at
+    from adexplorer.lang.lower import lesson_values
     from adexplorer.lessons import answers
     from adexplorer.lessons.parser import Problem
 
@@ -235,8 +235,8 @@ def player_problems(lesson: Lesson) -> list[Problem]:
         except AdxError:
             continue  # the checker reported it: the program does not run
         try:
-            at = parse_at(explore.at, "at") if explore.at.strip() else {}
-            session = Session.start(explore.program, {k: v for k, (v, _) in at.items()})
+            at = lesson_values(explore.at, explore.folder, explore.program)
+            session = Session.start(explore.program, at)
             if session.error is not None:
                 raise session.error
             session.set_mode(explore.mode)

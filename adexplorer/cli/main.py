@@ -269,7 +269,8 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
         source = DEFAULT_SOURCE
         if expr_or_file is not None:
             source, _ = read_source(expr_or_file)
-        values = parse_values(at, "--at") if (at or expr_or_file is not None) else None
+        given = at or expr_or_file is not None
+        values = parse_values(at, "--at", program=source) if given else None
     except AdxError as error:
         fail(error, as_json=False)
     require_terminal("the explorer")

@@ -27,9 +27,11 @@ Rules a student meets here (all documented in docs/language.md):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -39,6 +41,7 @@ from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.limits import LIMITS, check, limit
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
+from adexplorer.base.value_files import COMMAND_LINE, ValueContext, read_values
 from adexplorer.core.ir import Decision, Graph, Node, Program
 from adexplorer.core.operators import OPERATORS, Operator
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
@@ -68,6 +71,22 @@ _COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 #: A lowered expression: the index of its node under construction, and its span.
 _Value = tuple[int, Span]
+
+#: The seeded random values (a declaration's default or an ``--at`` value only),
+#: with an example of each for messages.
+RANDOM_FUNCTIONS = {"normal": "normal(seed=1)", "uniform": "uniform(-1, 1, seed=1)"}
+#: Seeds are whole numbers up to 2**53: every one of them is exact as a float64,
+#: the type the value language reads numbers into.
+MAX_SEED = 2**53
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    """``seed=3`` in a call: the name, the lowered value's node, and the span of both."""
+
+    name: str
+    index: int
+    span: Span
 
 
 def span_of(item: Tree[Token] | Token | None) -> Span | None:
@@ -535,10 +554,32 @@ class _Expressions:
             raise builder.error("type", "lists may nest at most two deep (a matrix)", span)
         return builder.const(np.stack(values), span), span
 
+    def keyword(self, children: list[Any]) -> _Keyword:
+        name, (index, span) = children
+        return _Keyword(str(name), index, _token_span(name).cover(span))
+
     def call(self, children: list[Any]) -> _Value:
         fname, _, *args, rpar = children
         span = _token_span(fname).cover(_token_span(rpar))
         builder = self.builder
+        if str(fname) in RANDOM_FUNCTIONS:
+            raise builder.error(
+                "type",
+                f"{fname}(…) makes a seeded random value, which is a whole input value, "
+                "not an operation of the computation",
+                span,
+                f"use it as a declaration's default (W: mat[2,3] = {RANDOM_FUNCTIONS[fname]}) "
+                f"or in --at (--at 'W={RANDOM_FUNCTIONS[fname]}')",
+            )
+        keywords = [a for a in args if isinstance(a, _Keyword)]
+        if keywords:
+            raise builder.error(
+                "type",
+                f"{fname}(…) takes no keyword arguments ('{keywords[0].name}=')",
+                keywords[0].span,
+                "keyword arguments are only for the random values normal(seed=…) "
+                "and uniform(lo, hi, seed=…)",
+            )
         prim = lookup_function(str(fname))
         if prim is None:
             if str(fname) in builder.env or str(fname) in CONSTANTS:
@@ -674,6 +715,146 @@ class _Statements:
             raise self.builder.error("input", f"{what} must be a number or a list of numbers", span)
         return value, span
 
+    def random_value(
+        self, tree: Tree[Token], name: str, shape: Shape | None, unknown_shape: str = ""
+    ) -> tuple[Array, Span] | None:
+        """``normal(seed=S)`` or ``uniform(LO, HI, seed=S)`` as the whole value of
+        ``name``, or None if ``tree`` is not such a call.
+
+        The numbers are numpy's: ``default_rng(S).standard_normal(shape)`` and
+        ``default_rng(S).uniform(LO, HI, shape)``, float64 in C order, so anyone
+        can make the same ones.  ``shape`` is the input's declared shape; when it
+        is None the call must say ``shape=…`` (``unknown_shape`` says why not).
+        """
+        if tree.data != "call" or str(tree.children[0]) not in RANDOM_FUNCTIONS:
+            return None
+        fname_token, _, *args, rpar = tree.children
+        assert isinstance(fname_token, Token) and isinstance(rpar, Token)
+        fname = str(fname_token)
+        span = _token_span(fname_token).cover(_token_span(rpar))
+        example = RANDOM_FUNCTIONS[fname]
+        builder = self.builder
+        numbers: list[tuple[float, Span]] = []
+        keywords: dict[str, tuple[Tree[Token], Span]] = {}
+        for arg in args:
+            assert isinstance(arg, Tree)
+            if arg.data == "keyword":
+                key_token, value_tree = arg.children
+                assert isinstance(key_token, Token) and isinstance(value_tree, Tree)
+                key, key_span = str(key_token), _token_span(key_token)
+                if key not in ("seed", "shape"):
+                    raise builder.error(
+                        "name",
+                        f"{fname}(…) has no argument '{key}='",
+                        key_span,
+                        did_you_mean(key, ("seed", "shape"))
+                        or f"its keyword arguments are seed= and shape=, e.g. {example}",
+                    )
+                if key in keywords:
+                    raise builder.error("name", f"'{key}=' is given twice", key_span)
+                keywords[key] = (value_tree, key_span)
+                continue
+            value, value_span = self.constant(arg, f"an argument of {fname}")
+            value_span = value_span or span
+            if keywords:
+                raise builder.error(
+                    "parse",
+                    "a number follows a keyword argument",
+                    value_span,
+                    f"put the numbers first, e.g. {example}",
+                )
+            if np.shape(value) != () or not math.isfinite(float(value)):
+                raise builder.error(
+                    "input", f"an argument of {fname} must be one finite number", value_span
+                )
+            numbers.append((float(value), value_span))
+        wanted = 2 if fname == "uniform" else 0
+        if len(numbers) != wanted:
+            message = (
+                "normal(seed=…) takes no numbers: it is the standard normal (mean 0, "
+                "standard deviation 1)"
+                if fname == "normal"
+                else f"uniform takes two numbers, the bounds lo and hi, not {len(numbers)}"
+            )
+            hint = (
+                "for mean m and deviation s, use m + s*W in the program"
+                if fname == "normal"
+                else "e.g. uniform(-1/sqrt(1000), 1/sqrt(1000), seed=3)"
+            )
+            raise builder.error("input", message, numbers[0][1] if numbers else span, hint)
+        if numbers and not numbers[0][0] < numbers[1][0]:
+            raise builder.error(
+                "input",
+                f"uniform's bounds must have lo < hi, not lo={numbers[0][0]:g} and "
+                f"hi={numbers[1][0]:g}",
+                numbers[0][1].cover(numbers[1][1]),
+            )
+        if "seed" not in keywords:
+            raise builder.error(
+                "input",
+                f"{fname}(…) needs a seed, e.g. {example}",
+                span,
+                "the same seed always gives the same numbers (numpy.random.default_rng(seed))",
+            )
+        seed = self._seed(keywords["seed"][0], fname)
+        given = self._shape_argument(keywords["shape"][0]) if "shape" in keywords else None
+        if given is not None and shape is not None and given != shape:
+            raise builder.error(
+                "type",
+                f"shape= says {type_name(given)}, but '{name}' is {type_name(shape)}",
+                keywords["shape"][1],
+                "leave shape= out: the input's type gives the shape",
+            )
+        shape = given if given is not None else shape
+        if shape is None:
+            raise builder.error(
+                "type",
+                f"{fname}(…) needs the shape of '{name}', {unknown_shape}".rstrip(", "),
+                span,
+                f"declare {name} in the program (e.g. {name}: mat[64,1000]), or give the shape: "
+                f"{example[:-1]}, shape=[64,1000])",
+            )
+        check("tensor_entries", size(shape), hint=f"{name} is {type_name(shape)}")
+        generator = np.random.default_rng(seed)
+        if fname == "normal":
+            drawn = generator.standard_normal(shape)
+        else:
+            drawn = generator.uniform(numbers[0][0], numbers[1][0], shape)
+        return np.asarray(drawn, dtype=np.float64), span
+
+    def _seed(self, tree: Tree[Token], fname: str) -> int:
+        value, span = self.constant(tree, f"the seed of {fname}")
+        number = float(value) if np.shape(value) == () else math.nan
+        if not (number.is_integer() and 0 <= number <= MAX_SEED):
+            given = span.text(self.builder.source) if span is not None else str(value)
+            raise self.builder.error(
+                "input",
+                f"a seed is a whole number from 0 to 2**53, not {given}",
+                span,
+                "e.g. seed=3",
+            )
+        return int(number)
+
+    def _shape_argument(self, tree: Tree[Token]) -> Shape:
+        """``shape=[64,1000]`` (a mat), ``shape=[5]`` or ``shape=5`` (a vec), ``shape=[]``
+        (a real)."""
+        if tree.data == "array" and all(isinstance(c, Token) for c in tree.children):
+            return ()
+        value, span = self.constant(tree, "shape=")
+        sizes = np.atleast_1d(np.asarray(value))
+        if (
+            sizes.ndim != 1
+            or len(sizes) > 2
+            or not all(float(n).is_integer() and n >= 1 for n in sizes)
+        ):
+            raise self.builder.error(
+                "type",
+                "shape= takes one or two whole sizes of at least 1: [rows, columns] for a "
+                "mat, [n] for a vec, [] for a real",
+                span,
+            )
+        return tuple(int(n) for n in sizes)
+
     # -- one method per statement ------------------------------------------------
 
     def declaration(self, statement: Tree[Token], last: bool) -> None:
@@ -698,6 +879,10 @@ class _Statements:
         builder.declare_input(name, shape, span_of(name_token))
         if default:
             assert isinstance(default[0], Tree)
+            drawn = self.random_value(default[0], name, shape)
+            if drawn is not None:
+                builder.set_default(name, drawn[0])
+                return
             value, span = self.constant(default[0], f"the default value of '{name}'")
             filled = fill(value, shape)
             if filled is None:
@@ -1014,8 +1199,11 @@ class _Statements:
             self.assigned_shapes[id(statement)] = builder.drafts[index].shape
             builder.assigned_somewhere.setdefault(name, span.line)
 
-    def binding(self, binding: Tree[Token]) -> tuple[str, tuple[Array, Span | None]]:
-        """``x1=2`` in an ``--at`` option: a name and a constant value."""
+    def binding(
+        self, binding: Tree[Token], known: _KnownShapes | None = None
+    ) -> tuple[str, tuple[Array, Span | None]]:
+        """``x1=2`` in an ``--at`` option: a name and a constant value (or a seeded
+        random one, shaped as ``known`` declares the input)."""
         name_token, expr = binding.children
         assert isinstance(name_token, Token) and isinstance(expr, Tree)
         name = str(name_token)
@@ -1025,6 +1213,12 @@ class _Statements:
                 f"'{name}' is a built-in constant and cannot be rebound",
                 span_of(name_token),
             )
+        if expr.data == "call" and str(expr.children[0]) in RANDOM_FUNCTIONS:
+            shapes = known.get() if known is not None else None
+            unknown = known.why_unknown() if known is not None else "which is not declared"
+            drawn = self.random_value(expr, name, (shapes or {}).get(name), unknown)
+            assert drawn is not None
+            return name, (drawn[0], span_of(name_token))
         value, _ = self.constant(expr, f"the value of '{name}'")
         return name, (value, span_of(name_token))
 
@@ -1202,13 +1396,229 @@ class TapedProgram:
             return builder.finish(program=self)
 
 
-def parse_at(text: str, origin: str = "--at") -> dict[str, tuple[Array, Span | None]]:
-    """Values from an ``--at`` option: ``x1=2,x2=5`` or ``v=[1,2,3]`` or ``x=pi/4``."""
-    tree = parse_bindings(text, origin)
-    statements = _Statements(_Builder(text, origin, implicit_inputs=False))
+def parse_at(
+    text: str,
+    origin: str = "--at",
+    context: ValueContext = COMMAND_LINE,
+    *,
+    shapes: Mapping[str, Shape] | None = None,
+    program: str | None = None,
+) -> dict[str, tuple[Array, Span | None]]:
+    """Values from an ``--at`` option: ``x1=2,x2=5``, ``v=[1,2,3]``, ``x=pi/4``,
+    seeded random values (``W=normal(seed=7)``, ``b=uniform(-0.1, 0.1, seed=2)``)
+    and values from data files (``X=@x.npy``, ``W=@start.npz:W1``, and a bare
+    ``@start.npz`` that binds each of its members to the input of its name).
+
+    ``context`` says where file paths start (:class:`ValueContext`: the current
+    directory by default, a lesson's folder in lessons).  The inputs' declared
+    shapes (``shapes``, or else the declarations of ``program``, read only when a
+    random or file value needs them) give a random value its shape and are
+    checked against a file's; without them a random value needs ``shape=…``.
+    """
+    files, masked = _file_bindings(text)
+    found: list[tuple[int, int, str, tuple[Array, Span | None]]] = []
+    known = _KnownShapes(shapes, program)
+    if masked.strip() or not files:  # an empty text is a parse error, as it always was
+        try:
+            tree = parse_bindings(masked, origin)
+        except AdxError as error:
+            error.source = text  # the same positions: file bindings were blanked out
+            raise
+        statements = _Statements(_Builder(text, origin, implicit_inputs=False))
+        for binding in tree.children:
+            assert isinstance(binding, Tree)
+            name, value = statements.binding(binding, known)
+            found.append((value[1].start if value[1] is not None else 0, 0, name, value))
+    for file in files:
+        read = _file_values(file, text, origin, context, known)
+        for order, (name, value) in enumerate(read.items()):
+            found.append((file.span.start, order, name, value))
+    # in the order written: a name given twice takes the later value
+    return {name: value for _, _, name, value in sorted(found, key=lambda f: f[:2])}
+
+
+def lesson_values(text: str, folder: Path | None, program: str) -> dict[str, Array]:
+    """The values of a lesson's ``at:`` (none if it is blank): data files are read
+    from the lesson file's ``folder`` and never from outside it."""
+    if not text.strip():
+        return {}
+    parsed = parse_at(text, "at", ValueContext.lesson(folder), program=program)
+    return {name: value for name, (value, _) in parsed.items()}
+
+
+class _KnownShapes:
+    """The inputs' declared shapes, worked out only when first asked for."""
+
+    def __init__(self, shapes: Mapping[str, Shape] | None, program: str | None) -> None:
+        self._shapes = dict(shapes) if shapes is not None else None
+        self._program = program
+
+    def get(self) -> dict[str, Shape] | None:
+        if self._shapes is None and self._program is not None:
+            self._shapes = declared_shapes(self._program)
+            self._program = None
+        return self._shapes
+
+    def why_unknown(self) -> str:
+        return "which this program does not declare" if self.get() else "which is not declared"
+
+
+def declared_shapes(program: str) -> dict[str, Shape] | None:
+    """The types the program declares for its inputs, or None if it declares none
+    (or cannot be parsed: compiling it says why)."""
+    try:
+        tree = parse_program(program)
+    except AdxError:
+        return None
+    builder = _Builder(program, None, implicit_inputs=False)
+    expressions = _Expressions(builder)
+    shapes: dict[str, Shape] = {}
+    for statement in tree.children:
+        if isinstance(statement, Tree) and statement.data == "declaration":
+            name, type_tree = statement.children[:2]
+            assert isinstance(type_tree, Tree)
+            try:
+                shapes[str(name)] = expressions.lower(type_tree)
+            except AdxError:
+                return None
+    return shapes or None
+
+
+@dataclass(frozen=True)
+class _FileBinding:
+    """``X=@path`` (name given) or ``@path.npz`` (name None) in an ``--at`` text."""
+
+    name: str | None
+    path: str
+    member: str | None
+    span: Span
+
+
+_NAMED_FILE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*@")
+_BARE_FILE = re.compile(r"\s*@")
+
+
+def _file_bindings(text: str) -> tuple[list[_FileBinding], str]:
+    """The file bindings of an ``--at`` text, and the text with them blanked out
+    (same length and lines, so the grammar's positions stay right for the rest).
+
+    A file's path runs to the next comma: a path with a comma cannot be named.
+    """
+    files: list[_FileBinding] = []
+    masked = list(text)
+    position = 0
+    while position <= len(text):
+        named = _NAMED_FILE.match(text, position)
+        bare = None if named else _BARE_FILE.match(text, position)
+        if named or bare:
+            found = named or bare
+            assert found is not None
+            comma = text.find(",", found.end())
+            end = len(text) if comma < 0 else comma
+            path = text[found.end() : end].strip()
+            start = found.start() + (len(found.group(0)) - len(found.group(0).lstrip()))
+            member = None
+            head, colon, tail = path.rpartition(":")
+            if colon and head.lower().endswith(".npz"):
+                path, member = head, tail.strip()
+            files.append(
+                _FileBinding(
+                    named.group(1) if named else None, path, member, _span_at(text, start, end)
+                )
+            )
+            # blank the binding and one comma next to it
+            first, last = position, (end + 1 if comma >= 0 else end)
+            if comma < 0 and files and position > 0:
+                first = position - 1  # the comma before the last binding
+            for i in range(first, last):
+                if masked[i] != "\n":
+                    masked[i] = " "
+            position = end + 1
+            continue
+        position = _next_binding(text, position)
+    return files, "".join(masked)
+
+
+def _next_binding(text: str, position: int) -> int:
+    """Where the binding after the one at ``position`` starts (after a comma outside brackets)."""
+    depth = 0
+    for i in range(position, len(text)):
+        char = text[i]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            return i + 1
+    return len(text) + 1
+
+
+def _span_at(text: str, start: int, end: int) -> Span:
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return Span(start, max(end, start + 1), line, column)
+
+
+def _file_values(
+    binding: _FileBinding,
+    text: str,
+    origin: str,
+    context: ValueContext,
+    known: _KnownShapes,
+) -> dict[str, tuple[Array, Span | None]]:
+    """The values a file binding gives, each checked against its input's declared type."""
+
+    def fail(message: str, hint: str | None = None) -> AdxError:
+        return AdxError("input", message, span=binding.span, source=text, hint=hint, origin=origin)
+
+    shown = binding.path + (f":{binding.member}" if binding.member else "")
+    try:
+        if binding.name is None:
+            if not binding.path.lower().endswith(".npz"):
+                raise fail(
+                    f"a bare @{binding.path} binds the members of an .npz file to the inputs of "
+                    "the same names; this is not an .npz file",
+                    f"name the input it is for: X=@{binding.path}",
+                )
+            read = read_values(binding.path, context, binding.member)
+        else:
+            member = binding.member
+            if member is None and binding.path.lower().endswith(".npz"):
+                member = binding.name
+            read = read_values(binding.path, context, member)
+            read = {binding.name: next(iter(read.values()))}
+    except AdxError as error:
+        if error.span is None:
+            error.span, error.source, error.origin = binding.span, text, origin
+        raise
+    shapes = known.get()
     values: dict[str, tuple[Array, Span | None]] = {}
-    for binding in tree.children:
-        assert isinstance(binding, Tree)
-        name, value = statements.binding(binding)
-        values[name] = value
+    for name, value in read.items():
+        where = shown if binding.name is not None or binding.member else f"{shown}:{name}"
+        if not name.isidentifier():
+            raise fail(f"{where}: the member '{name}' cannot be an input's name")
+        if shapes is not None:
+            if name not in shapes:
+                raise fail(
+                    f"{where} gives a value for '{name}', which is not an input of the program",
+                    did_you_mean(name, shapes) or f"the inputs are {', '.join(shapes)}",
+                )
+            value = _to_shape(value, shapes[name], name, where, fail)
+        values[name] = value, binding.span
     return values
+
+
+def _to_shape(
+    value: Array, shape: Shape, name: str, where: str, fail: Callable[..., AdxError]
+) -> Array:
+    """A file's value for an input declared ``shape`` (a row or column of a text file
+    may stand for a one-row or one-column mat); else an error naming both shapes."""
+    if value.shape == shape:
+        return value
+    if value.ndim == 1 and len(shape) == 2 and value.size == size(shape) and 1 in shape:
+        return value.reshape(shape)
+    raise fail(
+        f"the data file {where} holds a {type_name(value.shape)} (shape {tuple(value.shape)}), "
+        f"but '{name}' is declared {type_name(shape)} (shape {shape})",
+        f"give {name} a file with a {type_name(shape)}",
+    )

@@ -37,7 +37,7 @@ from adexplorer.core.descent import descent_step, evaluate_scalar, trained_input
 from adexplorer.core.engines.finite_diff import SCHEMES, directional, evaluations_per_gradient
 from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
-from adexplorer.lang.lower import compile_source, parse_at
+from adexplorer.lang.lower import compile_source, lesson_values, parse_at
 from adexplorer.lessons import (
     codegen_queries,
     grading,
@@ -95,7 +95,7 @@ def prepare(explore: Explore) -> Setup:
     explorer does).  The program is run once in reverse mode so that a step whose
     program cannot run at its point fails here, with the program's own message.
     """
-    given = {k: v for k, (v, _) in parse_at(explore.at, "at").items()} if explore.at.strip() else {}
+    given = lesson_values(explore.at, explore.folder, explore.program)
     try:
         graph = compile_source(explore.program).graph
     except AdxError as error:

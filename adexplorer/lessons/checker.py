@@ -17,6 +17,7 @@ from pathlib import Path
 
 from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.files import probe
+from adexplorer.base.value_files import ValueContext
 from adexplorer.compare.swell import family_study
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import answers, kinds
@@ -56,11 +57,12 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
             except AdxError as error:
                 if not misnamed:  # a misspelt name is the reason: said above
                     where = error.render().replace("\n", "\n    ")
-                    problems.append(
-                        Problem(
-                            lesson.path, step.explore.line, f"the program does not run: {where}"
-                        )
+                    what = (
+                        "a data file of 'at:' cannot be read"
+                        if error.kind == "file"
+                        else "the program does not run"
                     )
+                    problems.append(Problem(lesson.path, step.explore.line, f"{what}: {where}"))
                 continue
         for exercise in step.exercises:
             problems.extend(_check_exercise(lesson, exercise, explore))
@@ -82,7 +84,10 @@ def explore_problems(explore: Explore, inputs: tuple[str, ...]) -> list[str]:
     typo, and the step would run somewhere the prose does not say)."""
     found: list[str] = []
     if explore.at.strip():
-        for name in parse_at(explore.at, "at"):
+        at = parse_at(
+            explore.at, "at", ValueContext.lesson(explore.folder), program=explore.program
+        )
+        for name in at:
             if name not in inputs:
                 found.append(_unknown_name(name, inputs, "'at:'"))
     seed = explore.seed.strip()

@@ -63,6 +63,8 @@ class Explore:
         ""  # "break:": one primitive's local derivative replaced, e.g. "sin: -cos(u)"
     )
     checkpoint: str = ""  # "checkpoint:": every=K or snapshots=S, for the checkpoint queries
+    #: The lesson file's folder: where the data files of ``at:`` (X=@x.npy) are.
+    folder: Path | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

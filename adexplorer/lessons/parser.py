@@ -582,6 +582,7 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         ),
         broken_rule=v.get("break", "").strip(),
         checkpoint=checkpoint,
+        folder=path.parent,
     )
 
 

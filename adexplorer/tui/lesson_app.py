@@ -22,7 +22,7 @@ from adexplorer.base.errors import AdxError
 from adexplorer.base.text import visible
 from adexplorer.core.checkpoint import parse_checkpoint
 from adexplorer.explorer.session import Session
-from adexplorer.lang.lower import parse_at
+from adexplorer.lang.lower import lesson_values
 from adexplorer.lessons import answers
 from adexplorer.lessons.concealment import hidden_for_all
 from adexplorer.lessons.model import Exercise, Explore, Lesson
@@ -62,9 +62,7 @@ LESSON_BINDINGS = [
 def session_for_exploration(explore: Explore) -> Session:
     """The explorer as a lesson step sets it up: its program at its point, mode, seed,
     learning rate, and the steps already run.  Raises AdxError if the program does not run."""
-    values = (
-        {k: v for k, (v, _) in parse_at(explore.at, "at").items()} if explore.at.strip() else {}
-    )
+    values = lesson_values(explore.at, explore.folder, explore.program)
     session = Session.start(explore.program, values)
     if session.error is not None:
         raise session.error

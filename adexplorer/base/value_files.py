@@ -1,0 +1,259 @@
+"""Input values read from data files: ``--at X=@x.npy`` and its kin.
+
+* :class:`ValueContext` says where relative paths start (the current folder on
+  the command line and in the explorer, a lesson file's folder in lessons) and
+  whether paths must stay inside that folder (lessons: no ``..``, absolute path
+  or symlink may lead out of it).
+* :func:`read_values` reads ``.npy``, ``.npz`` (one member or all of them),
+  ``.csv`` (comma-separated) and ``.txt`` (whitespace-separated) with numpy's own
+  loaders, never unpickling (``allow_pickle=False``), as float64 arrays of at most
+  two axes.  The file is read like a program file (:mod:`adexplorer.base.files`):
+  a regular file only, refused if another account could write or replace it,
+  and its size bounded *before* it is read, from the ``tensor_entries`` limit.
+
+Every problem is an :class:`~adexplorer.base.errors.AdxError` of kind ``file``
+that names the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.files import RefusedFile, read_regular_bytes
+from adexplorer.base.limits import LIMITS, limit
+
+#: The kinds of data file, by suffix.
+SUFFIXES = (".npy", ".npz", ".csv", ".txt")
+#: Room for an .npy header (numpy pads it to a multiple of 64 bytes; format 2
+#: allows up to 4 GiB, which no honest header needs).
+_HEADER_BYTES = 64 * 1024
+#: Bytes of text per entry at most: a float64's repr is at most 24 characters,
+#: plus a separator and spare room for spaces.
+_TEXT_BYTES_PER_ENTRY = 32
+
+
+@dataclass(frozen=True)
+class ValueContext:
+    """Where the paths of ``@file`` values start, and whether they may leave it."""
+
+    #: The folder relative paths start from; None: the current directory.
+    folder: Path | None = None
+    #: True in lesson files: a path must lead to a file inside ``folder``.
+    confined: bool = False
+
+    @classmethod
+    def lesson(cls, folder: Path | None) -> ValueContext:
+        """Paths in a lesson file: relative to its folder, and never outside it."""
+        return cls(folder if folder is not None else Path("."), confined=True)
+
+
+#: On the command line and in the explorer: relative to the current directory.
+COMMAND_LINE = ValueContext()
+
+
+def max_binary_bytes() -> int:
+    """The largest ``.npy`` file (or ``.npz`` member) read: a float64 array at the
+    ``tensor_entries`` limit, and its header."""
+    return 8 * limit("tensor_entries") + _HEADER_BYTES
+
+
+def max_text_bytes() -> int:
+    """The largest ``.csv``/``.txt`` file read: the ``tensor_entries`` limit in text."""
+    return _TEXT_BYTES_PER_ENTRY * limit("tensor_entries")
+
+
+def resolve(text: str, context: ValueContext) -> Path:
+    """The path ``text`` names, from the context's folder; in a lesson, refused
+    (an AdxError of kind ``file``) unless it stays inside that folder."""
+    if not text:
+        raise AdxError("file", "'@' needs a file name after it", hint="e.g. --at X=@x.npy")
+    if "\0" in text:
+        raise AdxError("file", "a file name cannot hold a NUL byte")
+    raw = Path(text)
+    if not context.confined:
+        path = raw.expanduser()
+        return path if path.is_absolute() or context.folder is None else context.folder / path
+    folder = context.folder if context.folder is not None else Path(".")
+    if raw.is_absolute() or text.startswith("~"):
+        raise AdxError(
+            "file",
+            f"the data file {text} is not inside the lesson's folder: a lesson names its "
+            "data files relative to itself",
+            hint="put the file next to the lesson (or in a folder under it) and name it so",
+        )
+    try:
+        base = Path(os.path.realpath(folder))
+        target = Path(os.path.realpath(base / raw))
+    except (OSError, ValueError):
+        raise AdxError("file", f"cannot find the data file {text}") from None
+    if target != base and base not in target.parents:
+        raise AdxError(
+            "file",
+            f"the data file {text} leads outside the lesson's folder (through '..' or a "
+            "symbolic link)",
+            hint="a lesson reads only files in its own folder or below it",
+        )
+    return target
+
+
+def _read(path: Path, shown: str, most: int) -> bytes:
+    try:
+        return read_regular_bytes(path, most, "data file", refuse_shared=True)
+    except FileNotFoundError:
+        raise AdxError("file", f"no such data file: {shown}") from None
+    except RefusedFile as refused:
+        raise AdxError("file", f"cannot read the data file {shown}: {refused}") from None
+    except OSError as exc:
+        raise AdxError("file", f"cannot read the data file {shown}: {exc.strerror}") from None
+
+
+def _as_values(array: object, shown: str) -> np.ndarray:
+    """A loaded array as adx values: float64, at most two axes; else an AdxError."""
+    if not isinstance(array, np.ndarray):
+        raise AdxError("file", f"{shown} does not hold an array")
+    kind = array.dtype.kind
+    if kind not in "fiu":
+        what = {
+            "c": "complex numbers",
+            "b": "booleans",
+            "O": "Python objects",
+            "U": "strings",
+            "S": "bytes",
+            "V": "records",
+        }.get(kind, f"values of type {array.dtype}")
+        raise AdxError(
+            "file",
+            f"{shown} holds {what}; adx reads real numbers only (floats or integers)",
+        )
+    if array.ndim > 2:
+        raise AdxError(
+            "file",
+            f"{shown} has {array.ndim} axes (shape {tuple(array.shape)}); adx values are "
+            "real, vec or mat (at most 2 axes)",
+        )
+    if array.size > limit("tensor_entries"):
+        spec = LIMITS["tensor_entries"]
+        raise AdxError(
+            "usage",
+            f"{shown} holds {array.size:,} entries, over adx's limit of "
+            f"{limit('tensor_entries'):,}",
+            hint=f"raise it with {spec.variable}={array.size}",
+        )
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _load_npy(data: bytes, shown: str) -> np.ndarray:
+    try:
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise AdxError(
+                "file", f"{shown} holds Python objects; adx reads real numbers only"
+            ) from None
+        raise AdxError("file", f"{shown} is not a valid .npy file ({_first_line(exc)})") from None
+    except (OSError, EOFError) as exc:
+        raise AdxError("file", f"{shown} is not a valid .npy file ({_first_line(exc)})") from None
+    return _as_values(loaded, shown)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _npz_members(data: bytes, shown: str) -> dict[str, zipfile.ZipInfo]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise AdxError("file", f"{shown} is not a valid .npz file ({_first_line(exc)})") from None
+    return {info.filename[: -len(".npy")]: info for info in infos if info.filename.endswith(".npy")}
+
+
+def read_values(
+    text: str, context: ValueContext = COMMAND_LINE, member: str | None = None
+) -> dict[str, np.ndarray]:
+    """The values in the data file ``text`` names (see the module's docstring).
+
+    ``.npy``, ``.csv`` and ``.txt`` give one value, under the key ``""``.
+    ``.npz`` gives every member (by name), or only ``member`` when it is given.
+    A ``.csv``/``.txt`` file of one row or one column is a vec, of one number a
+    real; the caller reshapes a vec to a one-row or one-column mat if the input
+    is declared so.
+    """
+    path = resolve(text, context)
+    shown = text
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise AdxError(
+            "file",
+            f"cannot tell what kind of data file {shown} is from its name",
+            hint="adx reads .npy, .npz (numpy), .csv (comma-separated) and .txt "
+            "(whitespace-separated) files",
+        )
+    if member is not None and suffix != ".npz":
+        raise AdxError(
+            "file",
+            f"'{shown}:{member}' names a member, but only an .npz file has members",
+        )
+    if suffix == ".npy":
+        return {"": _load_npy(_read(path, shown, max_binary_bytes()), shown)}
+    if suffix == ".npz":
+        # the compressed file is bounded like one array's worth per input it may hold
+        data = _read(path, shown, max_binary_bytes() * 16)
+        members = _npz_members(data, shown)
+        if member is not None:
+            if member not in members:
+                raise AdxError(
+                    "file",
+                    f"{shown} has no member '{member}'",
+                    hint=did_you_mean(member, members)
+                    or f"its members are {', '.join(members) or 'none'}",
+                )
+            members = {member: members[member]}
+        values: dict[str, np.ndarray] = {}
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name, info in members.items():
+                where = f"{shown}:{name}"
+                if info.file_size > max_binary_bytes():
+                    raise AdxError(
+                        "file",
+                        f"{where} unpacks to {info.file_size:,} bytes, more than an array "
+                        f"of {limit('tensor_entries'):,} entries",
+                        hint=f"raise the limit with {LIMITS['tensor_entries'].variable}",
+                    )
+                try:
+                    packed = archive.read(info)
+                except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+                    raise AdxError(
+                        "file", f"{where} cannot be unpacked ({_first_line(exc)})"
+                    ) from None
+                values[name] = _load_npy(packed, where)
+        return values
+    raw = _read(path, shown, max_text_bytes())
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdxError(
+            "file", f"{shown} is not UTF-8 text (byte {exc.start} cannot be read)"
+        ) from None
+    delimiter = "," if suffix == ".csv" else None
+    try:
+        loaded = np.loadtxt(io.StringIO(content), delimiter=delimiter, dtype=np.float64)
+    except (ValueError, IndexError) as exc:
+        raise AdxError(
+            "file",
+            f"{shown} is not a table of numbers ({_first_line(exc)})",
+            hint="one row per line, "
+            + ("separated by commas" if delimiter else "numbers separated by spaces"),
+        ) from None
+    if loaded.size == 0:
+        raise AdxError("file", f"{shown} holds no numbers")
+    return {"": _as_values(loaded, shown)}
