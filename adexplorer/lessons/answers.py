@@ -805,10 +805,38 @@ def read_query(text: str) -> tuple[Query, tuple[str, ...]]:
     return query, tuple(arg.read(what, word) for arg, word in zip(query.args, args, strict=True))
 
 
+#: The last few steps prepared (see :func:`prepared`), newest last.
+_PREPARED: dict[tuple[Explore, object], Setup] = {}
+_PREPARED_KEPT = 4
+
+
+def prepared(explore: Explore) -> Setup:
+    """``prepare(explore)``, kept for the last few explorations.
+
+    Checking a lesson, and grading one answer with its slips, asks many queries of
+    the same step; compiling and running a 64×1000 network for each would take
+    seconds.  The values are made read-only, so no query can change them for the
+    next one.  The key includes the lesson's folder (where ``at:`` data files are),
+    which ``Explore``'s own equality leaves out.
+    """
+    key = (explore, getattr(explore, "folder", None))
+    setup = _PREPARED.pop(key, None)
+    if setup is None:
+        setup = prepare(explore)
+        values = {name: np.array(value, dtype=np.float64) for name, value in setup.values.items()}
+        for value in values.values():
+            value.flags.writeable = False
+        setup = replace(setup, values=values)
+    _PREPARED[key] = setup
+    while len(_PREPARED) > _PREPARED_KEPT:
+        del _PREPARED[next(iter(_PREPARED))]
+    return setup
+
+
 def compute(query: str, explore: Explore) -> Answer:
     """The answer the engines give for ``query`` on the step's program."""
     entry, args = read_query(query)
-    return entry.compute(prepare(explore), args)
+    return entry.compute(prepared(explore), args)
 
 
 def queries_markdown() -> str:
@@ -1107,7 +1135,7 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
     if not exercise.query or explore is None:
         return generic
     query, args = read_query(exercise.query)
-    setup = prepare(explore)
+    setup = prepared(explore)
     specific: list[grading.Slip] = []
     if query.name in ("gradient", "adjoint") and "[" not in args[0]:
         index = (

@@ -112,7 +112,7 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
         return nothing(program)
     try:
         query, args = answers.read_query(exercise.query)
-        setup = answers.prepare(explore)
+        setup = answers.prepared(explore)
     except AdxError:
         return nothing(program)
     graph = setup.graph

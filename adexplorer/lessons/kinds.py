@@ -47,6 +47,7 @@ from adexplorer.lessons.answers import (
     Setup,
     compute,
     prepare,
+    prepared,
     read_number,
     read_query,
     read_response,
@@ -624,7 +625,7 @@ def shape_target(exercise: Exercise, explore: Explore | None) -> tuple[tuple[int
     """The type a shape exercise asks for, and the node it is about (None for a literal)."""
     name, args = _query_of(exercise)
     if name:
-        setup = prepare(_explore_needed(explore, "shape"))
+        setup = prepared(_explore_needed(explore, "shape"))
         index = tq.node_index(setup, args[0])
         return setup.graph.nodes[index].shape, index
     shape = tq.read_shape(exercise.answer)
@@ -652,7 +653,7 @@ def _check_shape(exercise: Exercise, explore: Explore | None, response: str) -> 
         return Feedback(True, f"correct: {type_name(want)}")
     if index is None:
         return Feedback(False, f"not that type ({type_name(typed)})")
-    slip, message = tq.shape_slip(prepare(_explore_needed(explore, "shape")), index, typed)
+    slip, message = tq.shape_slip(prepared(_explore_needed(explore, "shape")), index, typed)
     return Feedback(False, message, slip=slip)
 
 
