@@ -255,7 +255,7 @@ def test_every_answer_as_the_screen_shows_it_is_accepted(lesson: Lesson) -> None
         ("weight-adjoint-type", "mat[100,1000]", "swapped-dimensions", "rows and columns swapped"),
         ("weight-adjoint-type", "64x100", "batch", "batch's examples"),
         ("weight-adjoint-type", "vec[100]", "other-node", "b1"),
-        ("hidden-adjoint-type", "mat[100,64]", "swapped-dimensions", "h (v3)"),
+        ("hidden-adjoint-type", "mat[100,64]", "swapped-dimensions", "h (v3) has the type"),
         ("bias-adjoint-type", "mat[64,100]", "broadcast", "sums their adjoints over the rows"),
         ("forward-sweeps", "165,750", "data-counted", "data's entries"),
         ("forward-sweeps", "4", "per-tensor", "one per entry"),
@@ -272,6 +272,7 @@ def test_wrong_answers_get_the_slip_named(
     feedback = check(exercise, explore, typed)
     assert not feedback.correct and feedback.attempt
     assert feedback.slip == slip and words in feedback.message, feedback.message
+    assert reveal_text(exercise, explore) not in feedback.message  # no answer given away
 
 
 def test_number_slips_computed_from_the_network(

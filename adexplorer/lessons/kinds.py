@@ -62,7 +62,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "rule": "a formula in u, w, v, udot, wdot",
     "seed": "an input name, or a direction x1=1, x2=0",
     "vector": "numbers separated by commas",
-    "shape": "a type, e.g. mat[3,2], vec[3] or real",
+    "shape": "a type: mat[3,2], vec[3], real",
 }
 
 

@@ -105,8 +105,8 @@ def shape_slip(setup: Setup, index: int, typed: Shape) -> tuple[str, str]:
     if len(want) >= 2 and typed == tuple(reversed(want)):
         return (
             "swapped-dimensions",
-            f"rows and columns swapped: an adjoint has the type of its value, and {who} is "
-            f"{type_name(want)} ({want[0]} rows, {want[1]} columns)",
+            f"rows and columns swapped: the adjoint of {who} has the type of its value, "
+            "and a type is written rows first, mat[rows,columns]",
         )
     for user in graph.nodes:
         if index not in user.args or user.shape != typed:
@@ -118,22 +118,21 @@ def shape_slip(setup: Setup, index: int, typed: Shape) -> tuple[str, str]:
                 "batch",
                 f"that is the type of {describe(setup, user.index)}, the product it feeds: "
                 f"its {typed[0]} rows are the batch's examples, but the adjoint of {who}, "
-                f"{a_name}ᵀ·Z̄, sums over them: it has the type of {who} itself, "
-                f"{type_name(want)} ({want[0]} rows: the fan-in)",
+                f"{a_name}ᵀ·Z̄, sums over them: it has the type of {who} itself, one row "
+                "per input feature (the fan-in)",
             )
         if user.op == "matmul":
             return (
                 "other-node",
                 f"that is the type of {describe(setup, user.index)}, the product it feeds: "
-                f"the adjoint of {who}, Z̄·(the other factor)ᵀ, has the type of {who} "
-                f"itself, {type_name(want)}",
+                f"the adjoint of {who}, Z̄·(the other factor)ᵀ, has the type of {who} itself",
             )
         if user.op in ("add", "sub") and len(want) < len(typed):
             return (
                 "broadcast",
                 f"that is the type of the sum it is added to, {describe(setup, user.index)}: "
                 f"{who} is added to each of its {typed[0]} rows, so its adjoint sums their "
-                f"adjoints over the rows and keeps its own type, {type_name(want)}",
+                "adjoints over the rows and keeps the type of the bias itself",
             )
     others = [n.index for n in graph.nodes if not n.is_const and n.shape == typed]
     if others:
