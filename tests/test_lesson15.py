@@ -19,6 +19,7 @@ import pytest
 
 from adexplorer.base.numbers import format_value
 from adexplorer.base.shapes import type_name
+from adexplorer.core.formulas import FormulaRenderer
 from adexplorer.core.trace import run
 from adexplorer.lessons.answers import check, compute, prepared, reveal_text
 from adexplorer.lessons.checker import check_paths
@@ -148,6 +149,13 @@ def test_the_wengert_list_and_its_shapes(explore: Explore) -> None:
     assert listed == [(labels[i], type_name(graph.nodes[i].shape)) for i in graph.op_nodes]
     assert [labels[graph.input_index(n) or 0] for n in ("X", "b2")] == ["v-5", "v0"]
     assert "six inputs numbered v-5 (X) to v0 (b2)" in _text()
+    # the line under the trace writes the first operation with its operands' types
+    setup = prepared(explore)
+    trace = run(graph, setup.values, "evaluate")
+    step = next(s for s in trace.primal_steps if s.node == graph.op_nodes[0])
+    formula = FormulaRenderer(graph, trace.values).primal(step).text()
+    assert formula.startswith("v1 = v-5 @ v-3 = ⟨mat[64,1000]⟩ @ ⟨mat[1000,100]⟩ = ")
+    assert "⟨mat[64,1000]⟩ @ ⟨mat[1000,100]⟩ for the first" in _text()
 
 
 def test_the_gradient_is_the_hand_written_backward_pass(explore: Explore) -> None:
