@@ -816,9 +816,12 @@ def prepared(explore: Explore) -> Setup:
     Checking a lesson, and grading one answer with its slips, asks many queries of
     the same step; compiling and running a 64×1000 network for each would take
     seconds.  The values are made read-only, so no query can change them for the
-    next one.  The key includes the lesson's folder (where ``at:`` data files are),
-    which ``Explore``'s own equality leaves out.
+    next one.  The key includes the lesson's folder, which ``Explore``'s own equality
+    leaves out; a step that reads data files (``at: X=@x.npy``) is prepared afresh
+    every time, since a file can change between two answers.
     """
+    if "@" in explore.at:
+        return prepare(explore)
     key = (explore, getattr(explore, "folder", None))
     setup = _PREPARED.pop(key, None)
     if setup is None:
