@@ -16,7 +16,12 @@ grade itself right.  So each kind of question is answered here another way:
 * lines of generated code by reading its text (``+=`` lines, ``stack.append``);
 * memory by walking the operations' live ranges, and a checkpointing schedule's
   recomputations by its definition (``every=K``) or Griewank's formula (``snapshots=S``);
-* descent by repeating x ← x − η·(central-difference gradient);
+* descent by repeating x ← x − η·(central-difference gradient), or, for the text's
+  two-layer network (101,110 parameters: too many for differences), by a backward
+  pass written out by hand in numpy; descent without zero_grad by adding up the
+  gradients so far;
+* the type of an adjoint from the shape of the node's evaluated value;
+* sweeps for the trained inputs by counting their entries;
 * what only a study computes (swell sizes, best step h, cost ratios) by calling
   that study directly, since it *is* the definition.
 
@@ -168,25 +173,60 @@ def _descended_input(setup: Setup, steps: int, name: str) -> float:
     return float(value)
 
 
-def _descended(setup: Setup, steps: int) -> dict[str, Array]:
+def _descended(setup: Setup, steps: int, accumulate: bool = False) -> dict[str, Array]:
+    """The inputs after ``steps`` descent steps; with ``accumulate`` the gradients are
+    never zeroed, so each step moves by the sum of every gradient so far."""
     values = {k: np.asarray(v, dtype=float) for k, v in setup.values.items()}
     names = list(setup.explore.train) or list(values)
+    total = {name: np.zeros(values[name].shape) for name in names}
     for _ in range(steps):
         here = replace(setup, values=values)
-        gradient = {}
+        gradient = _network_gradient(here) or {name: _entrywise(here, name) for name in names}
         for name in names:
-            shape = values[name].shape
-            grad = np.zeros(shape)
-            for index in np.ndindex(shape):
-                direction = np.zeros(shape)
-                direction[index] = 1.0
-                grad[index] = _along(here, {name: direction}, setup.graph.outputs[0])
-            gradient[name] = grad
+            total[name] = total[name] + gradient[name] if accumulate else gradient[name]
         values = {
-            k: v - setup.explore.eta * gradient[k] if k in gradient else v
-            for k, v in values.items()
+            k: v - setup.explore.eta * total[k] if k in total else v for k, v in values.items()
         }
     return values
+
+
+def _entrywise(setup: Setup, name: str) -> Array:
+    """∂f/∂name, one central difference per entry."""
+    shape = np.shape(setup.values[name])
+    grad = np.zeros(shape)
+    for index in np.ndindex(shape):
+        direction = np.zeros(shape)
+        direction[index] = 1.0
+        grad[index] = _along(setup, {name: direction}, setup.graph.outputs[0])
+    return grad
+
+
+#: The operations of the text's network, relu(X @ W1 + b1) @ W2 + b2 against Y, summed
+#: squared error: the program whose gradient _network_gradient writes out by hand.
+NETWORK_OPS = ("matmul", "add", "relu", "matmul", "add", "sub", "pow", "sum")
+
+
+def _network_gradient(setup: Setup) -> dict[str, Array] | None:
+    """The gradient of the text's network by a backward pass written by hand in numpy
+    (no adx rule), or None for any other program."""
+    graph = setup.graph
+    if tuple(graph.nodes[i].op for i in graph.op_nodes) != NETWORK_OPS or set(
+        graph.input_names
+    ) != {"X", "Y", "W1", "b1", "W2", "b2"}:
+        return None
+    v = {k: np.asarray(a, dtype=float) for k, a in setup.values.items()}
+    z = v["X"] @ v["W1"] + v["b1"]
+    h = np.maximum(z, 0.0)
+    p_bar = 2.0 * (h @ v["W2"] + v["b2"] - v["Y"])
+    z_bar = (p_bar @ v["W2"].T) * (z > 0)
+    return {
+        "X": z_bar @ v["W1"].T,
+        "Y": -p_bar,
+        "W1": v["X"].T @ z_bar,
+        "b1": z_bar.sum(axis=0),
+        "W2": h.T @ p_bar,
+        "b2": p_bar.sum(axis=0),
+    }
 
 
 def number(query: str, explore: Explore) -> float:
@@ -235,6 +275,19 @@ def number(query: str, explore: Explore) -> float:
         return _descent(setup, int(args[0]))
     if what == "descent-value":
         return _descended_input(setup, int(args[0]), args[1])
+    if what == "descent-accumulate":
+        values = _descended(setup, int(args[0]), accumulate=True)
+        return float(_evaluate(graph, values)[out])
+    if what == "train-sweeps":  # one forward sweep per trained entry, one reverse per output
+        if args[0] == "forward":
+            names = explore.train or tuple(setup.values)
+            return float(sum(int(np.size(setup.values[n])) for n in names))
+        return float(sum(int(np.prod(graph.nodes[o].shape, dtype=int)) for o in graph.outputs))
+    if what == "train-cost":  # the cost model is the definition: its counts times the sweeps
+        cost = run(graph, setup.values, "evaluate").cost
+        assert cost is not None
+        sweep = cost.tangent.total if args[0] == "forward" else cost.adjoint.total
+        return number(f"train-sweeps {args[0]}", explore) * (cost.primal.total + sweep)
     if what == "true-gradient":  # evaluation uses no derivative rule, broken or not
         return _gradient(setup, args[0])
     if what == "local-partial":
@@ -424,6 +477,25 @@ def formula(exercise: Exercise, explore: Explore) -> str:
 
 
 # ------------------------------------------------------------------ the newer kinds
+
+
+def shape(exercise: Exercise, explore: Explore) -> str:
+    """The type of a node's adjoint, as the trace writes types: the shape of the node's
+    value in a plain evaluation (an adjoint holds one derivative per entry)."""
+    what, word = exercise.query.split()
+    assert what == "adjoint-type", exercise.query
+    setup = prepare(explore)
+    graph = setup.graph
+    labels = graph.labels("griewank")
+    if word in labels:
+        index = labels.index(word)
+    else:
+        index = [n.index for n in graph.nodes if n.name == word][-1]
+    dims = np.shape(_evaluate(graph, setup.values)[index])
+    if not dims:
+        return "real"
+    return f"{'vec' if len(dims) == 1 else 'mat'}[{','.join(str(d) for d in dims)}]"
+
 
 #: Textbook rules as a student writes them (not read from adx's primitive table).
 RULES = {

@@ -58,6 +58,11 @@ def right_and_wrong(exercise: Exercise, explore: Explore | None) -> tuple[str, s
         right = oracle.seed(exercise, explore)
         others = [n for n in explore_inputs(explore) if n != right]
         return right, others[0]
+    if kind == "shape":  # a wrong type: rows and columns swapped, or a number for a vector
+        right = oracle.shape(exercise, explore)
+        dims = right[right.find("[") + 1 : -1].split(",")
+        wrong = f"mat[{dims[1]},{dims[0]}]" if len(dims) == 2 else "real"
+        return right, wrong
     if kind == "vector":
         entries = oracle.vector(exercise, explore)
         right = ", ".join(oracle.typed(v) for v in entries)

@@ -38,7 +38,13 @@ from adexplorer.core.engines.finite_diff import SCHEMES, directional, evaluation
 from adexplorer.core.ir import Decision, Graph
 from adexplorer.core.trace import Trace, run
 from adexplorer.lang.lower import compile_source, lesson_values, parse_at
-from adexplorer.lessons import codegen_queries, grading, kind_queries, memory_queries
+from adexplorer.lessons import (
+    codegen_queries,
+    grading,
+    kind_queries,
+    memory_queries,
+    tensor_queries,
+)
 from adexplorer.lessons.model import Exercise, Explore
 
 Answer = float | str
@@ -51,7 +57,9 @@ class Feedback:
     ``slip`` names the common slip a wrong number shows ("sign", "swapped",
     "one-contribution", "missing-factor", "one-term", "factor-2", "magnitude",
     "descent-steps", "wrong-node", "off-by-one", "unrolled", "scheme", "ad",
-    "inputs-left-out", "reverse-memory", "evaluations", "binomial"),
+    "inputs-left-out", "reverse-memory", "evaluations", "binomial", "one-row",
+    "mean", "data-counted", "per-tensor", "biases-left-out", "zero-grad"; a ``shape``
+    answer: "swapped-dimensions", "batch", "broadcast", "other-node"),
     or is "".  ``attempt`` is False when the response was not judged (empty, not
     readable, or too few digits): it must not count as a wrong try.
     """
@@ -734,6 +742,40 @@ QUERIES: dict[str, Query] = {
             ("codegen-count reverse adjoint", "codegen-count reverse push"),
             codegen_queries.codegen_count,
         ),
+        # the training lesson's queries, on tensor programs (lessons/tensor_queries.py)
+        Query(
+            "adjoint-type",
+            (NODE,),
+            "`shape`: the type of NODE's adjoint, which is the type of its value (NODE as in "
+            "the trace, an input's name or a variable's), e.g. `mat[1000,100]`",
+            ("adjoint-type x1", "adjoint-type v2"),
+            tensor_queries.adjoint_type,
+        ),
+        Query(
+            "train-sweeps",
+            (Arg("MODE", choices=tensor_queries.SWEEP_MODES),),
+            "the sweeps that give the gradient with respect to the `train` inputs in MODE: "
+            "forward one per entry of those inputs, reverse one per output entry",
+            ("train-sweeps forward", "train-sweeps reverse"),
+            tensor_queries.train_sweeps,
+        ),
+        Query(
+            "train-cost",
+            (Arg("MODE", choices=tensor_queries.SWEEP_MODES),),
+            "the operations (cost model, unit weights) that gradient takes in MODE: its sweeps "
+            "times one sweep's count with the evaluation beside it",
+            ("train-cost forward",),
+            tensor_queries.train_cost,
+        ),
+        Query(
+            "descent-accumulate",
+            (Arg("STEPS", whole=True),),
+            "f after STEPS descent steps whose gradients are never zeroed: each step moves the "
+            "`train` inputs by `eta` times the sum of every gradient so far (PyTorch without "
+            "`zero_grad()`)",
+            ("descent-accumulate 2",),
+            tensor_queries.descent_accumulate,
+        ),
     )
 }
 
@@ -763,10 +805,41 @@ def read_query(text: str) -> tuple[Query, tuple[str, ...]]:
     return query, tuple(arg.read(what, word) for arg, word in zip(query.args, args, strict=True))
 
 
+#: The last few steps prepared (see :func:`prepared`), newest last.
+_PREPARED: dict[tuple[Explore, object], Setup] = {}
+_PREPARED_KEPT = 4
+
+
+def prepared(explore: Explore) -> Setup:
+    """``prepare(explore)``, kept for the last few explorations.
+
+    Checking a lesson, and grading one answer with its slips, asks many queries of
+    the same step; compiling and running a 64×1000 network for each would take
+    seconds.  The values are made read-only, so no query can change them for the
+    next one.  The key includes the lesson's folder, which ``Explore``'s own equality
+    leaves out; a step that reads data files (``at: X=@x.npy``) is prepared afresh
+    every time, since a file can change between two answers.
+    """
+    if "@" in explore.at:
+        return prepare(explore)
+    key = (explore, getattr(explore, "folder", None))
+    setup = _PREPARED.pop(key, None)
+    if setup is None:
+        setup = prepare(explore)
+        values = {name: np.array(value, dtype=np.float64) for name, value in setup.values.items()}
+        for value in values.values():
+            value.flags.writeable = False
+        setup = replace(setup, values=values)
+    _PREPARED[key] = setup
+    while len(_PREPARED) > _PREPARED_KEPT:
+        del _PREPARED[next(iter(_PREPARED))]
+    return setup
+
+
 def compute(query: str, explore: Explore) -> Answer:
     """The answer the engines give for ``query`` on the step's program."""
     entry, args = read_query(query)
-    return entry.compute(prepare(explore), args)
+    return entry.compute(prepared(explore), args)
 
 
 def queries_markdown() -> str:
@@ -929,6 +1002,8 @@ COUNTING_QUERIES = frozenset(
         "binomial",
         "codegen-line",
         "codegen-count",
+        "train-sweeps",
+        "train-cost",
     )
 )
 
@@ -1023,7 +1098,7 @@ _NATURES = {
     ),
     **dict.fromkeys(("value", "primal"), "value"),
     **dict.fromkeys(COUNTING_QUERIES, "count"),
-    **dict.fromkeys(("descent", "descent-value"), "descent"),
+    **dict.fromkeys(("descent", "descent-value", "descent-accumulate"), "descent"),
 }
 
 
@@ -1063,7 +1138,7 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
     if not exercise.query or explore is None:
         return generic
     query, args = read_query(exercise.query)
-    setup = prepare(explore)
+    setup = prepared(explore)
     specific: list[grading.Slip] = []
     if query.name in ("gradient", "adjoint") and "[" not in args[0]:
         index = (
@@ -1097,6 +1172,8 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
         specific = _unrolled_slips(setup)
     if query.name in ("primal", "tangent", "adjoint"):
         specific.extend(_wrong_node_slips(setup, query.name, args[0]))
+    # tensors: a bias's entry, a summed loss, sweeps per parameter, gradients not zeroed
+    specific.extend(tensor_queries.slips(setup, query.name, args, target))
     # the sign first (the commonest), then what the query knows, then factors
     if _nature(exercise.query) == "derivative":
         specific.extend(_value_slips(setup, query.name, args))

@@ -53,7 +53,7 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
                 misnamed = []  # prepare() below says what is wrong with the program
             problems.extend(Problem(lesson.path, step.explore.line, m) for m in misnamed)
             try:
-                answers.prepare(step.explore)
+                answers.prepared(step.explore)
             except AdxError as error:
                 if not misnamed:  # a misspelt name is the reason: said above
                     where = error.render().replace("\n", "\n    ")
@@ -111,7 +111,7 @@ def query_problems(exercise: Exercise, explore: Explore | None) -> list[str]:
     if not exercise.query or explore is None:
         return []
     query, args = answers.read_query(exercise.query)
-    setup = answers.prepare(explore)
+    setup = answers.prepared(explore)
     found: list[str] = []
     for arg, word in zip(query.args, args, strict=True):
         if arg.meta == "NAME":

@@ -15,6 +15,10 @@
   ``from:`` query, or what the author's ``answer:`` seed gives).
 * ``vector`` — numbers separated by commas or spaces (a Jacobian column or
   row), each graded like a number: to the digits typed.
+* ``shape`` — a type (``mat[1000,100]``, ``1000x100``, ``(1000, 100)``, ``vec[100]``,
+  ``real``): the type of a node's adjoint (``from: adjoint-type NODE``), or a literal
+  ``answer:``.  A wrong one is told the likely slip: rows and columns swapped, the
+  batch's rows kept, a broadcast bias given the shape it is added to.
 
 ``CHECKERS`` maps a kind to its checker (``answers.check`` dispatches to it),
 ``verify`` lists what keeps an exercise from being played (``adx lesson
@@ -37,11 +41,13 @@ from adexplorer.core.trace import run
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import grading
 from adexplorer.lessons import kind_queries as kq
+from adexplorer.lessons import tensor_queries as tq
 from adexplorer.lessons.answers import (
     Feedback,
     Setup,
     compute,
     prepare,
+    prepared,
     read_number,
     read_query,
     read_response,
@@ -56,6 +62,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "rule": "a formula in u, w, v, udot, wdot",
     "seed": "an input name, or a direction x1=1, x2=0",
     "vector": "numbers separated by commas",
+    "shape": "a type: mat[3,2], vec[3], real",
 }
 
 
@@ -72,6 +79,7 @@ KIND_QUERIES: Mapping[str, tuple[str, ...]] = {
     "sequence": ("reverse-order", "forward-order"),
     "rule": ("tangent-rule", "adjoint-rule"),
     "vector": ("jacobian-column", "jacobian-row"),
+    "shape": ("adjoint-type",),
 }
 
 #: Below this many significant digits a rounded number is not judged (unless exact).
@@ -610,6 +618,45 @@ def _shown(values: Sequence[float]) -> str:
     return ", ".join(f"{v:.6g}" for v in values)
 
 
+# ------------------------------------------------------------------ shape
+
+
+def shape_target(exercise: Exercise, explore: Explore | None) -> tuple[tuple[int, ...], int | None]:
+    """The type a shape exercise asks for, and the node it is about (None for a literal)."""
+    name, args = _query_of(exercise)
+    if name:
+        setup = prepared(_explore_needed(explore, "shape"))
+        index = tq.node_index(setup, args[0])
+        return setup.graph.nodes[index].shape, index
+    shape = tq.read_shape(exercise.answer)
+    if shape is None:
+        raise AdxError(
+            "lesson",
+            f"the answer {exercise.answer!r} is not a type; write one such as mat[3,2], "
+            "vec[3] or real",
+        )
+    return shape, None
+
+
+def _check_shape(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:
+    """A type, read however it is written (mat[1000, 100], 1000x100, (1000, 100) …)."""
+    typed = tq.read_shape(response)
+    if typed is None:
+        return Feedback(
+            False,
+            f"{response!r} is not a type: write it as the trace does, e.g. mat[1000,100] "
+            "(rows, columns), vec[100] or real; 1000x100 and (1000, 100) work too",
+            attempt=False,
+        )
+    want, index = shape_target(exercise, explore)
+    if typed == want:
+        return Feedback(True, f"correct: {type_name(want)}")
+    if index is None:
+        return Feedback(False, f"not that type ({type_name(typed)})")
+    slip, message = tq.shape_slip(prepared(_explore_needed(explore, "shape")), index, typed)
+    return Feedback(False, message, slip=slip)
+
+
 # ------------------------------------------------------------------ the table, check and reveal
 
 CHECKERS: dict[str, Checker] = {
@@ -617,6 +664,7 @@ CHECKERS: dict[str, Checker] = {
     "rule": _safely(_check_rule),
     "seed": _safely(_check_seed),
     "vector": _safely(_check_vector),
+    "shape": _safely(_check_shape),
 }
 
 
@@ -627,6 +675,8 @@ def reveal(exercise: Exercise, explore: Explore | None) -> str:
         return _rule_of(exercise).text()
     if kind == "vector":
         return _shown(vector_target(exercise, explore)[0])
+    if kind == "shape":
+        return type_name(shape_target(exercise, explore)[0])
     if kind == "sequence":
         name, _ = _query_of(exercise)
         graph = prepare(_explore_needed(explore, kind)).graph

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXERCISE_KINDS = ("number", "order", "formula", "choice", "sequence", "rule", "seed", "vector")
+EXERCISE_KINDS = (
+    "number",
+    "order",
+    "formula",
+    "choice",
+    "sequence",
+    "rule",
+    "seed",
+    "vector",
+    "shape",
+)
 EXPLORE_KEYS = (
     "program",
     "at",
