@@ -163,8 +163,9 @@ def main() -> None:
     adx = run(graph, values, "reverse", wrt=PARAMETERS)
     adx_grads = {k: np.asarray(v) for k, v in adx.gradient().items()}
     loss_difference = abs(float(adx.output_value()) - reference_loss) / reference_loss
-    print(f"loss {reference_loss:.10g}; adx against numpy: loss {loss_difference:.1e} relative, ")
-    print(f"  gradients {largest_relative_difference(adx_grads, reference):.1e} (largest relative)")
+    gradient_difference = largest_relative_difference(adx_grads, reference)
+    print(f"loss {reference_loss:.10g}; adx against numpy: loss {loss_difference:.1e} relative,")
+    print(f"  gradients {gradient_difference:.1e} (largest relative difference)")
     torch_side = torch_contenders(values)
     if torch_side is not None:
         torch_runs, torch_grads, version = torch_side
