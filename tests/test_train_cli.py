@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -289,3 +290,15 @@ def test_json_schema_md_documents_exactly_the_fields() -> None:
     result = invoke(BOWL, *BOWL_AT, "--lr", "0.1", "--steps", "2", "--json")
     step, summary = json_lines(result.output)[0], json_lines(result.output)[-1]
     assert documented == set(step) | set(summary)
+
+
+def test_the_loss_curve_is_logarithmic_only_when_the_losses_span_decades() -> None:
+    from adexplorer.render.plots import loss_plot
+
+    assert "(log scale)" in loss_plot([1000.0, 10.0, 1.0], color=False)
+    linear = loss_plot([200.0, 150.0, 120.0, 180.0], color=False)
+    assert "(log scale)" not in linear and "200" in linear
+    assert "(1 non-finite loss not drawn)" in loss_plot([5.0, 50.0, math.inf], color=False)
+    assert loss_plot([math.nan], color=False) == "(no plot: no finite loss)"
+    ticks = loss_plot([float(k + 1) for k in range(500)], color=False).splitlines()[-2]
+    assert ticks.split() == ["0", "100", "200", "300", "400"]  # whole steps
