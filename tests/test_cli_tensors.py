@@ -1,4 +1,4 @@
-"""``adx eval``/``check``/``fd`` on tensors: summaries in the human tables, every entry in --json."""
+"""``adx eval``, ``check`` and ``fd`` on tensors: summaries in the tables, all entries in --json."""
 
 from __future__ import annotations
 
