@@ -316,10 +316,10 @@ async def test_live_training_grows_the_curve_and_stops_on_G() -> None:
         await settle(pilot)
         view = app.view
         await pilot.press("5")
-        for field, text in (("names", "W1,b1,W2,b2"), ("eta", "1e-4"), ("steps", "100000")):
+        for field, text in (("names", "W1,b1,W2,b2"), ("eta", "1e-4"), ("steps", "10000")):
             await type_into(pilot, f"#train-{field}", text)
         view.focus_graph()
-        assert app.session.trained == WEIGHTS and app.session.train_steps == 100_000
+        assert app.session.trained == WEIGHTS and app.session.train_steps == 10_000
         assert app.session.eta == pytest.approx(1e-4)
         await pilot.press("G")
         await wait_for(pilot, lambda: view.training is not None and len(view.training.losses) >= 3)
@@ -329,7 +329,7 @@ async def test_live_training_grows_the_curve_and_stops_on_G() -> None:
         await settle(pilot)
         assert view.training is None
         history = app.session.history
-        assert 3 <= len(history) < 100_000
+        assert 3 <= len(history) < 10_000
         assert len(curve.losses) == len(history)
         want, _ = numpy_losses(network_values(), 1e-4, len(history) - 1)
         assert np.allclose([s.value for s in history[:-1]], want, rtol=1e-10)

@@ -1,13 +1,15 @@
 """The loss curve as lines of text: braille dots, 2×4 per character cell, with its axis labels.
 
 Drawn again while a training run adds losses (the explorer's descent pane), so
-it is cheap: the losses are binned into the columns (the mean of each bin), and
+it is cheap: the losses are binned into the columns (the mean of each bin, the
+bins joined by straight runs of dots), and
 a curve whose losses span more than two decades is drawn on a log scale (the
 label says so).  Losses that are NaN or infinite are left out.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -42,11 +44,18 @@ def curve_lines(losses: Sequence[float], width: int, height: int) -> list[str]:
     cells = [[0] * columns for _ in range(rows)]
     bins: dict[int, list[float]] = {}
     for k, v in finite:
-        x = min(k * dots_x // max(count, 1), dots_x - 1)
+        x = k * (dots_x - 1) // max(count - 1, 1)
         bins.setdefault(x, []).append(level(v))
-    for x, levels in bins.items():
-        mean = sum(levels) / len(levels)
-        y = round((top - mean) / span * (dots_y - 1))
+    points = [
+        (x, round((top - sum(levels) / len(levels)) / span * (dots_y - 1)))
+        for x, levels in sorted(bins.items())
+    ]
+    # consecutive points joined by a straight run of dots, so a few losses read as a curve
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        for x in range(x0, x1):
+            y = round(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+            cells[y // 4][x // 2] |= _DOTS[x % 2][y % 4]
+    for x, y in points:
         cells[y // 4][x // 2] |= _DOTS[x % 2][y % 4]
     lines = []
     for r in range(rows):

@@ -26,14 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adexplorer.base import limits
 from adexplorer.base.errors import AdxError
 from adexplorer.base.shapes import Array
 from adexplorer.core.descent import descent_step, trained_inputs
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import run
 
-#: Steps a training run may be asked for (the explorer's field refuses more).
-MAX_STEPS = 100_000
 #: Inputs with at most this many entries in all are remembered after every step (the
 #: descent pane's history shows them); a network's weights only at the start and end.
 KEPT_ENTRIES = 1000
@@ -55,15 +54,17 @@ class TrainingPlan:
 
 
 def check_steps(text: str) -> int:
-    """A number of steps typed in the explorer: a whole number from 1 to :data:`MAX_STEPS`."""
+    """A number of steps typed in the explorer: a whole number from 1 to the limit on
+    descent steps asked for at once (``ADX_MAX_DESCENT_STEPS``, docs/limits.md)."""
     try:
         steps = int(text.strip())
     except ValueError:
         raise AdxError(
             "usage", f"steps must be a whole number, not {text.strip()!r}", hint="e.g. 500"
         ) from None
-    if not 1 <= steps <= MAX_STEPS:
-        raise AdxError("usage", f"steps must be from 1 to {MAX_STEPS:,}, not {steps:,}")
+    if steps < 1:
+        raise AdxError("usage", f"steps must be at least 1, not {steps:,}")
+    limits.check("descent_steps", steps)
     return steps
 
 
