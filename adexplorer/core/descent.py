@@ -57,7 +57,7 @@ def descent_step(
     others keep their values, the very same arrays.
     """
     moving = trained_inputs(graph, trained)
-    gradient_trace = run(graph, values, "reverse")
+    gradient_trace = run(graph, values, "reverse", wrt=moving)
     if not gradient_trace.scalar_output:
         raise AdxError("usage", "gradient descent needs a single scalar output")
     grad = gradient_trace.gradient()

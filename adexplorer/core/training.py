@@ -56,7 +56,7 @@ def loss_and_gradient(
 
     The one place training differentiates: one reverse sweep.
     """
-    trace = run(graph, values, "reverse")
+    trace = run(graph, values, "reverse", wrt=trained)
     gradient = trace.gradient()
     return float(trace.output_value()), {k: gradient[k] for k in trained}, trace.warnings
 
