@@ -21,7 +21,7 @@ from adexplorer.cli.main import cli
 from adexplorer.core.training import Training
 from adexplorer.lang.lower import compile_source
 from tests.test_cli_eval import adx
-from tests.train_helpers import PARAMETERS, ROOT, network_values
+from tests.train_helpers import PARAMETERS, ROOT
 
 BOWL = "(x - 3)^2 + (y + 1)^2"
 BOWL_AT = ("--at", "x=0,y=0")
@@ -250,28 +250,24 @@ def test_help_lists_train_with_examples() -> None:
     assert "--accumulate" in text and "zero_grad()" in text and "130" in text
 
 
-def test_the_network_trains_from_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """examples/network.adx at full size, its values handed in as bindings.
-
-    (Values from files, --at @net.npz, arrive with the inputs branch; until then the
-    bindings are added where the command loads the program.)
-    """
-    real = train_cli.load
-
-    def with_network_values(expr_or_file: str, at: Any) -> Any:
-        loaded, bindings = real(declarations(expr_or_file), at)
-        return loaded, {**network_values(), **bindings}
-
-    def declarations(path: str) -> str:
-        from tests.train_helpers import declarations_only
-
-        return declarations_only(Path(path).read_text())
-
-    monkeypatch.setattr(train_cli, "load", with_network_values)
+def test_the_network_trains_from_the_command_line(tmp_path: Path) -> None:
+    """The README's two commands: adx values --save, then adx train --at @start.npz."""
     golden = json.loads((ROOT / "tests/data/torch_losses.json").read_text())["losses"]
     network = str(ROOT / "examples" / "network.adx")
+    start = tmp_path / "start.npz"
+    saved = CliRunner().invoke(cli, ["values", network, "--save", str(start)])
+    assert saved.exit_code == 0, saved.output
     result = invoke(
-        network, "--wrt", ",".join(PARAMETERS), "--lr", "1e-4", "--steps", "5", "--json"
+        network,
+        "--at",
+        f"@{start}",
+        "--wrt",
+        ",".join(PARAMETERS),
+        "--lr",
+        "1e-4",
+        "--steps",
+        "5",
+        "--json",
     )
     assert result.exit_code == 0, result.output
     lines = json_lines(result.output)
