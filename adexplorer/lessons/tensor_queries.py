@@ -321,11 +321,12 @@ def _broadcast_slips(setup: Setup, entry: str) -> list[grading.Slip]:
     index = graph.input_index(name)
     if index is None:
         return []
+    shape = graph.nodes[index].shape
     try:
         where = tuple(int(k) for k in text.rstrip("]").split(","))
-    except ValueError:
+        flat = int(np.ravel_multi_index(where, shape))
+    except ValueError:  # not an entry of this input: the query itself says so
         return []
-    shape = graph.nodes[index].shape
     sweep = run(graph, setup.values, "reverse").adjoint_sweeps[0]
     found = []
     for user in graph.nodes:
@@ -336,7 +337,8 @@ def _broadcast_slips(setup: Setup, entry: str) -> list[grading.Slip]:
         incoming = sweep.adjoints[user.index]
         if incoming is None:
             continue
-        column = np.asarray(incoming)[(slice(None), *where)]
+        rows_first = np.asarray(incoming).reshape(user.shape[0], -1)  # a row per example
+        column = rows_first[:, flat]
         sign = -1.0 if user.op == "sub" and user.args[1] == index else 1.0
         rows = user.shape[0]
         found.append(
