@@ -263,3 +263,14 @@ def test_read_values_returns_every_member() -> None:
     np.savez("two.npz", a=np.ones(2), b=np.zeros((2, 2)))
     got = read_values("two.npz")
     assert set(got) == {"a", "b"} and got["b"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("text", ["#", "x=1 #c", "x=1#", "x=[1,2] # two"])
+def test_a_comment_in_a_value_is_named_with_a_caret(text: str) -> None:
+    """'#' lexes as a comment, which a one-line value cannot hold (it raised IndexError)."""
+    from adexplorer.lang.lower import parse_at
+
+    with pytest.raises(AdxError) as caught:
+        parse_at(text, "at")
+    assert caught.value.message == "a value cannot hold a comment ('#')"
+    assert caught.value.span is not None and text[caught.value.span.start] == "#"

@@ -174,6 +174,9 @@ class _BlockIndenter(Indenter):
         return Token(kind, "", end - margin, line, 1, line, margin + 1, end)
 
     def _indent_of(self, newline: Token) -> int:
+        if "\n" not in newline:
+            # a comment that ends the text: no new line starts, so nothing changes
+            return int(self.indent_level[-1])
         after = newline.rsplit("\n", 1)[1]
         return after.count(" ") + after.count("\t") * self.tab_len
 
@@ -370,6 +373,22 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
 
     assert isinstance(exc, UnexpectedToken)
     token: Token = exc.token
+    if (
+        start != "program"
+        and token.type == "_NEWLINE"
+        and token.start_pos is not None
+        and text[token.start_pos :].lstrip(" \t").startswith("#")
+    ):
+        # the lexer reads '#' as a comment; a one-line value has no room for one
+        pos = text.index("#", token.start_pos)
+        return AdxError(
+            "parse",
+            "a value cannot hold a comment ('#')",
+            span=_position_span(text, pos),
+            source=text,
+            hint="remove the '#' and what follows it",
+            origin=origin,
+        )
     # the line end parse.py appends (or a last line's own) is the end of the text too
     at_end = token.type == "$END" or (
         token.type in ("_NEWLINE", "_DEDENT")
