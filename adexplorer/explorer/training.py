@@ -2,11 +2,11 @@
 
 A :class:`Training` is made from a copy of a session's graph and values
 (:meth:`~adexplorer.explorer.session.Session.begin_training`) and runs in a
-worker thread without touching the session: each step takes the loss and the
-gradient from one reverse sweep and moves the trained inputs,
-``w ← w − η·g``.  ``g`` is this step's gradient (``zero_grad()`` before each
-``backward()``, :func:`~adexplorer.core.descent.descent_step`), or with
-``accumulate`` the sum of every gradient so far, as PyTorch does when
+worker thread without touching the session: each step is one step of ``adx train``'s loop
+(:class:`adexplorer.core.training.Training`): the loss and the gradient from one
+reverse sweep, then ``w ← w − η·g`` on the trained inputs, where ``g`` is this
+step's gradient (``zero_grad()`` before each ``backward()``) or, with
+``accumulate``, the sum of every gradient so far, as PyTorch does when
 ``zero_grad()`` is forgotten.  The view reads :attr:`Training.losses` while it
 grows (appending to a list is atomic) and :meth:`Training.stop` ends the run
 after the step under way; the session then installs the values reached
@@ -29,9 +29,9 @@ import numpy as np
 from adexplorer.base import limits
 from adexplorer.base.errors import AdxError
 from adexplorer.base.shapes import Array
-from adexplorer.core.descent import descent_step, trained_inputs
+from adexplorer.core.descent import trained_inputs
 from adexplorer.core.ir import Graph
-from adexplorer.core.trace import run
+from adexplorer.core.training import Training as Loop
 
 #: Inputs with at most this many entries in all are remembered after every step (the
 #: descent pane's history shows them); a network's weights only at the start and end.
@@ -82,20 +82,33 @@ def check_eta(text: str) -> float:
 
 
 class Training:
-    """One run of the loop (see the module docstring); :meth:`run` it in a worker thread."""
+    """One run of the loop (see the module docstring); :meth:`run` it in a worker thread.
+
+    The steps are :class:`adexplorer.core.training.Training`'s, the loop of ``adx train``,
+    taken one at a time so that the view can draw each loss as it comes and stop between
+    steps.
+    """
 
     def __init__(self, graph: Graph, values: Mapping[str, Array], plan: TrainingPlan) -> None:
         self.graph = graph
         self.plan = plan
         self.moving = trained_inputs(graph, plan.trained)
         self.start: dict[str, Array] = dict(values)
-        self.values: dict[str, Array] = dict(values)
+        self._loop = Loop(
+            graph,
+            values,
+            lr=plan.eta,
+            steps=plan.steps,
+            wrt=self.moving,
+            accumulate=plan.accumulate,
+        )
+        self._records = self._loop.run()
+        self.values: dict[str, Array] = dict(self._loop.values)
         self.losses: list[float] = []
         self.moves = 0  # steps applied: the values are those after this many steps
         #: The inputs after each step, while they are small (see KEPT_ENTRIES).
         self.kept: list[dict[str, Array]] = []
         self._keep = sum(int(np.size(v)) for v in values.values()) <= KEPT_ENTRIES
-        self._buffer: dict[str, Array] | None = None
         self._stop = threading.Event()
         self.finished = False
 
@@ -106,51 +119,28 @@ class Training:
 
     @property
     def diverged(self) -> bool:
-        return bool(self.losses) and not math.isfinite(self.losses[-1])
+        """The loss or the gradient stopped being finite (the loop says at which step)."""
+        return self._loop.diverged is not None
 
     def stop(self) -> None:
         self._stop.set()
 
     def step(self) -> float:
-        """One step: the loss where the values are, then the move (none if it is not finite)."""
-        if self.plan.accumulate:
-            loss, moved = self._accumulated_step()
-        else:
-            loss, moved = descent_step(self.graph, self.values, self.plan.eta, self.moving)
-        self.losses.append(loss)
-        if math.isfinite(loss):
-            self.values = moved
-            self.moves += 1
+        """One step: the loss where the values are, then the move (none if it diverged)."""
+        record = next(self._records)
+        self.losses.append(record.loss)
+        if self._loop.updates > self.moves:
+            self.values = dict(self._loop.values)
+            self.moves = self._loop.updates
             if self._keep:
-                self.kept.append(dict(moved))
-        return loss
-
-    def _accumulated_step(self) -> tuple[float, dict[str, Array]]:
-        trace = run(self.graph, self.values, "reverse")
-        if not trace.scalar_output:
-            raise AdxError("usage", "training needs a single scalar output")
-        gradient = trace.gradient()
-        buffer = self._buffer or {}
-        self._buffer = {
-            name: buffer[name] + gradient[name] if name in buffer else np.asarray(gradient[name])
-            for name in self.moving
-        }
-        moved = {
-            name: np.asarray(value) - self.plan.eta * self._buffer[name]
-            if name in self._buffer
-            else value
-            for name, value in self.values.items()
-        }
-        return float(trace.output_value()), moved
+                self.kept.append(dict(self.values))
+        return record.loss
 
     def run(self) -> Training:
-        """Take the plan's steps, until stopped or a loss is not finite; returns itself."""
+        """Take the plan's steps, until stopped or the run diverges; returns itself."""
         try:
-            for _ in range(self.plan.steps):
-                if self.stopped:
-                    break
-                if not math.isfinite(self.step()):
-                    break
+            while self.moves < self.plan.steps and not self.stopped and not self.diverged:
+                self.step()
         finally:
             self.finished = True
         return self
