@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adexplorer.base.errors import AdxError
 from adexplorer.explorer.session import DEFAULT_SOURCE, Session
 
 
@@ -244,3 +245,16 @@ def test_descent_from_a_point_where_f_is_nan() -> None:
     session.descend()
     assert session.diverged == "diverged: f is nan at the start"
     assert session.reset_descent() and session.diverged is None
+
+
+def test_a_typed_value_can_be_seeded_random_or_a_data_file(tmp_path: Path) -> None:
+    """The editor's value knows the input's declared shape: normal(seed=S) needs no shape=,
+    and a data file of another shape is refused naming the file, the old value kept."""
+    session = Session.start("W: mat[3,2] = 0\nreturn sum(W^2)")
+    session.set_value("W", "normal(seed=7)")
+    assert np.array_equal(session.values["W"], np.random.default_rng(7).standard_normal((3, 2)))
+    np.save(tmp_path / "wrong.npy", np.zeros((2, 3)))
+    before = session.values["W"]
+    with pytest.raises(AdxError, match=r"wrong\.npy"):
+        session.set_value("W", f"@{tmp_path / 'wrong.npy'}")
+    assert session.values["W"] is before

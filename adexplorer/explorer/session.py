@@ -398,7 +398,9 @@ class Session:
         """
         if name not in self.values:
             raise AdxError("usage", f"'{name}' is not an input of this function")
-        parsed = parse_at(f"{name}={text}", "value")
+        # the declared shape lets normal(seed=S) and a data file's check know the size
+        shape = self.graph.nodes[self.graph.inputs[self.graph.input_names.index(name)]].shape
+        parsed = parse_at(f"{name}={text}", "value", shapes={name: shape})
         self._rerun(values={**self.values, name: parsed[name][0]})
 
     def nudge(self, direction: int) -> None:
