@@ -399,7 +399,7 @@ class Session:
         if name not in self.values:
             raise AdxError("usage", f"'{name}' is not an input of this function")
         # the declared shape lets normal(seed=S) and a data file's check know the size
-        shape = self.graph.nodes[self.graph.inputs[self.graph.input_names.index(name)]].shape
+        shape = np.shape(self.values[name])
         parsed = parse_at(f"{name}={text}", "value", shapes={name: shape})
         self._rerun(values={**self.values, name: parsed[name][0]})
 
