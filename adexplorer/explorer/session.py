@@ -765,12 +765,7 @@ class Session:
         """
         if self.graph is None:
             raise AdxError("usage", "there is no function to descend on yet")
-        if self.diverged is not None:
-            raise AdxError(
-                "usage",
-                f"gradient descent {self.diverged}",
-                hint="press 0 to go back to the starting point, and < to halve η",
-            )
+        self._refuse_after_divergence()
         before, moved = descent_step(self.graph, self.values, self.eta, self.moving)
         start = DescentStep(0, before, dict(self.values))
         if not _finite(before):  # f is NaN or infinite where the descent would start
@@ -784,6 +779,14 @@ class Session:
         step = DescentStep(len(self.history), after, dict(moved))
         self.history.append(step)
         return step
+
+    def _refuse_after_divergence(self) -> None:
+        if self.diverged is not None:
+            raise AdxError(
+                "usage",
+                f"gradient descent {self.diverged}",
+                hint="press 0 to go back to the starting point, and < to halve η",
+            )
 
     # -- training: the loop of adx train, run away from the session (see training.py) --
 
@@ -806,12 +809,7 @@ class Session:
         then :meth:`finish_training`).  Refused, as :meth:`descend` is, after a divergence."""
         if self.graph is None:
             raise AdxError("usage", "there is no function to train yet")
-        if self.diverged is not None:
-            raise AdxError(
-                "usage",
-                f"gradient descent {self.diverged}",
-                hint="press 0 to go back to the starting point, and < to halve η",
-            )
+        self._refuse_after_divergence()
         if self.trace is not None and not self.trace.scalar_output:
             raise AdxError("usage", "training needs a single scalar output")
         return Training(self.graph, self.values, self.training_plan())
