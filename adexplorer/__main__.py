@@ -1,6 +1,6 @@
 """``python -m adexplorer`` runs the same command line as ``adx``."""
 
-from adexplorer.cli.main import main
+from adexplorer.cli.entry import run
 
 if __name__ == "__main__":
-    main()
+    run()

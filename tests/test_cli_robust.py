@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -123,3 +124,32 @@ def test_fd_plot_when_no_step_gives_a_finite_estimate() -> None:
     )
     assert code == 0, err
     assert "no plot: no step size gave a finite estimate" in out
+
+
+def test_an_interrupt_while_the_command_line_loads_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in adx's first few tenths of a second (loading click, numpy, the commands)."""
+    import builtins
+    import sys
+
+    from adexplorer.cli import entry
+
+    real_import = builtins.__import__
+
+    def interrupted(name: str, *args: object, **kwargs: object) -> object:
+        if name == "adexplorer.cli.main":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    monkeypatch.delitem(sys.modules, "adexplorer.cli.main", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        entry.run()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_the_console_script_is_the_guarded_entry() -> None:
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert 'adx = "adexplorer.cli.entry:run"' in text

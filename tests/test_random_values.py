@@ -5,6 +5,7 @@ error with a caret."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -257,3 +258,22 @@ def test_a_bias_of_the_wrong_length_is_a_type_error_naming_both_shapes() -> None
     with pytest.raises(AdxError) as caught:
         compile_source("X: mat[4,3]\nW: mat[3,2]\nb: vec[3]\nreturn sum(X @ W + b)")
     assert "mat[4,2] and vec[3]" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("uniform(-1e308, 1e308, seed=1)", "hi - lo must be a finite number"),
+        ("normal(seed=2**53)", "from 0 to 2**53 - 1"),
+        ("normal(seed=9007199254740993)", "from 0 to 2**53 - 1"),  # rounds to 2**53
+    ],
+)
+def test_ranges_numpy_cannot_draw_and_seeds_a_float_rounds_are_refused(
+    value: str, message: str
+) -> None:
+    """numpy raised OverflowError for the first (an internal error); the others would
+    silently have drawn 2**53's numbers."""
+    with pytest.raises(AdxError, match=re.escape(message)):
+        parse_at(f"w={value}", "--at", shapes={"w": (3,)})
+    largest = parse_at("w=normal(seed=2**53 - 1)", "--at", shapes={"w": (3,)})["w"][0]
+    assert np.array_equal(largest, np.random.default_rng(2**53 - 1).standard_normal(3))

@@ -75,9 +75,10 @@ _Value = tuple[int, Span]
 #: The seeded random values (a declaration's default or an ``--at`` value only),
 #: with an example of each for messages.
 RANDOM_FUNCTIONS = {"normal": "normal(seed=1)", "uniform": "uniform(-1, 1, seed=1)"}
-#: Seeds are whole numbers up to 2**53: every one of them is exact as a float64,
-#: the type the value language reads numbers into.
-MAX_SEED = 2**53
+#: Seeds are whole numbers below 2**53: every one of them is exact as a float64, the
+#: type the value language reads numbers into, and no larger number rounds into the
+#: range (2**53 + 1 reads as 2**53, which is refused, not another seed's numbers).
+MAX_SEED = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -789,6 +790,14 @@ class _Statements:
                 f"hi={numbers[1][0]:g}",
                 numbers[0][1].cover(numbers[1][1]),
             )
+        if numbers and not math.isfinite(numbers[1][0] - numbers[0][0]):
+            raise builder.error(
+                "input",
+                f"uniform's range hi - lo must be a finite number (at most about 1.8e308), "
+                f"not {numbers[1][0]:g} - ({numbers[0][0]:g})",
+                numbers[0][1].cover(numbers[1][1]),
+                "narrow the range, e.g. uniform(-1e300, 1e300, seed=1)",
+            )
         if "seed" not in keywords:
             raise builder.error(
                 "input",
@@ -829,7 +838,7 @@ class _Statements:
             given = span.text(self.builder.source) if span is not None else str(value)
             raise self.builder.error(
                 "input",
-                f"a seed is a whole number from 0 to 2**53, not {given}",
+                f"a seed is a whole number from 0 to 2**53 - 1, not {given}",
                 span,
                 "e.g. seed=3",
             )
