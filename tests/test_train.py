@@ -10,7 +10,7 @@ import pytest
 import adexplorer.core.training as training_module
 from adexplorer.base.errors import AdxError
 from adexplorer.core.descent import descent_step, evaluate_scalar
-from adexplorer.core.training import Training, TrainingRecord
+from adexplorer.core.training import Training, TrainingRecord, diverged_hint
 from adexplorer.lang.lower import compile_source
 
 SMALL = (
@@ -158,3 +158,21 @@ def test_a_missing_or_misshapen_value_is_refused_before_any_step() -> None:
         Training(graph, {}, lr=0.1, steps=3)
     with pytest.raises(AdxError, match="mat\\[2,2\\]"):
         Training(graph, {"W": np.ones(3)}, lr=0.1, steps=3)
+
+
+def test_a_loss_not_finite_at_the_start_blames_the_inputs_not_the_learning_rate() -> None:
+    graph = compile_source("sqrt(x)").graph
+    training = Training(graph, {"x": np.float64(-1.0)}, lr=1e-4, steps=5)
+    records = list(training.run())
+    assert len(records) == 1 and training.updates == 0
+    assert training.diverged == "the loss is nan at the starting values, before any update"
+    assert "check the inputs" in diverged_hint(training)
+    later = Training(compile_source("x^4").graph, {"x": np.float64(3.0)}, lr=1.0, steps=20)
+    list(later.run())
+    assert later.diverged is not None and "learning rate" in diverged_hint(later)
+    assert "updates with lr" in later.diverged or "update with lr" in later.diverged
+
+
+def test_a_program_without_inputs_is_refused_before_anything_runs() -> None:
+    with pytest.raises(AdxError, match="this program has none"):
+        Training(compile_source("3").graph, {}, lr=0.1, steps=3)

@@ -139,7 +139,7 @@ def test_save_writes_every_input_and_never_overwrites_without_force(tmp_path: Pa
         ([BOWL, *BOWL_AT, "--steps", "10001"], 1, "ADX_MAX_DESCENT_STEPS"),
         ([BOWL, *BOWL_AT, "--wrt", "x,,y"], 2, "empty name"),
         ([BOWL, *BOWL_AT, "--save", "out.txt"], 2, "does not end in .npz"),
-        ([BOWL, *BOWL_AT, "--save", "/no/such/dir/out.npz"], 1, "no such directory"),
+        ([BOWL, *BOWL_AT, "--save", "/no/such/dir/out.npz"], 1, "no such folder"),
     ],
 )
 def test_errors_are_clear_and_follow_the_exit_statuses(

@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import warnings
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.files import RefusedFile, probe, read_regular_bytes, write_atomically
+from adexplorer.base.files import RefusedFile, probe, read_regular_bytes
 from adexplorer.base.limits import LIMITS, limit
+from adexplorer.base.text import visible
 
 #: The kinds of data file, by suffix.
 SUFFIXES = (".npy", ".npz", ".csv", ".txt")
@@ -268,14 +271,10 @@ def read_values(
     return {"": _as_values(loaded, shown)}
 
 
-def write_npz(path: Path, values: dict[str, np.ndarray], *, force: bool = False) -> None:
-    """Write ``values`` (name → array) to the ``.npz`` file ``path`` atomically
-    (a temporary file, then a rename), exactly as stored (float64), uncompressed.
-
-    An existing file is kept unless ``force``; anything that is not a regular
-    file is never replaced.  Problems are AdxErrors of kind ``file``.
-    """
-    shown = str(path)
+def check_npz_target(path: Path, *, force: bool = False) -> None:
+    """Refuse a ``.npz`` destination that :func:`write_npz` could not write: checked
+    before a long computation (``adx train --save``) as well as when writing."""
+    shown = visible(str(path))
     if path.suffix.lower() != ".npz":
         raise AdxError(
             "file",
@@ -291,10 +290,46 @@ def write_npz(path: Path, values: dict[str, np.ndarray], *, force: bool = False)
             f"{shown} exists; adx does not overwrite it",
             hint="add --force to replace it, or choose another name",
         )
+    if probe(path.parent) != "directory":
+        raise AdxError("file", f"cannot write {shown}: no such folder {visible(str(path.parent))}")
+
+
+def write_npz(path: Path, values: Mapping[str, np.ndarray], *, force: bool = False) -> None:
+    """Write ``values`` (name → array) to the ``.npz`` file ``path`` atomically
+    (a temporary file, then a rename), exactly as stored (float64), uncompressed.
+
+    An existing file is kept unless ``force``; anything that is not a regular
+    file is never replaced (:func:`check_npz_target`).  Problems are AdxErrors of
+    kind ``file``.
+    """
+    shown = visible(str(path))
+    check_npz_target(path, force=force)
     buffer = io.BytesIO()
     arrays = {name: np.asarray(value, dtype=np.float64) for name, value in values.items()}
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
     try:
-        write_atomically(path, buffer.getvalue())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(buffer.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            # a hard link takes the name only if nobody took it since the check
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise AdxError(
+                    "file",
+                    f"{shown} appeared meanwhile; nothing was overwritten",
+                    hint="add --force to replace it",
+                ) from None
+            except OSError:  # a file system without hard links
+                if probe(path) is not None:
+                    raise AdxError("file", f"{shown} appeared meanwhile") from None
+                os.replace(tmp, path)
     except OSError as exc:
         raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -10,18 +10,14 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.files import probe
-from adexplorer.base.shapes import Array
 from adexplorer.base.text import json_dumps, visible
+from adexplorer.base.value_files import check_npz_target, write_npz
 from adexplorer.cli.common import SOURCE_RULE, ExpressionFriendlyCommand, fail, load
 from adexplorer.core.training import Training, diverged_hint
 
@@ -136,7 +132,7 @@ def train_command(
         )
     try:
         if save is not None:
-            _check_save_path(Path(save), force)
+            check_npz_target(Path(save), force=force)
         loaded, bindings = load(expr_or_file, at)
         training = Training(
             loaded.graph, bindings, lr=lr, steps=steps, wrt=wrt, accumulate=accumulate
@@ -168,12 +164,12 @@ def train_command(
     error: AdxError | None = None
     if training.diverged is not None:
         status = "diverged"
-        error = AdxError("input", training.diverged, hint=diverged_hint(lr))
+        error = AdxError("input", training.diverged, hint=diverged_hint(training))
     final_loss = training.final_loss() if status != "diverged" and training.updates else None
     saved = None
     if save is not None and status != "diverged":
         try:
-            _save_inputs(Path(save), training.values, force)
+            write_npz(Path(save), training.values, force=force)
             saved = save
         except AdxError as save_error:
             error = save_error
@@ -261,53 +257,11 @@ def _report(
             color=color,
         )
     if skipped_save:
-        click.echo("adx: nothing saved: the loss is not finite (nor may the inputs be)", err=True)
+        click.echo(
+            "nothing saved: the values reached are not finite (--save keeps finite ones only)",
+            err=True,
+        )
     if status == "interrupted" and as_json:  # the human output says it on stdout
         click.echo(f"interrupted at step {training.updates}", err=True)
     if error is not None:
         click.echo(error.render(), err=True)
-
-
-def _check_save_path(path: Path, force: bool) -> None:
-    """Before training: refuse a --save that could not be written at the end."""
-    found = probe(path)
-    if found == "directory" or found == "other":
-        raise AdxError("file", f"cannot save to {path}: it is not a regular file")
-    if found == "file" and not force:
-        raise AdxError(
-            "file", f"{path} already exists", hint="add --force to replace it, or choose a new name"
-        )
-    if probe(path.parent if str(path.parent) else Path(".")) != "directory":
-        raise AdxError("file", f"cannot save to {path}: no such directory {path.parent}")
-
-
-def _save_inputs(path: Path, values: Mapping[str, Array], force: bool) -> None:
-    """Write ``values`` as a .npz archive: to a temporary file beside ``path``, then
-    renamed, so no reader sees half a file; an existing file is replaced only with
-    ``force`` (without it the name is taken with a hard link, which fails if it exists)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            arrays: dict[str, Any] = {name: np.asarray(value) for name, value in values.items()}
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise AdxError(
-                    "file",
-                    f"{path} appeared while training; nothing was overwritten",
-                    hint="add --force to replace it",
-                ) from None
-            except OSError:  # a file system without hard links
-                if probe(path) is not None:
-                    raise AdxError("file", f"{path} appeared while training") from None
-                os.replace(tmp, path)
-    except OSError as exc:
-        raise AdxError("file", f"cannot save to {path}: {exc.strerror}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -111,6 +111,12 @@ class Training:
         self.lr = lr
         self.steps = steps
         self.accumulate = accumulate
+        if not graph.inputs:
+            raise AdxError(
+                "usage",
+                "training moves inputs, and this program has none",
+                hint="declare the weights as inputs, e.g. w: vec[3]",
+            )
         self.trained = trained_inputs(graph, wrt)
         self.values: dict[str, Array] = input_values(graph, values)
         self.records: list[TrainingRecord] = []
@@ -138,10 +144,16 @@ class Training:
                 what = "loss" if not math.isfinite(loss) else "gradient"
                 shown = format_scalar(loss) if what == "loss" else "not finite"
                 self.records.append(record)
-                self.diverged = (
-                    f"the {what} is {shown} at step {step} (after {step} updates with lr "
-                    f"{format_scalar(self.lr)}): the descent diverged"
-                )
+                if step == 0:  # nothing moved yet: the starting point is the cause
+                    self.diverged = (
+                        f"the {what} is {shown} at the starting values, before any update"
+                    )
+                else:
+                    updates = f"{step} update{'s' if step != 1 else ''}"
+                    self.diverged = (
+                        f"the {what} is {shown} at step {step} (after {updates} with lr "
+                        f"{format_scalar(self.lr)}): the descent diverged"
+                    )
                 yield record
                 return
             with np.errstate(over="ignore"):  # huge steps: the next loss says it diverged
@@ -160,6 +172,9 @@ class Training:
         return float(run(self.graph, self.values, "evaluate").output_value())
 
 
-def diverged_hint(lr: float) -> str:
-    """What to try when the loss is not finite."""
-    return f"try a smaller learning rate, e.g. --lr {format_scalar(lr / 10)}"
+def diverged_hint(training: Training) -> str:
+    """What to try when the loss is not finite: other inputs if it was so from the
+    start (no learning rate is to blame), else a smaller learning rate."""
+    if training.updates == 0:
+        return "start where the function is finite: check the inputs (adx eval shows where)"
+    return f"try a smaller learning rate, e.g. --lr {format_scalar(training.lr / 10)}"
