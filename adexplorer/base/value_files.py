@@ -87,10 +87,11 @@ def resolve(text: str, context: ValueContext) -> Path:
         path = raw.expanduser()
         return path if path.is_absolute() or context.folder is None else context.folder / path
     folder = context.folder if context.folder is not None else Path(".")
+    named = visible(text, keep="")
     if raw.is_absolute() or text.startswith("~"):
         raise AdxError(
             "file",
-            f"the data file {text} is not inside the lesson's folder: a lesson names its "
+            f"the data file {named} is not inside the lesson's folder: a lesson names its "
             "data files relative to itself",
             hint="put the file next to the lesson (or in a folder under it) and name it so",
         )
@@ -98,11 +99,11 @@ def resolve(text: str, context: ValueContext) -> Path:
         base = Path(os.path.realpath(folder))
         target = Path(os.path.realpath(base / raw))
     except (OSError, ValueError):
-        raise AdxError("file", f"cannot find the data file {text}") from None
+        raise AdxError("file", f"cannot find the data file {named}") from None
     if target != base and base not in target.parents:
         raise AdxError(
             "file",
-            f"the data file {text} leads outside the lesson's folder (through '..' or a "
+            f"the data file {named} leads outside the lesson's folder (through '..' or a "
             "symbolic link)",
             hint="a lesson reads only files in its own folder or below it",
         )
@@ -199,7 +200,7 @@ def read_values(
     is declared so.
     """
     path = resolve(text, context)
-    shown = text
+    shown = visible(text, keep="")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise AdxError(

@@ -41,6 +41,7 @@ from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.limits import LIMITS, check, limit
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
+from adexplorer.base.text import visible
 from adexplorer.base.value_files import COMMAND_LINE, SUFFIXES, ValueContext, read_values
 from adexplorer.core.ir import Decision, Graph, Node, Program
 from adexplorer.core.operators import OPERATORS, Operator
@@ -1580,7 +1581,7 @@ def _file_values(
     def fail(message: str, hint: str | None = None) -> AdxError:
         return AdxError("input", message, span=binding.span, source=text, hint=hint, origin=origin)
 
-    shown = binding.path + (f":{binding.member}" if binding.member else "")
+    shown = visible(binding.path + (f":{binding.member}" if binding.member else ""), keep="")
     try:
         if binding.name is None:
             if not binding.path.lower().endswith(".npz"):
