@@ -274,3 +274,49 @@ def test_a_comment_in_a_value_is_named_with_a_caret(text: str) -> None:
         parse_at(text, "at")
     assert caught.value.message == "a value cannot hold a comment ('#')"
     assert caught.value.span is not None and text[caught.value.span.start] == "#"
+
+
+@pytest.mark.parametrize(
+    "content, declared, fits",
+    [
+        ("1\n2\n3\n", "mat[3,1]", True),
+        ("1\n2\n3\n", "mat[1,3]", False),  # a column never fills a row
+        ("1,2,3\n", "mat[1,3]", True),
+        ("1,2,3\n", "mat[3,1]", False),
+        ("1,2,3\n", "vec[3]", True),
+        ("1\n2\n3\n", "vec[3]", True),
+        ("\ufeff1,2\n3,4\n", "mat[2,2]", True),  # a BOM, as spreadsheets save
+    ],
+)
+def test_a_text_file_keeps_its_orientation(
+    tmp_path: Path, content: str, declared: str, fits: bool
+) -> None:
+    from adexplorer.lang.lower import compile_source, parse_at
+
+    (tmp_path / "t.csv").write_text(content, encoding="utf-8")
+    program = f"A: {declared} = 0\nreturn sum(A)"
+    text = f"A=@{tmp_path / 't.csv'}"
+    if fits:
+        value = parse_at(text, "--at", program=program)["A"][0]
+        assert np.shape(value) == compile_source(program).graph.nodes[0].shape
+    else:
+        with pytest.raises(AdxError, match="row"):
+            parse_at(text, "--at", program=program)
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("1,2,3\n4,5\n", "line 2 has 2 values where the lines before it have 3"),
+        ("1,2,abc\n", "line 1, value 3: 'abc' is not a number"),
+    ],
+)
+def test_a_malformed_table_is_described_in_adx_words(
+    tmp_path: Path, content: str, words: str
+) -> None:
+    from adexplorer.lang.lower import parse_at
+
+    (tmp_path / "t.csv").write_text(content)
+    with pytest.raises(AdxError) as caught:
+        parse_at(f"A=@{tmp_path / 't.csv'}", "--at", shapes={"A": (2, 3)})
+    assert words in caught.value.message and "usecols" not in caught.value.message

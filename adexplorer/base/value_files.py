@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -33,6 +34,7 @@ import numpy as np
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import RefusedFile, probe, read_regular_bytes
 from adexplorer.base.limits import LIMITS, limit
+from adexplorer.base.shapes import Shape
 from adexplorer.base.text import visible
 
 #: The kinds of data file, by suffix.
@@ -195,9 +197,9 @@ def read_values(
 
     ``.npy``, ``.csv`` and ``.txt`` give one value, under the key ``""``.
     ``.npz`` gives every member (by name), or only ``member`` when it is given.
-    A ``.csv``/``.txt`` file of one row or one column is a vec, of one number a
-    real; the caller reshapes a vec to a one-row or one-column mat if the input
-    is declared so.
+    A ``.csv``/``.txt`` file is read as the table it is, (rows, columns); the
+    caller (:func:`text_table_as`) makes one row or one column a vec, and one
+    number a real, where the input is declared so.
     """
     path = resolve(text, context)
     shown = visible(text, keep="")
@@ -259,17 +261,60 @@ def read_values(
     try:
         with warnings.catch_warnings():  # an empty file: said below, not as a warning
             warnings.simplefilter("ignore", UserWarning)
-            loaded = np.loadtxt(io.StringIO(content), delimiter=delimiter, dtype=np.float64)
+            # ndmin=2 keeps a file's orientation: one row is (1, n), one column (n, 1)
+            loaded = np.loadtxt(
+                io.StringIO(content.removeprefix("\ufeff")),  # a BOM, as spreadsheets write
+                delimiter=delimiter,
+                dtype=np.float64,
+                ndmin=2,
+            )
     except (ValueError, IndexError) as exc:
-        raise AdxError(
-            "file",
-            f"{shown} is not a table of numbers ({_first_line(exc)})",
-            hint="one row per line, "
-            + ("separated by commas" if delimiter else "numbers separated by spaces"),
-        ) from None
+        reason, header = _table_problem(_first_line(exc))
+        hint = "one row per line, " + (
+            "separated by commas" if delimiter else "numbers separated by spaces"
+        )
+        if header:
+            hint += "; delete a header line, or start it with '#' (a comment)"
+        raise AdxError("file", f"{shown} is not a table of numbers ({reason})", hint=hint) from None
     if loaded.size == 0:
         raise AdxError("file", f"{shown} holds no numbers")
     return {"": _as_values(loaded, shown)}
+
+
+def _table_problem(numpy_says: str) -> tuple[str, bool]:
+    """numpy's loadtxt message in adx's words (lines counted from 1, as editors do), and
+    whether the first line looks like a header."""
+    ragged = re.match(r"the number of columns changed from (\d+) to (\d+) at row (\d+)", numpy_says)
+    if ragged:
+        before, after, row = ragged.groups()
+        return f"line {row} has {after} values where the lines before it have {before}", False
+    word = re.match(
+        r"could not convert string (.+) to float64 at row (\d+), column (\d+)", numpy_says
+    )
+    if word:
+        text, row, column = word.groups()
+        line = int(row) + 1
+        return f"line {line}, value {column}: {visible(text, keep='')} is not a number", line == 1
+    return visible(numpy_says, keep=""), False
+
+
+def text_table_as(table: np.ndarray, shape: Shape | None) -> np.ndarray | None:
+    """A text file's table as a value of ``shape``: itself; one row or one column as a
+    vec of that length; one number as a real.  Without a declared shape, one row or
+    column is a vec and one number a real.  None if the table cannot be that shape
+    (a row never fills a column: a file's orientation is kept)."""
+    rows, columns = table.shape
+    if shape is None:
+        if rows == 1 or columns == 1:
+            return table.reshape(()) if table.size == 1 else table.ravel()
+        return table
+    if table.shape == shape:
+        return table
+    if shape == () and table.size == 1:
+        return table.reshape(())
+    if len(shape) == 1 and (rows == 1 or columns == 1) and table.size == shape[0]:
+        return table.ravel()
+    return None
 
 
 def check_npz_target(path: Path, *, force: bool = False) -> None:

@@ -42,7 +42,13 @@ from adexplorer.base.limits import LIMITS, check, limit
 from adexplorer.base.shapes import Array, Shape, ShapeMismatch, fill, size, type_name
 from adexplorer.base.source import Span, gc_paused
 from adexplorer.base.text import visible
-from adexplorer.base.value_files import COMMAND_LINE, SUFFIXES, ValueContext, read_values
+from adexplorer.base.value_files import (
+    COMMAND_LINE,
+    SUFFIXES,
+    ValueContext,
+    read_values,
+    text_table_as,
+)
 from adexplorer.core.ir import Decision, Graph, Node, Program
 from adexplorer.core.operators import OPERATORS, Operator
 from adexplorer.core.primitives import FUNCTIONS, PRIMITIVES, lookup_function
@@ -1602,9 +1608,23 @@ def _file_values(
             error.span, error.source, error.origin = binding.span, text, origin
         raise
     shapes = known.get()
+    text_file = binding.path.lower().endswith((".csv", ".txt"))
     values: dict[str, tuple[Array, Span | None]] = {}
     for name, value in read.items():
         where = shown if binding.name is not None or binding.member else f"{shown}:{name}"
+        if text_file:
+            declared = shapes.get(name) if shapes is not None else None
+            reshaped = text_table_as(value, declared) if value.ndim == 2 else value
+            if reshaped is None:
+                assert declared is not None
+                rows, columns = value.shape
+                raise fail(
+                    f"the data file {where} holds a table of {rows} row(s) and {columns} "
+                    f"column(s), but '{name}' is declared {type_name(declared)}",
+                    f"give {name} a file of that shape (a row fills only a mat[1,n] or a "
+                    "vec, a column only a mat[n,1] or a vec)",
+                )
+            value = reshaped
         if not name.isidentifier():
             raise fail(f"{where}: the member '{name}' cannot be an input's name")
         if shapes is not None:
@@ -1621,12 +1641,10 @@ def _file_values(
 def _to_shape(
     value: Array, shape: Shape, name: str, where: str, fail: Callable[..., AdxError]
 ) -> Array:
-    """A file's value for an input declared ``shape`` (a row or column of a text file
-    may stand for a one-row or one-column mat); else an error naming both shapes."""
+    """A file's value for an input declared ``shape``: the same shape, or an error
+    naming both."""
     if value.shape == shape:
         return value
-    if value.ndim == 1 and len(shape) == 2 and value.size == size(shape) and 1 in shape:
-        return value.reshape(shape)
     raise fail(
         f"the data file {where} holds a {type_name(value.shape)} (shape {tuple(value.shape)}), "
         f"but '{name}' is declared {type_name(shape)} (shape {shape})",
