@@ -320,3 +320,24 @@ def test_a_malformed_table_is_described_in_adx_words(
     with pytest.raises(AdxError) as caught:
         parse_at(f"A=@{tmp_path / 't.csv'}", "--at", shapes={"A": (2, 3)})
     assert words in caught.value.message and "usecols" not in caught.value.message
+
+
+def test_a_data_file_written_inside_a_program_points_to_at() -> None:
+    from adexplorer.lang.lower import compile_source
+
+    with pytest.raises(AdxError) as caught:
+        compile_source("x: vec[3] = @ok.npy\nreturn sum(x)")
+    assert caught.value.hint is not None and "--at x=@file.npy" in caught.value.hint
+
+
+def test_a_data_file_over_the_size_limit_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adexplorer.lang.lower import parse_at
+
+    np.save(tmp_path / "big.npy", np.zeros(10_000))
+    monkeypatch.setenv("ADX_MAX_TENSOR_ENTRIES", "10")
+    with pytest.raises(AdxError) as caught:
+        parse_at(f"v=@{tmp_path / 'big.npy'}", "--at", shapes={"v": (10_000,)})
+    assert "may be at most" in caught.value.message
+    assert caught.value.hint is not None and "ADX_MAX_TENSOR_ENTRIES" in caught.value.hint

@@ -118,7 +118,14 @@ def _read(path: Path, shown: str, most: int, confined: bool) -> bytes:
     except FileNotFoundError:
         raise AdxError("file", f"no such data file: {shown}") from None
     except RefusedFile as refused:
-        raise AdxError("file", f"cannot read the data file {shown}: {refused}") from None
+        # a file over the size limit: say which limit, and how to raise it
+        hint = (
+            f"it follows the limit on {LIMITS['tensor_entries'].what}; raise it with "
+            f"{LIMITS['tensor_entries'].variable}"
+            if "may be at most" in str(refused)
+            else None
+        )
+        raise AdxError("file", f"cannot read the data file {shown}: {refused}", hint=hint) from None
     except OSError as exc:
         raise AdxError("file", f"cannot read the data file {shown}: {exc.strerror}") from None
 

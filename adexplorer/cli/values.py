@@ -69,7 +69,7 @@ def _json_number(x: float) -> float | None:
 
 
 @click.command("values", cls=ExpressionFriendlyCommand, epilog=VALUES_EPILOG)
-@click.argument("expr_or_file", metavar="PROGRAM")
+@click.argument("expr_or_file", metavar="EXPR_OR_FILE")
 @click.option(
     "--at",
     "at",
@@ -97,6 +97,8 @@ def values_command(
 
     try:
         loaded, bindings = load(expr_or_file, at)
+        if not loaded.graph.inputs:
+            raise AdxError("input", "this program has no inputs, so there are no values to show")
         values = input_values(loaded.graph, bindings)
         if save is not None:
             write_npz(Path(save), values, force=force)
