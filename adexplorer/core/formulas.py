@@ -9,6 +9,7 @@ golden tests all show the same thing.  Templates come from the primitive table
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,6 +170,9 @@ class FormulaRenderer:
             self._num(adjoints[step.source]),
             consts,
         )
+        summed = _broadcast_sum(self.graph.nodes[step.node].shape, source.shape)
+        if summed:  # the argument was broadcast: its adjoint adds up the copies
+            rule, numbers_text = f"{summed}({rule})", f"{summed}({numbers_text})"
         contribution = format_value(step.contribution, self.digits)
         return Formula(target, show(rule), show(_tidy(numbers_text)), contribution, accumulate=True)
 
@@ -216,6 +220,22 @@ class FormulaRenderer:
         if with_numbers != result:
             numbers_text += f" = {with_numbers}"
         return Formula(label, f"{show(template.format(*names))} = {expanded}", numbers_text, result)
+
+
+def _broadcast_sum(argument: tuple[int, ...], result: tuple[int, ...]) -> str:
+    """How an adjoint comes back to an argument that broadcasting spread over a larger
+    result: "" (same shape), "Σrows" (a vec or a one-row mat added to every row),
+    "Σcols" (a one-column mat added to every column), or "Σ" (a scalar, over every
+    entry)."""
+    if argument == result or math.prod(argument) >= math.prod(result):
+        return ""  # not spread (a reduction such as sum goes the other way)
+    if argument == () or all(n == 1 for n in argument):
+        return "Σ"
+    if len(result) == 2 and (argument == result[1:] or argument == (1, result[1])):
+        return "Σrows"
+    if len(result) == 2 and argument == (result[0], 1):
+        return "Σcols"
+    return "Σ"
 
 
 def _join(terms: Sequence[str]) -> str:
