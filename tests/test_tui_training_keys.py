@@ -1,0 +1,70 @@
+"""The descent pane's keys on the texts' network, with Pilot: ``g`` follows accumulate
+(A), field edits are kept when the field loses focus, and the pane's words fit the
+screen.  Every loss is checked against hand-written numpy SGD."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adexplorer.explorer.session import Session
+from tests.test_tui_tensors import (
+    WEIGHTS,
+    network_app,
+    network_values,
+    no_bug,
+    numpy_losses,
+    type_into,
+)
+from tests.tui_helpers import settle
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+async def test_g_steps_follow_accumulate(accumulate: bool) -> None:
+    app = network_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await type_into(pilot, "#train-eta", "1e-4")
+        await type_into(pilot, "#train-names", "W1,b1,W2,b2")
+        app.view.focus_graph()
+        if accumulate:
+            await pilot.press("A")
+        await pilot.press("g", "g")
+        await settle(pilot)
+        want, _ = numpy_losses(network_values(), 1e-4, 3, accumulate)
+        history = app.session.history
+        assert [s.value for s in history] == pytest.approx(want, rel=1e-10)
+        assert app.session.trace.output_value() == pytest.approx(want[2], rel=1e-10)  # type: ignore[union-attr]
+        no_bug(app)
+
+
+def test_a_new_sum_after_a_reset_a_toggle_or_new_values() -> None:
+    eta = 1e-4
+    session = Session.start(
+        "X: mat[64,1000]\nY: mat[64,10]\nW1: mat[1000,100]\nb1: vec[100]\n"
+        "W2: mat[100,10]\nb2: vec[10]\nh = relu(X @ W1 + b1)\np = h @ W2 + b2\n"
+        "return sum((p - Y)^2)",
+        network_values(),
+    )
+    session.set_eta(str(eta))
+    session.set_trained(list(WEIGHTS))
+    session.toggle_accumulate()
+    session.descend()
+    session.descend()
+    summed, _ = numpy_losses(network_values(), eta, 3, accumulate=True)
+    assert session.history[-1].value == pytest.approx(summed[2], rel=1e-10)
+    # A off and on again: the sum starts afresh from where the values are
+    session.toggle_accumulate()
+    session.toggle_accumulate()
+    start = {k: np.asarray(v) for k, v in session.values.items()}
+    session.descend()
+    session.descend()
+    again, _ = numpy_losses(start, eta, 3, accumulate=True)
+    assert session.history[-1].value == pytest.approx(again[2], rel=1e-10)
+    # back to the start: a new sum
+    session.reset_descent()
+    session.descend()
+    session.descend()
+    assert session.history[-1].value == pytest.approx(summed[2], rel=1e-10)
+    assert set(WEIGHTS) <= set(session.values)
