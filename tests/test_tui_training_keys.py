@@ -68,3 +68,36 @@ def test_a_new_sum_after_a_reset_a_toggle_or_new_values() -> None:
     session.descend()
     assert session.history[-1].value == pytest.approx(summed[2], rel=1e-10)
     assert set(WEIGHTS) <= set(session.values)
+
+
+# -- the cost pane counts the trained inputs' sweeps too ------------------------------
+
+
+def test_cost_words_count_the_trained_inputs() -> None:
+    from rich.console import Console
+
+    from adexplorer.render.cost import cost_view
+    from adexplorer.tui.widgets.cost_pane import trained_entries
+
+    session = Session.start(
+        "X: mat[64,1000]\nY: mat[64,10]\nW1: mat[1000,100]\nb1: vec[100]\n"
+        "W2: mat[100,10]\nb2: vec[10]\nh = relu(X @ W1 + b1)\np = h @ W2 + b2\n"
+        "return sum((p - Y)^2)",
+        network_values(),
+    )
+    assert trained_entries(session) is None  # all inputs train: the Jacobian line says it
+    session.set_trained(list(WEIGHTS))
+    trained = trained_entries(session)
+    values = network_values()
+    parameters = sum(values[k].size for k in WEIGHTS)
+    assert trained == (WEIGHTS, parameters)
+    assert session.trace is not None and session.trace.cost is not None
+    console = Console(width=200, record=True)
+    console.print(cost_view(session.trace.cost, trained))
+    text = console.export_text()
+    everything = sum(v.size for v in values.values())
+    assert f"f: R^{everything} → R^1" in text
+    assert (
+        f"For the trained W1, b1, W2, b2 ({parameters:,} entries): "
+        f"{parameters:,} forward sweeps vs 1 reverse sweep." in text
+    )
