@@ -101,3 +101,35 @@ def test_cost_words_count_the_trained_inputs() -> None:
         f"For the trained W1, b1, W2, b2 ({parameters:,} entries): "
         f"{parameters:,} forward sweeps vs 1 reverse sweep." in text
     )
+
+
+# -- a short list too long for its cell is its summary, never cut ---------------------
+
+
+def test_display_value_summarizes_a_list_wider_than_its_cell() -> None:
+    from adexplorer.base.numbers import display_value, format_value
+
+    b2 = network_values()["b2"]
+    assert len(format_value(b2)) > 28
+    shown = display_value(b2, 6, 28)
+    assert len(shown) <= 28 and shown.startswith("vec[10]")
+    assert display_value(b2[:2], 6, 28) == format_value(b2[:2])  # what fits stays whole
+
+
+async def test_b2_is_a_summary_in_the_trace_and_the_inputs_panel() -> None:
+    from adexplorer.tui.widgets.inputs_panel import InputsPanel
+    from adexplorer.tui.widgets.trace_table import TENSOR_CELL, TraceTable
+
+    app = network_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        field = app.query_one(InputsPanel).query_one("#value-b2")
+        assert field.value == "" and field.placeholder.startswith("vec[10]")  # type: ignore[attr-defined]
+        table = app.query_one(TraceTable)
+        cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
+        b2_cells = [c for c in cells if "vec[10]" in c]
+        assert b2_cells and all(len(c) <= TENSOR_CELL for c in cells if c.startswith("["))
+        assert not any(c.startswith("[") and not c.endswith("]") for c in cells)
+        no_bug(app)

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -461,6 +462,8 @@ class ExplorerView(Vertical):
             text = display_value(value, digits)
             if len(text) <= width:
                 return text
+        if np.ndim(value) > 0:  # a short list: its summary, never a number cut in half
+            return self._texts.text(value, self.session.digits, width)
         return text[: width - 1] + "…"
 
     def _graph_picture(
