@@ -4,6 +4,8 @@ screen.  Every loss is checked against hand-written numpy SGD."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,60 @@ async def test_b2_is_a_summary_in_the_trace_and_the_inputs_panel() -> None:
         assert b2_cells and all(len(c) <= TENSOR_CELL for c in cells if c.startswith("["))
         assert not any(c.startswith("[") and not c.endswith("]") for c in cells)
         no_bug(app)
+
+
+# -- the descent pane and the lesson's title at the tester's sizes --------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_descent_fields_are_kept_when_left_with_tab(size: tuple[int, int]) -> None:
+    from adexplorer.tui.widgets.descent_pane import DescentPane
+
+    app = network_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        pane = app.query_one(DescentPane)
+        for name, text in (("names", "W1,b1,W2,b2"), ("eta", "1e-4"), ("steps", "64")):
+            field = pane.query_one(f"#train-{name}")
+            field.focus()
+            await settle(pilot)
+            field.value = ""  # type: ignore[attr-defined]
+            await pilot.press(*text)
+        app.view.focus_graph()  # no Enter anywhere: leaving each field keeps its value
+        await settle(pilot)
+        assert app.session.trained == WEIGHTS
+        assert app.session.eta == pytest.approx(1e-4) and app.session.train_steps == 64
+        await pilot.press("g")
+        await settle(pilot)
+        names = pane.query_one("#train-names")
+        assert names.value == "W1,b1,W2,b2"  # type: ignore[attr-defined]
+        assert names.content_size.width >= len("W1,b1,W2,b2")  # the whole list, beside the bar
+        no_bug(app)
+
+
+def test_no_steps_yet_is_not_said_while_a_run_goes_on() -> None:
+    from adexplorer.tui.widgets.descent_pane import DescentPane
+
+    session = Session.start("(x - 3)^2", {"x": 0})
+    pane = DescentPane()
+    assert "no steps yet" in str(pane._history(session))
+    training = session.begin_training()
+    assert "no steps yet" not in str(pane._history(session, training))
+
+
+async def test_the_lesson_title_keeps_its_step_number(tmp_path: Any) -> None:
+    from adexplorer.lessons.catalog import builtin
+    from adexplorer.lessons.progress import Progress
+    from adexplorer.tui.lesson_app import LessonApp
+    from adexplorer.tui.widgets.lesson_panel import LessonPanel
+
+    lesson = next(x for x in builtin() if x.path.name.startswith("15-"))
+    for size in ((80, 24), (120, 40)):
+        app = LessonApp(lesson, Progress.load(tmp_path / "progress.json"))
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            panel = app.query_one(LessonPanel)
+            title = str(panel.border_title)
+            assert title.endswith(f"step 1/{len(lesson.steps)}")
+            assert len(title) <= panel.size.width - 6
