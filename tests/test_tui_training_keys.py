@@ -192,3 +192,78 @@ async def test_the_lesson_title_keeps_its_step_number(tmp_path: Any) -> None:
             title = str(panel.border_title)
             assert title.endswith(f"step 1/{len(lesson.steps)}")
             assert len(title) <= panel.size.width - 6
+
+
+# -- the value viewer moves by whole columns; w opens it in both apps -----------------
+
+
+async def test_the_value_grid_moves_by_whole_columns() -> None:
+    from adexplorer.base.numbers import format_scalar
+    from adexplorer.tui.screens.value_screen import ValueScreen
+    from adexplorer.tui.widgets.array_view import ArrayView
+
+    app = network_app()
+    x = network_values()["X"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("end", "w")  # the last step: W1's value
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen)
+        grid = app.screen.query_one(ArrayView)
+        grid.show(x)
+        await settle(pilot)
+        page = grid.columns_on_screen()
+        assert page >= 2
+
+        def header() -> list[int]:
+            return [int(c) for c in grid.render_line(0).text.split()]
+
+        def whole_cells() -> None:  # every number drawn is all there: no cut digits
+            row = grid.first_visible()[0]
+            first = grid.first_visible()[1]
+            words = grid.render_line(1).text.split()[1:]
+            want = [format_scalar(x[row, c], grid.digits) for c in header()]
+            assert words == want and header()[0] == first
+
+        await pilot.press("right")
+        await settle(pilot)
+        assert grid.first_visible()[1] == 1 and header() == list(range(1, 1 + page))
+        whole_cells()
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert grid.first_visible()[1] == 1 + page
+        whole_cells()
+        await pilot.press("shift+left")
+        await settle(pilot)
+        assert grid.first_visible()[1] == 1
+        await pilot.press("end")
+        await settle(pilot)
+        assert header()[-1] == 999 and len(header()) == page
+        whole_cells()
+        await pilot.press("home")
+        await settle(pilot)
+        assert header()[0] == 0
+        await pilot.press("escape")
+        no_bug(app)
+
+
+async def test_w_shows_the_whole_value_in_a_lesson_where_v_reveals(tmp_path: Any) -> None:
+    from adexplorer.lessons.catalog import builtin
+    from adexplorer.lessons.progress import Progress
+    from adexplorer.tui.keys import keys_text
+    from adexplorer.tui.lesson_app import LessonApp
+    from adexplorer.tui.screens.value_screen import ValueScreen
+
+    lesson = next(x for x in builtin() if x.path.name.startswith("15-"))
+    app = LessonApp(lesson, Progress.load(tmp_path / "progress.json"))
+    value_keys = [keys_text(b) for b in app.BINDINGS if "show_value" in b.action]  # type: ignore[union-attr]
+    assert value_keys == ["w"]  # v is the lesson's reveal: not offered for the value too
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.set_focus(None)
+        await pilot.press("v")
+        await settle(pilot)
+        assert not isinstance(app.screen, ValueScreen)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen)

@@ -8,8 +8,6 @@ lives.  Small values are formatted in full, which is as cheap as a lookup.
 
 from __future__ import annotations
 
-import numpy as np
-
 from adexplorer.base.numbers import display_value, is_summarized
 
 #: Entries kept before the cache starts again (a trace holds a few hundred arrays).
@@ -28,7 +26,7 @@ class ValueTexts:
         self._texts.clear()
 
     def text(self, value: object, digits: int, width: int | None = None) -> str:
-        if not is_summarized(value) and (width is None or np.ndim(value) == 0):
+        if not is_summarized(value) and (width is None or getattr(value, "ndim", 0) == 0):
             return display_value(value, digits, width)  # cheap: nothing to summarize
         key = (id(value), digits, width)
         kept = self._texts.get(key)

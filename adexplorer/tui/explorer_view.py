@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -169,7 +168,7 @@ class ExplorerView(Vertical):
             tooltip="training: add each step's gradient to the last (no zero_grad), or not",
         ),
         Binding(
-            "v",
+            "w,v",
             "show_value",
             "Value",
             show=False,
@@ -462,7 +461,7 @@ class ExplorerView(Vertical):
             text = display_value(value, digits)
             if len(text) <= width:
                 return text
-        if np.ndim(value) > 0:  # a short list: its summary, never a number cut in half
+        if getattr(value, "ndim", 0) > 0:  # a short list: its summary, never a number cut in half
             return self._texts.text(value, self.session.digits, width)
         return text[: width - 1] + "…"
 

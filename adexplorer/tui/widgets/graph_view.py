@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -83,7 +82,7 @@ def value_text(value: object, width: int) -> str:
         text = display_value(value, digits)
         if len(text) <= width:
             return text
-    if np.ndim(value) > 0:  # a short list: its summary, never a number cut in half
+    if getattr(value, "ndim", 0) > 0:  # a short list: its summary, never a number cut in half
         return display_value(value, 6, width)
     return text[: width - 1] + "…"
 
