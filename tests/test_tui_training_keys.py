@@ -181,6 +181,7 @@ async def test_the_lesson_title_keeps_its_step_number(tmp_path: Any) -> None:
     from adexplorer.lessons.catalog import builtin
     from adexplorer.lessons.progress import Progress
     from adexplorer.tui.lesson_app import LessonApp
+    from adexplorer.tui.widgets.descent_pane import DescentPane
     from adexplorer.tui.widgets.lesson_panel import LessonPanel
 
     lesson = next(x for x in builtin() if x.path.name.startswith("15-"))
@@ -192,6 +193,14 @@ async def test_the_lesson_title_keeps_its_step_number(tmp_path: Any) -> None:
             title = str(panel.border_title)
             assert title.endswith(f"step 1/{len(lesson.steps)}")
             assert len(title) <= panel.size.width - 6
+            # under 100 columns the lesson hides the inputs panel: the pane does not send one there
+            pane = app.query_one(DescentPane)
+            assert pane._inputs_panel_shown() == (size[0] >= 100)
+            session = app.view.session
+            session.set_trained(list(WEIGHTS))
+            session.descend()
+            words = str(pane._history(session).renderables[-1])  # type: ignore[union-attr]
+            assert ("inputs panel" in words) == (size[0] >= 100) and "not scalars" in words
 
 
 # -- the value viewer moves by whole columns; w opens it in both apps -----------------

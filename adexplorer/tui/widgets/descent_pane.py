@@ -170,7 +170,7 @@ class DescentPane(VerticalScroll):
             where = (
                 "shown in the inputs panel"
                 if self._inputs_panel_shown()
-                else "step to one and press v to see it whole"
+                else "step to one and press w to see it whole"
             )
             parts.append(Text(f"{', '.join(others)}: not scalars, {where}", style="dim"))
         return Group(*parts)
