@@ -82,7 +82,7 @@ class ArrayView(ScrollView, can_focus=True):
 
     def columns_on_screen(self) -> int:
         """How many whole columns fit beside the row numbers (at least one)."""
-        return max((self.size.width - self.label) // self.cell, 1)
+        return max((self.scrollable_content_region.width - self.label) // self.cell, 1)
 
     def to_column(self, column: int) -> None:
         """Scroll so that ``column`` is the first on screen (the last page stays full)."""
