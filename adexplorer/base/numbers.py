@@ -176,10 +176,14 @@ def summarize_value(value: Any, digits: int = SUMMARY_DIGITS, width: int | None 
 
 def display_value(value: Any, digits: int = 6, width: int | None = None) -> str:
     """What a view shows for ``value``: :func:`format_value` up to :data:`SHOWN_IN_FULL`
-    entries, :func:`summarize_value` (within ``width``) above."""
+    entries, :func:`summarize_value` (within ``width``) above, and for a short list
+    whose brackets are longer than ``width`` (a view would cut it mid-number)."""
     if is_summarized(value):
         return summarize_value(value, digits, width)
-    return format_value(value, digits)
+    text = format_value(value, digits)
+    if width is not None and len(text) > width and np.ndim(value) > 0:
+        return summarize_value(value, digits, width)
+    return text
 
 
 def source_literal(value: Any) -> str:

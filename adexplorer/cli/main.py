@@ -267,7 +267,7 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
     Keys: → step, ← back, space play, f/r/d forward/reverse/dual, s seed,
     + - nudge an input, 1-5 panes, 7 the program as written (again: the
     generated derivative code), z/Z fold loop iterations, k checkpointing,
-    v a node's whole value (tensors show as summaries), G train with the
+    w (or v) a node's whole value (tensors show as summaries), G train with the
     descent pane's settings (loss curve drawn live; G again stops), A
     accumulate gradients (no zero_grad), e edit, ? help, q quit.
     """

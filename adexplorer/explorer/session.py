@@ -35,6 +35,7 @@ from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, 
 from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer, dual_text
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import Trace, run
+from adexplorer.core.training import Training as Loop
 from adexplorer.explorer import export, frames
 from adexplorer.explorer.control_flow import retape_note, should_condense
 from adexplorer.explorer.frames import Frame
@@ -260,6 +261,11 @@ class Session:
     #: A training run (see training.py): how many steps, and whether the gradients add up.
     train_steps: int = 100
     accumulate: bool = False
+    #: With accumulate, the loop whose running sum successive g steps add to, and what it
+    #: was made for (graph, values dict, moving inputs): anything else starts a new sum.
+    _summing: tuple[Loop, Graph, dict[str, Array], tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
     _revision: int = 0
     #: Tensors' summaries for the bar's formulas and result lines, made once per array.
     _texts: ValueTexts = field(default_factory=ValueTexts, repr=False, compare=False)
@@ -766,7 +772,11 @@ class Session:
         if self.graph is None:
             raise AdxError("usage", "there is no function to descend on yet")
         self._refuse_after_divergence()
-        before, moved = descent_step(self.graph, self.values, self.eta, self.moving)
+        if self.accumulate:
+            before, moved = self._summed_step()
+        else:
+            self._summing = None
+            before, moved = descent_step(self.graph, self.values, self.eta, self.moving)
         start = DescentStep(0, before, dict(self.values))
         if not _finite(before):  # f is NaN or infinite where the descent would start
             if not self.history:
@@ -778,7 +788,33 @@ class Session:
             self.history.append(start)
         step = DescentStep(len(self.history), after, dict(moved))
         self.history.append(step)
+        if self._summing is not None:  # the sum goes on from the values just installed
+            loop, graph, _, moving = self._summing
+            self._summing = (loop, graph, self.values, moving)
         return step
+
+    def _summed_step(self) -> tuple[float, dict[str, Array]]:
+        """One step of the training loop with accumulate (no zero_grad): the running sum of
+        the gradients since A was switched on, the values last set or the program changed."""
+        assert self.graph is not None
+        moving = self.moving
+        summing = self._summing
+        if (
+            summing is None
+            or summing[1] is not self.graph
+            or summing[2] is not self.values
+            or summing[3] != moving
+        ):
+            loop = Loop(self.graph, self.values, lr=self.eta, steps=1, wrt=moving, accumulate=True)
+            self._summing = (loop, self.graph, self.values, moving)
+        else:
+            loop = summing[0]
+            loop.lr, loop.steps = self.eta, loop.steps + 1
+        record = next(loop.run())
+        if loop.diverged is not None:  # f or the summed gradient not finite: f will say so
+            nan = {k: np.full(np.shape(self.values[k]), math.nan) for k in moving}
+            return record.loss, {**self.values, **nan}
+        return record.loss, dict(loop.values)
 
     def _refuse_after_divergence(self) -> None:
         if self.diverged is not None:
@@ -799,6 +835,7 @@ class Session:
     def toggle_accumulate(self) -> bool:
         """Gradients added up from step to step (no zero_grad) or not; returns the new setting."""
         self.accumulate = not self.accumulate
+        self._summing = None  # g starts a new sum (or none)
         return self.accumulate
 
     def training_plan(self) -> TrainingPlan:

@@ -26,8 +26,8 @@ class ValueTexts:
         self._texts.clear()
 
     def text(self, value: object, digits: int, width: int | None = None) -> str:
-        if not is_summarized(value):
-            return display_value(value, digits, width)
+        if not is_summarized(value) and (width is None or getattr(value, "ndim", 0) == 0):
+            return display_value(value, digits, width)  # cheap: nothing to summarize
         key = (id(value), digits, width)
         kept = self._texts.get(key)
         if kept is not None and kept[0] is value:

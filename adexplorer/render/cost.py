@@ -19,9 +19,13 @@ from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND
 from adexplorer.core.trace import CheckpointRun, Cost
 
 
-def cost_view(cost: Cost) -> Group:
+def cost_view(cost: Cost, trained: tuple[tuple[str, ...], int] | None = None) -> Group:
     """Operation counts and memory per sweep, the bounds, then the Jacobian's sweep
-    counts in words (and the checkpointing schedule, if the run had one)."""
+    counts in words (and the checkpointing schedule, if the run had one).
+
+    ``trained``: the inputs a descent moves and their number of entries, when only
+    some inputs are trained: their gradient's sweep counts are said too.
+    """
     sweeps = (cost.primal, cost.primal + cost.tangent, cost.primal + cost.adjoint)
     table = Table(
         title="Operations and memory per sweep (unit weights)",
@@ -49,7 +53,8 @@ def cost_view(cost: Cost) -> Group:
         f"reverse bound ≈ {REVERSE_BOUND:g}×.\n"
         f"f: R^{n} → R^{m}.  The full Jacobian ({m}×{n}) takes {n} forward sweep(s) "
         f"(one per input direction) or {m} reverse sweep(s) (one per output).\n"
-        f"By differences: {n + 1} evaluations (forward), {2 * n} (central).  "
+        + trained_sweeps(trained, m)
+        + f"By differences: {n + 1} evaluations (forward), {2 * n} (central).  "
         + (
             "Reverse mode wins here."
             if m < n
@@ -67,6 +72,18 @@ def cost_view(cost: Cost) -> Group:
     if cost.checkpoint is None:
         return Group(table, words)
     return Group(table, words, checkpoint_view(cost.checkpoint))
+
+
+def trained_sweeps(trained: tuple[tuple[str, ...], int] | None, outputs: int) -> str:
+    """The sweeps of the gradient for the trained inputs only (a line), or nothing."""
+    if trained is None:
+        return ""
+    names, entries = trained
+    reverse = f"{outputs:,} reverse sweep{'s' if outputs != 1 else ''}"
+    return (
+        f"For the trained {', '.join(names)} ({entries:,} entries): {entries:,} forward "
+        f"sweep{'s' if entries != 1 else ''} vs {reverse}.\n"
+    )
 
 
 def checkpoint_view(run: CheckpointRun, width: int = 64) -> Text:

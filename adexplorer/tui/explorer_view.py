@@ -168,7 +168,7 @@ class ExplorerView(Vertical):
             tooltip="training: add each step's gradient to the last (no zero_grad), or not",
         ),
         Binding(
-            "v",
+            "w,v",
             "show_value",
             "Value",
             show=False,
@@ -461,6 +461,8 @@ class ExplorerView(Vertical):
             text = display_value(value, digits)
             if len(text) <= width:
                 return text
+        if getattr(value, "ndim", 0) > 0:  # a short list: its summary, never a number cut in half
+            return self._texts.text(value, self.session.digits, width)
         return text[: width - 1] + "…"
 
     def _graph_picture(

@@ -84,10 +84,17 @@ def session_for_exploration(explore: Explore) -> Session:
 
 def _anywhere(bindings: Iterable[object]) -> list[Binding]:
     """The explorer's keys again at the app, run on the view, so that they also work
-    while the focus is in the lesson panel (unless a widget there takes the key)."""
+    while the focus is in the lesson panel (unless a widget there takes the key).
+    A key the lesson has (v reveals) is left out: the explorer's other key for it (w)
+    is the one the lesson's help and footer show."""
+    taken = {k.strip() for b in LESSON_BINDINGS for k in b.key.split(",")}
+
+    def free(keys: str) -> str:
+        return ",".join(k for k in keys.split(",") if k.strip() not in taken)
+
     return [
         Binding(
-            b.key,
+            free(b.key),
             f"explorer({b.action!r})",
             b.description,
             show=b.show,
@@ -96,7 +103,7 @@ def _anywhere(bindings: Iterable[object]) -> list[Binding]:
             group=b.group,
         )
         for b in bindings
-        if isinstance(b, Binding)
+        if isinstance(b, Binding) and free(b.key)
     ]
 
 

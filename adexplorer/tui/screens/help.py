@@ -36,9 +36,10 @@ ABOUT = [
     "(Z: all); k runs reverse mode with checkpointing, the schedule in pane 4.",
     "Tensors of more than 12 entries are shown as summaries: type, first entries, min, "
     "max and norm (mat[64,100] [0.1, -2, 0.3, …] min -3.1 max 2.9 norm 80), as narrow as "
-    "a cell needs.  v opens the current step's node whole (before the first step: the "
-    "selected input): its statistics and every entry in a grid that scrolls; v again "
-    "shows its tangent or adjoint so far; Esc closes.",
+    "a cell needs.  w (or v; in a lesson v reveals, so w) opens the current step's node "
+    "whole (before the first step: the selected input): its statistics and every entry "
+    "in a grid, ← → a column, [ ] a page of columns, Home End the first and last; w "
+    "again shows its tangent or adjoint so far; Esc closes.",
     "Training (pane 5): g takes one step; G runs the loop of adx train, the steps, η and "
     "the inputs it moves (e.g. W1,b1,W2,b2; empty: all) in the pane's fields, the loss "
     "curve drawn while it runs; G again or Esc stops it.  A adds each step's gradient to "

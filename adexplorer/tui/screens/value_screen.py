@@ -4,7 +4,7 @@ The trace table and the graph show a tensor as a summary; ``v`` opens this
 screen on the current step's node: its type, statistics (min, max, mean, norm,
 zeros, NaN and inf counted) and every entry in a scrolling grid that formats
 only what is on screen (:class:`~adexplorer.tui.widgets.array_view.ArrayView`).
-``v`` again shows the next of the node's numbers (value, then tangent or
+``w`` (or ``v``) again shows the next of the node's numbers (value, then tangent or
 adjoint); Esc closes.
 """
 
@@ -50,7 +50,7 @@ class ValueScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close", tooltip="back to the explorer"),
-        Binding("v", "next", "Next", tooltip="the node's next number (value, tangent/adjoint)"),
+        Binding("w,v", "next", "Next", tooltip="the node's next number (value, tangent/adjoint)"),
     ]
 
     DEFAULT_CSS = """
@@ -88,8 +88,10 @@ class ValueScreen(Screen[None]):
         title, value = self.shown[self.index]
         self.query_one("#value-title", Static).update(Text(title))
         self.query_one("#value-stats", Static).update(Text(statistics_text(value, self.digits)))
-        more = f" · v: {self.shown[(self.index + 1) % len(self.shown)][0].split(' ')[0]}"
-        hint = "↑ ↓ ← → PgUp PgDn Home End scroll" + (more if len(self.shown) > 1 else "")
+        more = f" · w: {self.shown[(self.index + 1) % len(self.shown)][0].split(' ')[0]}"
+        hint = "↑ ↓ PgUp PgDn rows · ← → a column · [ ] a page · Home End first/last column" + (
+            more if len(self.shown) > 1 else ""
+        )
         self.query_one("#value-hint", Static).update(Text(hint + " · Esc closes"))
 
     def action_next(self) -> None:

@@ -3,6 +3,7 @@ counts, and with checkpointing (``k``) where the schedule is at the current step
 
 from __future__ import annotations
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -26,7 +27,7 @@ class CostPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._revision: int | None = None
+        self._revision: tuple[int, tuple[tuple[str, ...], int] | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="schedule-now")
@@ -36,9 +37,10 @@ class CostPane(VerticalScroll):
         trace = session.trace
         if trace is None or trace.cost is None:
             return
-        if self._revision != session.revision:  # the same for every step of a run
-            self._revision = session.revision
-            self.query_one("#cost-body", Static).update(cost_view(trace.cost))
+        trained = trained_entries(session)
+        if self._revision != (session.revision, trained):  # the same for every step of a run
+            self._revision = (session.revision, trained)
+            self.query_one("#cost-body", Static).update(cost_view(trace.cost, trained))
         run = trace.checkpoint
         self.set_class(run is not None, "-checkpointed")
         if run is not None:
@@ -47,3 +49,14 @@ class CostPane(VerticalScroll):
             text.stylize("bold", 0, 0)
             title = Text(now.lines[0] + "\n", style="bold")
             self.query_one("#schedule-now", Static).update(title + text)
+
+
+def trained_entries(session: Session) -> tuple[tuple[str, ...], int] | None:
+    """The inputs a descent moves and their entries, when they are not all the inputs."""
+    graph = session.graph
+    moving = session.moving
+    if graph is None or not moving or set(moving) == set(graph.input_names):
+        return None
+    indices = [graph.input_index(name) for name in moving]
+    entries = sum(int(np.prod(graph.nodes[i].shape)) for i in indices if i is not None)
+    return moving, entries

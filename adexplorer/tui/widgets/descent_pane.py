@@ -58,12 +58,17 @@ class DescentPane(VerticalScroll):
     DescentPane > .settings { height: 1; layout: horizontal; }
     DescentPane > .settings Label { width: auto; padding: 0 1 0 0; }
     DescentPane > .settings Input { height: 1; border: none; padding: 0 1; }
-    DescentPane #train-names { width: 1fr; min-width: 10; }
-    DescentPane #train-eta { width: 10; }
-    DescentPane #train-steps { width: 8; }
+    DescentPane #train-names { width: 1fr; min-width: 14; }
+    DescentPane #train-eta { width: 9; }
+    DescentPane #train-steps { width: 7; }
     DescentPane > LossCurve { margin: 0 0 1 0; }
     DescentPane > #descent-table { height: auto; }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._settings: dict[str, str] = {}  # field id → the setting it last showed
+        self._cleared = False  # the history's words are cleared for the run under way
 
     def compose(self) -> ComposeResult:
         yield Static(id="descent-help")
@@ -82,8 +87,10 @@ class DescentPane(VerticalScroll):
 
     def _set_field(self, name: str, text: str) -> None:
         field = self.query_one(f"#{name}", Input)
-        if not field.has_focus and field.value != text:
-            field.value = text
+        if not field.has_focus:
+            self._settings[name] = text  # what the session holds: a blur compares with it
+            if field.value != text:
+                field.value = text
 
     def show(self, session: Session, training: Training | None = None) -> None:
         accumulate = "on (no zero_grad)" if session.accumulate else "off"
@@ -104,7 +111,8 @@ class DescentPane(VerticalScroll):
         self._set_field("train-eta", f"{session.eta:g}")
         self._set_field("train-steps", str(session.train_steps))
         self.show_progress(session, training)
-        self.query_one("#descent-table", Static).update(self._history(session))
+        self._cleared = training is not None
+        self.query_one("#descent-table", Static).update(self._history(session, training))
         self.call_after_refresh(self.scroll_end, animate=False)
 
     def show_curve(self) -> None:
@@ -127,6 +135,9 @@ class DescentPane(VerticalScroll):
                 style="bold",
             )
             status.append("   G or Esc stops", style="italic")
+            if not session.history and not self._cleared:  # "no steps yet" no longer true
+                self._cleared = True
+                self.query_one("#descent-table", Static).update("")
         elif len(losses) > 1:
             status.append(
                 f"{len(losses) - 1} steps: f went from {format_scalar(losses[0], 6)} "
@@ -134,9 +145,9 @@ class DescentPane(VerticalScroll):
             )
         self.query_one("#descent-status", Static).update(status)
 
-    def _history(self, session: Session) -> Group | Text:
+    def _history(self, session: Session, training: Training | None = None) -> Group | Text:
         if not session.history:
-            return Text("no steps yet: g takes one, G trains")
+            return Text("" if training is not None else "no steps yet: g takes one, G trains")
         # f always fits; a column per scalar input beside it.  Vectors and matrices
         # (a network's weights) would squeeze every column to "0.14…": the inputs panel
         # and v show them.
@@ -156,12 +167,30 @@ class DescentPane(VerticalScroll):
             )
         parts: list[Table | Text] = [table]
         if others:
-            parts.append(
-                Text(f"{', '.join(others)}: not scalars, shown in the inputs panel", style="dim")
+            where = (
+                "shown in the inputs panel"
+                if self._inputs_panel_shown()
+                else "step to one and press w to see it whole"
             )
+            parts.append(Text(f"{', '.join(others)}: not scalars, {where}", style="dim"))
         return Group(*parts)
+
+    def _inputs_panel_shown(self) -> bool:
+        """Whether the explorer's inputs panel is on screen (at 80×24 it is not)."""
+        panels = self.screen.query("#inputs")
+        return any(p.display and p.region.width > 0 and p.region.height > 0 for p in panels)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._settings[event.input.id or ""] = event.value
         setting = (event.input.id or "").removeprefix("train-")
         self.post_message(TrainingSettingSubmitted(setting, event.value))
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        """A field left with a changed value (Tab, a click elsewhere) sets it as Enter
+        would: a typed η, then Tab to the steps, is not lost."""
+        event.stop()
+        name = event.input.id or ""
+        if name in self._settings and event.value != self._settings[name]:
+            self._settings[name] = event.value
+            self.post_message(TrainingSettingSubmitted(name.removeprefix("train-"), event.value))

@@ -82,6 +82,8 @@ def value_text(value: object, width: int) -> str:
         text = display_value(value, digits)
         if len(text) <= width:
             return text
+    if getattr(value, "ndim", 0) > 0:  # a short list: its summary, never a number cut in half
+        return display_value(value, 6, width)
     return text[: width - 1] + "…"
 
 

@@ -1,7 +1,8 @@
 """InputsPanel: the inputs' values (editable, nudged with + and -), the seed and the run state.
 
-A tensor input (more than a dozen entries) shows its summary as the field's
-placeholder and an empty field: typing a value (``0.5`` fills it, or ``@x.npy``
+A tensor input (more than a dozen entries), or a short list too long for its
+field (a field never shows a list cut, nor its tail), shows its summary as the
+field's placeholder and an empty field: typing a value (``0.5`` fills it, or ``@x.npy``
 where files are read) replaces it, and Enter on the empty field changes nothing.
 """
 
@@ -13,6 +14,9 @@ from textual.widgets import Input, Label
 from adexplorer.base.numbers import format_value, is_summarized, summarize_value
 from adexplorer.tui.messages import SeedSubmitted, ValueSubmitted
 from adexplorer.tui.text import PlainInput
+
+#: The characters a field holds before it is laid out (then its own width counts).
+FALLBACK_ROOM = 30
 
 
 class InputsPanel(VerticalScroll):
@@ -38,7 +42,8 @@ class InputsPanel(VerticalScroll):
         self._shown: dict[str, str] = {}  # what each label says
         self._fields: dict[str, Input] = {}
         self._seed_field: Input | None = None
-        self._summaries: dict[str, tuple[object, str]] = {}  # name → (its array, its summary)
+        # name → (its array, the room it was made for, its summary)
+        self._summaries: dict[str, tuple[object, int, str]] = {}
 
     def show(self, values: dict[str, object], selected: str | None, seed: str) -> None:
         names = tuple(values)
@@ -63,19 +68,20 @@ class InputsPanel(VerticalScroll):
                 self._labels[name].update(label)
             field = self._fields[name]
             value = values[name]
-            if is_summarized(value):
+            room = field.content_size.width or FALLBACK_ROOM
+            text = None if is_summarized(value) else format_value(value, 12)
+            if text is None or len(text) > room:
                 kept = self._summaries.get(name)
-                if kept is None or kept[0] is not value:  # made once per array
-                    kept = (value, summarize_value(value))
+                if kept is None or kept[0] is not value or kept[1] != room:  # once per array
+                    kept = (value, room, summarize_value(value, width=room))
                     self._summaries[name] = kept
-                if field.placeholder != kept[1]:
-                    field.placeholder = kept[1]
+                if field.placeholder != kept[2]:
+                    field.placeholder = kept[2]
                 if not field.has_focus and field.value:
                     field.value = ""
                 continue
             self._summaries.pop(name, None)
             field.placeholder = ""
-            text = format_value(value, 12)
             if not field.has_focus and field.value != text:
                 field.value = text
         seed_field = self._seed_field

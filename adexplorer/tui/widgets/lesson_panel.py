@@ -255,6 +255,7 @@ class LessonPanel(VerticalScroll):
         super().__init__(id=id)
         self.lesson = lesson
         self.current_id: str | None = None  # the exercise focused last on this step
+        self._index = 0  # the step shown
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         # A lesson's links are shown, never followed by adx: the student decides.
@@ -264,9 +265,8 @@ class LessonPanel(VerticalScroll):
     def show_step(self, index: int, boxes: Sequence[ExerciseBox]) -> None:
         """Show step ``index``: its prose, then ``boxes`` (its exercises, in order)."""
         step = self.lesson.steps[index]
-        self.border_title = plain(
-            f"{self.lesson.title} — step {index + 1}/{len(self.lesson.steps)}"
-        )
+        self._index = index
+        self._set_title()
         self.border_subtitle = SUBTITLE if boxes else "n next · p previous"
         self.remove_children()
         self.current_id = None
@@ -276,6 +276,20 @@ class LessonPanel(VerticalScroll):
         self.mount_all([LessonMarkdown(visible(prose), open_links=False), *boxes])
         self.scroll_home(animate=False)
         self._mark_current()
+
+    def _set_title(self) -> None:
+        """The lesson's title and the step number; a long title is shortened (…) so that
+        the step number always shows within the border."""
+        step = f" — step {self._index + 1}/{len(self.lesson.steps)}"
+        room = self.size.width - 6  # the corners and a space each side
+        title = self.lesson.title
+        if room > 0 and len(title) + len(step) > room:
+            keep = max(room - len(step) - 1, 0)
+            title = title[:keep].rstrip() + "…" if keep else ""
+        self.border_title = plain(title + step)
+
+    def on_resize(self) -> None:
+        self._set_title()
 
     @property
     def boxes(self) -> list[ExerciseBox]:
