@@ -205,6 +205,21 @@ async def test_tables_graph_and_bar_show_summaries() -> None:
         no_bug(app)
 
 
+async def test_with_tensors_the_derivative_column_comes_before_the_value() -> None:
+    """At 120×40 the trace pane is narrow: the adjoint being computed must be the column
+    that shows, not one scrolled off the right behind two 28-character summaries."""
+    app = network_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [str(c.label) for c in app.query_one(TraceTable).columns.values()]
+        assert titles.index("adjoint v̄") < titles.index("value"), titles
+        small = ExplorerApp(Session.start("ln(x1) + x1*x2 - sin(x2)", {"x1": 2.0, "x2": 5.0}))
+    async with small.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [str(c.label) for c in small.query_one(TraceTable).columns.values()]
+        assert titles.index("value") < titles.index("adjoint v̄"), titles
+
+
 async def test_enter_on_a_tensor_field_keeps_it_and_a_typed_value_fills_it() -> None:
     app = network_app()
     async with app.run_test(size=(120, 40)) as pilot:

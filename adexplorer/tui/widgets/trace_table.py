@@ -106,9 +106,13 @@ class TraceTable(DataTable[Text], can_focus=False):
         keys = ["mark", "id", "line", "loop", "operation", "value", derivative_header, "source"]
         self._keys = keys
         taped = graph.dynamic
+        tensors = any(math.prod(node.shape) > SHOWN_IN_FULL for node in graph.nodes)
+        # With tensors the cells are wide and the pane may be narrow: the derivative (what
+        # the sweep is computing) comes before the value, so it is the one that shows.
+        order = [0, 1, 2, 3, 4, 6, 5, 7] if tensors and not dual else range(len(keys))
         self._shown = [
             k
-            for k in range(len(keys))
+            for k in order
             if not (dual and keys[k] == "value") and (taped or keys[k] not in ("line", "loop"))
         ]
         if graph is not self._graph or derivative_header != self._header:
@@ -124,7 +128,6 @@ class TraceTable(DataTable[Text], can_focus=False):
             widest = [max((len(cells[k]) for _, cells in rows), default=4) for k in (1, 3, 4, 7)]
             titles = max((len(g.title()) for g in new_groups), default=0)
             # A tensor's cell is its summary (TENSOR_CELL characters at most).
-            tensors = any(math.prod(node.shape) > SHOWN_IN_FULL for node in graph.nodes)
             number = TENSOR_CELL if tensors else 12
             widths = {
                 "mark": 1,
