@@ -351,3 +351,15 @@ def test_the_bias_step_is_the_value_minus_eta_times_the_adjoint(lesson: Lesson) 
     assert check(exercise, explore, format_value(float(moved), 6)).correct
     assert f"about {format_value(float(gradient['b2'][0]), 4)}".replace("-", "−") in _text()
     assert f"about {format_value(float(-ETA * gradient['b2'][0]), 2)}" in _text()
+
+
+def test_lesson_show_prints_the_networks_trace_once() -> None:
+    from click.testing import CliRunner
+
+    from adexplorer.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["lesson", "show", str(LESSON)], catch_exceptions=False)
+    assert result.exit_code == 0
+    # three explorations of the same network at the same values: one set of tables
+    assert result.stdout.count("Primal trace") == 1 == result.stdout.count("Adjoint sweep 1")
+    assert result.stdout.count("(the same trace as in step 1 above)") == 2
