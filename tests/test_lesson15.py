@@ -24,6 +24,7 @@ from adexplorer.core.trace import run
 from adexplorer.lessons.answers import check, compute, prepared, reveal_text
 from adexplorer.lessons.checker import check_paths
 from adexplorer.lessons.concealment import hidden_for
+from adexplorer.lessons.kinds import placeholder
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import parse_lesson
 from adexplorer.lessons.tensor_queries import read_shape
@@ -278,6 +279,9 @@ def test_every_answer_as_the_screen_shows_it_is_accepted(lesson: Lesson) -> None
         ("forward-sweeps", "101,000", "biases-left-out", "b1, b2"),
         ("forward-sweeps", "1", "swapped", "reverse mode's count"),
         ("reverse-sweeps", "101110", "swapped", "forward mode's count"),
+        ("reverse-sweeps", "64", "per-example", "one sweep per example (the 64 rows"),
+        ("operations", "14", "inputs-counted", "counts the 6 inputs too"),
+        ("hidden-adjoint-type", "vec[64]", "", "the trace's value column shows it"),
         ("forward-cost", "4e7", "magnitude", "5 decades"),
     ],
 )
@@ -363,3 +367,11 @@ def test_lesson_show_prints_the_networks_trace_once() -> None:
     # three explorations of the same network at the same values: one set of tables
     assert result.stdout.count("Primal trace") == 1 == result.stdout.count("Adjoint sweep 1")
     assert result.stdout.count("(the same trace as in step 1 above)") == 2
+
+
+def test_the_answer_box_asks_for_what_the_exercise_takes(lesson: Lesson) -> None:
+    typed = {ex.id: placeholder(ex) for _, ex in lesson.exercises()}
+    for count in ("operations", "forward-sweeps", "reverse-sweeps"):
+        assert typed[count] == "a whole number, e.g. 12", count
+    assert typed["initial-loss"] is None  # the player's "a number: 0.5, 1/2, log(2)"
+    assert typed["hidden-adjoint-type"] is not None and "mat[" in typed["hidden-adjoint-type"]
