@@ -23,6 +23,8 @@ from adexplorer.core.formulas import FormulaRenderer
 from adexplorer.core.trace import run
 from adexplorer.lessons.answers import check, compute, prepared, reveal_text
 from adexplorer.lessons.checker import check_paths
+from adexplorer.lessons.concealment import hidden_for
+from adexplorer.lessons.kinds import placeholder
 from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import parse_lesson
 from adexplorer.lessons.tensor_queries import read_shape
@@ -110,7 +112,7 @@ def trained() -> list[float]:
 
 @pytest.fixture(scope="module")
 def accumulated() -> list[float]:
-    return _losses(60, accumulate=True)
+    return _losses(500, accumulate=True)
 
 
 def test_the_lesson_checks_and_follows_backpropagation(lesson: Lesson) -> None:
@@ -219,9 +221,16 @@ def test_the_loss_falls_as_the_prose_says(
     assert min(range(20), key=lambda k: accumulated[k]) == 9
     assert f"to about {round(accumulated[9])} after 9 steps" in text
     assert f"about {round(accumulated[12])} after 12 steps" in text
-    later = accumulated[12:61]
+    later = accumulated[12:50]  # the 50 steps of the command the lesson gives
     assert round(min(later) / 5) * 5 == 125 and round(max(later) / 5) * 5 == 265
     assert "between about 125 and 265" in text
+    assert f"ends at about {round(accumulated[49] / 10) * 10} after 49 steps" in text
+    # over 500 steps it falls after all, unevenly, far above the zeroed loop
+    assert f"about {format_value(accumulated[100], 3)} after 100 steps" in text
+    assert f"{format_value(accumulated[200], 3)} after 200" in text
+    lowest = min(range(500), key=lambda k: accumulated[k])
+    assert f"{format_value(accumulated[lowest], 3)} at its lowest (step {lowest})" in text
+    assert f"and {round(accumulated[499])} after 499" in text and trained[499] < 1e-5
     assert (
         f"About {format_value(accumulated[2], 4)}, below the {format_value(trained[2], 4)}" in text
     )
@@ -270,6 +279,9 @@ def test_every_answer_as_the_screen_shows_it_is_accepted(lesson: Lesson) -> None
         ("forward-sweeps", "101,000", "biases-left-out", "b1, b2"),
         ("forward-sweeps", "1", "swapped", "reverse mode's count"),
         ("reverse-sweeps", "101110", "swapped", "forward mode's count"),
+        ("reverse-sweeps", "64", "per-example", "one sweep per example (the 64 rows"),
+        ("operations", "14", "inputs-counted", "counts the 6 inputs too"),
+        ("hidden-adjoint-type", "vec[64]", "", "the trace's value column shows it"),
         ("forward-cost", "4e7", "magnitude", "5 decades"),
     ],
 )
@@ -286,15 +298,8 @@ def test_wrong_answers_get_the_slip_named(
 def test_number_slips_computed_from_the_network(
     lesson: Lesson, trained: list[float], accumulated: list[float]
 ) -> None:
-    network = _network()
-    loss, _ = _loss_and_gradient(network)
-    z = network["X"] @ network["W1"] + network["b1"]
-    p_bar = 2.0 * (np.maximum(z, 0) @ network["W2"] + network["b2"] - network["Y"])
     cases = [
-        ("initial-loss", loss / 640, "mean", "mean over the 640 entries"),
-        ("bias-adjoint-entry", p_bar[0, 0], "one-row", "one example's share"),
-        ("bias-adjoint-entry", p_bar[:, 0].mean(), "mean", "its adjoint is their sum"),
-        ("bias-adjoint-entry", -p_bar[:, 0].sum(), "sign", "sign-flipped"),
+        ("initial-loss", trained[1], "descent-steps", "after 1 steps"),
         ("loss-after-one", trained[2], "descent-steps", "after 2 steps"),
         ("accumulated-two", trained[2], "zero-grad", "zeroed before each step"),
         ("accumulated-two", accumulated[3], "descent-steps", "after 3 steps"),
@@ -326,5 +331,47 @@ def test_the_shape_reader() -> None:
 def test_the_lesson_names_the_train_command_and_zero_grad() -> None:
     text = _text()
     assert "`adx train examples/network.adx --wrt W1,b1,W2,b2 --lr 1e-4 --steps 500`" in text
-    assert "`adx train examples/network.adx --wrt W1,b1,W2,b2 --accumulate`" in text
+    assert "`adx train examples/network.adx --wrt W1,b1,W2,b2 --accumulate --steps 50`" in text
     assert "`optimizer.zero_grad()`" in text
+
+
+def test_every_exercise_is_answerable_from_the_screen(lesson: Lesson) -> None:
+    """No exercise of this lesson turns what it asks into a "?": the initial loss is read
+    from the descent history, b2[0] after a step from b2 and b̄2 in the trace."""
+    for index, step in enumerate(lesson.steps):
+        explore = lesson.explore_for(index)
+        for exercise in step.exercises:
+            assert not hidden_for(exercise, explore), exercise.id
+
+
+def test_the_bias_step_is_the_value_minus_eta_times_the_adjoint(lesson: Lesson) -> None:
+    network = _network()
+    loss, gradient = _loss_and_gradient(network)
+    exercise, explore = _exercise(lesson, "initial-loss")
+    assert compute(exercise.query, explore) == pytest.approx(loss, rel=1e-12)
+    exercise, explore = _exercise(lesson, "bias-after-one")
+    moved = network["b2"][0] - ETA * gradient["b2"][0]
+    assert compute(exercise.query, explore) == pytest.approx(moved, rel=1e-12)
+    assert check(exercise, explore, format_value(float(moved), 6)).correct
+    assert f"about {format_value(float(gradient['b2'][0]), 4)}".replace("-", "−") in _text()
+    assert f"about {format_value(float(-ETA * gradient['b2'][0]), 2)}" in _text()
+
+
+def test_lesson_show_prints_the_networks_trace_once() -> None:
+    from click.testing import CliRunner
+
+    from adexplorer.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["lesson", "show", str(LESSON)], catch_exceptions=False)
+    assert result.exit_code == 0
+    # three explorations of the same network at the same values: one set of tables
+    assert result.stdout.count("Primal trace") == 1 == result.stdout.count("Adjoint sweep 1")
+    assert result.stdout.count("(the same trace as in step 1 above)") == 2
+
+
+def test_the_answer_box_asks_for_what_the_exercise_takes(lesson: Lesson) -> None:
+    typed = {ex.id: placeholder(ex) for _, ex in lesson.exercises()}
+    for count in ("operations", "forward-sweeps", "reverse-sweeps"):
+        assert typed[count] == "a whole number, e.g. 12", count
+    assert typed["initial-loss"] is None  # the player's "a number: 0.5, 1/2, log(2)"
+    assert typed["hidden-adjoint-type"] is not None and "mat[" in typed["hidden-adjoint-type"]

@@ -110,12 +110,33 @@ def test_show_prints_each_explorations_trace(tmp_path: Path) -> None:
     code, out, _ = run("lesson", "show", str(path))
     assert code == 0
     assert "Primal trace" in out and "Adjoint sweep" in out
-    assert "1.71634" in out  # the trace's result, as `adx eval` prints it
+    # the trace's results as `adx eval` prints them, but what the exercise asks is "?",
+    # as the player hides it while the exercise is open
+    assert "∂/∂x1 = 5.5" in out and "∂/∂x2 = ?" in out and "1.71634" not in out
     assert "to at least 3 significant digits" in out  # the precision note
     code, out, _ = run("lesson", "show", str(path), "--no-trace")
     assert code == 0 and "Primal trace" not in out
     code, out, _ = run("lesson", "show", str(path), "--no-trace", "--answers")
     assert code == 0 and "answer: 1.71634" in out  # as the player reveals it
+
+
+def test_show_prints_a_trace_once_and_hides_nothing_unasked(tmp_path: Path) -> None:
+    path = lesson(tmp_path, "id: e\nkind: number\nquestion: q\nanswer: 0.5")
+    text = path.read_text(encoding="utf-8")
+    again = "## Again\n\nThe same exploration.\n\n" + SURVEY.format(extra="")
+    path.write_text(
+        text
+        + "\n"
+        + again
+        + "## Other\n\nAnother point.\n\n"
+        + SURVEY.format(extra="").replace("x2=5", "x2=6"),
+        encoding="utf-8",
+    )
+    code, out, _ = run("lesson", "show", str(path))
+    assert code == 0, out
+    assert out.count("Primal trace") == 2  # the repeated exploration is printed once
+    assert "(the same trace as in step 1 above)" in out
+    assert "∂/∂x2 = 1.71634" in out  # a literal-only exercise hides nothing
 
 
 def test_open_and_show_take_the_number_adx_lesson_list_shows() -> None:

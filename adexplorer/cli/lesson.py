@@ -13,6 +13,7 @@ from adexplorer.base.text import visible
 from adexplorer.cli.common import fail, require_terminal
 
 if TYPE_CHECKING:  # imported when used: `adx --help` need not load the lesson parser
+    from adexplorer.lessons.concealment import Hidden
     from adexplorer.lessons.model import Explore, Lesson
     from adexplorer.lessons.parser import Problem
 
@@ -106,7 +107,12 @@ def list_command(directories: tuple[str, ...]) -> None:
     help="Do not print each exploration's trace tables.",
 )
 def show_command(name_or_path: str, show_answers: bool, no_trace: bool) -> None:
-    """Print a lesson in the terminal, with each exploration's trace as `adx eval` prints it."""
+    """Print a lesson in the terminal, with each exploration's trace as `adx eval` prints it.
+
+    A trace is printed once per distinct program, values and mode (a later step exploring
+    the same one refers back to it), and what the step's exercises ask for is shown as
+    ``?``, as the lesson player hides it while they are open.
+    """
     from rich.markdown import Markdown
     from rich.panel import Panel
     from rich.text import Text
@@ -125,6 +131,7 @@ def show_command(name_or_path: str, show_answers: bool, no_trace: bool) -> None:
         return Markdown(visible(text), hyperlinks=False)
 
     console.print(markdown(f"# {lesson.title}\n\n*{lesson.summary}*\n\n{lesson.intro}"))
+    printed: dict[tuple[object, ...], int] = {}  # a trace printed already: its step's number
     for index, step in enumerate(lesson.steps):
         console.print(markdown(f"## {index + 1}. {step.title}\n\n{step.prose}"))
         if step.explore is not None:
@@ -140,7 +147,15 @@ def show_command(name_or_path: str, show_answers: bool, no_trace: bool) -> None:
                 )
             )
             if not no_trace:
-                _print_exploration(e)
+                mask = _concealed(lesson, index)
+                key = (e.program.strip(), e.at, e.folder, e.mode, e.seed, e.broken_rule, mask)
+                if key in printed:
+                    console.print(
+                        Text(f"(the same trace as in step {printed[key]} above)", style="dim")
+                    )
+                else:
+                    printed[key] = index + 1
+                    _print_exploration(e, mask)
         for exercise in step.exercises:
             body = Text(visible(exercise.question))
             for letter, choice in zip("abcdefghij", exercise.choices, strict=False):
@@ -161,8 +176,22 @@ def show_command(name_or_path: str, show_answers: bool, no_trace: bool) -> None:
             )
 
 
-def _print_exploration(explore: Explore) -> None:
-    """The trace tables the explorer shows for this step, printed as `adx eval` prints them."""
+def _concealed(lesson: Lesson, index: int) -> Hidden | None:
+    """What the exercises played with step ``index``'s exploration hide: its own and those
+    of the following steps that have none of their own (the player keeps it for them)."""
+    from adexplorer.lessons.concealment import hidden_for_all
+
+    exercises = list(lesson.steps[index].exercises)
+    for step in lesson.steps[index + 1 :]:
+        if step.explore is not None:
+            break
+        exercises.extend(step.exercises)
+    return hidden_for_all(exercises, lesson.steps[index].explore)
+
+
+def _print_exploration(explore: Explore, mask: Hidden | None = None) -> None:
+    """The trace tables the explorer shows for this step, printed as `adx eval` prints them
+    (``mask``: the cells the step's exercises hide, shown as ``?``)."""
     from rich.text import Text
 
     from adexplorer.core.trace import run
@@ -179,7 +208,7 @@ def _print_exploration(explore: Explore) -> None:
             Text(visible(f"(this step's program does not run: {error.message})"), style="red")
         )
         return
-    print_trace(trace, numbering="griewank", digits=6, wrt=None)
+    print_trace(trace, numbering="griewank", digits=6, wrt=None, mask=mask or None)
 
 
 @lesson_group.command("check")

@@ -1168,8 +1168,9 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
         specific = memory_queries.slips(setup, query.name, args, target)
     elif query.name == "iterations":
         specific = _iteration_slips(target)
-    elif query.name == "operations" and setup.graph.dynamic:
-        specific = _unrolled_slips(setup)
+    elif query.name == "operations":
+        specific = _unrolled_slips(setup) if setup.graph.dynamic else []
+        specific.extend(_inputs_counted_slips(setup))
     if query.name in ("primal", "tangent", "adjoint"):
         specific.extend(_wrong_node_slips(setup, query.name, args[0]))
     # tensors: a bias's entry, a summed loss, sweeps per parameter, gradients not zeroed
@@ -1238,6 +1239,22 @@ def _unrolled_slips(setup: Setup) -> list[grading.Slip]:
             "unrolled",
             "that counts each loop body once, as the source shows it: the tape records every "
             "iteration's operations again",
+        )
+    ]
+
+
+def _inputs_counted_slips(setup: Setup) -> list[grading.Slip]:
+    """The inputs counted as operations: they are rows of the trace, but nothing is computed."""
+    graph = setup.graph
+    inputs = sum(1 for node in graph.nodes if node.is_input)
+    if not inputs:
+        return []
+    return [
+        grading.Slip(
+            float(len(graph.op_nodes) + inputs),
+            "inputs-counted",
+            f"that counts the {inputs} input{'s' if inputs != 1 else ''} too: they are rows "
+            "of the trace (numbered up to v0), but no operation computes them",
         )
     ]
 

@@ -43,6 +43,7 @@ from adexplorer.lessons import grading
 from adexplorer.lessons import kind_queries as kq
 from adexplorer.lessons import tensor_queries as tq
 from adexplorer.lessons.answers import (
+    COUNTING_QUERIES,
     Feedback,
     Setup,
     compute,
@@ -66,11 +67,19 @@ PLACEHOLDERS: Mapping[str, str] = {
 }
 
 
+#: A number exercise whose answer is a count: "0.5, 1/2, log(2)" would mislead.
+COUNT_PLACEHOLDER = "a whole number, e.g. 12"
+
+
 def placeholder(exercise: Exercise) -> str | None:
     """What to type into a box of a newer kind (a rule's variables depend on whether it is
-    a tangent or an adjoint rule), or None for the older kinds."""
+    a tangent or an adjoint rule), or of a number exercise that asks for a count; None
+    for the others (the player's own text per kind)."""
     if exercise.kind == "rule" and exercise.query.split()[:1] == ["adjoint-rule"]:
         return "a formula in u, w, v, vbar"
+    words = exercise.query.split()
+    if exercise.kind == "number" and words and words[0] in COUNTING_QUERIES:
+        return COUNT_PLACEHOLDER
     return PLACEHOLDERS.get(exercise.kind)
 
 

@@ -144,7 +144,7 @@ def shape_slip(setup: Setup, index: int, typed: Shape) -> tuple[str, str]:
     return (
         "",
         f"no value of this program has that type: the adjoint of {who} has the type of its "
-        "own value (the trace's operation column shows it)",
+        "own value (the trace's value column shows it)",
     )
 
 
@@ -254,6 +254,17 @@ def _sweep_slips(setup: Setup, mode: str) -> list[grading.Slip]:
                 )
             )
     else:
+        examples = _examples(setup, moving)
+        if examples is not None and examples != _output_entries(setup):
+            found.append(
+                grading.Slip(
+                    float(examples),
+                    "per-example",
+                    f"that is one sweep per example (the {examples} rows of the data): the "
+                    "loss adds the examples up into one number, and one reverse sweep seeded "
+                    "at it gives every parameter's derivative for all of them at once",
+                )
+            )
         found.append(
             grading.Slip(
                 float(_trained_entries(setup)),
@@ -263,6 +274,14 @@ def _sweep_slips(setup: Setup, mode: str) -> list[grading.Slip]:
             )
         )
     return found
+
+
+def _examples(setup: Setup, moving: list[str] | tuple[str, ...]) -> int | None:
+    """The batch's size: the rows of the first data matrix (an input not trained), or None."""
+    for name in setup.graph.input_names:
+        if name not in moving and np.ndim(setup.values[name]) == 2:
+            return int(np.shape(setup.values[name])[0])
+    return None
 
 
 def _accumulate_slips(setup: Setup, steps: int) -> list[grading.Slip]:

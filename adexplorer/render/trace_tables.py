@@ -4,20 +4,22 @@ A view only: every number and formula comes from the trace and
 :mod:`adexplorer.core.formulas`; nothing is computed here.  A tensor of more than a
 dozen entries is shown as a summary (type, first entries, min, max, norm: see
 :func:`~adexplorer.base.numbers.display_value`); ``--json`` keeps every entry.
+A :class:`Mask` (``adx lesson show`` passes what a lesson's open exercises hide) turns
+the cells that would give an answer away into ``?``, as the explorer shows them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from adexplorer.base.numbers import display_value, is_summarized
-from adexplorer.base.shapes import type_name
+from adexplorer.base.shapes import Array, type_name
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import FormulaRenderer, barred, dotted
 from adexplorer.core.trace import Trace
@@ -36,11 +38,37 @@ ROWS_TAIL = 50
 MAX_DECISIONS_SHOWN = 12
 #: The adjoint table has seven columns: its two tensor cells leave the first entries out.
 ADJOINT_CELL = 32
+#: What a hidden cell shows (the explorer's CONCEALED_TEXT).
+HIDDEN = "?"
 
 
-def _title(trace: Trace) -> str:
+class Mask(Protocol):
+    """What a lesson hides (``adexplorer.lessons.concealment.Hidden`` is one): node values,
+    a sweep's derivatives, result lines, fan-out counts."""
+
+    def hides_value(self, node: int) -> bool: ...
+
+    def hides_derivative(self, node: int, mode: str, seed: Mapping[str, Array] | None) -> bool: ...
+
+    def hides_result(self, what: str, mode: str, seed: Mapping[str, Array] | None) -> bool: ...
+
+    def hides_fan_in(self, node: int) -> bool: ...
+
+
+def _named_seed(trace: Trace, seed: Mapping[int, Array]) -> dict[str, Array]:
+    """A sweep's seed by input name, as the mask's sweeps are named."""
+    return {trace.graph.nodes[i].name or str(i): v for i, v in seed.items()}
+
+
+def _title(trace: Trace, mask: Mask | None = None) -> str:
     graph = trace.graph
-    inputs = ", ".join(f"{n} = {display_value(v)}" for n, v in trace.inputs.items())
+
+    def shown(name: str, value: Array) -> str:
+        index = graph.input_index(name)
+        hidden = mask is not None and index is not None and mask.hides_value(index)
+        return HIDDEN if hidden else display_value(value)
+
+    inputs = ", ".join(f"{n} = {shown(n, v)}" for n, v in trace.inputs.items())
     source = graph.source.strip()
     if "\n" in source or len(source) > 70:
         source = graph.origin or "the program"
@@ -53,7 +81,7 @@ def shown_value(text: str, value: object, digits: int, width: int | None = None)
     return display_value(value, digits, width) if is_summarized(value) else text
 
 
-def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
+def primal_table(trace: Trace, render: FormulaRenderer, mask: Mask | None = None) -> Table:
     graph = trace.graph
     table = Table(title="Primal trace (evaluation order)", title_justify="left", expand=False)
     table.add_column("id", style="bold cyan", no_wrap=True)
@@ -72,12 +100,18 @@ def primal_table(trace: Trace, render: FormulaRenderer) -> Table:
             f" = {formula.numbers}" if node.is_op and formula.numbers != formula.result else ""
         )
         where = [str(node.line or ""), iteration_text(node.context)] if taped else []
+        value = shown_value(formula.result, step.value, render.digits)
+        if mask is not None:
+            if numbers and any(mask.hides_value(n) for n in (step.node, *node.args)):
+                numbers = f" = {HIDDEN}"
+            if mask.hides_value(step.node):
+                value = HIDDEN
         table.add_row(
             formula.target,
             *where,
             visible(excerpt(graph.source_text(step.node) or ""), keep=""),
             f"{operation}{numbers}",
-            shown_value(formula.result, step.value, render.digits),
+            value,
         )
     return table
 
@@ -127,7 +161,7 @@ def control_flow(trace: Trace) -> Group:
     return Group(*lines)
 
 
-def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
+def tangent_tables(trace: Trace, render: FormulaRenderer, mask: Mask | None = None) -> list[Table]:
     tables = []
     sweeps = trace.tangent_sweeps
     for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
@@ -140,20 +174,26 @@ def tangent_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
         table.add_column("rule", overflow="fold")
         table.add_column("with numbers", overflow="fold")
         table.add_column("value", justify="right", overflow="fold")
+        named = _named_seed(trace, sweep.seed)
         for _, step in _shown(table, sweep.steps):
             f = render.tangent(step, sweep.tangents)
             is_input = trace.graph.nodes[step.node].is_input
-            table.add_row(
-                f.target,
-                "seed" if is_input else f.rule,
-                "" if is_input else f.numbers,
-                shown_value(f.result, step.value, render.digits),
-            )
+            numbers = "" if is_input else f.numbers
+            value = shown_value(f.result, step.value, render.digits)
+            if mask is not None:
+                used = (step.node, *trace.graph.nodes[step.node].args)
+                if numbers and any(
+                    mask.hides_value(n) or mask.hides_derivative(n, "forward", named) for n in used
+                ):
+                    numbers = HIDDEN
+                if mask.hides_derivative(step.node, "forward", named):
+                    value = HIDDEN
+            table.add_row(f.target, "seed" if is_input else f.rule, numbers, value)
         tables.append(table)
     return tables
 
 
-def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
+def adjoint_tables(trace: Trace, render: FormulaRenderer, mask: Mask | None = None) -> list[Table]:
     tables = []
     sweeps = trace.adjoint_sweeps
     for number, sweep in enumerate(sweeps[:MAX_SWEEPS_SHOWN], start=1):
@@ -181,31 +221,54 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer) -> list[Table]:
             f = render.adjoint(step, sweep.adjoints)
             total = display_value(step.total, render.digits, ADJOINT_CELL)
             result = shown_value(f.result, step.contribution, render.digits, ADJOINT_CELL)
+            numbers = f.numbers
+            if mask is not None:  # as the explorer hides a frame's numbers (its _hides_formula)
+                hides_own = mask.hides_derivative(step.node, "reverse", None)
+                hides_numbers = hides_own
+                if step.source is not None:
+                    user = step.source
+                    hides_numbers = (
+                        hides_own
+                        or mask.hides_derivative(user, "reverse", None)
+                        or any(mask.hides_value(n) for n in (user, *trace.graph.nodes[user].args))
+                    )
+                if hides_numbers:
+                    numbers, result = HIDDEN, HIDDEN
+                if hides_own:
+                    total = HIDDEN
             if step.source is None:
                 table.add_row(str(k), f.target, "seed", "", result, total, "")
                 continue
             marker = ""
             if receives[step.node] > 1:
                 marker = f"{ordinal[index]} of {receives[step.node]}"
-            table.add_row(str(k), f.target, f"+= {f.rule}", f.numbers, result, total, marker)
+                if mask is not None and mask.hides_fan_in(step.node):
+                    marker = HIDDEN
+            table.add_row(str(k), f.target, f"+= {f.rule}", numbers, result, total, marker)
         tables.append(table)
     return tables
 
 
-def results(trace: Trace, digits: int, wrt: str | None) -> Group:
+def results(trace: Trace, digits: int, wrt: str | None, mask: Mask | None = None) -> Group:
     graph = trace.graph
     lines: list[Text] = []
+    seed = _named_seed(trace, trace.tangent_sweeps[0].seed) if trace.tangent_sweeps else None
+
+    def shown(what: str, value: Array, hidden: bool = False) -> str:
+        if mask is not None and (hidden or mask.hides_result(what, trace.mode, seed)):
+            return HIDDEN
+        return display_value(value, digits)
+
     for k, o in enumerate(graph.outputs):
         name = graph.output_names[k]
-        lines.append(
-            Text.assemble(("value  ", "bold"), f"{name} = {display_value(trace.values[o], digits)}")
-        )
+        value = shown("f", trace.values[o], mask is not None and mask.hides_value(o))
+        lines.append(Text.assemble(("value  ", "bold"), f"{name} = {value}"))
     if trace.mode == "forward" and trace.directional:
         for k, t in enumerate(trace.output_tangents()):
             name = graph.output_names[k]
             lines.append(
                 Text.assemble(
-                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {display_value(t, digits)}  (1 sweep)"
+                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {shown('directional', t)}  (1 sweep)"
                 )
             )
     elif trace.mode in ("forward", "reverse"):
@@ -219,29 +282,31 @@ def results(trace: Trace, digits: int, wrt: str | None) -> Group:
             for name, value in trace.jacobian(k).items():
                 if wrt is not None and name != wrt:
                     continue
+                what = f"gradient {name}" if trace.mode == "reverse" else ""
                 lines.append(
-                    Text.assemble(
-                        (f"{label} ", "bold"), f"∂/∂{name} = {display_value(value, digits)}"
-                    )
+                    Text.assemble((f"{label} ", "bold"), f"∂/∂{name} = {shown(what, value)}")
                 )
         lines.append(Text(f"(by {how})", style="dim"))
     return Group(*lines)
 
 
-def print_trace(trace: Trace, *, numbering: str, digits: int, wrt: str | None = None) -> None:
+def print_trace(
+    trace: Trace, *, numbering: str, digits: int, wrt: str | None = None, mask: Mask | None = None
+) -> None:
+    """The tables ``adx eval`` prints; ``mask``: the cells a lesson hides, shown as ``?``."""
     console = make_console()
     err = make_console(stderr=True)
     render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
-    console.print(Text(_title(trace), style="bold"))
-    console.print(primal_table(trace, render))
-    for table in tangent_tables(trace, render):
+    console.print(Text(_title(trace, mask), style="bold"))
+    console.print(primal_table(trace, render, mask))
+    for table in tangent_tables(trace, render, mask):
         console.print(table)
-    for table in adjoint_tables(trace, render):
+    for table in adjoint_tables(trace, render, mask):
         console.print(table)
     hidden = max(len(trace.tangent_sweeps), len(trace.adjoint_sweeps)) - MAX_SWEEPS_SHOWN
     if hidden > 0:
         console.print(Text(f"({hidden} more sweeps not shown; --json lists them all)", style="dim"))
-    console.print(results(trace, digits, wrt))
+    console.print(results(trace, digits, wrt, mask))
     if trace.graph.dynamic:
         console.print(control_flow(trace))
     assert trace.cost is not None
