@@ -442,8 +442,7 @@ def _friendly(exc: UnexpectedInput, text: str, start: str, origin: str | None) -
         if str(token) == "@" and start == "program" and "a name" in expected:
             # '@file' is a value, read where values are given, not an expression
             hint += (
-                "; a data file is given outside the program: --at x=@file.npy "
-                "(or a lesson's at:)"
+                "; a data file is given outside the program: --at x=@file.npy (or a lesson's at:)"
             )
     if not text.strip():
         message, hint = "the text is empty", "write an expression, e.g. ln(x1) + x1*x2 - sin(x2)"
