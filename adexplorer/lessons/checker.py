@@ -56,7 +56,8 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
                 answers.prepared(step.explore)
             except AdxError as error:
                 if not misnamed:  # a misspelt name is the reason: said above
-                    where = error.render().replace("\n", "\n    ")
+                    # the problem line says what; the error's own "error: " would repeat it
+                    where = error.render().removeprefix("error: ").replace("\n", "\n    ")
                     what = (
                         "a data file of 'at:' cannot be read"
                         if error.kind == "file"
