@@ -243,3 +243,9 @@ def test_python_dash_m_works() -> None:
         check=False,
     )
     assert result.returncode == 0 and json.loads(result.stdout)["gradient"] == {"x": 6.0}
+
+
+def test_a_program_in_an_unknown_accounts_home_is_no_such_file() -> None:
+    result = adx("eval", "~nosuchuser-adx/f.adx", "--at", "x=1")
+    assert result.returncode == 1, result.stderr
+    assert "no such file: ~nosuchuser-adx/f.adx" in result.stderr

@@ -94,6 +94,8 @@ def test_save_refuses_to_overwrite_unless_forced(network: Path, tmp_path: Path) 
         (["--at", "X=@nothing.npy"], "no such data file: nothing.npy"),
         (["--at", "X=normal(seed=-3)"], "whole number from 0"),
         (["--at", "Q=1"], "not an input"),
+        # pathlib raises RuntimeError for the home of an account that does not exist
+        (["--at", "X=@~nosuchuser-adx/x.npy"], "no such data file: ~nosuchuser-adx/x.npy"),
     ],
 )
 def test_errors_are_clear_and_exit_1(network: Path, args: list[str], words: str) -> None:

@@ -47,6 +47,16 @@ def _limit(count: int) -> str:
     return f"{count:,} bytes"
 
 
+def expand_home(path: Path) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded; as written when the home
+    folder is unknown (``~nosuchuser``), so the caller reports "no such file" for it
+    instead of crashing on the RuntimeError pathlib raises."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        return path
+
+
 def probe(path: Path) -> str | None:
     """What is at ``path`` (following symlinks): ``"file"`` (a regular file),
     ``"directory"``, ``"other"`` (a FIFO, a device …), or None when nothing can be

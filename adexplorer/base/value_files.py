@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.files import RefusedFile, probe, read_regular_bytes
+from adexplorer.base.files import RefusedFile, expand_home, probe, read_regular_bytes
 from adexplorer.base.limits import LIMITS, limit
 from adexplorer.base.shapes import Shape
 from adexplorer.base.text import visible
@@ -86,7 +86,7 @@ def resolve(text: str, context: ValueContext) -> Path:
         raise AdxError("file", "a file name cannot hold a NUL byte")
     raw = Path(text)
     if not context.confined:
-        path = raw.expanduser()
+        path = expand_home(raw)
         return path if path.is_absolute() or context.folder is None else context.folder / path
     folder = context.folder if context.folder is not None else Path(".")
     named = visible(text, keep="")

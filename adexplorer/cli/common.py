@@ -20,7 +20,7 @@ import click
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.files import RefusedFile, read_regular_text
+from adexplorer.base.files import RefusedFile, expand_home, read_regular_text
 from adexplorer.base.limits import check, limit
 from adexplorer.base.shapes import Array
 from adexplorer.base.text import json_dumps, to_ascii
@@ -95,7 +95,7 @@ def read_source(expr_or_file: str) -> tuple[str, str | None]:
         return _decode(data, "<stdin>"), "<stdin>"
     if not is_file_argument(expr_or_file):
         return expr_or_file, None
-    path = Path(expr_or_file).expanduser()
+    path = expand_home(Path(expr_or_file))
     try:
         return read_regular_text(path, limit("program_bytes"), "program"), str(path)
     except FileNotFoundError:
