@@ -201,8 +201,12 @@ def _print_exploration(explore: Explore, mask: Hidden | None = None) -> None:
 
     try:
         setup = answers.prepare(explore)
-        mode = "reverse" if explore.mode == "reverse" else "forward"
-        trace = run(setup.graph, setup.values, mode, setup.seed if mode == "forward" else None)
+        if explore.mode == "vector":  # every unit direction in one sweep
+            trace = run(setup.graph, setup.values, "forward", vector=True)
+        elif explore.mode in ("reverse", "hvp", "hessian"):  # a cotangent, if one is given
+            trace = run(setup.graph, setup.values, "reverse", setup.cotangent or None)
+        else:
+            trace = run(setup.graph, setup.values, "forward", setup.seed)
     except AdxError as error:
         make_console().print(
             Text(visible(f"(this step's program does not run: {error.message})"), style="red")
@@ -249,9 +253,10 @@ def player_problems(lesson: Lesson) -> list[Problem]:
     """What would go wrong when the player sets each step's explorer up (as
     ``tui.lesson_app.session_for_exploration`` does): a seed the explorer refuses, a
     ``step:`` past the end of the trace, anything that would raise."""
-    from adexplorer.explorer.session import Session
+    from adexplorer.explorer.session import EXPLORER_MODES, Session
     from adexplorer.lang.lower import lesson_values
     from adexplorer.lessons import answers
+    from adexplorer.lessons.model import explorer_mode, explorer_seed
     from adexplorer.lessons.parser import Problem
 
     problems: list[Problem] = []
@@ -268,9 +273,9 @@ def player_problems(lesson: Lesson) -> list[Problem]:
             session = Session.start(explore.program, at)
             if session.error is not None:
                 raise session.error
-            session.set_mode(explore.mode)
-            if explore.seed:
-                session.set_seed(explore.seed, switch_mode=False)
+            session.set_mode(explorer_mode(explore.mode, EXPLORER_MODES))
+            if explorer_seed(explore):
+                session.set_seed(explorer_seed(explore), switch_mode=False)
             frames = len(session.frames)
         except AdxError as error:
             problems.append(

@@ -21,11 +21,11 @@ from textual.widgets import Footer
 from adexplorer.base.errors import AdxError
 from adexplorer.base.text import visible
 from adexplorer.core.checkpoint import parse_checkpoint
-from adexplorer.explorer.session import Session
+from adexplorer.explorer.session import EXPLORER_MODES, Session
 from adexplorer.lang.lower import lesson_values
 from adexplorer.lessons import answers
 from adexplorer.lessons.concealment import hidden_for_all
-from adexplorer.lessons.model import Exercise, Explore, Lesson
+from adexplorer.lessons.model import Exercise, Explore, Lesson, explorer_mode, explorer_seed
 from adexplorer.lessons.progress import Progress
 from adexplorer.tui.app import APP_BINDINGS
 from adexplorer.tui.bugs import BUG, NoTraceback, bug_message, report_bug, run_app
@@ -70,11 +70,11 @@ def session_for_exploration(explore: Explore) -> Session:
     session.set_trained(explore.train)
     if explore.broken_rule:
         session.set_broken_rule(explore.broken_rule)
-    session.set_mode(explore.mode)
+    session.set_mode(explorer_mode(explore.mode, EXPLORER_MODES))
     if explore.checkpoint:
         session.set_checkpoint(parse_checkpoint(explore.checkpoint))
-    if explore.seed:
-        session.set_seed(explore.seed, switch_mode=False)
+    if explorer_seed(explore):
+        session.set_seed(explorer_seed(explore), switch_mode=False)
     if explore.step == "end":
         session.to_end()
     else:
