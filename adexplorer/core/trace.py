@@ -718,7 +718,8 @@ def _check_trace_size(
     if vector:
         hint = (
             f"the vector sweep carries {n_in:,} directions for each of {entries:,} entries; "
-            f"reverse mode would take {n_out:,} sweeps; or restrict the directions with wrt"
+            f"reverse mode would take {n_out:,} sweep{'s' if n_out != 1 else ''}; "
+            "or restrict the directions with wrt"
         )
         check("trace_entries", sweeps * entries, hint=hint)
     hint = (
