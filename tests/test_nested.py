@@ -139,3 +139,22 @@ def test_a_renderer_from_a_graph_needs_its_values() -> None:
     graph = compile_source(WORKED).graph
     with pytest.raises(ValueError, match="values"):
         NestedFormulaRenderer(graph)
+
+
+def test_the_second_order_page_shows_what_the_engine_prints() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "second-order.md").read_text("utf-8")
+    example = page[page.index("## Worked example") :]
+    block = example.split("```\n")[1].rstrip("\n")
+    trace = run_second_order(
+        compile_source(WORKED).graph, {"x1": 2.0, "x2": 5.0}, direction={"x1": 1.0, "x2": 0.0}
+    )
+    assert block == "\n".join(nested_trace_lines(trace))
+    hessian = run_second_order(compile_source(WORKED).graph, {"x1": 2.0, "x2": 5.0}).cost
+    figures = (
+        f"{hessian.hessian_nested.total} operations by nested sweeps,\n"
+        f"{hessian.hessian_central.total} by central and {hessian.hessian_forward.total} by "
+        "forward differences"
+    )
+    assert figures in page
