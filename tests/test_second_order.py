@@ -337,9 +337,17 @@ def test_wrong_shapes_are_refused() -> None:
     with pytest.raises(AdxError) as caught:
         run_second_order(graph, {"x": [1.0, 2.0, 3.0]}, direction={"x": [1.0, 2.0]})
     assert caught.value.kind == "input" and "vec[3]" in caught.value.message
+    assert "direction" in caught.value.message and "x: vec[3]" in (caught.value.hint or "")
     error = _error(graph, {"x": [1.0, 2.0]})
     assert error.kind == "input"
     _error(graph, {})  # a missing input
+
+
+def test_edge_cases_without_second_derivatives() -> None:
+    constant = run_second_order(_graph("2*3"), {})
+    assert constant.hessian().shape == (0, 0) and constant.gradient() == {}
+    identity = run_second_order(_graph("x"), {"x": 3.0})
+    assert identity.hessian().tolist() == [[0.0]] and float(identity.gradient()["x"]) == 1.0
 
 
 def test_the_trace_limit_bounds_the_nested_sweeps(monkeypatch: pytest.MonkeyPatch) -> None:
