@@ -152,6 +152,10 @@ def test_tensor_programs_match_sympy_and_differences(source: str) -> None:
     flat_u = np.concatenate([np.ravel(direction[name]) for name in graph.input_names])
     flat_hvp = np.concatenate([np.ravel(hvp[name]) for name in graph.input_names])
     np.testing.assert_allclose(flat_hvp, h @ flat_u, rtol=1e-9, atol=1e-10)
+    np.testing.assert_array_equal(
+        run_second_order(graph, at, direction=direction).column(0), flat_hvp
+    )
+    np.testing.assert_array_equal(trace.column(1), h[:, 1])
     fd = gradient_differences(graph, at, direction)
     for name in at:
         np.testing.assert_allclose(hvp[name], fd[name], rtol=1e-5, atol=1e-6)

@@ -208,18 +208,21 @@ class SecondOrderTrace:
             raise ValueError("hvp() needs a run with a direction; use hessian()")
         return self._per_input(self.sweeps[0].adjoint_dots)
 
+    def column(self, k: int) -> np.ndarray:
+        """Sweep k's v̄̇ over the flattened differentiated input entries (in the order of
+        :attr:`entry_labels`): column k of H (kind ``"hessian"``), or H·u flattened."""
+        parts = [np.ravel(v) for v in self._per_input(self.sweeps[k].adjoint_dots).values()]
+        return frozen(np.concatenate(parts) if parts else np.zeros(0))
+
     def hessian(self) -> np.ndarray:
         """H over the flattened differentiated input entries, (n, n), read-only
         (kind ``"hessian"``): column k is sweep k's v̄̇ of the inputs."""
         if self.kind != "hessian":
             raise ValueError("hessian() needs a run without a direction; use hvp()")
         n = len(self.entry_labels)
-        columns = []
-        for sweep in self.sweeps:
-            parts = [np.ravel(v) for v in self._per_input(sweep.adjoint_dots).values()]
-            columns.append(np.concatenate(parts) if parts else np.zeros(0))
-        matrix = np.array(columns, dtype=np.float64).T.reshape(n, n)
-        return frozen(matrix)
+        columns = [self.column(k) for k in range(len(self.sweeps))]
+        matrix = np.array(columns, dtype=np.float64).reshape(n, n).T
+        return frozen(np.ascontiguousarray(matrix))
 
 
 # ------------------------------------------------------------------ running
