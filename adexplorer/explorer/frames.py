@@ -29,6 +29,7 @@ class Frame:
     node: int  # the node this frame computes (or whose adjoint grows)
     edges: tuple[tuple[int, int], ...]  # (argument, user) edges carrying the value/derivative
     step: int  # index of the step record in its sweep
+    sweep: int = 0  # which sweep (second-order mode runs one nested sweep per direction)
 
 
 def build_frames(trace: Trace) -> list[Frame]:
