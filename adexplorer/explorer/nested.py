@@ -23,6 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from adexplorer.base.shapes import Array
+from adexplorer.core.engines import PrimalStep
+from adexplorer.core.formulas import Formula
+from adexplorer.core.nested_formulas import NestedFormulaRenderer
 from adexplorer.core.second_order import NestedSweep, SecondOrderTrace
 from adexplorer.explorer.frames import Frame
 
@@ -158,3 +161,34 @@ def _flat_dots(second: SecondOrderTrace, sweep: NestedSweep) -> np.ndarray:
         shape = second.graph.nodes[i].shape
         parts.append(np.ravel(np.zeros(shape) if dot is None else np.asarray(dot, dtype=float)))
     return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def frame_formulas(
+    second: SecondOrderTrace, frame: Frame, numbering: str, digits: int
+) -> list[Formula]:
+    """A nested frame's two formulas: the value's and the tangent's (v and v̇), or the
+    adjoint's first-order rule and its second-order rule (v̄ and v̄̇), numbers substituted
+    (the text is ``core.nested_formulas``', as the CLI and JSON show it)."""
+    sweep = second.sweeps[frame.sweep]
+    render = NestedFormulaRenderer(second, numbering=numbering, digits=digits)
+    if frame.kind == "nested_forward":
+        tangent = sweep.tangent_steps[frame.step]
+        return [render.primal(_primal_step(second, tangent.node)), render.tangent(tangent, sweep)]
+    step = sweep.steps[frame.step]
+    return [render.adjoint(step, sweep), render.adjoint_dot(step, sweep)]
+
+
+def _primal_step(second: SecondOrderTrace, node: int) -> PrimalStep:
+    for step in second.primal_steps:
+        if step.node == node:
+            return step
+    raise KeyError(node)
+
+
+def frame_values(second: SecondOrderTrace, frame: Frame) -> list[Array]:
+    """The number each of :func:`frame_formulas` ends in."""
+    sweep = second.sweeps[frame.sweep]
+    if frame.kind == "nested_forward":
+        return [second.values[frame.node], sweep.tangent_steps[frame.step].value]
+    step = sweep.steps[frame.step]
+    return [step.contribution, step.contribution_dot]

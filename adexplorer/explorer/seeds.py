@@ -27,7 +27,10 @@ def output_shapes(graph: Graph) -> dict[str, Shape]:
 
 
 def input_shapes(graph: Graph) -> dict[str, Shape]:
-    return {name: graph.nodes[index].shape for name, index in zip(graph.input_names, graph.inputs, strict=True)}
+    return {
+        name: graph.nodes[index].shape
+        for name, index in zip(graph.input_names, graph.inputs, strict=True)
+    }
 
 
 def parse_cotangent(graph: Graph, text: str) -> dict[str, Array]:

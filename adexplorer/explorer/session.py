@@ -644,9 +644,7 @@ class Session:
             else:
                 parse_at(text, "seed")
                 parse_direction(self.graph, text)
-                self._rerun(
-                    seed_name=None, seed_text=text, second_kind="hvp", keep_position=False
-                )
+                self._rerun(seed_name=None, seed_text=text, second_kind="hvp", keep_position=False)
             self.playback.to_start()
         elif not text.strip():
             names = self.graph.input_names
@@ -721,7 +719,13 @@ class Session:
     def node_state(self) -> list[tuple[Array | None, Array | None]]:
         """For each node: (value if computed yet, tangent or running adjoint if computed yet)."""
         assert self.trace is not None
-        state = frames.node_state(self.trace, self.playback.run_so_far)
+        if self.second is not None:
+            state = [
+                (n.value, n.adjoint if n.adjoint is not None else n.tangent)
+                for n in self.nested_state(masked=False)
+            ]
+        else:
+            state = frames.node_state(self.trace, self.playback.run_so_far)
         mask = self.mask
         if mask is None:
             return state
@@ -735,6 +739,36 @@ class Session:
             )
             for i, (value, derivative) in enumerate(state)
         ]
+
+    def nested_state(self, *, masked: bool = True) -> list[nested.NestedState]:
+        """Second-order mode: each node's value, v̇, v̄ and v̄̇ as far as the sweeps have got
+        (a lesson's hidden ones as :data:`CONCEALED`)."""
+        assert self.second is not None
+        state = nested.node_state(self.second, self.playback.run_so_far)
+        mask = self.mask if masked else None
+        if mask is None:
+            return state
+        seed = self.seed()
+
+        def hidden(i: int, value: Array | None) -> Array | None:
+            if value is not None and mask.hides_derivative(i, self.mode, seed):
+                return CONCEALED
+            return value
+
+        return [
+            nested.NestedState(
+                CONCEALED if n.value is not None and mask.hides_value(i) else n.value,
+                hidden(i, n.tangent),
+                hidden(i, n.adjoint),
+                hidden(i, n.adjoint_dot),
+            )
+            for i, n in enumerate(state)
+        ]
+
+    def hessian_known(self) -> list[list[float | None]]:
+        """Second-order mode: the columns of H (or the one of H·u) known so far."""
+        assert self.second is not None
+        return nested.hessian_known(self.second, self.frames, self.position)
 
     # -- what a lesson hides -------------------------------------------------------------
 
@@ -759,12 +793,13 @@ class Session:
         def derivatives(nodes: set[int]) -> bool:
             return any(mask.hides_derivative(n, self.mode, seed) for n in nodes)
 
-        if frame.kind == "adjoint":
+        if frame.kind in ("adjoint", "nested_adjoint"):
             ((_, user),) = frame.edges
             used = {user, *graph.nodes[user].args}
-            return [derivatives({frame.node, user}) or values(used)]
+            hides = derivatives({frame.node, user}) or values(used)
+            return [hides, hides] if frame.kind == "nested_adjoint" else [hides]
         used = {frame.node, *graph.nodes[frame.node].args}
-        if frame.kind == "seed":
+        if frame.kind in ("seed", "nested_seed"):
             return [derivatives({frame.node})]
         primal = values(used)
         if frame.kind == "primal":
@@ -782,18 +817,14 @@ class Session:
             key = (frame, self.numbering, self.digits)
             formulas = self._formulas.get(key) or []
             if not formulas:
-                numbers = frames.frame_values(self.trace, frame)
+                numbers = self._frame_values(frame)
                 formulas = [
                     _summarized(f, self._texts.text(v, self.digits) if is_summarized(v) else None)
-                    for f, v in zip(
-                        frames.frame_formulas(self.trace, frame, self.renderer()),
-                        numbers,
-                        strict=True,
-                    )
+                    for f, v in zip(self._frame_formulas(frame), numbers, strict=True)
                 ]
                 self._formulas[key] = formulas
         else:
-            formulas = frames.frame_formulas(self.trace, frame, self.renderer())
+            formulas = self._frame_formulas(frame)
         mask = self.mask
         if mask is None:
             return formulas
@@ -802,6 +833,18 @@ class Session:
             replace(f, numbers=CONCEALED_TEXT, result=CONCEALED_TEXT) if hide else f
             for f, hide in zip(formulas, hidden, strict=False)
         ]
+
+    def _frame_formulas(self, frame: Frame) -> list[Formula]:
+        assert self.trace is not None
+        if self.second is not None and frame.kind in nested.NESTED_KINDS:
+            return nested.frame_formulas(self.second, frame, self.numbering, self.digits)
+        return frames.frame_formulas(self.trace, frame, self.renderer())
+
+    def _frame_values(self, frame: Frame) -> list[Array]:
+        assert self.trace is not None
+        if self.second is not None and frame.kind in nested.NESTED_KINDS:
+            return nested.frame_values(self.second, frame)
+        return frames.frame_values(self.trace, frame)
 
     def dual_formula(self, frame: Frame) -> Formula:
         """A forward frame as dual arithmetic, its numbers hidden as :meth:`formula` hides them.
@@ -830,7 +873,22 @@ class Session:
         mask = self.mask
         if mask is not None and any(self._hides_formula(frame, mask)):
             return None
+        if self.second is not None:
+            totals = nested.running_totals(self.second, frame)
+            return totals[0] if totals is not None else None
         return frames.running_total(self.trace, frame)
+
+    def nested_running_totals(
+        self, frame: Frame
+    ) -> tuple[tuple[Array, Array, Array], tuple[Array, Array, Array]] | None:
+        """Second-order mode, a nested adjoint frame: the running totals of v̄ and of v̄̇
+        (before, contribution, after); None otherwise or when a lesson hides them."""
+        if self.second is None:
+            return None
+        mask = self.mask
+        if mask is not None and any(self._hides_formula(frame, mask)):
+            return None
+        return nested.running_totals(self.second, frame)
 
     def fan_in(self, frame: Frame) -> tuple[int, int]:
         """For an adjoint frame: this is contribution k of n to its node (k, n)."""
@@ -839,6 +897,8 @@ class Session:
         mask = self.mask
         if mask is not None and mask.hides_fan_in(frame.node):
             return (0, 0)  # how many contributions there are is what is asked
+        if self.second is not None:
+            return nested.fan_in(self.second, frame)
         return frames.fan_in(self.trace, frame)
 
     def result_lines(self) -> list[str]:
@@ -852,6 +912,12 @@ class Session:
                 return CONCEALED_TEXT
             return self._texts.text(value, self.digits, RESULT_WIDTH)
 
+        if self.second is not None:
+            return self._second_order_lines(shown)
+        if trace.mode == "reverse" and self.cotangent_text and trace.directional:
+            return self._vjp_lines(shown)
+        if trace.mode == "forward" and self.vector:
+            return self._vector_lines(shown)
         if len(trace.graph.outputs) > 1:
             return self._several_outputs(shown)
         lines = [f"f = {shown('f', trace.output_value())}"]
@@ -862,6 +928,53 @@ class Session:
         elif trace.mode == "reverse" and trace.scalar_output:
             for name, g in trace.gradient().items():
                 lines.append(f"∂f/∂{name} = {shown(f'gradient {name}', g)}")
+        return lines
+
+    def _outputs_line(self, shown: Callable[[str, Array], str]) -> str:
+        assert self.trace is not None
+        names = self.trace.graph.output_names
+        return "   ".join(
+            f"{name} = {shown('f', self.trace.output_value(k))}" for k, name in enumerate(names)
+        )
+
+    def _vjp_lines(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """Reverse mode seeded with ȳ: the outputs, then ȳᵀJ per input."""
+        assert self.trace is not None
+        row = "   ".join(
+            f"{name}: {shown(f'gradient {name}', value)}"
+            for name, value in self.trace.vjp().items()
+        )
+        return [self._outputs_line(shown), f"ȳᵀJ (ȳ: {self.cotangent_text}) = {row}"]
+
+    def _vector_lines(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """Vector forward mode: one sweep gave every column of J."""
+        assert self.trace is not None
+        trace = self.trace
+        names = trace.graph.output_names
+        lines = [self._outputs_line(shown)]
+        for k, name in enumerate(names):
+            column = "   ".join(
+                f"∂{name}/∂{x} = {shown(f'gradient {x}', v)}" for x, v in trace.jacobian(k).items()
+            )
+            lines.append(f"one vector sweep: {column}")
+        return lines
+
+    def _second_order_lines(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """Second-order mode: f, its gradient, and H·u or H (as far as the sweeps got
+        while playing, the whole at the end)."""
+        second = self.second
+        assert second is not None
+        gradient = "   ".join(
+            f"∂f/∂{name} = {shown(f'gradient {name}', g)}" for name, g in second.gradient().items()
+        )
+        lines = [f"f = {shown('f', second.output_value())}   {gradient}"]
+        if second.kind == "hvp":
+            product = "   ".join(
+                f"{name}: {shown(f'hvp {name}', v)}" for name, v in second.hvp().items()
+            )
+            lines.append(f"H·u (u: {self.direction_text}) = {product}")
+        else:
+            lines.append(f"H = {shown('hessian', second.hessian())}")
         return lines
 
     def _several_outputs(self, shown: Callable[[str, Array], str]) -> list[str]:
