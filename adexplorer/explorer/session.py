@@ -32,7 +32,14 @@ from adexplorer.base.shapes import Array, fill
 from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
 from adexplorer.core.checkpoint import CheckpointSpec
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
-from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer, dual_text
+from adexplorer.core.formulas import (
+    BAR,
+    DOT,
+    Formula,
+    FormulaRenderer,
+    dual_text,
+    vector_dual_text,
+)
 from adexplorer.core.ir import Graph
 from adexplorer.core.second_order import SecondOrderTrace, run_second_order
 from adexplorer.core.trace import Trace, run
@@ -850,13 +857,18 @@ class Session:
         """A forward frame as dual arithmetic, its numbers hidden as :meth:`formula` hides them.
         A tensor step shows the rule and its result as summaries, without the numbers."""
         assert self.trace is not None
-        sweep = self.trace.tangent_sweeps[0]
+        sweep = frames.forward_sweep(self.trace)
+        assert sweep is not None
         formula = self.renderer().dual(
-            self.trace.primal_steps[frame.step], sweep.steps[frame.step], sweep.tangents
+            self.trace.primal_steps[frame.step],
+            sweep.steps[frame.step],
+            sweep.tangents,
+            vector=self.trace.vector_sweep is not None,
         )
         value, tangent = self.trace.values[frame.node], sweep.steps[frame.step].value
         if is_summarized(value):
-            result = dual_text(
+            pair = vector_dual_text if self.trace.vector_sweep is not None else dual_text
+            result = pair(
                 display_value(value, self.digits, 40), display_value(tangent, self.digits, 40)
             )
             formula = replace(formula, numbers="", result=result)

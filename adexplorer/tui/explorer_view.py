@@ -55,6 +55,7 @@ from adexplorer.core.formulas import (
     dotted,
     dual_text,
     number_text,
+    vector_dual_text,
 )
 from adexplorer.core.ir import Graph
 from adexplorer.core.nested_formulas import barred_dotted
@@ -108,6 +109,7 @@ Footer.-compact KeyGroup.-compact { padding-left: 0; }
 #: Footer groups: one label for several keys, so that the keys that matter fit in 80 columns.
 STEP = Binding.Group("Step", compact=True)
 MODE = Binding.Group("Mode", compact=True)
+SEED = Binding.Group("Seed", compact=True)
 #: Seconds after the last key in the editor before what was typed is compiled.
 DEBOUNCE = 0.2
 #: Seconds between redraws of the loss curve while a training run goes on.
@@ -147,11 +149,14 @@ class ExplorerView(Vertical):
             "Hessian, filling in row by row; H again: H·u along the forward seed (u sets it) "
             "or the whole Hessian",
         ),
-        Binding("s", "cycle_seed", "Seed", tooltip="seed the next input (forward, dual)"),
+        Binding(
+            "s", "cycle_seed", "Seed", tooltip="seed the next input (forward, dual)", group=SEED
+        ),
         Binding(
             "u",
             "seed_dialog",
             "Seed…",
+            group=SEED,
             tooltip="type the seed of this mode: forward u over the inputs (J·u), reverse ȳ "
             "over the outputs (ȳᵀJ), second order u of H·u (empty: the whole Hessian)",
         ),
@@ -678,7 +683,8 @@ class ExplorerView(Vertical):
             value_cell = CONCEALED_TEXT if value is CONCEALED else value_cell  # a lesson asks it
             deriv_cell = CONCEALED_TEXT if derivative is CONCEALED else deriv_cell
             if session.mode == "dual" and value is not None and derivative is not None:
-                deriv_cell = dual_text(value_cell, deriv_cell)
+                pair = vector_dual_text if session.vector else dual_text
+                deriv_cell = pair(value_cell, deriv_cell)
             if second_cells is not None:
                 deriv_cell = second_cells[i]
             marker = "▶" if frame is not None and frame.node == i else ""
