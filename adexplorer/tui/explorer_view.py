@@ -769,17 +769,17 @@ class ExplorerView(Vertical):
         second = session.second
         assert second is not None
         if second.kind == "hvp":
-            return f" H·u, u {session.direction_text}"
+            return f" order: H·u, u {session.direction_text}"
         frame = session.current
         k = frame.sweep if frame is not None else 0
-        return f" Hessian, sweep {k + 1}/{len(second.sweeps)} (e_{second.sweeps[k].label})"
+        return f" order: Hessian sweep {k + 1}/{len(second.sweeps)} (e_{second.sweeps[k].label})"
 
     def _nested_adjoint_formula(self, frame: Frame) -> Text:
         """A nested adjoint step: its first-order rule on one line, its second-order rule
         (the tangent of the contribution) on the next, each with its running total."""
         session = self.session
         first, second = session.formula(frame, summarize=True)
-        text = Text("▶ " + first.text())
+        text = Text("\n▶ " + first.text())
         totals = session.nested_running_totals(frame)
         labels = session.trace.graph.labels(session.numbering) if session.trace else ()
         label = labels[frame.node] if labels else ""
@@ -790,6 +790,9 @@ class ExplorerView(Vertical):
                 "   so " + accumulation(barred(label), before, contribution, total, digits),
                 style="bold",
             )
+            k, n = session.fan_in(frame)
+            if n > 1:
+                text.append(f"   ({k} of {n} contributions)", style="italic")
             text.append("\n  " + second.text())
             text.append(
                 "   so "
@@ -798,9 +801,6 @@ class ExplorerView(Vertical):
                 ),
                 style="bold",
             )
-            k, n = session.fan_in(frame)
-            if n > 1:
-                text.append(f"   (contribution {k} of {n}: fan-out adds up)", style="italic")
         else:
             text.append("\n  " + second.text())
             text.append("   (the seed: the output's adjoint is 1, its tangent 0)", style="italic")
@@ -822,7 +822,13 @@ class ExplorerView(Vertical):
         session = self.session
         assert session.trace is not None
         trace = session.trace
-        if frame.kind == "seed" and trace.adjoint_sweeps and len(trace.graph.outputs) > 1:
+        if frame.kind == "seed" and trace.directional and session.cotangent_text:
+            lines.append(
+                f"   (the sweep starts from ȳ: {session.cotangent_text}; outputs left out start "
+                "at 0: this one sweep gives ȳᵀJ)",
+                style="italic",
+            )
+        elif frame.kind == "seed" and trace.adjoint_sweeps and len(trace.graph.outputs) > 1:
             seeded = trace.adjoint_sweeps[0].label or trace.graph.output_names[0]
             lines.append(
                 f"   (the sweep is seeded at output {seeded}; the other outputs' adjoints "
