@@ -10,7 +10,6 @@ messages when a lesson uses them wrongly.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from pathlib import Path
@@ -24,8 +23,9 @@ from adexplorer.core.second_order import run_second_order
 from adexplorer.core.trace import run
 from adexplorer.lessons.answers import check, compute, prepare, reveal_text
 from adexplorer.lessons.checker import check_lesson, check_paths
-from adexplorer.lessons.model import Exercise, Explore, Lesson, explorer_mode, explorer_seed
+from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.parser import LessonFormatError, parse_lesson
+from adexplorer.tui.lesson_app import session_for_exploration
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 SIXTEEN = LESSONS / "16-jvps-and-vjps.md"
@@ -363,12 +363,24 @@ def test_misuse_is_reported_clearly(explore: str, query: str, words: list[str]) 
         assert word in messages, messages
 
 
-def test_the_explorer_is_set_up_for_the_newer_modes() -> None:
-    """A mode the explorer lacks is shown in the first-order mode it is built on; the
-    seed given to the explorer is a direction over the inputs, never a cotangent."""
-    assert explorer_mode("vector", ("forward", "reverse", "dual")) == "forward"
-    assert explorer_mode("hvp", ("forward", "reverse", "dual")) == "reverse"
-    assert explorer_mode("hvp", ("forward", "reverse", "dual", "hvp")) == "hvp"
-    reverse = _explore(POLAR, "r=2, t=0.5", "reverse", "x=1, y=-2")
-    assert explorer_seed(reverse) == ""
-    assert explorer_seed(dataclasses.replace(reverse, mode="hvp", seed="r")) == "r"
+def test_the_player_sets_the_explorer_up_for_the_newer_modes() -> None:
+    """vector: forward mode with every direction at once; hvp/hessian: the explorer's
+    second-order mode along the seed (default the first input) or for the whole H;
+    reverse with a seed: the cotangent ȳ; the explorer then shows the same numbers."""
+    vector = session_for_exploration(_explore(POLAR, "r=2, t=0.5", "vector"))
+    assert vector.mode == "forward" and vector.vector
+    reverse = session_for_exploration(_explore(POLAR, "r=2, t=0.5", "reverse", "x=1, y=-2"))
+    assert reverse.mode == "reverse" and reverse.cotangent_text == "x=1, y=-2"
+    assert reverse.trace is not None
+    vjp = reverse.trace.vjp()
+    polar = _explore(POLAR, "r=2, t=0.5", "reverse", "x=1, y=-2")
+    assert float(vjp["t"]) == compute("vjp t", polar)
+    hvp = session_for_exploration(_explore(SURVEY, "x1=2, x2=5", "hvp", "x1=1, x2=-1"))
+    assert hvp.mode == "second" and hvp.second_kind == "hvp"
+    assert hvp.second is not None
+    assert float(hvp.second.hvp()["x2"]) == pytest.approx(1 - math.sin(5))
+    default = session_for_exploration(_explore(SURVEY, "x1=2, x2=5", "hvp"))
+    assert default.second is not None and float(default.second.hvp()["x1"]) == -0.25
+    hessian = session_for_exploration(_explore(SURVEY, "x1=2, x2=5", "hessian"))
+    assert hessian.second_kind == "hessian" and hessian.second is not None
+    assert hessian.second.hessian()[0, 1] == 1.0

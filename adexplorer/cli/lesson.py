@@ -253,11 +253,11 @@ def player_problems(lesson: Lesson) -> list[Problem]:
     """What would go wrong when the player sets each step's explorer up (as
     ``tui.lesson_app.session_for_exploration`` does): a seed the explorer refuses, a
     ``step:`` past the end of the trace, anything that would raise."""
-    from adexplorer.explorer.session import EXPLORER_MODES, Session
+    from adexplorer.explorer.session import Session
     from adexplorer.lang.lower import lesson_values
     from adexplorer.lessons import answers
-    from adexplorer.lessons.model import explorer_mode, explorer_seed
     from adexplorer.lessons.parser import Problem
+    from adexplorer.tui.lesson_app import set_exploration_mode
 
     problems: list[Problem] = []
     for step in lesson.steps:
@@ -273,9 +273,7 @@ def player_problems(lesson: Lesson) -> list[Problem]:
             session = Session.start(explore.program, at)
             if session.error is not None:
                 raise session.error
-            session.set_mode(explorer_mode(explore.mode, EXPLORER_MODES))
-            if explorer_seed(explore):
-                session.set_seed(explorer_seed(explore), switch_mode=False)
+            set_exploration_mode(session, explore)
             frames = len(session.frames)
         except AdxError as error:
             problems.append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,13 +47,6 @@ FRONT_KEYS = ("id", "title", "summary", "order", "prerequisites")
 #: (all n tangents in one sweep) and the second-order ones (forward-over-reverse:
 #: H·u along the seed in one nested sweep, or the whole Hessian in n of them).
 EXPLORE_MODES = ("forward", "reverse", "dual", "vector", "hvp", "hessian")
-#: The modes whose ``seed:`` is a direction u over the inputs (reverse mode's names
-#: outputs: the cotangent ȳ; vector and hessian mode take none).
-DIRECTION_MODES = ("forward", "dual", "hvp")
-#: The first-order mode each newer mode is built on: what an explorer without that mode
-#: shows for it (vector: the forward sweep; H·u and the Hessian: the reverse sweep that
-#: the nested sweep runs on dual numbers).
-BASE_MODES = {"vector": "forward", "hvp": "reverse", "hessian": "reverse"}
 
 
 @dataclass(frozen=True)
@@ -128,16 +120,3 @@ class Lesson:
             if step.explore is not None:
                 return step.explore
         return None
-
-
-def explorer_mode(mode: str, supported: Collection[str]) -> str:
-    """The mode the explorer is set to for a step's ``mode:``: the mode itself when the
-    explorer has it, else the first-order mode it is built on."""
-    return mode if mode in supported else BASE_MODES.get(mode, mode)
-
-
-def explorer_seed(explore: Explore) -> str:
-    """The direction u the explorer is seeded with (forward, dual, hvp), or "".  Reverse
-    mode's cotangent ȳ is for the queries: the explorer's reverse sweeps stay seeded
-    at each output in turn until it can take a cotangent."""
-    return explore.seed if explore.mode in DIRECTION_MODES else ""

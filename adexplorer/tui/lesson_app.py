@@ -21,11 +21,11 @@ from textual.widgets import Footer
 from adexplorer.base.errors import AdxError
 from adexplorer.base.text import visible
 from adexplorer.core.checkpoint import parse_checkpoint
-from adexplorer.explorer.session import EXPLORER_MODES, Session
+from adexplorer.explorer.session import Session
 from adexplorer.lang.lower import lesson_values
 from adexplorer.lessons import answers
 from adexplorer.lessons.concealment import hidden_for_all
-from adexplorer.lessons.model import Exercise, Explore, Lesson, explorer_mode, explorer_seed
+from adexplorer.lessons.model import Exercise, Explore, Lesson
 from adexplorer.lessons.progress import Progress
 from adexplorer.tui.app import APP_BINDINGS
 from adexplorer.tui.bugs import BUG, NoTraceback, bug_message, report_bug, run_app
@@ -70,16 +70,40 @@ def session_for_exploration(explore: Explore) -> Session:
     session.set_trained(explore.train)
     if explore.broken_rule:
         session.set_broken_rule(explore.broken_rule)
-    session.set_mode(explorer_mode(explore.mode, EXPLORER_MODES))
+    set_exploration_mode(session, explore)
     if explore.checkpoint:
         session.set_checkpoint(parse_checkpoint(explore.checkpoint))
-    if explorer_seed(explore):
-        session.set_seed(explorer_seed(explore), switch_mode=False)
     if explore.step == "end":
         session.to_end()
     else:
         session.step(int(explore.step))
     return session
+
+
+def set_exploration_mode(session: Session, explore: Explore) -> None:
+    """The explorer's mode and seed for a step's ``mode:`` and ``seed:``: vector forward
+    mode is forward mode with every direction at once; ``hvp`` and ``hessian`` are the
+    explorer's second-order mode (H·u along the seed, by default the first input, or
+    the whole Hessian); reverse mode's seed is the cotangent ȳ.  AdxError if a seed
+    does not fit the program."""
+    mode = explore.mode
+    if mode == "vector":
+        session.set_mode("forward")
+        if not session.vector:
+            session.toggle_vector()
+    elif mode in ("hvp", "hessian"):
+        session.set_mode("second")
+        inputs = session.graph.input_names if session.graph is not None else ()
+        direction = explore.seed or (inputs[0] if inputs else "")
+        session.apply_seed_prompt(direction if mode == "hvp" else "")
+    elif mode == "reverse":
+        session.set_mode("reverse")
+        if explore.seed:
+            session.set_cotangent(explore.seed)
+    else:
+        session.set_mode(mode)
+        if explore.seed:
+            session.set_seed(explore.seed, switch_mode=False)
 
 
 def _anywhere(bindings: Iterable[object]) -> list[Binding]:
