@@ -807,7 +807,8 @@ class Session:
             return [hides, hides] if frame.kind == "nested_adjoint" else [hides]
         used = {frame.node, *graph.nodes[frame.node].args}
         if frame.kind in ("seed", "nested_seed"):
-            return [derivatives({frame.node})]
+            hides = derivatives({frame.node})
+            return [hides, hides] if frame.kind == "nested_seed" else [hides]  # v̄ and v̄̇
         primal = values(used)
         if frame.kind == "primal":
             return [primal]
