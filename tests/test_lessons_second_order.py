@@ -411,3 +411,21 @@ async def test_stepping_every_sweep_with_the_exercises_open(path: Path, tmp_path
                 await settle(pilot)
             messages = [str(n.message) for n in app._notifications]
     assert not any("bug in adx" in m for m in messages), messages
+
+
+def test_a_nested_cell_is_hidden_while_its_exercise_is_open() -> None:
+    """adjoint-dot v-1 along x2: the explorer's second-order mode shows v-1's v̇, v̄ and v̄̇
+    as ? (the session asks about the sweep along its forward seed), other nodes as usual."""
+    from adexplorer.explorer.session import CONCEALED
+    from adexplorer.lessons.concealment import hidden_for_all
+
+    lesson = parse_lesson(SEVENTEEN)
+    exercise, explore = _exercise(lesson, "x1-dot")
+    session = session_for_exploration(explore)
+    session.concealed = hidden_for_all([exercise], explore)
+    session.to_end()
+    state = session.nested_state()
+    labels = prepare(explore).graph.labels("griewank")
+    hidden = [labels[i] for i, cell in enumerate(state) if cell.adjoint_dot is CONCEALED]
+    assert hidden == ["v-1"]
+    assert float(state[labels.index("v0")].adjoint_dot) == pytest.approx(math.sin(5))
