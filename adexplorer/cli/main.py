@@ -131,8 +131,10 @@ def cli(ctx: click.Context) -> None:
     "--mode",
     type=click.Choice(["reverse", "forward", "evaluate"]),
     default=None,
-    help="reverse (default): value and full gradient in one adjoint sweep.  forward: tangent "
-    "sweeps (n for a full gradient, one with --wrt/--seed).  evaluate: the primal trace only.",
+    help="reverse (default): value and full gradient in one adjoint sweep (one per output "
+    "entry for a Jacobian; one with --seed: ȳᵀJ).  forward: tangent sweeps (n for a full "
+    "gradient, one with --wrt/--seed, one vector sweep with --vector).  evaluate: the primal "
+    "trace only.",
 )
 @click.option(
     "--wrt", metavar="NAME", help="Differentiate with respect to one input (seed it with 1)."

@@ -277,12 +277,17 @@ class Trace:
     def jacobian(self, k: int = 0) -> dict[str, Array]:
         """d(output k)/d(input) for every input (the ``wrt`` inputs only, if given),
         shaped output.shape + input.shape; read-only arrays."""
+        if k not in self._jacobian:
+            raise ValueError(
+                "this run formed no Jacobian: it swept one seed (use output_tangents() for "
+                "a forward seed, vjp() for a reverse cotangent) or evaluated only"
+            )
         return self._jacobian[k]
 
     def gradient(self) -> dict[str, Array]:
         if not self.scalar_output:
             raise ValueError("the gradient needs a single scalar output; use jacobian()")
-        return self._jacobian[0]
+        return self.jacobian(0)
 
     def vjp(self) -> dict[str, Array]:
         """Reverse mode with a cotangent seed: ȳᵀJ for every input (the ``wrt`` inputs
@@ -713,7 +718,8 @@ def _check_trace_size(
     if vector:
         hint = (
             f"the vector sweep carries {n_in:,} directions for each of {entries:,} entries; "
-            f"reverse mode would take {n_out:,} sweeps; or restrict the directions with wrt"
+            f"reverse mode would take {n_out:,} sweep{'s' if n_out != 1 else ''}; "
+            "or restrict the directions with wrt"
         )
         check("trace_entries", sweeps * entries, hint=hint)
     hint = (

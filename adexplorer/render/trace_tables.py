@@ -203,6 +203,9 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer, mask: Mask | None = No
             f"{barred(render.labels[i])} = {display_value(v)}" for i, v in sweep.seed.items()
         )
         title = f"Adjoint sweep {number} of {len(sweeps)} (reverse order; seed {seeds})"
+        if trace.directional:  # one sweep seeded with the cotangent the user gave
+            rest = "; other outputs 0" if len(sweep.seed) < len(set(trace.graph.outputs)) else ""
+            title = f"Adjoint sweep (reverse order; seed: the cotangent ȳ, {seeds}{rest})"
         table = Table(title=title, title_justify="left")
         table.add_column("#", justify="right", style="dim")
         table.add_column("adjoint", style="bold green", no_wrap=True)
