@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -274,3 +275,16 @@ def test_second_order_mid_sweep(snap_compare, size: tuple[int, int]) -> None:  #
 def test_seed_dialog_with_an_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = ExplorerApp(Session.start())
     assert snap_compare(app, terminal_size=(80, 24), press=["u", "ctrl+u", *"f=1,g=2", "enter"])
+
+
+async def test_the_docs_show_the_bar_as_it_is() -> None:
+    """docs/second-order.md quotes the bar at the last step of the first sweep."""
+    docs = (Path(__file__).parent.parent / "docs" / "second-order.md").read_text()
+    section = docs[docs.index("## In the explorer") :]
+    quoted = section.split("```")[1].strip("\n").splitlines()
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("H")
+        await pilot.press(*["right"] * (len(app.session.frames) // 2))
+        bar = formula_bar(app).splitlines()
+        assert bar[1:3] == quoted
