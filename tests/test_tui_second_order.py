@@ -288,3 +288,21 @@ async def test_the_docs_show_the_bar_as_it_is() -> None:
         await pilot.press(*["right"] * (len(app.session.frames) // 2))
         bar = formula_bar(app).splitlines()
         assert bar[1:3] == quoted
+
+
+async def test_the_cost_pane_compares_nested_sweeps_with_finite_differences() -> None:
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("H", "4")
+        await settle(pilot)
+        text = str(app.query_one("#second-cost").content)
+        cost = app.session.second.cost  # type: ignore[union-attr]
+        assert cost.n == 2 and cost.sweeps == 2
+        nested_line = next(line for line in text.splitlines() if "nested sweeps " in line)
+        central = next(line for line in text.splitlines() if "central differences" in line)
+        assert nested_line.split()[2:4] == ["2", "sweeps"]
+        assert int(nested_line.split()[4]) == cost.primal.total + 2 * cost.nested_sweep.total
+        assert central.split()[2:4] == ["4", "gradients"]
+        assert int(central.split()[4]) == 4 * (cost.primal.total + cost.adjoint.total)
+        await pilot.press("r")  # first order again: the section goes
+        assert not app.query_one("#second-cost").display
