@@ -14,6 +14,7 @@ from textual.app import App
 
 from adexplorer.explorer.session import Session
 from adexplorer.tui.app import ExplorerApp
+from adexplorer.tui.bugs import BUG
 from adexplorer.tui.screens.help import HelpScreen
 from adexplorer.tui.screens.seed_screen import SeedScreen
 from adexplorer.tui.widgets.formula_bar import FormulaBar
@@ -306,3 +307,23 @@ async def test_the_cost_pane_compares_nested_sweeps_with_finite_differences() ->
         assert int(central.split()[4]) == 4 * (cost.primal.total + cost.adjoint.total)
         await pilot.press("r")  # first order again: the section goes
         assert not app.query_one("#second-cost").display
+
+
+async def test_a_function_without_inputs_and_a_matrix_input() -> None:
+    app = ExplorerApp(Session.start("3*2"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("H", "end", "right", "H", "end")
+        assert app.session.mode == "second"
+        assert not [n for n in app._notifications if BUG in str(n.message)]
+    source = "W: mat[4,4]\nreturn sum(W*W*W)"
+    app = ExplorerApp(Session.start(source))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("H", "end")
+        lines = panel(app).splitlines()
+        # 16 sweeps: the last six rows show (the sweep under way's last), the first columns
+        assert lines[0].split()[:3] == ["H", "(16×16)", "W[0,0]"] and lines[0].endswith("…")
+        assert lines[-1].split()[:2] == ["▶W[3,3]", "0"] and len(lines) == 7
+        second = app.session.second
+        assert second is not None
+        np.testing.assert_allclose(second.hessian(), 6 * np.eye(16))  # ∂²/∂W² of W³: 6W, W = 1
+        assert all(len(line) <= 80 for line in lines)
