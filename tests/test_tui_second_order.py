@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from textual.app import App
 
 from adexplorer.explorer.session import Session
 from adexplorer.tui.app import ExplorerApp
+from adexplorer.tui.bugs import BUG
 from adexplorer.tui.screens.help import HelpScreen
 from adexplorer.tui.screens.seed_screen import SeedScreen
 from adexplorer.tui.widgets.formula_bar import FormulaBar
@@ -274,3 +276,54 @@ def test_second_order_mid_sweep(snap_compare, size: tuple[int, int]) -> None:  #
 def test_seed_dialog_with_an_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = ExplorerApp(Session.start())
     assert snap_compare(app, terminal_size=(80, 24), press=["u", "ctrl+u", *"f=1,g=2", "enter"])
+
+
+async def test_the_docs_show_the_bar_as_it_is() -> None:
+    """docs/second-order.md quotes the bar at the last step of the first sweep."""
+    docs = (Path(__file__).parent.parent / "docs" / "second-order.md").read_text()
+    section = docs[docs.index("## In the explorer") :]
+    quoted = section.split("```")[1].strip("\n").splitlines()
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("H")
+        await pilot.press(*["right"] * (len(app.session.frames) // 2))
+        bar = formula_bar(app).splitlines()
+        assert bar[1:3] == quoted
+
+
+async def test_the_cost_pane_compares_nested_sweeps_with_finite_differences() -> None:
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("H", "4")
+        await settle(pilot)
+        text = str(app.query_one("#second-cost").content)
+        cost = app.session.second.cost  # type: ignore[union-attr]
+        assert cost.n == 2 and cost.sweeps == 2
+        nested_line = next(line for line in text.splitlines() if "nested sweeps " in line)
+        central = next(line for line in text.splitlines() if "central differences" in line)
+        assert nested_line.split()[2:4] == ["2", "sweeps"]
+        assert int(nested_line.split()[4]) == cost.primal.total + 2 * cost.nested_sweep.total
+        assert central.split()[2:4] == ["4", "gradients"]
+        assert int(central.split()[4]) == 4 * (cost.primal.total + cost.adjoint.total)
+        await pilot.press("r")  # first order again: the section goes
+        assert not app.query_one("#second-cost").display
+
+
+async def test_a_function_without_inputs_and_a_matrix_input() -> None:
+    app = ExplorerApp(Session.start("3*2"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("H", "end", "right", "H", "end")
+        assert app.session.mode == "second"
+        assert not [n for n in app._notifications if BUG in str(n.message)]
+    source = "W: mat[4,4]\nreturn sum(W*W*W)"
+    app = ExplorerApp(Session.start(source))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("H", "end")
+        lines = panel(app).splitlines()
+        # 16 sweeps: the last six rows show (the sweep under way's last), the first columns
+        assert lines[0].split()[:3] == ["H", "(16×16)", "W[0,0]"] and lines[0].endswith("…")
+        assert lines[-1].split()[:2] == ["▶W[3,3]", "0"] and len(lines) == 7
+        second = app.session.second
+        assert second is not None
+        np.testing.assert_allclose(second.hessian(), 6 * np.eye(16))  # ∂²/∂W² of W³: 6W, W = 1
+        assert all(len(line) <= 80 for line in lines)

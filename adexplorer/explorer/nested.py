@@ -143,24 +143,14 @@ def hessian_known(
     final = _final_positions(frames)
     owners = entry_nodes(second)
     columns: list[list[float | None]] = []
-    for k, sweep in enumerate(second.sweeps):
+    for k in range(len(second.sweeps)):
         column: list[float | None] = []
-        flat = _flat_dots(second, sweep)
+        flat = second.column(k)  # sweep k's v̄̇ over the entries (0 where never reached)
         for entry, node in enumerate(owners):
             done = final.get((k, node), final.get((k, -1), 0))
             column.append(float(flat[entry]) if position >= done else None)
         columns.append(column)
     return columns
-
-
-def _flat_dots(second: SecondOrderTrace, sweep: NestedSweep) -> np.ndarray:
-    """Sweep's v̄̇ over the differentiated entries, flattened (0 where never reached)."""
-    parts = []
-    for i in second.differentiated:
-        dot = sweep.adjoint_dots[i]
-        shape = second.graph.nodes[i].shape
-        parts.append(np.ravel(np.zeros(shape) if dot is None else np.asarray(dot, dtype=float)))
-    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def frame_formulas(

@@ -770,6 +770,8 @@ class ExplorerView(Vertical):
         assert second is not None
         if second.kind == "hvp":
             return f" order: H·u, u {session.direction_text}"
+        if not second.sweeps:
+            return " order: Hessian of no inputs (nothing to differentiate)"
         frame = session.current
         k = frame.sweep if frame is not None else 0
         return f" order: Hessian sweep {k + 1}/{len(second.sweeps)} (e_{second.sweeps[k].label})"

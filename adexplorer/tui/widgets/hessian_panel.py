@@ -5,7 +5,8 @@ direction eₖ gives row k of H (H is symmetric, so its column too); an entry
 shows once the sweep has reached its input for the last time, ``·`` before.
 Sweep k is row k: ``▶`` marks the sweep under way.  With a direction u (H·u)
 the one sweep fills one row.  A Hessian larger than
-fits shows its first rows and columns and says how many there are.
+fits shows the rows around the sweep under way and the first columns (``…`` and
+``rows 7–12 of 16`` say so).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from adexplorer.explorer.session import Session
 
 #: At most this many rows of H are drawn (the panel stays low at 80×24).
 MAX_ROWS = 6
-#: Characters of each entry's column.
+#: Characters of each entry's column, and of the row labels' column.
 CELL = 11
+LABELS = 14
 NOT_YET = "·"
 
 
@@ -54,29 +56,33 @@ def hessian_text(session: Session, width: int) -> Text:
     text = Text()
     if second.kind == "hvp":
         text.append(f"H·u along u: {session.direction_text}", style="bold")
-        text.append(f"   (one nested sweep; {len(labels)} entries)\n", style="dim")
+        entries_word = "entry" if len(labels) == 1 else "entries"
+        text.append(f"   (one nested sweep; {len(labels)} {entries_word})\n", style="dim")
         entries = [
             f"{label}: {_entry(v, digits)}" for label, v in zip(labels, columns[0], strict=True)
         ]
         text.append(_fit("   ".join(entries), width))
         return text
     n = len(labels)
-    room = max(1, (width - 14) // CELL)
+    room = max(1, (width - LABELS - 2) // CELL)
     shown_cols = min(n, room)
     shown_rows = min(n, MAX_ROWS)
-    title = f"H ({n}×{n})"
-    text.append(title[:13].ljust(14), style="bold")
+    # the rows follow the sweep under way (row k is sweep k's); the first columns show
+    first_row = min(max(sweep_now - shown_rows, 0), n - shown_rows)
+    text.append(f"H ({n}×{n})"[: LABELS - 1].ljust(LABELS), style="bold")
     header = "".join(label[: CELL - 1].ljust(CELL) for label in labels[:shown_cols])
-    text.append(_fit(header, width - 14), style="dim")
-    if shown_cols < n or shown_rows < n:
-        text.append(f"  (first {shown_rows}×{shown_cols} of {n}×{n})", style="dim")
-    for row in range(shown_rows):
+    header += "…" if shown_cols < n else ""
+    note = f"  rows {first_row + 1}–{first_row + shown_rows} of {n}" if shown_rows < n else ""
+    fits = LABELS + len(header.rstrip()) + len(note) <= width
+    text.append(header.rstrip() + note if fits else header, style="dim")
+    for row in range(first_row, first_row + shown_rows):
         current = sweep_now == row + 1
-        line = Text(("▶" if current else " ") + labels[row][:12].ljust(13), style="dim")
+        line = Text(("▶" if current else " ") + labels[row][: LABELS - 2].ljust(LABELS - 1))
+        line.stylize("dim")
         cells = "".join(
             _entry(columns[row][col], digits)[: CELL - 1].ljust(CELL) for col in range(shown_cols)
         )
-        line.append(cells, style="bold" if current else "")
+        line.append(cells + ("…" if shown_cols < n else ""), style="bold" if current else "")
         text.append("\n")
         text.append_text(line)
     return text
