@@ -21,6 +21,12 @@ grade itself right.  So each kind of question is answered here another way:
   pass written out by hand in numpy; descent without zero_grad by adding up the
   gradients so far;
 * the type of an adjoint from the shape of the node's evaluated value;
+* J·u and ȳᵀJ by central differences of each output, weighted by the step's seed;
+  a part of a vector tangent as the node's derivative along that unit direction;
+* Hessian entries, H·u and Newton steps from sympy's second derivatives of the
+  program's expression; a cell v̄̇ of the nested sweep as the derivative along u of
+  the first-order cell (itself by differences), differenced once more;
+* sweep and gradient counts from the number of input entries;
 * sweeps for the trained inputs by counting their entries;
 * what only a study computes (swell sizes, best step h, cost ratios) by calling
   that study directly, since it *is* the definition.
@@ -311,6 +317,8 @@ def number(query: str, explore: Explore) -> float:
         return float(_contribution_lines(setup, args[0])[int(args[1]) - 1][0])
     if what == "iterations":
         return float(_loop(explore, int(args[0])).count)
+    if what in SECOND_ORDER or what in GENERAL_VECTORS:
+        return _products(setup, what, args)
     if what == "fd-estimate":  # the textbook quotients, from plain evaluations
         f = _along_seed(setup, out)
         h = float(args[1])
@@ -321,6 +329,134 @@ def number(query: str, explore: Explore) -> float:
         }
         return quotients[args[0]]
     raise NoOracle(f"no independent answer for 'from: {query}'")
+
+
+# ------------------------------------------------------------------ lessons 16 and 17
+
+GENERAL_VECTORS = ("jvp", "vjp", "vector-tangent", "vector-cost")
+SECOND_ORDER = (
+    "hvp",
+    "hessian",
+    "adjoint-dot",
+    "adjoint-dot-after",
+    "adjoint-dot-term",
+    "nested-sweeps",
+    "fd-gradients",
+    "newton",
+    "newton-value",
+)
+#: The outer step of a derivative of derivatives: each inner derivative is a
+#: Richardson-refined central difference good to ~1e-11, so the outer one takes a
+#: larger step (round-off 1e-11/h ≈ 1e-9, its own O(h⁴) error smaller still).
+OUTER_H = 1e-2
+
+
+def _moved(setup: Setup, direction: Mapping[str, Array], t: float) -> Setup:
+    """The step's setup at x + t·direction."""
+    values = {
+        k: np.asarray(v, dtype=float) + t * np.asarray(direction.get(k, 0.0))
+        for k, v in setup.values.items()
+    }
+    return replace(setup, values=values)
+
+
+def _cotangent_weights(setup: Setup) -> list[float]:
+    """The step's ȳ as one weight per output (outputs left out: 0); scalar outputs."""
+    return [float(setup.cotangent.get(name, 0.0)) for name in setup.graph.output_names]
+
+
+def _vjp_entry(setup: Setup, name: str) -> float:
+    """ȳᵀJ for input ``name``: Σᵢ ȳᵢ·∂fᵢ/∂name, each partial by central differences."""
+    weights = _cotangent_weights(setup)
+    unit = {name: np.ones(())}
+    return sum(
+        w * _along(setup, unit, o) for w, o in zip(weights, setup.graph.outputs, strict=True) if w
+    )
+
+
+def _sympy_program(setup: Setup):  # type: ignore[no-untyped-def]
+    """The step's program as one sympy expression and its symbols (an expression only)."""
+    import sympy as sp
+    from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+
+    program = setup.explore.program.strip()
+    if "\n" in program or ";" in program or "=" in program:
+        raise NoOracle("no sympy form of a program with statements")
+    symbols = {name: sp.Symbol(name) for name in setup.graph.input_names}
+    expr = parse_expr(
+        program,
+        local_dict={**symbols, "ln": sp.log},
+        transformations=(*standard_transformations, convert_xor),
+    )
+    return expr, [symbols[n] for n in setup.graph.input_names]
+
+
+def _sympy_hessian(setup: Setup, values: Mapping[str, Array]) -> tuple[np.ndarray, np.ndarray]:
+    """∇f and H at ``values``, differentiated by sympy."""
+    import sympy as sp
+
+    expr, symbols = _sympy_program(setup)
+    point = {s: float(values[str(s)]) for s in symbols}
+    gradient = np.array([float(sp.diff(expr, s).subs(point)) for s in symbols])
+    hessian = np.array([[float(sp.diff(expr, a, b).subs(point)) for b in symbols] for a in symbols])
+    return gradient, hessian
+
+
+def _products(setup: Setup, what: str, args: list[str]) -> float:
+    graph = setup.graph
+    names = list(graph.input_names)
+    if what == "jvp":
+        index = (
+            list(graph.output_names).index(args[0])
+            if args[0] in graph.output_names
+            else (int(args[0]) - 1)
+        )
+        return _along(setup, setup.seed, graph.outputs[index])
+    if what == "vjp":
+        return _vjp_entry(setup, args[0])
+    if what == "vector-tangent":  # part k: the node's derivative along unit direction k
+        name = names[int(args[1]) - 1] if args[1].isdigit() else args[1]
+        return _along(setup, {name: np.ones(())}, _label_index(graph, args[0]))
+    if what == "vector-cost":  # the cost model is the definition: primal once or n times
+        cost = run(graph, setup.values, "evaluate").cost
+        assert cost is not None
+        n = len(names)
+        if args[0] == "vector":
+            return float(cost.primal.total + n * cost.tangent.total)
+        return float(n * (cost.primal.total + cost.tangent.total))
+    if what == "nested-sweeps":  # one per input entry
+        return float(sum(int(np.size(v)) for v in setup.values.values()))
+    if what == "fd-gradients":
+        n = sum(int(np.size(v)) for v in setup.values.values())
+        return float(2 * n if args[0] == "central" else n + 1)
+    if what == "hessian":
+        _, hessian = _sympy_hessian(setup, setup.values)
+        return float(hessian[names.index(args[0]), names.index(args[1])])
+    if what == "hvp":
+        _, hessian = _sympy_hessian(setup, setup.values)
+        u = np.array([float(setup.seed.get(n, 0.0)) for n in names])
+        return float((hessian @ u)[names.index(args[0])])
+    if what in ("newton", "newton-value"):
+        values = {k: np.asarray(v, dtype=float) for k, v in setup.values.items()}
+        for _ in range(int(args[0])):
+            gradient, hessian = _sympy_hessian(setup, values)
+            step = np.linalg.solve(hessian, gradient)
+            values = {n: values[n] - s for n, s in zip(names, step, strict=True)}
+        if what == "newton":
+            return float(values[args[1]])
+        return float(_evaluate(graph, values)[graph.outputs[0]])
+    # the nested sweep's cells: d/dt of the first-order cell at x + t·u, by differences
+    node = _label_index(graph, args[0])
+
+    def cell(t: float) -> float:
+        here = _moved(setup, setup.seed, t)
+        if what == "adjoint-dot":
+            return _adjoint(here, node)
+        terms = _adjoint_terms(here, node)
+        k = int(args[1])
+        return sum(terms[:k]) if what == "adjoint-dot-after" else terms[k - 1]
+
+    return _central(cell, OUTER_H)
 
 
 def _memory(setup: Setup, mode: str, figure: str) -> float:
@@ -551,7 +687,8 @@ def vector(exercise: Exercise, explore: Explore) -> list[float]:
     """A Jacobian column or row by central differences."""
     setup = prepare(explore)
     graph = setup.graph
-    what, arg = exercise.query.split()
+    what, *rest = exercise.query.split()
+    arg = rest[0] if rest else ""
     outputs = [o for o in graph.outputs]
     if what == "jacobian-column":
         return [_along(setup, {arg: np.ones(())}, o) for o in outputs]
@@ -560,6 +697,14 @@ def vector(exercise: Exercise, explore: Explore) -> list[float]:
         index = names.index(arg) if arg in names else int(arg) - 1
         out = outputs[index]
         return [_along(setup, {name: np.ones(())}, out) for name in graph.input_names]
+    if what == "jvp-vector":
+        return [_along(setup, setup.seed, o) for o in outputs]
+    if what == "vjp-vector":
+        return [_vjp_entry(setup, name) for name in graph.input_names]
+    if what == "hvp-vector":
+        return [_products(setup, "hvp", [name]) for name in graph.input_names]
+    if what == "hessian-row":
+        return [_products(setup, "hessian", [arg, name]) for name in graph.input_names]
     raise NoOracle(f"no vector oracle for {exercise.query!r}")
 
 

@@ -62,6 +62,8 @@ def test_every_example_in_the_table_computes(example: str) -> None:
         explore = dataclasses.replace(SURVEY, checkpoint="snapshots=2")
     if query.name == "descent":
         explore = Explore(line=1, program="(x - 3)^2 + y^2", at="x=0, y=1")
+    if query.name in ("vjp", "vjp-vector"):  # reverse mode with a cotangent on the output
+        explore = dataclasses.replace(SURVEY, mode="reverse", seed="f=2")
     answer = compute(example, explore)
     assert isinstance(answer, str) or answer == answer  # a number (not NaN) or a word
 

@@ -201,8 +201,12 @@ def _print_exploration(explore: Explore, mask: Hidden | None = None) -> None:
 
     try:
         setup = answers.prepare(explore)
-        mode = "reverse" if explore.mode == "reverse" else "forward"
-        trace = run(setup.graph, setup.values, mode, setup.seed if mode == "forward" else None)
+        if explore.mode == "vector":  # every unit direction in one sweep
+            trace = run(setup.graph, setup.values, "forward", vector=True)
+        elif explore.mode in ("reverse", "hvp", "hessian"):  # a cotangent, if one is given
+            trace = run(setup.graph, setup.values, "reverse", setup.cotangent or None)
+        else:
+            trace = run(setup.graph, setup.values, "forward", setup.seed)
     except AdxError as error:
         make_console().print(
             Text(visible(f"(this step's program does not run: {error.message})"), style="red")
@@ -253,6 +257,7 @@ def player_problems(lesson: Lesson) -> list[Problem]:
     from adexplorer.lang.lower import lesson_values
     from adexplorer.lessons import answers
     from adexplorer.lessons.parser import Problem
+    from adexplorer.tui.lesson_app import set_exploration_mode
 
     problems: list[Problem] = []
     for step in lesson.steps:
@@ -268,9 +273,7 @@ def player_problems(lesson: Lesson) -> list[Problem]:
             session = Session.start(explore.program, at)
             if session.error is not None:
                 raise session.error
-            session.set_mode(explore.mode)
-            if explore.seed:
-                session.set_seed(explore.seed, switch_mode=False)
+            set_exploration_mode(session, explore)
             frames = len(session.frames)
         except AdxError as error:
             problems.append(

@@ -1,7 +1,8 @@
 """Frames: the steps the explorer animates, built from a trace.
 
 * A **forward** trace (the explorer's forward and dual modes) gives one frame per
-  node in graph order; frame i computes node i's value and tangent together.
+  node in graph order; frame i computes node i's value and tangent together.  In
+  vector forward mode the tangent is the vector sweep's: all n directions at once.
 * A trace without a sweep (an output with no entries has no adjoint to seed)
   gives the primal frames only.
 * A **reverse** trace gives one frame per node for the forward (taping) sweep,
@@ -20,7 +21,7 @@ import numpy as np
 
 from adexplorer.base.shapes import Array
 from adexplorer.core.formulas import Formula, FormulaRenderer
-from adexplorer.core.trace import Trace
+from adexplorer.core.trace import TangentSweep, Trace, VectorTangentSweep
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,17 @@ class Frame:
     node: int  # the node this frame computes (or whose adjoint grows)
     edges: tuple[tuple[int, int], ...]  # (argument, user) edges carrying the value/derivative
     step: int  # index of the step record in its sweep
+    sweep: int = 0  # which sweep (second-order mode runs one nested sweep per direction)
+
+
+def forward_sweep(trace: Trace) -> TangentSweep | VectorTangentSweep | None:
+    """The tangent sweep a forward trace is shown by: its first scalar sweep, or the
+    vector sweep (every tangent holds all n directions); None for a reverse trace."""
+    if trace.mode != "forward":
+        return None
+    if trace.tangent_sweeps:
+        return trace.tangent_sweeps[0]
+    return trace.vector_sweep
 
 
 def build_frames(trace: Trace) -> list[Frame]:
@@ -38,8 +50,8 @@ def build_frames(trace: Trace) -> list[Frame]:
     def in_edges(i: int) -> tuple[tuple[int, int], ...]:
         return tuple((a, i) for a in graph.nodes[i].args if not graph.nodes[a].is_const)
 
-    if trace.mode == "forward" and trace.tangent_sweeps:
-        sweep = trace.tangent_sweeps[0]
+    sweep = forward_sweep(trace)
+    if sweep is not None:
         return [Frame("forward", s.node, in_edges(s.node), k) for k, s in enumerate(sweep.steps)]
     frames = [
         Frame("primal", s.node, in_edges(s.node), k) for k, s in enumerate(trace.primal_steps)
@@ -64,8 +76,10 @@ def node_state(
             state[node.index][0] = node.value
     for frame in run_so_far:
         if frame.kind == "forward":
+            sweep = forward_sweep(trace)
+            assert sweep is not None
             state[frame.node][0] = trace.values[frame.node]
-            state[frame.node][1] = trace.tangent_sweeps[0].steps[frame.step].value
+            state[frame.node][1] = sweep.steps[frame.step].value
         elif frame.kind == "primal":
             state[frame.node][0] = trace.values[frame.node]
         else:
@@ -76,7 +90,8 @@ def node_state(
 def frame_formulas(trace: Trace, frame: Frame, render: FormulaRenderer) -> list[Formula]:
     """The formulas a frame shows (a forward frame shows the value's and the tangent's)."""
     if frame.kind == "forward":
-        sweep = trace.tangent_sweeps[0]
+        sweep = forward_sweep(trace)
+        assert sweep is not None
         return [
             render.primal(trace.primal_steps[frame.step]),
             render.tangent(sweep.steps[frame.step], sweep.tangents),
@@ -90,7 +105,9 @@ def frame_formulas(trace: Trace, frame: Frame, render: FormulaRenderer) -> list[
 def frame_values(trace: Trace, frame: Frame) -> list[Array]:
     """The number each of :func:`frame_formulas` ends in (a value, tangent or contribution)."""
     if frame.kind == "forward":
-        return [trace.values[frame.node], trace.tangent_sweeps[0].steps[frame.step].value]
+        sweep = forward_sweep(trace)
+        assert sweep is not None
+        return [trace.values[frame.node], sweep.steps[frame.step].value]
     if frame.kind == "primal":
         return [trace.values[frame.node]]
     return [trace.adjoint_sweeps[0].steps[frame.step].contribution]

@@ -17,7 +17,7 @@ from adexplorer.base.errors import AdxError
 from adexplorer.codegen import GeneratedCode, generate
 from adexplorer.core.engines.steps import AdjointStep, PrimalStep, TangentStep
 from adexplorer.core.trace import Trace
-from adexplorer.explorer.frames import Frame
+from adexplorer.explorer.frames import Frame, forward_sweep
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ def code_for(trace: Trace) -> CodeForTrace:
 def frame_step(trace: Trace, frame: Frame) -> PrimalStep | TangentStep | AdjointStep:
     """The step record a frame shows (the tangent step of a forward frame)."""
     if frame.kind == "forward":
-        return trace.tangent_sweeps[0].steps[frame.step]
+        sweep = forward_sweep(trace)
+        assert sweep is not None
+        return sweep.steps[frame.step]
     if frame.kind == "primal":
         return trace.primal_steps[frame.step]
     return trace.adjoint_sweeps[0].steps[frame.step]
@@ -50,7 +52,7 @@ def frame_step(trace: Trace, frame: Frame) -> PrimalStep | TangentStep | Adjoint
 def current_line(code: GeneratedCode, trace: Trace, frame: Frame | None) -> int | None:
     """The generated line that performs the frame's step (None before the first step,
     or where no line does, e.g. an input's tangent in code that takes it as given)."""
-    if frame is None:
-        return None
+    if frame is None or frame.kind.startswith("nested"):
+        return None  # a nested (second-order) step: no first-order code performs it
     graph = trace.graph if trace.graph.dynamic else None
     return code.line_for_step(frame_step(trace, frame), graph)

@@ -32,21 +32,33 @@ from adexplorer.base.shapes import Array, fill
 from adexplorer.compare.broken_rules import parse_broken_rule, with_broken_rule
 from adexplorer.core.checkpoint import CheckpointSpec
 from adexplorer.core.descent import DescentStep, descent_step, evaluate_scalar, trained_inputs
-from adexplorer.core.formulas import BAR, DOT, Formula, FormulaRenderer, dual_text
+from adexplorer.core.formulas import (
+    BAR,
+    DOT,
+    Formula,
+    FormulaRenderer,
+    dual_text,
+    vector_dual_text,
+)
 from adexplorer.core.ir import Graph
+from adexplorer.core.second_order import SecondOrderTrace, run_second_order
 from adexplorer.core.trace import Trace, run
 from adexplorer.core.training import Training as Loop
-from adexplorer.explorer import export, frames
+from adexplorer.explorer import export, frames, nested
 from adexplorer.explorer.control_flow import retape_note, should_condense
 from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.layout import GraphLayout, layout
 from adexplorer.explorer.playback import Playback
+from adexplorer.explorer.seeds import parse_cotangent, parse_direction
 from adexplorer.explorer.training import Training, TrainingPlan, check_eta, check_steps
 from adexplorer.explorer.value_texts import ValueTexts
 from adexplorer.lang.lower import compile_source, parse_at
 
-#: How the explorer animates a derivative (the trace runs forward for "dual").
-EXPLORER_MODES = ("forward", "reverse", "dual")
+#: How the explorer animates a derivative (the trace runs forward for "dual"; "second":
+#: forward-over-reverse, the nested sweeps of H·u or of the whole Hessian).
+EXPLORER_MODES = ("forward", "reverse", "dual", "second")
+#: What second-order mode computes: the whole Hessian (n nested sweeps) or H·u (one).
+SECOND_KINDS = ("hessian", "hvp")
 DEFAULT_SOURCE = "ln(x1) + x1*x2 - sin(x2)"
 DEFAULT_VALUES = {"x1": 2.0, "x2": 5.0}
 
@@ -71,6 +83,9 @@ class Basis:
     seed_text: str
     selected: int
     checkpoint: CheckpointSpec | None = None
+    cotangent_text: str = ""  # reverse mode's ȳ, e.g. "f1=1,f2=-2" (empty: unit sweeps)
+    vector: bool = False  # forward/dual: one vector sweep carrying every direction
+    second_kind: str = "hessian"
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class Compiled:
     trace: Trace | None = None
     frames: tuple[Frame, ...] = ()
     layout: GraphLayout | None = None  # the graph's drawing, if asked for
+    second: SecondOrderTrace | None = None  # second-order mode's nested sweeps
+    cotangent_text: str = ""
 
 
 def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compiled:
@@ -121,8 +138,19 @@ def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compil
     else:
         seed_name = basis.seed_name if basis.seed_name in names else (names[0] if names else None)
     selected = min(basis.selected, max(len(names) - 1, 0))
+    cotangent_text = basis.cotangent_text if _cotangent_fits(graph, basis.cotangent_text) else ""
     try:
-        trace = _run(graph, values, basis.mode, seed_name, basis.seed_text, basis.checkpoint)
+        trace, second = _run(
+            graph,
+            values,
+            basis.mode,
+            seed_name,
+            basis.seed_text,
+            basis.checkpoint,
+            cotangent_text=cotangent_text,
+            vector=basis.vector,
+            second_kind=basis.second_kind,
+        )
     except AdxError as error:
         return Compiled(text, basis, error=error.with_source(text))
     return Compiled(
@@ -134,10 +162,32 @@ def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compil
         seed_name=seed_name,
         selected=selected,
         trace=trace,
-        frames=tuple(frames.build_frames(trace)),
+        frames=tuple(_frames_of(trace, second)),
         # a long loop is drawn condensed (control_flow.condense), not from this layout
         layout=layout(trace.graph) if with_layout and not should_condense(trace.graph) else None,
+        second=second,
+        cotangent_text=cotangent_text,
     )
+
+
+def _cotangent_fits(graph: Graph, text: str) -> bool:
+    """Whether a cotangent typed for the old program still names outputs of ``graph``."""
+    if not text.strip():
+        return False
+    try:
+        parse_cotangent(graph, text)
+    except AdxError:
+        return False
+    return True
+
+
+def _frames_of(trace: Trace, second: SecondOrderTrace | None) -> list[Frame]:
+    return nested.build_frames(second) if second is not None else frames.build_frames(trace)
+
+
+def _example(names: tuple[str, ...]) -> str:
+    """A seed to show in the dialog: ``x1=1,x2=0.5`` for the names there are."""
+    return ",".join(f"{n}={v}" for n, v in zip(names[:3], ("1", "0.5", "-2"), strict=False))
 
 
 def _direction_fits(text: str, names: tuple[str, ...]) -> bool:
@@ -155,7 +205,7 @@ def _seed(
     """The forward seed (tangents of the inputs); None in reverse mode."""
     if mode == "reverse":
         return None
-    if seed_name is not None:
+    if seed_name is not None and seed_name in graph.input_names:
         shape = graph.nodes[graph.input_index(seed_name) or 0].shape
         return {seed_name: np.ones(shape)}
     if not seed_text.strip():
@@ -171,15 +221,23 @@ def _run(
     seed_name: str | None,
     seed_text: str,
     checkpoint: CheckpointSpec | None = None,
-) -> Trace:
-    trace_mode = "reverse" if mode == "reverse" else "forward"
-    return run(
-        graph,
-        values,
-        trace_mode,
-        _seed(graph, mode, seed_name, seed_text),
-        checkpoint if trace_mode == "reverse" else None,  # reverse mode's only
-    )
+    *,
+    cotangent_text: str = "",
+    vector: bool = False,
+    second_kind: str = "hessian",
+) -> tuple[Trace, SecondOrderTrace | None]:
+    """The trace a mode shows; second-order mode also gives its nested sweeps (and a
+    plain reverse trace, for the graph, the panes and the gradient)."""
+    if mode == "second":
+        direction = _seed(graph, "forward", seed_name, seed_text) if second_kind == "hvp" else None
+        second = run_second_order(graph, values, direction=direction)
+        return run(graph, values, "reverse"), second
+    if mode == "reverse":
+        cotangent = parse_cotangent(graph, cotangent_text)
+        return run(graph, values, "reverse", cotangent or None, checkpoint), None
+    if vector:
+        return run(graph, values, "forward", vector=True), None
+    return run(graph, values, "forward", _seed(graph, mode, seed_name, seed_text)), None
 
 
 class Concealment(Protocol):
@@ -258,6 +316,15 @@ class Session:
     retape_note: str | None = None
     #: Reverse mode with checkpointing (every=K or snapshots=S); None: plain reverse mode.
     checkpoint: CheckpointSpec | None = None
+    #: Reverse mode's cotangent ȳ over the outputs (``f1=1,f2=-2``): one sweep gives ȳᵀJ;
+    #: empty: one sweep seeded with 1 at the (first) output, as before.
+    cotangent_text: str = ""
+    #: Forward and dual mode: one vector sweep, every tangent carrying all n directions.
+    vector: bool = False
+    #: Second-order mode: the whole Hessian, or H·u with the forward seed as u.
+    second_kind: str = "hessian"
+    #: Second-order mode's nested sweeps (None in the other modes).
+    second: SecondOrderTrace | None = None
     #: A training run (see training.py): how many steps, and whether the gradients add up.
     train_steps: int = 100
     accumulate: bool = False
@@ -307,6 +374,9 @@ class Session:
             self.seed_text,
             self.selected,
             self.checkpoint,
+            self.cotangent_text,
+            self.vector,
+            self.second_kind,
         )
 
     def fits(self, basis: Basis) -> bool:
@@ -318,6 +388,9 @@ class Session:
             and basis.seed_text == self.seed_text
             and basis.selected == self.selected
             and basis.checkpoint == self.checkpoint
+            and basis.cotangent_text == self.cotangent_text
+            and basis.vector == self.vector
+            and basis.second_kind == self.second_kind
             and basis.values.keys() == self.values.keys()
             and all(basis.values[k] is self.values[k] for k in self.values)
         )
@@ -336,16 +409,25 @@ class Session:
         self.values = dict(compiled.values)
         self.seed_name = compiled.seed_name
         self.selected = compiled.selected
+        self.cotangent_text = compiled.cotangent_text
         self.history = []  # a descent on another function
         self._install(
             compiled.trace,
+            compiled.second,
             list(compiled.frames),
             keep_position=previous is not None
             and len(previous.nodes) == len(compiled.trace.graph.nodes),
         )
         return True
 
-    def _install(self, trace: Trace, new_frames: list[Frame], *, keep_position: bool) -> None:
+    def _install(
+        self,
+        trace: Trace,
+        second: SecondOrderTrace | None,
+        new_frames: list[Frame],
+        *,
+        keep_position: bool,
+    ) -> None:
         old = self.trace.graph if self.trace is not None else None
         self.retape_note = retape_note(old, trace.graph)
         if trace.graph.dynamic:
@@ -353,6 +435,7 @@ class Session:
             # graph from now on (the graph, the trace and the frames belong together).
             self.graph = trace.graph
         self.trace = trace
+        self.second = second
         self._texts.forget()
         self._formulas.clear()
         self._revision = next(_REVISIONS)
@@ -372,6 +455,9 @@ class Session:
         seed_name: object = _KEEP,
         seed_text: str | None = None,
         checkpoint: object = _KEEP,
+        cotangent_text: str | None = None,
+        vector: bool | None = None,
+        second_kind: str | None = None,
         keep_position: bool = True,
     ) -> None:
         """Run the trace again with some of these changed: all or nothing (if the run
@@ -383,16 +469,28 @@ class Session:
         new_seed_text = self.seed_text if seed_text is None else seed_text
         new_checkpoint = self.checkpoint if checkpoint is _KEEP else checkpoint
         assert new_checkpoint is None or isinstance(new_checkpoint, CheckpointSpec)
+        new_cotangent = self.cotangent_text if cotangent_text is None else cotangent_text
+        new_vector = self.vector if vector is None else vector
+        new_kind = self.second_kind if second_kind is None else second_kind
         if self.graph is not None:
-            trace = _run(
-                self.graph, new_values, new_mode, new_seed_name, new_seed_text, new_checkpoint
+            trace, second = _run(
+                self.graph,
+                new_values,
+                new_mode,
+                new_seed_name,
+                new_seed_text,
+                new_checkpoint,
+                cotangent_text=new_cotangent,
+                vector=new_vector,
+                second_kind=new_kind,
             )
-            new_frames = frames.build_frames(trace)
+            new_frames = _frames_of(trace, second)
         self.checkpoint = new_checkpoint
         self.values, self.mode = new_values, new_mode
         self.seed_name, self.seed_text = new_seed_name, new_seed_text
+        self.cotangent_text, self.vector, self.second_kind = new_cotangent, new_vector, new_kind
         if self.graph is not None:
-            self._install(trace, new_frames, keep_position=keep_position)
+            self._install(trace, second, new_frames, keep_position=keep_position)
 
     # -- changing inputs, mode and seed ------------------------------------------
 
@@ -478,7 +576,9 @@ class Session:
         if not choices:
             raise AdxError("usage", "this function has no inputs to seed")
         current = choices.index(self.seed_name) if self.seed_name in choices else -1
-        self._rerun(seed_name=choices[(current + 1) % len(choices)])
+        if self.vector and self.mode in ("forward", "dual"):
+            current = -1  # from every direction at once back to one seed: the first
+        self._rerun(seed_name=choices[(current + 1) % len(choices)], vector=False)
 
     def set_seed(self, text: str, *, switch_mode: bool = True) -> None:
         """Seed an input by name (``x2``) or a direction (``x1=1,x2=0.5``).
@@ -488,7 +588,7 @@ class Session:
         """
         name = text.strip()
         if self.graph is not None and name in self.graph.input_names:
-            self._rerun(seed_name=name)
+            self._rerun(seed_name=name, vector=False)
         else:
             self.set_seed_direction(text)
         if switch_mode and self.mode == "reverse":
@@ -497,7 +597,88 @@ class Session:
     def set_seed_direction(self, text: str) -> None:
         """A direction such as ``x1=1,x2=0.5`` (inputs left out are 0)."""
         parse_at(text, "seed")  # validate first: a bad direction keeps the old one
-        self._rerun(seed_name=None, seed_text=text)
+        if self.graph is not None:
+            parse_direction(self.graph, text)  # names inputs only, each of its type
+        self._rerun(seed_name=None, seed_text=text, vector=False)
+
+    def set_cotangent(self, text: str) -> None:
+        """Reverse mode's ȳ over the outputs (``f=2``, ``f1=1,f2=-2``; outputs left out
+        are 0): one adjoint sweep gives ȳᵀJ.  An empty text goes back to the unit sweep.
+        All or nothing: a bad ȳ is an AdxError and the old one stays."""
+        if self.graph is not None:
+            parse_cotangent(self.graph, text)
+        self._rerun(cotangent_text=text.strip())
+
+    def seed_prompt(self) -> tuple[str, str, str]:
+        """What the seed dialog (key u) edits in this mode: (title, explanation, text)."""
+        graph = self.graph
+        inputs = ", ".join(graph.input_names) if graph is not None else ""
+        outputs = ", ".join(graph.output_names) if graph is not None else ""
+        if self.mode == "reverse":
+            return (
+                "cotangent ȳ (reverse mode: one sweep gives ȳᵀJ)",
+                f"outputs: {outputs}; e.g. {_example(graph.output_names if graph else ())}"
+                " (outputs left out are 0; empty: the unit seed at the first output)",
+                self.cotangent_text,
+            )
+        direction = self.seed_text if self.seed_name is None else (self.seed_name or "")
+        if self.mode == "second":
+            return (
+                "direction u for H·u (second order: one nested sweep)",
+                f"inputs: {inputs}; e.g. {_example(graph.input_names if graph else ())}"
+                " (inputs left out are 0; empty: the whole Hessian, one sweep per input entry)",
+                direction if self.second_kind == "hvp" else "",
+            )
+        return (
+            "seed u (forward mode: one sweep gives J·u)",
+            f"inputs: {inputs}; e.g. {_example(graph.input_names if graph else ())}"
+            " or one input's name (inputs left out are 0)",
+            "" if self.vector else direction,
+        )
+
+    def apply_seed_prompt(self, text: str) -> None:
+        """Set what :meth:`seed_prompt` edits from the dialog's text (AdxError if bad;
+        nothing changes then)."""
+        if self.graph is None:
+            raise AdxError("usage", "there is no program to seed yet")
+        if self.mode == "reverse":
+            self.set_cotangent(text)
+        elif self.mode == "second":
+            if not text.strip():
+                self._rerun(second_kind="hessian", keep_position=False)
+            elif text.strip() in self.graph.input_names:
+                self._rerun(seed_name=text.strip(), second_kind="hvp", keep_position=False)
+            else:
+                parse_at(text, "seed")
+                parse_direction(self.graph, text)
+                self._rerun(seed_name=None, seed_text=text, second_kind="hvp", keep_position=False)
+            self.playback.to_start()
+        elif not text.strip():
+            names = self.graph.input_names
+            self._rerun(seed_name=names[0] if names else None, seed_text="", vector=False)
+        else:
+            self.set_seed(text, switch_mode=False)
+
+    def toggle_vector(self) -> bool:
+        """Forward mode: one vector sweep (all n directions at once) or one seed; a reverse
+        or second-order session switches to forward mode.  Returns the new setting."""
+        on = not self.vector if self.mode in ("forward", "dual") else True
+        mode = self.mode if self.mode in ("forward", "dual") else "forward"
+        self._rerun(mode=mode, vector=on, keep_position=False)
+        self.playback.to_start()
+        return on
+
+    def toggle_second_kind(self) -> str:
+        """Second-order mode: the whole Hessian ↔ H·u with the forward seed as u."""
+        kind = "hvp" if self.second_kind == "hessian" else "hessian"
+        self._rerun(second_kind=kind, keep_position=False)
+        self.playback.to_start()
+        return kind
+
+    @property
+    def direction_text(self) -> str:
+        """The forward seed in words: an input's name or the direction typed."""
+        return self.seed_name or self.seed_text or "0"
 
     # -- playback (see playback.py) ------------------------------------------------
 
@@ -545,7 +726,13 @@ class Session:
     def node_state(self) -> list[tuple[Array | None, Array | None]]:
         """For each node: (value if computed yet, tangent or running adjoint if computed yet)."""
         assert self.trace is not None
-        state = frames.node_state(self.trace, self.playback.run_so_far)
+        if self.second is not None:
+            state = [
+                (n.value, n.adjoint if n.adjoint is not None else n.tangent)
+                for n in self.nested_state(masked=False)
+            ]
+        else:
+            state = frames.node_state(self.trace, self.playback.run_so_far)
         mask = self.mask
         if mask is None:
             return state
@@ -559,6 +746,36 @@ class Session:
             )
             for i, (value, derivative) in enumerate(state)
         ]
+
+    def nested_state(self, *, masked: bool = True) -> list[nested.NestedState]:
+        """Second-order mode: each node's value, v̇, v̄ and v̄̇ as far as the sweeps have got
+        (a lesson's hidden ones as :data:`CONCEALED`)."""
+        assert self.second is not None
+        state = nested.node_state(self.second, self.playback.run_so_far)
+        mask = self.mask if masked else None
+        if mask is None:
+            return state
+        seed = self.seed()
+
+        def hidden(i: int, value: Array | None) -> Array | None:
+            if value is not None and mask.hides_derivative(i, self.mode, seed):
+                return CONCEALED
+            return value
+
+        return [
+            nested.NestedState(
+                CONCEALED if n.value is not None and mask.hides_value(i) else n.value,
+                hidden(i, n.tangent),
+                hidden(i, n.adjoint),
+                hidden(i, n.adjoint_dot),
+            )
+            for i, n in enumerate(state)
+        ]
+
+    def hessian_known(self) -> list[list[float | None]]:
+        """Second-order mode: the columns of H (or the one of H·u) known so far."""
+        assert self.second is not None
+        return nested.hessian_known(self.second, self.frames, self.position)
 
     # -- what a lesson hides -------------------------------------------------------------
 
@@ -583,13 +800,15 @@ class Session:
         def derivatives(nodes: set[int]) -> bool:
             return any(mask.hides_derivative(n, self.mode, seed) for n in nodes)
 
-        if frame.kind == "adjoint":
+        if frame.kind in ("adjoint", "nested_adjoint"):
             ((_, user),) = frame.edges
             used = {user, *graph.nodes[user].args}
-            return [derivatives({frame.node, user}) or values(used)]
+            hides = derivatives({frame.node, user}) or values(used)
+            return [hides, hides] if frame.kind == "nested_adjoint" else [hides]
         used = {frame.node, *graph.nodes[frame.node].args}
-        if frame.kind == "seed":
-            return [derivatives({frame.node})]
+        if frame.kind in ("seed", "nested_seed"):
+            hides = derivatives({frame.node})
+            return [hides, hides] if frame.kind == "nested_seed" else [hides]  # v̄ and v̄̇
         primal = values(used)
         if frame.kind == "primal":
             return [primal]
@@ -606,18 +825,14 @@ class Session:
             key = (frame, self.numbering, self.digits)
             formulas = self._formulas.get(key) or []
             if not formulas:
-                numbers = frames.frame_values(self.trace, frame)
+                numbers = self._frame_values(frame)
                 formulas = [
                     _summarized(f, self._texts.text(v, self.digits) if is_summarized(v) else None)
-                    for f, v in zip(
-                        frames.frame_formulas(self.trace, frame, self.renderer()),
-                        numbers,
-                        strict=True,
-                    )
+                    for f, v in zip(self._frame_formulas(frame), numbers, strict=True)
                 ]
                 self._formulas[key] = formulas
         else:
-            formulas = frames.frame_formulas(self.trace, frame, self.renderer())
+            formulas = self._frame_formulas(frame)
         mask = self.mask
         if mask is None:
             return formulas
@@ -627,17 +842,34 @@ class Session:
             for f, hide in zip(formulas, hidden, strict=False)
         ]
 
+    def _frame_formulas(self, frame: Frame) -> list[Formula]:
+        assert self.trace is not None
+        if self.second is not None and frame.kind in nested.NESTED_KINDS:
+            return nested.frame_formulas(self.second, frame, self.numbering, self.digits)
+        return frames.frame_formulas(self.trace, frame, self.renderer())
+
+    def _frame_values(self, frame: Frame) -> list[Array]:
+        assert self.trace is not None
+        if self.second is not None and frame.kind in nested.NESTED_KINDS:
+            return nested.frame_values(self.second, frame)
+        return frames.frame_values(self.trace, frame)
+
     def dual_formula(self, frame: Frame) -> Formula:
         """A forward frame as dual arithmetic, its numbers hidden as :meth:`formula` hides them.
         A tensor step shows the rule and its result as summaries, without the numbers."""
         assert self.trace is not None
-        sweep = self.trace.tangent_sweeps[0]
+        sweep = frames.forward_sweep(self.trace)
+        assert sweep is not None
         formula = self.renderer().dual(
-            self.trace.primal_steps[frame.step], sweep.steps[frame.step], sweep.tangents
+            self.trace.primal_steps[frame.step],
+            sweep.steps[frame.step],
+            sweep.tangents,
+            vector=self.trace.vector_sweep is not None,
         )
         value, tangent = self.trace.values[frame.node], sweep.steps[frame.step].value
         if is_summarized(value):
-            result = dual_text(
+            pair = vector_dual_text if self.trace.vector_sweep is not None else dual_text
+            result = pair(
                 display_value(value, self.digits, 40), display_value(tangent, self.digits, 40)
             )
             formula = replace(formula, numbers="", result=result)
@@ -654,7 +886,22 @@ class Session:
         mask = self.mask
         if mask is not None and any(self._hides_formula(frame, mask)):
             return None
+        if self.second is not None:
+            totals = nested.running_totals(self.second, frame)
+            return totals[0] if totals is not None else None
         return frames.running_total(self.trace, frame)
+
+    def nested_running_totals(
+        self, frame: Frame
+    ) -> tuple[tuple[Array, Array, Array], tuple[Array, Array, Array]] | None:
+        """Second-order mode, a nested adjoint frame: the running totals of v̄ and of v̄̇
+        (before, contribution, after); None otherwise or when a lesson hides them."""
+        if self.second is None:
+            return None
+        mask = self.mask
+        if mask is not None and any(self._hides_formula(frame, mask)):
+            return None
+        return nested.running_totals(self.second, frame)
 
     def fan_in(self, frame: Frame) -> tuple[int, int]:
         """For an adjoint frame: this is contribution k of n to its node (k, n)."""
@@ -663,6 +910,8 @@ class Session:
         mask = self.mask
         if mask is not None and mask.hides_fan_in(frame.node):
             return (0, 0)  # how many contributions there are is what is asked
+        if self.second is not None:
+            return nested.fan_in(self.second, frame)
         return frames.fan_in(self.trace, frame)
 
     def result_lines(self) -> list[str]:
@@ -676,6 +925,12 @@ class Session:
                 return CONCEALED_TEXT
             return self._texts.text(value, self.digits, RESULT_WIDTH)
 
+        if self.second is not None:
+            return self._second_order_lines(shown)
+        if trace.mode == "reverse" and self.cotangent_text and trace.directional:
+            return self._vjp_lines(shown)
+        if trace.mode == "forward" and self.vector:
+            return self._vector_lines(shown)
         if len(trace.graph.outputs) > 1:
             return self._several_outputs(shown)
         lines = [f"f = {shown('f', trace.output_value())}"]
@@ -686,6 +941,53 @@ class Session:
         elif trace.mode == "reverse" and trace.scalar_output:
             for name, g in trace.gradient().items():
                 lines.append(f"∂f/∂{name} = {shown(f'gradient {name}', g)}")
+        return lines
+
+    def _outputs_line(self, shown: Callable[[str, Array], str]) -> str:
+        assert self.trace is not None
+        names = self.trace.graph.output_names
+        return "   ".join(
+            f"{name} = {shown('f', self.trace.output_value(k))}" for k, name in enumerate(names)
+        )
+
+    def _vjp_lines(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """Reverse mode seeded with ȳ: the outputs, then ȳᵀJ per input."""
+        assert self.trace is not None
+        row = "   ".join(
+            f"{name}: {shown(f'gradient {name}', value)}"
+            for name, value in self.trace.vjp().items()
+        )
+        return [self._outputs_line(shown), f"ȳᵀJ (ȳ: {self.cotangent_text}) = {row}"]
+
+    def _vector_lines(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """Vector forward mode: one sweep gave every column of J."""
+        assert self.trace is not None
+        trace = self.trace
+        names = trace.graph.output_names
+        lines = [self._outputs_line(shown)]
+        for k, name in enumerate(names):
+            column = "   ".join(
+                f"∂{name}/∂{x} = {shown(f'gradient {x}', v)}" for x, v in trace.jacobian(k).items()
+            )
+            lines.append(f"one vector sweep: {column}")
+        return lines
+
+    def _second_order_lines(self, shown: Callable[[str, Array], str]) -> list[str]:
+        """Second-order mode: f, its gradient, and H·u or H (as far as the sweeps got
+        while playing, the whole at the end)."""
+        second = self.second
+        assert second is not None
+        gradient = "   ".join(
+            f"∂f/∂{name} = {shown(f'gradient {name}', g)}" for name, g in second.gradient().items()
+        )
+        lines = [f"f = {shown('f', second.output_value())}   {gradient}"]
+        if second.kind == "hvp":
+            product = "   ".join(
+                f"{name}: {shown(f'hvp {name}', v)}" for name, v in second.hvp().items()
+            )
+            lines.append(f"H·u (u: {self.direction_text}) = {product}")
+        else:
+            lines.append(f"H = {shown('hessian', second.hessian())}")
         return lines
 
     def _several_outputs(self, shown: Callable[[str, Array], str]) -> list[str]:

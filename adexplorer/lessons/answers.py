@@ -43,7 +43,9 @@ from adexplorer.lessons import (
     grading,
     kind_queries,
     memory_queries,
+    second_order_queries,
     tensor_queries,
+    vector_queries,
 )
 from adexplorer.lessons.model import Exercise, Explore
 
@@ -86,6 +88,8 @@ class Setup:
     values: Mapping[str, Array]
     seed_name: str | None  # the input seeded with 1, or None when the seed is a direction
     seed: Mapping[str, Array]  # the forward-mode seed (tangents and directional derivatives)
+    #: reverse mode's ``seed:``, the cotangent ȳ over the outputs (empty: none given)
+    cotangent: Mapping[str, Array] = dataclasses.field(default_factory=dict)
 
 
 def prepare(explore: Explore) -> Setup:
@@ -118,6 +122,10 @@ def prepare(explore: Explore) -> Setup:
     run(graph, values, "reverse")
     seed_name: str | None = graph.input_names[0] if graph.input_names else None
     text = explore.seed.strip()
+    cotangent: dict[str, Array] = {}
+    if explore.mode == "reverse" and text:  # reverse mode's seed is ȳ, over the outputs
+        cotangent = _cotangent(graph, text)
+        text = ""
     if text in graph.input_names:
         seed_name = text
     elif text:
@@ -134,7 +142,33 @@ def prepare(explore: Explore) -> Setup:
                 f"the seed names {', '.join(unknown)}, which is not an input",
                 hint=f"the inputs are {', '.join(graph.input_names)}",
             )
-    return Setup(explore, graph, values, seed_name, seed)
+    return Setup(explore, graph, values, seed_name, seed, cotangent)
+
+
+def _cotangent(graph: Graph, text: str) -> dict[str, Array]:
+    """Reverse mode's ``seed:``: a weight ȳ per output (``f1=1, f2=-2``; outputs left out
+    get 0), checked to name outputs; an input's name gets told what reverse mode seeds."""
+    weights = {name: value for name, (value, _) in parse_at(text, "seed").items()}
+    for name in weights:
+        if name in graph.output_names:
+            continue
+        outputs = ", ".join(graph.output_names)
+        if name in graph.input_names:
+            raise AdxError(
+                "usage",
+                f"in reverse mode the seed is the cotangent ȳ, a weight per output, and "
+                f"{name} is an input",
+                hint=f"name the outputs ({outputs}); for a direction over the inputs use "
+                "mode: forward",
+            )
+        match = closest(name, graph.output_names)
+        raise AdxError(
+            "usage",
+            f"the seed names {name}, which is not an output"
+            + (f" (did you mean '{match}'?)" if match else ""),
+            hint=f"in reverse mode the seed weights the outputs: {outputs}",
+        )
+    return weights
 
 
 # ------------------------------------------------------------------ the queries
@@ -776,6 +810,145 @@ QUERIES: dict[str, Query] = {
             ("descent-accumulate 2",),
             tensor_queries.descent_accumulate,
         ),
+        # general vectors: J·u, ȳᵀJ, the vector forward mode (lessons/vector_queries.py)
+        Query(
+            "jvp",
+            (Arg("OUTPUT"),),
+            "an entry of J·u, u the step's `seed:` direction (one forward sweep); OUTPUT a "
+            "name as `return` gives it or its position 1, 2, …",
+            ("jvp 1", "jvp f"),
+            vector_queries.jvp,
+        ),
+        Query(
+            "jvp-vector",
+            (),
+            "`vector`: J·u, every output entry (one forward sweep seeded with u)",
+            ("jvp-vector",),
+            vector_queries.jvp_vector,
+        ),
+        Query(
+            "vjp",
+            (NAME,),
+            "an entry of ȳᵀJ for input NAME (NAME[i] for an entry), ȳ the `seed:` of a step in "
+            "`mode: reverse`, a weight per output (one reverse sweep)",
+            ("vjp x1",),
+            vector_queries.vjp,
+        ),
+        Query(
+            "vjp-vector",
+            (),
+            "`vector`: ȳᵀJ, every input entry (one reverse sweep seeded with ȳ)",
+            ("vjp-vector",),
+            vector_queries.vjp_vector,
+        ),
+        Query(
+            "vector-tangent",
+            (NODE, Arg("DIRECTION")),
+            "part DIRECTION of NODE's tangent in the vector forward mode (one sweep carrying "
+            "every unit direction): DIRECTION an input entry's name or its position 1, 2, …",
+            ("vector-tangent v3 x2", "vector-tangent v3 2"),
+            vector_queries.vector_tangent,
+        ),
+        Query(
+            "vector-cost",
+            (Arg("SWEEPS", choices=vector_queries.COST_FIGURES),),
+            "operations by the cost model (unit weights) for the whole Jacobian by forward "
+            "mode: `vector` one vector sweep (the primal once, the tangent work n times), "
+            "`scalar` n scalar sweeps (the primal n times)",
+            ("vector-cost vector", "vector-cost scalar"),
+            vector_queries.vector_cost,
+        ),
+        # second derivatives (lessons/second_order_queries.py, on core.second_order)
+        Query(
+            "hvp",
+            (NAME,),
+            "an entry of H·u for input NAME, u the step's `seed:` direction (one nested "
+            "forward-over-reverse sweep; the program has one scalar output)",
+            ("hvp x1",),
+            second_order_queries.hvp,
+        ),
+        Query(
+            "hvp-vector",
+            (),
+            "`vector`: H·u, every input entry (one nested sweep along u)",
+            ("hvp-vector",),
+            second_order_queries.hvp_vector,
+        ),
+        Query(
+            "hessian",
+            (NAME, NAME),
+            "the Hessian entry H[NAME,NAME] = ∂²f/∂NAME∂NAME (one nested sweep per input entry)",
+            ("hessian x1 x2",),
+            second_order_queries.hessian,
+        ),
+        Query(
+            "hessian-row",
+            (NAME,),
+            "`vector`: the row of H for input NAME, what one nested sweep seeded with NAME gives",
+            ("hessian-row x1",),
+            second_order_queries.hessian_row,
+        ),
+        Query(
+            "adjoint-dot",
+            (NODE,),
+            "NODE's v̄̇ (the tangent of its adjoint) once the nested sweep along the step's "
+            "`seed:` direction ends",
+            ("adjoint-dot v-1",),
+            second_order_queries.adjoint_dot,
+        ),
+        Query(
+            "adjoint-dot-after",
+            (NODE, Arg("K", whole=True)),
+            "NODE's running v̄̇ right after its K-th contribution in the nested sweep",
+            ("adjoint-dot-after v0 2",),
+            second_order_queries.adjoint_dot_after,
+        ),
+        Query(
+            "adjoint-dot-term",
+            (NODE, Arg("K", whole=True)),
+            "the v̄̇ part of the K-th contribution added to NODE's adjoint in the nested sweep",
+            ("adjoint-dot-term v0 1",),
+            second_order_queries.adjoint_dot_term,
+        ),
+        Query(
+            "nested-sweeps",
+            (),
+            "the nested sweeps that form the whole Hessian: one per scalar input entry (n)",
+            ("nested-sweeps",),
+            second_order_queries.nested_sweeps,
+        ),
+        Query(
+            "fd-gradients",
+            (Arg("SCHEME", choices=second_order_queries.FD_SCHEMES),),
+            "the gradient evaluations that form H by finite differences of gradients: "
+            "`central` 2n, `forward` n + 1",
+            ("fd-gradients central",),
+            second_order_queries.fd_gradients,
+        ),
+        Query(
+            "hessian-cost",
+            (Arg("METHOD", choices=second_order_queries.HESSIAN_METHODS),),
+            "the operations (cost model, unit weights) that form H: `nested` one primal and n "
+            "nested sweeps, `central` 2n gradients, `forward` n + 1 gradients (a gradient is a "
+            "primal and an adjoint sweep)",
+            ("hessian-cost nested", "hessian-cost central"),
+            second_order_queries.hessian_cost,
+        ),
+        Query(
+            "newton",
+            (Arg("STEPS", whole=True), NAME),
+            "the input NAME after STEPS steps of Newton's method x ← x − H⁻¹∇f from the "
+            "step's point (H and ∇f from the nested sweeps)",
+            ("newton 1 x1",),
+            second_order_queries.newton,
+        ),
+        Query(
+            "newton-value",
+            (Arg("STEPS", whole=True),),
+            "f after STEPS steps of Newton's method",
+            ("newton-value 3",),
+            second_order_queries.newton_value,
+        ),
     )
 }
 
@@ -1004,6 +1177,10 @@ COUNTING_QUERIES = frozenset(
         "codegen-count",
         "train-sweeps",
         "train-cost",
+        "vector-cost",
+        "nested-sweeps",
+        "fd-gradients",
+        "hessian-cost",
     )
 )
 
@@ -1093,6 +1270,14 @@ _NATURES = {
             "adjoint-term",
             "local-partial",
             "fd-estimate",
+            "jvp",
+            "vjp",
+            "vector-tangent",
+            "hvp",
+            "hessian",
+            "adjoint-dot",
+            "adjoint-dot-after",
+            "adjoint-dot-term",
         ),
         "derivative",
     ),
@@ -1124,6 +1309,16 @@ def _what(query: str) -> str:
         return f"the value of {args[0]}"
     if name == "value":
         return "f"
+    if name == "vjp" and args:
+        return f"(ȳᵀJ) for {args[0]}"
+    if name == "jvp" and args:
+        return f"(J·u) for output {args[0]}"
+    if name == "hvp" and args:
+        return f"(H·u) for {args[0]}"
+    if name == "hessian" and len(args) == 2:
+        return f"H[{args[0]},{args[1]}]"
+    if name == "adjoint-dot" and args:
+        return f"the tangent v̄̇ of {args[0]}'s adjoint"
     return "the answer"
 
 
@@ -1173,6 +1368,12 @@ def slips(exercise: Exercise, explore: Explore | None, target: float) -> list[gr
         specific.extend(_inputs_counted_slips(setup))
     if query.name in ("primal", "tangent", "adjoint"):
         specific.extend(_wrong_node_slips(setup, query.name, args[0]))
+    elif query.name == "vjp":
+        specific = vector_queries.vjp_slips(setup, args)
+    elif query.name in ("jvp", "vector-tangent", "vector-cost"):
+        specific = vector_queries.vector_slips(setup, query.name, args)
+    else:
+        specific.extend(second_order_queries.slips(setup, query.name, args, target))
     # tensors: a bias's entry, a summed loss, sweeps per parameter, gradients not zeroed
     specific.extend(tensor_queries.slips(setup, query.name, args, target))
     # the sign first (the commonest), then what the query knows, then factors

@@ -92,7 +92,8 @@ def explore_problems(explore: Explore, inputs: tuple[str, ...]) -> list[str]:
             if name not in inputs:
                 found.append(_unknown_name(name, inputs, "'at:'"))
     seed = explore.seed.strip()
-    if seed and seed not in inputs:
+    # reverse mode's seed weights the outputs: answers.prepare checks those names
+    if seed and seed not in inputs and explore.mode != "reverse":
         if "=" not in seed:
             found.append(_unknown_name(seed, inputs, "'seed:'"))
         else:

@@ -3,7 +3,8 @@
 An exercise whose answer the explorer would show (``from: tangent v2``, ``adjoint v1``,
 ``adjoint-after v0 1``, ``adjoint-term v0 2``, ``gradient x1``, ``directional``,
 ``value``, ``primal v3``, ``contributions v0``, ``jacobian-column x1``, ``jacobian-row
-1``) hides those places while it is open: the trace cells, the graph's labels, the
+1``, and a cell of the nested sweep, ``adjoint-dot v0`` and its running forms) hides
+those places while it is open: the trace cells, the graph's labels, the
 numbers of the formula bar at the steps that compute or use them, the result line at the
 end of the sweep, the fan-out count. :func:`hidden_for` maps an exercise to a
 :class:`Hidden`, plain data over the step's graph (node indices, input names, sweeps);
@@ -44,6 +45,9 @@ DIRECTIONAL = "directional"
 CONCEALING_KINDS = ("number", "vector")
 #: Queries about a node's adjoint: the total, a running total, one of its terms.
 RUNNING_ADJOINT = ("adjoint", "adjoint-after", "adjoint-term")
+#: Queries about a node's v̄̇ in the nested sweep along the step's seed u: the explorer's
+#: second-order mode asks about that sweep with the forward seed u, as forward mode does.
+NESTED_CELLS = ("adjoint-dot", "adjoint-dot-after", "adjoint-dot-term")
 
 
 def sweep_key(mode: str, seed: Mapping[str, Array] | None) -> str:
@@ -196,6 +200,11 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
             derivatives=frozenset((seeded, out) for out in outputs),
             results=frozenset({(seeded, DIRECTIONAL)}),
         )
+    if name in NESTED_CELLS:  # the node's v̇, v̄ and v̄̇ in the nested sweep along u
+        index = node(args[0]) if args else None
+        if index is None:
+            return nothing(program)
+        return Hidden(program, derivatives=frozenset({(step_sweep, index)}))
     if name == "jacobian-row":  # a reverse sweep's adjoints of the inputs
         hidden = nothing(program)
         for input_name in graph.input_names:

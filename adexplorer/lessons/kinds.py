@@ -41,7 +41,9 @@ from adexplorer.core.trace import run
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import grading
 from adexplorer.lessons import kind_queries as kq
+from adexplorer.lessons import second_order_queries as sq
 from adexplorer.lessons import tensor_queries as tq
+from adexplorer.lessons import vector_queries as vq
 from adexplorer.lessons.answers import (
     COUNTING_QUERIES,
     Feedback,
@@ -87,7 +89,14 @@ def placeholder(exercise: Exercise) -> str | None:
 KIND_QUERIES: Mapping[str, tuple[str, ...]] = {
     "sequence": ("reverse-order", "forward-order"),
     "rule": ("tangent-rule", "adjoint-rule"),
-    "vector": ("jacobian-column", "jacobian-row"),
+    "vector": (
+        "jacobian-column",
+        "jacobian-row",
+        "jvp-vector",
+        "vjp-vector",
+        "hvp-vector",
+        "hessian-row",
+    ),
     "shape": ("adjoint-type",),
 }
 
@@ -548,6 +557,16 @@ def vector_target(exercise: Exercise, explore: Explore | None) -> tuple[list[flo
         return values, [f"entry {k}" for k in range(1, len(values) + 1)]
     setup = prepare(_explore_needed(explore, "vector"))
     graph = setup.graph
+    inputs = [e.name for e in kq.input_entries(graph)]
+    if name == "jvp-vector":
+        outputs = [e.name for e in kq.output_entries(graph)]
+        return vq.jvp_entries(setup), [f"(J·u) for {o}" for o in outputs]
+    if name == "vjp-vector":
+        return vq.vjp_entries(setup), [f"(ȳᵀJ) for {i}" for i in inputs]
+    if name == "hvp-vector":
+        return sq.hvp_entries(setup), [f"(H·u) for {i}" for i in inputs]
+    if name == "hessian-row":
+        return sq.hessian_row_entries(setup, args[0]), [f"H[{args[0]},{i}]" for i in inputs]
     if name == "jacobian-column":
         column = kq.column_entry(graph, args[0])
         values = kq.jacobian_column(setup, args[0])
@@ -557,13 +576,23 @@ def vector_target(exercise: Exercise, explore: Explore | None) -> tuple[list[flo
     return values, [f"∂{row.name}/∂{e.name}" for e in kq.input_entries(graph)]
 
 
+#: What the transposed product of a ``jvp-vector`` or ``vjp-vector`` exercise is.
+other_name = {
+    "jvp-vector": "uᵀJ (u laid on the outputs: one reverse sweep), not J·u",
+    "vjp-vector": "J·ȳ (ȳ laid on the inputs: one forward sweep), not ȳᵀJ",
+}
+
+
 def _other_way(exercise: Exercise, explore: Explore | None) -> tuple[list[float], str] | None:
     """The row where a column was asked (or the column where a row was), when J is square."""
     name, args = _query_of(exercise)
-    if not name or explore is None:
-        return None
+    if not name or explore is None or name in ("hvp-vector", "hessian-row"):
+        return None  # H is symmetric: its rows are its columns
     setup = prepare(explore)
     graph = setup.graph
+    if name in ("jvp-vector", "vjp-vector"):
+        other = vq.transposed(setup, name)
+        return None if other is None else (other, other_name[name])
     inputs, outputs = kq.input_entries(graph), kq.output_entries(graph)
     if len(inputs) != len(outputs):
         return None
@@ -601,7 +630,12 @@ def _check_vector(exercise: Exercise, explore: Explore | None, response: str) ->
         if other is not None and all(
             judge_entry(w, x, digits) != "wrong" for w, x in zip(words, other[0], strict=True)
         ):
-            return Feedback(False, f"that is {other[1]} of the Jacobian, not what was asked")
+            return Feedback(
+                False,
+                f"that is {other[1]}"
+                if name_of(exercise) in other_name
+                else f"that is {other[1]} of the Jacobian, not what was asked",
+            )
     if wrong:
         listed = ", ".join(f"{k + 1} ({names[k]})" for k in wrong)
         right = len(want) - len(wrong)
@@ -621,6 +655,10 @@ def _check_vector(exercise: Exercise, explore: Explore | None, response: str) ->
     listed = ", ".join(str(k + 1) for k in short)
     which = f"entr{'y' if len(short) == 1 else 'ies'} {listed}"
     return Feedback(False, f"give at least {digits} significant digits ({which})")
+
+
+def name_of(exercise: Exercise) -> str:
+    return exercise.query.split()[0] if exercise.query.split() else ""
 
 
 def _shown(values: Sequence[float]) -> str:

@@ -43,6 +43,10 @@ EXERCISE_KEYS = (
     "digits",
 )
 FRONT_KEYS = ("id", "title", "summary", "order", "prerequisites")
+#: The explorer's modes a step may set: the first-order ones, vector forward mode
+#: (all n tangents in one sweep) and the second-order ones (forward-over-reverse:
+#: H·u along the seed in one nested sweep, or the whole Hessian in n of them).
+EXPLORE_MODES = ("forward", "reverse", "dual", "vector", "hvp", "hessian")
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,9 @@ class Explore:
     line: int
     program: str
     at: str = ""
-    mode: str = "reverse"
+    mode: str = "reverse"  # one of EXPLORE_MODES
+    #: forward, dual, hvp: the direction u (an input, or x1=1, x2=0.5); reverse: the
+    #: cotangent ȳ over the outputs (f1=1, f2=-2); vector, hessian: none
     seed: str = ""
     pane: str = "trace"
     step: str = "0"  # a number, or "end"

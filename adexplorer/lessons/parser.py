@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.errors import AdxError, closest, did_you_mean
 from adexplorer.base.files import RefusedFile, read_regular_text
 from adexplorer.base.limits import limit
 from adexplorer.core.checkpoint import parse_checkpoint
@@ -31,6 +31,7 @@ from adexplorer.lessons.model import (
     EXERCISE_KEYS,
     EXERCISE_KINDS,
     EXPLORE_KEYS,
+    EXPLORE_MODES,
     FRONT_KEYS,
     Exercise,
     Explore,
@@ -525,12 +526,26 @@ def _explore(block: _Block, path: Path, problems: list[Problem]) -> Explore | No
         problems.append(Problem(path, block.line, "an adx-explore block needs 'program:'"))
         return None
     mode = v.get("mode", "reverse")
-    if mode not in ("forward", "reverse", "dual"):
+    if mode not in EXPLORE_MODES:
+        match = closest(mode, EXPLORE_MODES)
         problems.append(
             Problem(
                 path,
                 block.lines.get("mode", block.line),
-                f"mode must be forward, reverse or dual, not {mode!r}",
+                f"mode must be {', '.join(EXPLORE_MODES[:-1])} or {EXPLORE_MODES[-1]}, "
+                f"not {mode!r}" + (f" (did you mean '{match}'?)" if match else ""),
+            )
+        )
+    elif mode in ("vector", "hessian") and v.get("seed", "").strip():
+        problems.append(
+            Problem(
+                path,
+                block.lines.get("seed", block.line),
+                f"mode: {mode} takes no seed: it runs every unit direction "
+                + ("at once" if mode == "vector" else "(one nested sweep each)")
+                + "; for one direction u write mode: "
+                + ("forward" if mode == "vector" else "hvp")
+                + " with seed: u",
             )
         )
     pane = v.get("pane", "trace")

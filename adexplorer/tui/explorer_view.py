@@ -31,6 +31,7 @@ value, tangent or adjoint (``screens/value_screen.py``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,8 +55,10 @@ from adexplorer.core.formulas import (
     dotted,
     dual_text,
     number_text,
+    vector_dual_text,
 )
 from adexplorer.core.ir import Graph
+from adexplorer.core.nested_formulas import barred_dotted
 from adexplorer.explorer.control_flow import (
     Condensed,
     IterationGroup,
@@ -79,6 +82,7 @@ from adexplorer.tui.messages import (
     TrainingSettingSubmitted,
     ValueSubmitted,
 )
+from adexplorer.tui.screens.seed_screen import SeedScreen
 from adexplorer.tui.screens.value_screen import ValueScreen
 from adexplorer.tui.widgets.cost_pane import CostPane
 from adexplorer.tui.widgets.descent_pane import DescentPane
@@ -86,6 +90,7 @@ from adexplorer.tui.widgets.editor import SourceEditor
 from adexplorer.tui.widgets.fd_pane import FdPane
 from adexplorer.tui.widgets.formula_bar import FormulaBar
 from adexplorer.tui.widgets.graph_view import GraphPicture, GraphView
+from adexplorer.tui.widgets.hessian_panel import HessianPanel
 from adexplorer.tui.widgets.inputs_panel import InputsPanel
 from adexplorer.tui.widgets.program_pane import ProgramPane
 from adexplorer.tui.widgets.swell_pane import SwellPane
@@ -104,6 +109,7 @@ Footer.-compact KeyGroup.-compact { padding-left: 0; }
 #: Footer groups: one label for several keys, so that the keys that matter fit in 80 columns.
 STEP = Binding.Group("Step", compact=True)
 MODE = Binding.Group("Mode", compact=True)
+SEED = Binding.Group("Seed", compact=True)
 #: Seconds after the last key in the editor before what was typed is compiled.
 DEBOUNCE = 0.2
 #: Seconds between redraws of the loss curve while a training run goes on.
@@ -134,7 +140,34 @@ class ExplorerView(Vertical):
         Binding(
             "d", "mode('dual')", "Dual", tooltip="forward mode as dual numbers a + bε", group=MODE
         ),
-        Binding("s", "cycle_seed", "Seed", tooltip="seed the next input (forward, dual)"),
+        Binding(
+            "H",
+            "second_order",
+            "2nd",
+            group=MODE,
+            tooltip="second-order mode: the nested (forward-over-reverse) sweeps of the "
+            "Hessian, filling in row by row; H again: H·u along the forward seed (u sets it) "
+            "or the whole Hessian",
+        ),
+        Binding(
+            "s", "cycle_seed", "Seed", tooltip="seed the next input (forward, dual)", group=SEED
+        ),
+        Binding(
+            "u",
+            "seed_dialog",
+            "Seed…",
+            group=SEED,
+            tooltip="type the seed of this mode: forward u over the inputs (J·u), reverse ȳ "
+            "over the outputs (ȳᵀJ), second order u of H·u (empty: the whole Hessian)",
+        ),
+        Binding(
+            "V",
+            "vector",
+            "Vector",
+            show=False,
+            tooltip="vector forward mode: one sweep whose tangents carry all n directions "
+            "(the dual number with n parts); V again: one seed",
+        ),
         Binding(
             "k",
             "cycle_checkpoint",
@@ -305,6 +338,7 @@ class ExplorerView(Vertical):
                     yield DescentPane(id="descent-pane")
                 with TabPane("7 Prog", id="program"):
                     yield ProgramPane(id="program-pane")
+        yield HessianPanel(id="hessian")
         yield FormulaBar(id="formula")
 
     def on_mount(self) -> None:
@@ -437,6 +471,9 @@ class ExplorerView(Vertical):
         mark = BAR if session.mode == "reverse" else ("ε" if dual else DOT)
         values = [self._cell(v, 11) for v, _ in state]
         derivatives = [self._cell(d, 9) for _, d in state]
+        second_cells: list[str] | None = None
+        if session.second is not None:
+            mark, derivatives, second_cells = self._second_order_cells()
         graph_view = self.query_one(GraphView)
         graph_view.show(self._graph_picture(graph, labels, values, derivatives, mark, frame))
         graph_view.border_subtitle = self._graph_subtitle(graph)
@@ -444,9 +481,58 @@ class ExplorerView(Vertical):
             self._noted = session.revision
             self.notify(visible(session.retape_note), title="dynamic tape", markup=False)
         graph_view.scroll_to_current()
-        self._refresh_trace_table(labels, state)
+        self._refresh_trace_table(labels, state, second_cells)
+        self.query_one(HessianPanel).show(session, self.size.width or self.screen.size.width)
         self._refresh_formula()
         self._refresh_pane()
+
+    def _second_order_cells(self) -> tuple[str, list[str | None], list[str]]:
+        """Second-order mode: the graph's mark and derivative labels, and the trace
+        table's derivative cells.  While the tangents run, each node's v̇; once the
+        nested adjoint sweep has started, each reached node's v̄ + v̄̇ε (the adjoint
+        sweep runs on dual numbers)."""
+        session = self.session
+        frame = session.current
+        adjoint_part = frame is not None and frame.kind != "nested_forward"
+        graph_cells: list[str | None] = []
+        table_cells: list[str] = []
+        for node in session.nested_state():
+            if adjoint_part:
+                graph_cells.append(self._dual_cell(node.adjoint, node.adjoint_dot, 11))
+                table_cells.append(
+                    ""
+                    if node.adjoint is None
+                    else f"{barred('v')} {self._table_cell(node.adjoint)}  "
+                    f"{barred_dotted('v')} {self._table_cell(node.adjoint_dot)}"
+                )
+            else:
+                graph_cells.append(self._cell(node.tangent, 9))
+                table_cells.append(
+                    ""
+                    if node.tangent is None
+                    else f"{dotted('v')} {self._table_cell(node.tangent)}"
+                )
+        return (BAR if adjoint_part else DOT), graph_cells, table_cells
+
+    def _table_cell(self, value: object) -> str:
+        if value is CONCEALED:
+            return CONCEALED_TEXT
+        return self._texts.text(value, self.session.digits, TENSOR_CELL)
+
+    def _dual_cell(self, real: object, eps: object, width: int) -> str | None:
+        """``-1+0.28ε`` in ``width`` characters (fewer digits until it fits)."""
+        if real is None:
+            return None
+        if real is CONCEALED or eps is CONCEALED:
+            return CONCEALED_TEXT
+        if is_summarized(real):
+            return self._cell(real, width)
+        for digits in (4, 3, 2, 1):
+            a, b = display_value(real, digits), display_value(eps, digits)
+            text = f"{a}{'' if b.startswith('-') else '+'}{b}ε"
+            if len(text) <= width:
+                return text
+        return text[: width - 1] + "…"
 
     def _cell(self, value: object, width: int) -> str | None:
         """A graph node's value or derivative label: None if not computed yet, ? if hidden;
@@ -567,13 +653,22 @@ class ExplorerView(Vertical):
         seed = session.seed_name or session.seed_text
         self.query_one(InputsPanel).show(dict(session.values), session.selected_name, seed)
 
-    def _refresh_trace_table(self, labels: tuple[str, ...], state: list) -> None:
+    def _refresh_trace_table(
+        self, labels: tuple[str, ...], state: list, second_cells: list[str] | None = None
+    ) -> None:
         session = self.session
         assert session.trace is not None
         graph = session.trace.graph
         static = self._static_cells()
         frame = session.current
-        header = {"forward": "tangent v̇", "reverse": "adjoint v̄", "dual": "a + bε"}[session.mode]
+        header = {
+            "forward": "tangent v̇",
+            "reverse": "adjoint v̄",
+            "dual": "a + bε",
+            "second": f"v̇ / {barred('v')} {barred_dotted('v')}",
+        }[session.mode]
+        if session.mode == "forward" and session.vector:
+            header = "tangents v̇ (vector)"
         rows = []
         for step in session.trace.primal_steps:
             i = step.node
@@ -588,7 +683,10 @@ class ExplorerView(Vertical):
             value_cell = CONCEALED_TEXT if value is CONCEALED else value_cell  # a lesson asks it
             deriv_cell = CONCEALED_TEXT if derivative is CONCEALED else deriv_cell
             if session.mode == "dual" and value is not None and derivative is not None:
-                deriv_cell = dual_text(value_cell, deriv_cell)
+                pair = vector_dual_text if session.vector else dual_text
+                deriv_cell = pair(value_cell, deriv_cell)
+            if second_cells is not None:
+                deriv_cell = second_cells[i]
             marker = "▶" if frame is not None and frame.node == i else ""
             node = graph.nodes[i]
             rows.append(
@@ -630,6 +728,12 @@ class ExplorerView(Vertical):
         )
         if session.mode == "reverse" and session.checkpoint is not None:
             seed = f", checkpoint {session.checkpoint}"
+        if session.mode == "reverse" and session.cotangent_text:
+            seed += f", ȳ {session.cotangent_text}"
+        if session.mode in ("forward", "dual") and session.vector:
+            seed = ", vector: every direction"
+        if session.second is not None:
+            seed = self._second_order_status()
         lines.append(f"step {session.position}/{len(session.frames)} ", style="bold")
         lines.append(
             f"[{session.mode}{seed} · {playing} {session.seconds_per_step:g}s/step]  ", style="dim"
@@ -638,6 +742,8 @@ class ExplorerView(Vertical):
             lines.append("→ press → (or space to play) to run the first step", style="italic")
         elif session.mode == "dual" and frame.kind == "forward":
             lines.append_text(self._dual_formula(frame))
+        elif frame.kind in ("nested_seed", "nested_adjoint"):
+            lines.append_text(self._nested_adjoint_formula(frame))
         else:
             for k, formula in enumerate(session.formula(frame, summarize=True)):
                 if k:
@@ -645,7 +751,10 @@ class ExplorerView(Vertical):
                 lines.append(("▶ " if k == 0 else "") + formula.text())
             self._append_running_total(lines, frame)
         if session.at_end:
-            lines.append("\n" + "   ".join(session.result_lines()), style="bold")
+            results = session.result_lines()
+            if session.second is not None:
+                results = results[:1]  # H or H·u: the Hessian panel shows it
+            lines.append("\n" + "   ".join(results), style="bold")
         if session.retape_note:
             lines.append("\n" + visible(session.retape_note), style="bold italic")
         # a taped program's tie is found when it is compiled and again when it runs: once
@@ -653,6 +762,51 @@ class ExplorerView(Vertical):
         for warning in dict.fromkeys((*session.warnings[:2], *run_warnings)):
             lines.append(f"\nwarning: {visible(warning)}", style="italic")
         self.query_one(FormulaBar).update(lines)
+
+    def _second_order_status(self) -> str:
+        """``, H·u (u x1)`` or ``, Hessian: sweep 2/2 (e_x2)`` for the bar's status."""
+        session = self.session
+        second = session.second
+        assert second is not None
+        if second.kind == "hvp":
+            return f" order: H·u, u {session.direction_text}"
+        if not second.sweeps:
+            return " order: Hessian of no inputs (nothing to differentiate)"
+        frame = session.current
+        k = frame.sweep if frame is not None else 0
+        return f" order: Hessian sweep {k + 1}/{len(second.sweeps)} (e_{second.sweeps[k].label})"
+
+    def _nested_adjoint_formula(self, frame: Frame) -> Text:
+        """A nested adjoint step: its first-order rule on one line, its second-order rule
+        (the tangent of the contribution) on the next, each with its running total."""
+        session = self.session
+        first, second = session.formula(frame, summarize=True)
+        text = Text("\n▶ " + first.text())
+        totals = session.nested_running_totals(frame)
+        labels = session.trace.graph.labels(session.numbering) if session.trace else ()
+        label = labels[frame.node] if labels else ""
+        digits = session.digits
+        if totals is not None and frame.kind == "nested_adjoint":
+            (before, contribution, total), (before_dot, contribution_dot, total_dot) = totals
+            text.append(
+                "   so " + accumulation(barred(label), before, contribution, total, digits),
+                style="bold",
+            )
+            k, n = session.fan_in(frame)
+            if n > 1:
+                text.append(f"   ({k} of {n} contributions)", style="italic")
+            text.append("\n  " + second.text())
+            text.append(
+                "   so "
+                + accumulation(
+                    barred_dotted(label), before_dot, contribution_dot, total_dot, digits
+                ),
+                style="bold",
+            )
+        else:
+            text.append("\n  " + second.text())
+            text.append("   (the seed: the output's adjoint is 1, its tangent 0)", style="italic")
+        return text
 
     def _dual_formula(self, frame: Frame) -> Text:
         """A forward step as dual arithmetic: the rule on one line, the numbers below."""
@@ -670,7 +824,13 @@ class ExplorerView(Vertical):
         session = self.session
         assert session.trace is not None
         trace = session.trace
-        if frame.kind == "seed" and trace.adjoint_sweeps and len(trace.graph.outputs) > 1:
+        if frame.kind == "seed" and trace.directional and session.cotangent_text:
+            lines.append(
+                f"   (the sweep starts from ȳ: {session.cotangent_text}; outputs left out start "
+                "at 0: this one sweep gives ȳᵀJ)",
+                style="italic",
+            )
+        elif frame.kind == "seed" and trace.adjoint_sweeps and len(trace.graph.outputs) > 1:
             seeded = trace.adjoint_sweeps[0].label or trace.graph.output_names[0]
             lines.append(
                 f"   (the sweep is seeded at output {seeded}; the other outputs' adjoints "
@@ -882,6 +1042,62 @@ class ExplorerView(Vertical):
     def action_cycle_seed(self) -> None:
         self._guarded(self.session.cycle_seed)
 
+    def action_seed_dialog(self) -> None:
+        """u: a dialog for the seed of the mode shown (see screens/seed_screen.py)."""
+
+        def open_dialog() -> None:
+            session = self.session
+            if session.graph is None:
+                self.notify("no program yet: type one first (e)")
+                return
+            title, explanation, text = session.seed_prompt()
+            self.app.push_screen(
+                SeedScreen(title, explanation, text, session.apply_seed_prompt),
+                self._seed_dialog_closed,
+            )
+
+        self._guarded(open_dialog, refresh=False)
+
+    def _seed_dialog_closed(self, applied: bool | None) -> None:
+        self._guarded(lambda: None)  # show what the seed changed
+
+    def action_vector(self) -> None:
+        def toggle() -> None:
+            on = self.session.toggle_vector()
+            self.notify(
+                "vector forward mode: one sweep, every tangent carries all "
+                f"{self._directions()} directions"
+                if on
+                else "forward mode with one seed (s picks the input, u types a direction)"
+            )
+
+        self._guarded(toggle)
+
+    def _directions(self) -> int:
+        graph = self.session.graph
+        if graph is None:
+            return 0
+        return sum(int(math.prod(graph.nodes[i].shape)) for i in graph.inputs)
+
+    def action_second_order(self) -> None:
+        def switch() -> None:
+            session = self.session
+            if session.mode == "second":
+                kind = session.toggle_second_kind()
+                self.notify(
+                    f"H·u along u = {session.direction_text}: one nested sweep (u sets u)"
+                    if kind == "hvp"
+                    else "the whole Hessian: one nested sweep per input entry"
+                )
+                return
+            session.set_mode("second")
+            self.notify(
+                "second-order mode: each nested sweep runs the primal with tangents v̇, then the "
+                "adjoints v̄ with their tangents v̄̇; → steps"
+            )
+
+        self._guarded(switch)
+
     def action_next_input(self) -> None:
         self._guarded(self.session.select_next_input)
 
@@ -1019,8 +1235,11 @@ class ExplorerView(Vertical):
         if value is not None and value is not CONCEALED:
             items.append((f"value of {what}", value))
         if derivative is not None and derivative is not CONCEALED:
-            kind = {"forward": "tangent", "reverse": "adjoint", "dual": "tangent"}[session.mode]
-            mark = barred(label) if session.mode == "reverse" else dotted(label)
+            adjoint = session.mode == "reverse" or (
+                frame is not None and frame.kind in ("nested_seed", "nested_adjoint")
+            )
+            kind = "adjoint" if adjoint else "tangent"
+            mark = barred(label) if adjoint else dotted(label)
             items.append((f"{kind} {mark} of {what} (as far as the sweep has got)", derivative))
         if not items and value is not CONCEALED:
             self.notify("nothing computed at this node yet: step (→) first")

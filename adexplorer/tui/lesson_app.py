@@ -70,16 +70,40 @@ def session_for_exploration(explore: Explore) -> Session:
     session.set_trained(explore.train)
     if explore.broken_rule:
         session.set_broken_rule(explore.broken_rule)
-    session.set_mode(explore.mode)
+    set_exploration_mode(session, explore)
     if explore.checkpoint:
         session.set_checkpoint(parse_checkpoint(explore.checkpoint))
-    if explore.seed:
-        session.set_seed(explore.seed, switch_mode=False)
     if explore.step == "end":
         session.to_end()
     else:
         session.step(int(explore.step))
     return session
+
+
+def set_exploration_mode(session: Session, explore: Explore) -> None:
+    """The explorer's mode and seed for a step's ``mode:`` and ``seed:``: vector forward
+    mode is forward mode with every direction at once; ``hvp`` and ``hessian`` are the
+    explorer's second-order mode (H·u along the seed, by default the first input, or
+    the whole Hessian); reverse mode's seed is the cotangent ȳ.  AdxError if a seed
+    does not fit the program."""
+    mode = explore.mode
+    if mode == "vector":
+        session.set_mode("forward")
+        if not session.vector:
+            session.toggle_vector()
+    elif mode in ("hvp", "hessian"):
+        session.set_mode("second")
+        inputs = session.graph.input_names if session.graph is not None else ()
+        direction = explore.seed or (inputs[0] if inputs else "")
+        session.apply_seed_prompt(direction if mode == "hvp" else "")
+    elif mode == "reverse":
+        session.set_mode("reverse")
+        if explore.seed:
+            session.set_cotangent(explore.seed)
+    else:
+        session.set_mode(mode)
+        if explore.seed:
+            session.set_seed(explore.seed, switch_mode=False)
 
 
 def _anywhere(bindings: Iterable[object]) -> list[Binding]:

@@ -25,6 +25,18 @@ ABOUT = [
     "shows the running total after each (v̄0 = 0 + 2 = 2).",
     "dual — forward mode written with dual numbers: every value is a + b·ε, with ε² = 0; "
     "each step is dual arithmetic, e.g. (2 + 1ε)·(5 + 0ε) = 10 + (1·5 + 2·0)ε = 10 + 5ε.",
+    "Seeds: u opens a dialog for the seed of the mode shown, in the syntax of --at: "
+    "forward (and dual) mode's direction u over the inputs, x1=1,x2=0.5, for J·u in one "
+    "sweep; reverse mode's cotangent ȳ over the outputs, f=2 or f1=1,f2=-2, for ȳᵀJ in "
+    "one sweep (outputs left out are 0).  A bad seed is said in the dialog, the text kept.  "
+    "V: vector forward mode, one sweep whose tangents carry all n directions at once (the "
+    "dual number with n parts, 10 + [5, 2]·ε).",
+    "second order (H) — forward-over-reverse: each nested sweep runs the primal with "
+    "tangents v̇ along a direction, then the adjoint sweep on dual numbers v̄ + v̄̇ε; each "
+    "adjoint step shows its first-order rule and, below, its second-order rule with the "
+    "numbers.  The whole Hessian takes one sweep per input entry, sweep k filling row k "
+    "of the panel as it reaches each input for the last time; H again (or u with a "
+    "direction) gives H·u in one sweep, with the forward seed as u.",
     "The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry "
     "its value or derivative.  Panes: 1 trace, 2 finite differences against AD, "
     "3 expression swell, 4 cost of the sweeps, 5 gradient descent, 7 the program "

@@ -26,6 +26,8 @@ FILL_SLICE = 0.025
 CURRENT, OPEN, FOLDED = "▶", "▾", "▸"
 
 Item = IterationGroup | int
+#: In the derivative column's header in second-order mode (v̄̇: each cell holds v̄ and v̄̇).
+SECOND_ORDER_MARK = "v\u0304\u0307"
 #: The width of the value and derivative columns when the graph has tensors (their summaries).
 TENSOR_CELL = 28
 
@@ -136,8 +138,13 @@ class TraceTable(DataTable[Text], can_focus=False):
                 "loop": max(widest[1], 4),
                 "operation": min(max(widest[2], 9, titles), 32),
                 "value": number,
-                # two numbers of up to 12 characters, " + " and ε
-                derivative_header: 2 * number + 4 if dual else max(number, len(derivative_header)),
+                # two numbers of up to 12 characters, " + " and ε (second order: v̄ and v̄̇
+                # with their names)
+                derivative_header: 2 * number + 4
+                if dual
+                else 2 * number + 8
+                if SECOND_ORDER_MARK in derivative_header
+                else max(number, len(derivative_header)),
                 "source": min(max(widest[3], 6), 40),
             }
             for k in self._shown:
