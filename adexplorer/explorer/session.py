@@ -1,7 +1,10 @@
 """Session: the explorer's state in plain Python, the facade the Textual view calls.
 
 Source → graph → trace, with what the student changes: the inputs' values, the
-mode, the seed, gradient-descent steps.  Every key press in the explorer becomes
+mode, the seeds (forward mode's u, reverse mode's ȳ: ``seeds``), vector forward
+mode, gradient-descent steps.  Second-order mode also keeps the nested sweeps of
+H·u or of the Hessian (``core.second_order``), stepped through as ``nested``'s
+frames.  Every key press in the explorer becomes
 one call here, and the widgets render what the session says.  Every change is all
 or nothing: a change that fails (an AdxError) leaves the session as it was, so
 the graph, the values, the trace and its frames always belong together.
@@ -670,7 +673,7 @@ class Session:
 
     def toggle_second_kind(self) -> str:
         """Second-order mode: the whole Hessian ↔ H·u with the forward seed as u."""
-        kind = "hvp" if self.second_kind == "hessian" else "hessian"
+        kind = SECOND_KINDS[1 - SECOND_KINDS.index(self.second_kind)]
         self._rerun(second_kind=kind, keep_position=False)
         self.playback.to_start()
         return kind
