@@ -15,7 +15,13 @@ For each primitive this module holds
   its convention at points where it is not differentiable,
 * numpy source text of the primal, of each argument's tangent term and of each
   adjoint contribution (``numpy_primal``, ``numpy_jvp``, ``numpy_vjp``), from
-  which :mod:`adexplorer.codegen` writes derivative programs.
+  which :mod:`adexplorer.codegen` writes derivative programs,
+* ``second`` — what the nested (forward-over-reverse) sweep needs, beside the
+  first-order rules (:class:`SecondOrder`): for an elementwise primitive its second
+  partials ∂²y/∂aᵢ∂aⱼ as numpy callables and adx text (``-sin({0})``), for matmul and
+  dot that they are bilinear, for sum, mean and transpose that they are linear;
+  from it the table derives ``vjp_dot[i]``, the change of argument i's adjoint
+  contribution when the primals move (see :mod:`adexplorer.core.engines.nested`).
 
 Engines are generic over this table: nothing else dispatches on a primitive's
 name, and the table-driven tests cover every entry.  Templates use ``{0}``,
@@ -28,12 +34,13 @@ Conventions at non-differentiable points follow PyTorch: ``relu'(0) = 0``,
 Worked example (``v3 = sin(v0)`` at ``v0 = 5``)::
 
     tangent:  v̇3 = cos(v0)·v̇0        adjoint:  v̄0 += v̄3·cos(v0)
+    nested:   v̄̇0 += v̄̇3·cos(v0) - v̄3·sin(v0)·v̇0      (sin'' = -sin)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +72,51 @@ CostRule = Callable[[Sequence[Shape], Shape, Sequence[bool]], SweepCost]
 #: values of constant arguments (None where not constant) returning such a template.
 #: Every placeholder is replaced by a Python atom (a name or a parenthesized literal).
 NumpyText = str | Callable[[Sequence[Shape], Sequence[float | None]], str]
+#: A second partial derivative ∂²y/∂aᵢ∂aⱼ from the arguments and the output.
+SecondPartial = Callable[[Args, Array], Array]
+#: The change of argument i's adjoint contribution when the primals move along the
+#: tangents, the output adjoint held fixed: (args, out, ct, arg_tangents, out_tangent)
+#: → an array of the argument's shape, or None where it is exactly 0.  Argument
+#: tangents are None for constants.
+VjpDotRule = Callable[[Args, Array, Array, Sequence[Array | None], Array | None], Array | None]
+#: The second-order part of a nested sweep for one node (what ``vjp_dot`` computes).
+SecondCostRule = Callable[[Sequence[Shape], Shape, Sequence[bool]], OpCount]
+
+SECOND_KINDS = ("elementwise", "bilinear", "linear")
+
+
+@dataclass(frozen=True)
+class SecondOrder:
+    """What the nested sweep needs of a primitive, beside its first-order rules.
+
+    ``kind`` says what follows from the first-order rules:
+
+    * ``elementwise`` — ``partials[i][j](args, out)`` is ∂²y/∂aᵢ∂aⱼ entry by entry
+      (symmetric: ``partials[i][j]`` and ``partials[j][i]`` are the same function),
+      None where it is identically 0; ``texts[i][j]`` is its adx text (``-sin({0})``).
+    * ``bilinear`` (matmul, dot) — y is linear in each argument with the other held:
+      argument i's adjoint contribution changes as the VJP rule with the *other*
+      argument replaced by its tangent (``ȳ @ ḃᵀ``).
+    * ``linear`` (sum, mean, transpose) — the VJP does not depend on the primals:
+      the contribution's change is 0.
+
+    ``cost`` counts the second-order part of a nested sweep (per node, as
+    :data:`CostRule` counts the first-order parts).  ``kink`` tells whether an
+    argument sits where a piecewise primitive (abs, relu, sign, step) has its kink:
+    there its second derivative (a jump of the first) is taken as 0, and
+    ``kink_note`` says so.
+    """
+
+    kind: str
+    partials: tuple[tuple[SecondPartial | None, ...], ...] = ()
+    texts: tuple[tuple[PartialText | None, ...], ...] = ()
+    cost: SecondCostRule | None = None
+    kink: Callable[[Args], bool] | None = None
+    kink_note: str | None = None
+
+    def nonzero(self, i: int, j: int) -> bool:
+        """True unless ∂²y/∂aᵢ∂aⱼ is identically 0 (elementwise primitives)."""
+        return bool(self.partials) and self.partials[i][j] is not None
 
 
 @dataclass(frozen=True)
@@ -99,6 +151,57 @@ class Primitive:
     #: 0.0/1.0 value; ``condition_args`` says the arguments are conditions too.
     numpy_condition: str | None = None
     condition_args: bool = False
+    #: What the nested sweep needs (second partials, or bilinear / linear); the table
+    #: refuses a primitive without it.
+    second: SecondOrder | None = None
+    #: Derived from ``second`` and ``vjp``: one rule per argument (see VjpDotRule).
+    vjp_dot: tuple[VjpDotRule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # derived here, so dataclasses.replace (a lesson's broken rule) derives it again
+        object.__setattr__(self, "vjp_dot", _derive_vjp_dot(self))
+
+    def second_text(
+        self, i: int, j: int, args: Sequence[str], out: str, consts: Sequence[float | None]
+    ) -> str | None:
+        """∂²out/∂arg_i∂arg_j as adx text (elementwise), None where identically 0."""
+        second = self.second
+        if second is None or not second.texts:
+            return None
+        text = second.texts[i][j]
+        return None if text is None else text(args, out, consts)
+
+    def adjoint_dot_texts(
+        self,
+        i: int,
+        args: Sequence[str],
+        out: str,
+        b: str,
+        tangents: Sequence[str | None],
+        consts: Sequence[float | None],
+    ) -> list[str]:
+        """The second-order terms of argument i's adjoint tangent, one per argument that
+        moves (``tangents[j]`` None for a constant): ``v̄3*(-sin(v0))*v̇0`` → the text
+        ``-v̄3*sin(v0)*v̇0``; for matmul ``v̄3 @ v̇2ᵀ``.  Empty where they are 0."""
+        second = self.second
+        if second is None or second.kind == "linear":
+            return []
+        terms = []
+        for j, t in enumerate(tangents):
+            if t is None:
+                continue
+            if second.kind == "bilinear":
+                if j == i:
+                    continue
+                moved = list(args)
+                moved[j] = t
+                terms.append(self.adjoint_text(i, moved, out, b, consts))
+                continue
+            partial = self.second_text(i, j, args, out, consts)
+            if partial is None:
+                continue
+            terms.append(times(times(partial, t), b, factor_first=False))
+        return terms
 
     @property
     def broadcasts(self) -> bool:
@@ -197,6 +300,120 @@ def times(factor: str, term: str, *, factor_first: bool = True) -> str:
     return f"{factor}*{term}" if factor_first else f"{term}*{factor}"
 
 
+# ------------------------------------------------------------------ second order
+
+
+def _moves(t: Array | None) -> bool:
+    """Does a tangent move anything?  (None: a constant; all zeros: an unseeded input.)"""
+    return t is not None and bool(np.any(t))
+
+
+def _masked(term: Array, tangent: Array) -> Array:
+    """A term times a zero tangent is exactly 0, even where the partial is infinite
+    (as in :func:`adexplorer.core.engines.forward._zero_times`)."""
+    if np.all(np.isfinite(term)):
+        return term
+    return np.where(np.broadcast_to(tangent, np.shape(term)) == 0, 0.0, term)
+
+
+def _derive_vjp_dot(prim: Primitive) -> tuple[VjpDotRule, ...]:
+    """``vjp_dot[i]``: how argument i's adjoint contribution changes as the primals move
+    along their tangents, the output adjoint ȳ held fixed — the one place the nested
+    sweep's second-order rule is made from a primitive's :class:`SecondOrder`."""
+    second = prim.second
+    if second is None:
+        return ()
+    if second.kind == "linear":
+        return tuple(_no_change for _ in range(prim.arity))
+    if second.kind == "bilinear":
+        return tuple(_bilinear_dot(prim.vjp[i], i) for i in range(prim.arity))
+    return tuple(_elementwise_dot(second, i) for i in range(prim.arity))
+
+
+def _no_change(
+    args: Args, out: Array, ct: Array, tangents: Sequence[Array | None], out_tangent: Array | None
+) -> Array | None:
+    return None
+
+
+def _bilinear_dot(vjp: VjpRule, i: int) -> VjpDotRule:
+    def rule(
+        args: Args,
+        out: Array,
+        ct: Array,
+        tangents: Sequence[Array | None],
+        out_tangent: Array | None,
+    ) -> Array | None:
+        total: Array | None = None
+        for j, t in enumerate(tangents):
+            if j == i or t is None or not _moves(t):
+                continue
+            moved = list(args)
+            moved[j] = np.asarray(t, dtype=np.float64)
+            term = vjp(tuple(moved), out, ct)
+            total = term if total is None else total + term
+        return total
+
+    return rule
+
+
+def _elementwise_dot(second: SecondOrder, i: int) -> VjpDotRule:
+    row = second.partials[i]
+
+    def rule(
+        args: Args,
+        out: Array,
+        ct: Array,
+        tangents: Sequence[Array | None],
+        out_tangent: Array | None,
+    ) -> Array | None:
+        total: Array | None = None
+        for j, d2 in enumerate(row):
+            t = tangents[j]
+            if d2 is None or t is None or not _moves(t):
+                continue
+            term = _masked(d2(args, out) * t, t)
+            total = term if total is None else total + term
+        if total is None:
+            return None
+        change = ct * total
+        if len(args) == 1 or np.shape(change) == np.shape(args[i]):
+            return change
+        # the argument was broadcast: its adjoint sums the copies, and so does the change
+        return unbroadcast(np.asarray(change, dtype=np.float64), np.shape(args[i]))
+
+    return rule
+
+
+def _elementwise_second_cost(
+    second: Sequence[Sequence[tuple[SecondPartial, PartialText] | None]], nlops: int
+) -> SecondCostRule:
+    """Per element and per active argument i: for each argument j that moves with a
+    nonzero ∂²y/∂aᵢ∂aⱼ, evaluate it (``nlops`` nonlinear operations), times ȧⱼ, times
+    ȳ and add (2 mults, 1 add), reading ȧⱼ and writing the term (2 moves)."""
+
+    def rule(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> OpCount:
+        n = size(out)
+        total = OpCount()
+        for i, row in enumerate(second):
+            if not active[i]:
+                continue
+            for j, entry in enumerate(row):
+                if entry is not None and active[j]:
+                    total += OpCount(moves=2, adds=1, mults=2, nlops=nlops).scaled(n)
+        return total
+
+    return rule
+
+
+def _no_second_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> OpCount:
+    return OpCount()
+
+
+def _at_zero(args: Args) -> bool:
+    return bool(np.any(np.asarray(args[0]) == 0))
+
+
 # ------------------------------------------------------------------ cost models
 
 
@@ -265,14 +482,30 @@ def _elementwise(
     numpy: tuple[NumpyText, Sequence[NumpyText], Sequence[NumpyText]] | None = None,
     numpy_condition: str | None = None,
     condition_args: bool = False,
+    second: Mapping[tuple[int, int], tuple[SecondPartial, PartialText]],
+    second_nlops: int = 1,
+    kink: Callable[[Args], bool] | None = None,
+    second_kink_note: str | None = None,
 ) -> Primitive:
     """A primitive applied entry by entry (with broadcasting for two arguments).
 
     Its JVP and VJP follow from its partial derivatives: the tangent
     contribution of argument *i* is ``∂y/∂a_i · ȧ_i`` and the adjoint
     contribution is ``ȳ · ∂y/∂a_i`` summed back to the argument's shape.
+
+    ``second`` gives the nonzero second partials ∂²y/∂aᵢ∂aⱼ keyed ``(i, j)`` with
+    i <= j (the other half is the same function), each as a callable of
+    (args, out) and adx text; an empty mapping: every second partial is 0.
+    ``second_nlops`` is the nonlinear operations one of them costs per element.
     """
     arity = len(partials)
+    hessian: list[list[tuple[SecondPartial, PartialText] | None]] = [
+        [None] * arity for _ in range(arity)
+    ]
+    for (i, j), entry in second.items():
+        if not 0 <= i <= j < arity:
+            raise RuntimeError(f"primitive {name!r}: second partial {(i, j)} is not i <= j")
+        hessian[i][j] = hessian[j][i] = entry
 
     def make_jvp(d: Callable[[Args, Array], Array]) -> JvpRule:
         return lambda args, out, t: d(args, out) * t
@@ -322,6 +555,14 @@ def _elementwise(
         numpy_vjp=tuple(numpy[2]) if numpy else None,
         numpy_condition=numpy_condition,
         condition_args=condition_args,
+        second=SecondOrder(
+            kind="elementwise",
+            partials=tuple(tuple(e[0] if e else None for e in row) for row in hessian),
+            texts=tuple(tuple(e[1] if e else None for e in row) for row in hessian),
+            cost=_elementwise_second_cost(hessian, second_nlops),
+            kink=kink,
+            kink_note=second_kink_note,
+        ),
     )
 
 
@@ -332,9 +573,17 @@ def _unary(
     text: str,
     summary: str,
     *,
+    second: tuple[Callable[[Array, Array], Array], str] | None,
     cost: CostRule | None = None,
     **options: object,
 ) -> Primitive:
+    """A function of one argument; ``second`` is its second derivative (a callable of
+    the argument and the output, and its adx text) beside ``d`` and ``text``, the
+    first: None where it is 0 everywhere."""
+    second_partials: dict[tuple[int, int], tuple[SecondPartial, PartialText]] = {}
+    if second is not None:
+        d2, text2 = second
+        second_partials[(0, 0)] = (lambda args, out: d2(args[0], out), _template(text2))
     return _elementwise(
         name,
         fn,
@@ -342,6 +591,7 @@ def _unary(
         f"{name}({{0}})",
         cost or _unary_cost(),
         summary=summary,
+        second=second_partials,
         **options,  # type: ignore[arg-type]
     )
 
@@ -458,6 +708,44 @@ def _pow_exponent_partial(args: Args, out: Array) -> Array:
     return np.where(flat, 0.0, out * np.log(np.where(flat, 1.0, a)))
 
 
+def _pow_base_second(args: Args, out: Array) -> Array:
+    """∂²(a^b)/∂a² = b·(b-1)·a^(b-2), exactly 0 where b is 0 or 1 (a^b is linear or flat in a)."""
+    a, b = args
+    if np.ndim(b) == 0 and b not in (0, 1):
+        return b * (b - 1.0) * np.power(a, b - 2.0)
+    b = np.asarray(b)
+    return np.where((b == 0) | (b == 1), 0.0, b * (b - 1.0) * np.power(a, b - 2.0))
+
+
+def _pow_base_second_text(args: Sequence[str], out: str, consts: Sequence[float | None]) -> str:
+    """b·(b-1)·a^(b-2), written neatly when the exponent is a constant."""
+    a, b = args
+    c = consts[1]
+    if c is None:
+        return f"{b}*({b} - 1)*{a}^({b} - 2)"
+    if c in (0, 1):
+        return "0"
+    if c == 2:
+        return "2"
+    return f"{source_literal(c * (c - 1))}*{a}^{source_literal(c - 2)}"
+
+
+def _pow_mixed_second(args: Args, out: Array) -> Array:
+    """∂²(a^b)/∂a∂b = a^(b-1)·(1 + b·log a); taken as 0 at a = 0, as the first partial in b is."""
+    a, b = args
+    zero = np.asarray(a) == 0
+    safe = np.where(zero, 1.0, a)
+    return np.where(zero, 0.0, np.power(safe, b - 1.0) * (1.0 + b * np.log(safe)))
+
+
+def _pow_exponent_second(args: Args, out: Array) -> Array:
+    """∂²(a^b)/∂b² = a^b·log(a)², exactly 0 where a = 0 and b >= 0 (flat in b there)."""
+    a, b = args
+    flat = (np.asarray(a) == 0) & (np.asarray(b) >= 0)
+    log_a = np.log(np.where(flat, 1.0, a))
+    return np.where(flat, 0.0, out * log_a * log_a)
+
+
 # ------------------------------------------------------------------ tensor primitives
 
 
@@ -518,6 +806,19 @@ def _matmul_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) ->
     if any(active):
         tangent += OpCount(moves=n_out)
     return SweepCost(primal, tangent, adjoint)
+
+
+def _bilinear_second_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> OpCount:
+    """For each active argument, the adjoint product again with the other argument's
+    tangent in place of the argument (``ȳ @ ḃᵀ``): one more adjoint part per argument."""
+    inner = shapes[0][-1]
+    n_out = size(out)
+    mults = n_out * inner
+    total = OpCount()
+    if all(active):
+        for arg_shape in shapes:
+            total += OpCount(moves=n_out + 2 * size(arg_shape), adds=mults, mults=mults)
+    return total
 
 
 def _reduction_cost(shapes: Sequence[Shape], out: Shape, active: Sequence[bool]) -> SweepCost:
@@ -612,6 +913,7 @@ def _comparison(name: str, fn: Callable[[Array, Array], Array], meaning: str) ->
             ["0.0 * {b}", "0.0 * {b}"],
         ),
         numpy_condition=f"{{0}} {symbol} {{1}}",
+        second={},  # piecewise constant: every derivative is 0 (taken as 0 at a tie)
     )
 
 
@@ -642,6 +944,7 @@ def _logical(
             {"a": "{0}", "b": "{1}"}.get(word, word) for word in meaning.split()
         ),
         condition_args=True,
+        second={},  # piecewise constant
     )
 
 
@@ -695,6 +998,8 @@ def _comparisons() -> list[Primitive]:
                 ["0.0 * {t}", "np.where({0} != 0, {t}, 0.0)", "np.where({0} != 0, 0.0, {t})"],
                 ["0.0 * {b}", "np.where({0} != 0, {b}, 0.0)", "np.where({0} != 0, 0.0, {b})"],
             ),
+            # linear in its branches; the condition has no derivative: all second partials 0
+            second={},
         ),
     ]
 
@@ -730,6 +1035,7 @@ def _build_table() -> dict[str, Primitive]:
             _ADD_COST,
             summary="a + b",
             numpy=("{0} + {1}", ["{t}", "{t}"], ["{b}", "{b}"]),
+            second={},  # linear
         ),
         _elementwise(
             "sub",
@@ -739,6 +1045,7 @@ def _build_table() -> dict[str, Primitive]:
             _ADD_COST,
             summary="a - b",
             numpy=("{0} - {1}", ["{t}", "-{t}"], ["{b}", "-{b}"]),
+            second={},  # linear
         ),
         _elementwise(
             "mul",
@@ -752,6 +1059,9 @@ def _build_table() -> dict[str, Primitive]:
             tangent_terms=("{t}*{1}", "{0}*{t}"),
             summary="a * b (elementwise)",
             numpy=("{0} * {1}", ["{t} * {1}", "{0} * {t}"], ["{b} * {1}", "{b} * {0}"]),
+            # bilinear: ∂²(a·b)/∂a∂b = 1, ∂²/∂a² = ∂²/∂b² = 0
+            second={(0, 1): (_one, _template("1"))},
+            second_nlops=0,
         ),
         _elementwise(
             "div",
@@ -769,6 +1079,14 @@ def _build_table() -> dict[str, Primitive]:
                 ["{t} / {1}", "-{y} / {1} * {t}"],
                 ["{b} / {1}", "-{b} * {y} / {1}"],
             ),
+            second={
+                (0, 1): (lambda args, out: -1.0 / (args[1] * args[1]), _template("-1/{1}^2")),
+                (1, 1): (
+                    lambda args, out: 2.0 * out / (args[1] * args[1]),
+                    _template("2*{0}/{1}^3"),
+                ),
+            },
+            second_nlops=0,
         ),
         _elementwise(
             "pow",
@@ -786,6 +1104,12 @@ def _build_table() -> dict[str, Primitive]:
                 [_numpy_pow_base("{t}"), _numpy_pow_exponent("{t}")],
                 [_numpy_pow_base("{b}"), _numpy_pow_exponent("{b}")],
             ),
+            second={
+                (0, 0): (_pow_base_second, _pow_base_second_text),
+                (0, 1): (_pow_mixed_second, _template("{0}^({1} - 1)*(1 + {1}*log({0}))")),
+                (1, 1): (_pow_exponent_second, _template("{y}*log({0})^2")),
+            },
+            second_nlops=2,
         ),
         _elementwise(
             "neg",
@@ -797,6 +1121,7 @@ def _build_table() -> dict[str, Primitive]:
             ),
             summary="-a",
             numpy=("-{0}", ["-{t}"], ["-{b}"]),
+            second={},  # linear
         ),
         _unary(
             "sin",
@@ -804,6 +1129,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: np.cos(a),
             "cos({0})",
             "sine",
+            second=(lambda a, y: -np.sin(a), "-sin({0})"),
             numpy=_numpy_unary("np.sin({0})", "np.cos({0})"),
         ),
         _unary(
@@ -812,6 +1138,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: -np.sin(a),
             "-sin({0})",
             "cosine",
+            second=(lambda a, y: -np.cos(a), "-cos({0})"),
             numpy=("np.cos({0})", ["-np.sin({0}) * {t}"], ["-{b} * np.sin({0})"]),
         ),
         _unary(
@@ -820,6 +1147,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 1.0 / np.cos(a) ** 2,
             "1/cos({0})^2",
             "tangent",
+            second=(lambda a, y: 2.0 * y / np.cos(a) ** 2, "2*{y}/cos({0})^2"),
             domain_note="tan is infinite at odd multiples of pi/2",
             numpy=("np.tan({0})", ["{t} / np.cos({0}) ** 2"], ["{b} / np.cos({0}) ** 2"]),
         ),
@@ -829,6 +1157,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 1.0 / np.sqrt(1.0 - a * a),
             "1/sqrt(1 - {0}^2)",
             "inverse sine",
+            second=(lambda a, y: a / (1.0 - a * a) ** 1.5, "{0}/(1 - {0}^2)^1.5"),
             aliases=("arcsin",),
             domain_note="asin is defined on [-1, 1] only",
             numpy=(
@@ -843,6 +1172,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: -1.0 / np.sqrt(1.0 - a * a),
             "-1/sqrt(1 - {0}^2)",
             "inverse cosine",
+            second=(lambda a, y: -a / (1.0 - a * a) ** 1.5, "-{0}/(1 - {0}^2)^1.5"),
             aliases=("arccos",),
             domain_note="acos is defined on [-1, 1] only",
             numpy=(
@@ -857,6 +1187,7 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 1.0 / (1.0 + a * a),
             "1/(1 + {0}^2)",
             "inverse tangent",
+            second=(lambda a, y: -2.0 * a / (1.0 + a * a) ** 2, "-2*{0}/(1 + {0}^2)^2"),
             aliases=("arctan",),
             numpy=("np.arctan({0})", ["{t} / (1.0 + {0} * {0})"], ["{b} / (1.0 + {0} * {0})"]),
         ),
@@ -866,6 +1197,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: np.cosh(a),
             "cosh({0})",
             "hyperbolic sine",
+            second=(lambda a, y: y, "sinh({0})"),
+            second_nlops=0,
             numpy=_numpy_unary("np.sinh({0})", "np.cosh({0})"),
         ),
         _unary(
@@ -874,6 +1207,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: np.sinh(a),
             "sinh({0})",
             "hyperbolic cosine",
+            second=(lambda a, y: y, "cosh({0})"),
+            second_nlops=0,
             numpy=_numpy_unary("np.cosh({0})", "np.sinh({0})"),
         ),
         _unary(
@@ -882,6 +1217,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 1.0 - y * y,
             "1 - {y}^2",
             "hyperbolic tangent",
+            second=(lambda a, y: -2.0 * y * (1.0 - y * y), "-2*{y}*(1 - {y}^2)"),
+            second_nlops=0,
             numpy=("np.tanh({0})", ["(1.0 - {y} * {y}) * {t}"], ["{b} * (1.0 - {y} * {y})"]),
         ),
         _unary(
@@ -890,6 +1227,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: y,
             "{y}",
             "e to the power a",
+            second=(lambda a, y: y, "{y}"),
+            second_nlops=0,
             domain_note="the result is too large for a float64 (above about 1.8e308)",
             cost=_unary_cost(tangent_nlops=0),
             numpy=_numpy_unary("np.exp({0})", "{y}"),
@@ -900,6 +1239,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 1.0 / a,
             "1/{0}",
             "natural logarithm",
+            second=(lambda a, y: -1.0 / (a * a), "-1/{0}^2"),
+            second_nlops=0,
             aliases=("ln",),
             cost=_unary_cost(tangent_nlops=0),
             domain_note="log is defined for positive numbers only (log 0 = -inf)",
@@ -911,6 +1252,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 1.0 / (1.0 + a),
             "1/(1 + {0})",
             "log(1 + a), accurate near 0",
+            second=(lambda a, y: -1.0 / ((1.0 + a) * (1.0 + a)), "-1/(1 + {0})^2"),
+            second_nlops=0,
             domain_note="log1p is defined for values above -1 only",
             numpy=("np.log1p({0})", ["{t} / (1.0 + {0})"], ["{b} / (1.0 + {0})"]),
         ),
@@ -920,6 +1263,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: y + 1.0,
             "exp({0})",
             "exp(a) - 1, accurate near 0",
+            second=(lambda a, y: y + 1.0, "exp({0})"),
+            second_nlops=0,
             numpy=_numpy_unary("np.expm1({0})", "({y} + 1.0)"),
         ),
         _unary(
@@ -928,6 +1273,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: 0.5 / y,
             "1/(2*{y})",
             "square root",
+            second=(lambda a, y: -0.25 / (y * y * y), "-1/(4*{y}^3)"),
+            second_nlops=0,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="sqrt'(0) is +inf, as in PyTorch",
             domain_note="sqrt is defined for numbers >= 0 only",
@@ -939,6 +1286,10 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: np.sign(a),
             "sign({0})",
             "absolute value",
+            second=None,  # abs'' = 0 away from 0
+            kink=_at_zero,
+            second_kink_note="abs'' is 0 on both sides; at 0, where abs' jumps from -1 to 1, "
+            "it is taken as 0 too",
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="abs'(0) = 0, the subgradient PyTorch uses",
@@ -950,6 +1301,9 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: np.zeros_like(_as_array(a)),
             "0",
             "the sign of a: -1, 0 or 1",
+            second=None,
+            kink=_at_zero,
+            second_kink_note="sign jumps at 0; its second derivative is taken as 0 there too",
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="sign jumps at 0; its derivative is taken as 0 everywhere",
@@ -961,6 +1315,9 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: np.zeros_like(_as_array(a)),
             "0",
             "1 where a > 0, else 0 (the derivative of relu)",
+            second=None,
+            kink=_at_zero,
+            second_kink_note="step jumps at 0; its second derivative is taken as 0 there too",
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="step is flat except its jump at 0, where its derivative is taken as 0",
@@ -972,6 +1329,8 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: y * (1.0 - y),
             "{y}*(1 - {y})",
             "logistic 1/(1 + exp(-a))",
+            second=(lambda a, y: y * (1.0 - y) * (1.0 - 2.0 * y), "{y}*(1 - {y})*(1 - 2*{y})"),
+            second_nlops=0,
             cost=_unary_cost(tangent_mults=2, tangent_nlops=0),
             complex_evaluate=_sigmoid_complex,
             # exp(-log(1 + exp(-a))) is 1/(1 + exp(-a)) without overflow for large |a|
@@ -983,6 +1342,10 @@ def _build_table() -> dict[str, Primitive]:
             _relu_partial,
             "step({0})",
             "max(a, 0)",
+            second=None,  # relu'' = 0 away from 0
+            kink=_at_zero,
+            second_kink_note="relu'' is 0 on both sides; at 0, where relu' jumps from 0 to 1, "
+            "it is taken as 0 too",
             analytic=False,
             cost=_unary_cost(tangent_nlops=0),
             kink_note="relu'(0) = 0, as in PyTorch",
@@ -994,6 +1357,10 @@ def _build_table() -> dict[str, Primitive]:
             lambda a, y: _sigmoid(a),
             "sigmoid({0})",
             "log(1 + exp(a)), computed stably",
+            second=(
+                lambda a, y: _sigmoid(a) * (1.0 - _sigmoid(a)),
+                "sigmoid({0})*(1 - sigmoid({0}))",
+            ),
             complex_evaluate=_softplus_complex,
             numpy=_numpy_unary("np.logaddexp(0.0, {0})", "np.exp(-np.logaddexp(0.0, -{0}))"),
         ),
@@ -1012,6 +1379,7 @@ def _build_table() -> dict[str, Primitive]:
             numpy_primal="{0} @ {1}",
             numpy_jvp=("{t} @ {1}", "{0} @ {t}"),
             numpy_vjp=(_numpy_matmul_vjp(0), _numpy_matmul_vjp(1)),
+            second=SecondOrder("bilinear", cost=_bilinear_second_cost),
         ),
         Primitive(
             name="dot",
@@ -1028,6 +1396,7 @@ def _build_table() -> dict[str, Primitive]:
             numpy_primal="np.dot({0}, {1})",
             numpy_jvp=("np.dot({t}, {1})", "np.dot({0}, {t})"),
             numpy_vjp=("{b} * {1}", "{b} * {0}"),
+            second=SecondOrder("bilinear", cost=_bilinear_second_cost),
         ),
         Primitive(
             name="sum",
@@ -1044,6 +1413,7 @@ def _build_table() -> dict[str, Primitive]:
             numpy_primal="np.sum({0})",
             numpy_jvp=("np.sum({t})",),
             numpy_vjp=("np.full({s0}, {b})",),
+            second=SecondOrder("linear", cost=_no_second_cost),
         ),
         Primitive(
             name="mean",
@@ -1064,6 +1434,7 @@ def _build_table() -> dict[str, Primitive]:
             numpy_primal="np.mean({0})",
             numpy_jvp=("np.mean({t})",),
             numpy_vjp=("np.full({s0}, {b} / {n0})",),
+            second=SecondOrder("linear", cost=_no_second_cost),
         ),
         Primitive(
             name="transpose",
@@ -1080,6 +1451,7 @@ def _build_table() -> dict[str, Primitive]:
             numpy_primal="np.transpose({0})",
             numpy_jvp=("np.transpose({t})",),
             numpy_vjp=("np.transpose({b})",),
+            second=SecondOrder("linear", cost=_no_second_cost),
         ),
         *_comparisons(),
     ]
@@ -1091,7 +1463,28 @@ def _build_table() -> dict[str, Primitive]:
             raise RuntimeError(f"primitive {p.name!r} does not define a rule for every argument")
         if p.partials is not None and len(p.partials) != p.arity:
             raise RuntimeError(f"primitive {p.name!r} lacks a partial derivative for some argument")
+        _check_second(p)
     return table
+
+
+def _check_second(p: Primitive) -> None:
+    """Refuse a primitive whose second-order information is missing or incomplete."""
+    second = p.second
+    if second is None:
+        raise RuntimeError(f"primitive {p.name!r} has no second-order rule (SecondOrder)")
+    if second.kind not in SECOND_KINDS:
+        raise RuntimeError(f"primitive {p.name!r}: unknown second-order kind {second.kind!r}")
+    if second.cost is None:
+        raise RuntimeError(f"primitive {p.name!r} has no second-order cost")
+    if second.kind == "elementwise" and not (
+        len(second.partials) == len(second.texts) == p.arity
+        and all(len(row) == p.arity for row in (*second.partials, *second.texts))
+    ):
+        raise RuntimeError(f"primitive {p.name!r} lacks a second partial for some argument pair")
+    if second.kind == "bilinear" and p.arity != 2:
+        raise RuntimeError(f"primitive {p.name!r}: only a two-argument product is bilinear")
+    if len(p.vjp_dot) != p.arity:
+        raise RuntimeError(f"primitive {p.name!r} does not derive a vjp_dot for every argument")
 
 
 PRIMITIVES: dict[str, Primitive] = _build_table()

@@ -6,6 +6,8 @@
 * :mod:`.evaluate` — the primal sweep.
 * :mod:`.forward` — a tangent sweep (forward mode, one seed direction).
 * :mod:`.reverse` — an adjoint sweep (reverse mode, one output cotangent).
+* :mod:`.nested` — the nested adjoint sweep (forward-over-reverse): adjoints on dual
+  numbers, each v̄ with its tangent v̄̇ (:class:`NestedAdjointStep`), for H·u.
 * :mod:`.checkpointed` — an adjoint sweep that follows a checkpointing schedule,
   recomputing what it did not store (:class:`RecomputeStep`, :class:`SnapshotStep`).
 
@@ -15,6 +17,7 @@ into results, and views render the folded trace.
 
 from adexplorer.core.engines.evaluate import evaluate
 from adexplorer.core.engines.forward import forward
+from adexplorer.core.engines.nested import NestedAdjointStep, nested_reverse
 from adexplorer.core.engines.reverse import reverse
 from adexplorer.core.engines.steps import (
     AdjointStep,
@@ -26,11 +29,13 @@ from adexplorer.core.engines.steps import (
 
 __all__ = [
     "AdjointStep",
+    "NestedAdjointStep",
     "PrimalStep",
     "RecomputeStep",
     "SnapshotStep",
     "TangentStep",
     "evaluate",
     "forward",
+    "nested_reverse",
     "reverse",
 ]
