@@ -166,7 +166,11 @@ def summary_table(study: FdStudy) -> Table:
 
 def mixed_table(mixed: MixedStudy, digits: int) -> Table:
     """Both second-difference estimates for each h beside the AD Hessian entry."""
-    what = f"∂²f/∂{mixed.x}²" if mixed.pure else f"∂²f/∂{mixed.x}∂{mixed.y}"
+    what = (
+        f"Second partial ∂²f/∂{mixed.x}²"
+        if mixed.pure
+        else f"Mixed partial ∂²f/∂{mixed.x}∂{mixed.y}"
+    )
     points = "three-point" if mixed.pure else "four-point"
     table = Table(
         title=f"{what}: AD (forward-over-reverse): {format_scalar(mixed.exact, 17)}",
@@ -214,6 +218,21 @@ def second_why(mixed: MixedStudy) -> Text:
         f"{measured(best_gradients)}.",
         style="dim",
     )
+    far = [
+        name
+        for name, found, which in (
+            (points, best, "points"),
+            ("gradients", best_gradients, "gradients"),
+        )
+        if found is not None and found[0] >= 100 * rule[which]
+    ]
+    if far:
+        text.append(
+            f"\n{' and '.join(far).capitalize()}: best far above the rule of thumb, because "
+            "the truncation term is (nearly) 0 here (f is a low-degree polynomial along the "
+            "step), so a large h loses nothing to it.",
+            style="dim",
+        )
     if math.isfinite(mixed.symbolic):
         text.append(
             f"\nSymbolic differentiation, twice, gives {format_scalar(mixed.symbolic, 17)}.",
