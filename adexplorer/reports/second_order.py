@@ -68,9 +68,7 @@ def second_order_json(
             )
             for i in graph.inputs
         }
-        result["hvp"] = {
-            name: conv(value, f"(H·u)[{name}]") for name, value in trace.hvp().items()
-        }
+        result["hvp"] = {name: conv(value, f"(H·u)[{name}]") for name, value in trace.hvp().items()}
     else:
         matrix = trace.hessian()
         asymmetry = float(np.max(np.abs(matrix - matrix.T))) if matrix.size else 0.0
