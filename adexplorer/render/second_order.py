@@ -11,7 +11,7 @@ Hessian as a labelled matrix with its symmetry check), then the cost.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Group
@@ -19,10 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from adexplorer.base.numbers import display_value, format_scalar
-from adexplorer.base.shapes import Array
 from adexplorer.base.text import visible
-from adexplorer.core.formulas import FormulaRenderer, dotted
-from adexplorer.core.nested_formulas import NestedFormulaRenderer
+from adexplorer.core.formulas import Formula, FormulaRenderer
+from adexplorer.core.nested_formulas import NestedFormulaRenderer, direction_text
 from adexplorer.core.second_order import NestedSweep, SecondOrderTrace
 from adexplorer.core.trace import Trace
 from adexplorer.render.console import make_console
@@ -52,16 +51,6 @@ def first_order_view(trace: SecondOrderTrace) -> Trace:
     )
 
 
-def direction_text(trace: SecondOrderTrace, sweep: NestedSweep, render: FormulaRenderer) -> str:
-    """``u̇: v̇-1 = 1, v̇0 = 0`` for a sweep's direction (every input, zeros included)."""
-    parts = []
-    for index in trace.graph.inputs:
-        value = sweep.direction.get(index)
-        shown = display_value(value, render.digits) if value is not None else "0"
-        parts.append(f"{dotted(render.labels[index])} = {shown}")
-    return ", ".join(parts)
-
-
 def tangent_table(
     trace: SecondOrderTrace, sweep: NestedSweep, render: FormulaRenderer, title: str
 ) -> Table:
@@ -84,19 +73,25 @@ def tangent_table(
     return table
 
 
+def _stacked(formula: Formula) -> str:
+    """A step's rule, then ``= numbers = result`` on the next line (narrow columns)."""
+    rest = [part for part in (formula.numbers, formula.result) if part and part != formula.rule]
+    rest = list(dict.fromkeys(rest))
+    return formula.rule + ("\n= " + " = ".join(rest) if rest else "")
+
+
 def nested_table(
     trace: SecondOrderTrace, sweep: NestedSweep, nested: NestedFormulaRenderer, title: str
 ) -> Table:
-    """One nested adjoint sweep: each step's adjoint rule and its second-order rule, with
-    the numbers substituted, v̄ and v̄̇ side by side."""
+    """One nested adjoint sweep: each step's adjoint rule and its second-order rule with
+    the numbers substituted (the rule on one line, the numbers and the contribution on
+    the next), v̄ and v̄̇ side by side."""
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("adjoint", style="bold green", no_wrap=True)
-    table.add_column("rule", overflow="fold")
-    table.add_column("numbers", overflow="fold")
+    table.add_column("v̄ += rule\n= numbers", overflow="fold")
     table.add_column("v̄ total", justify="right", overflow="fold")
-    table.add_column("v̄̇ rule", overflow="fold")
-    table.add_column("numbers ", overflow="fold")
+    table.add_column("v̄̇ += rule\n= numbers", overflow="fold")
     table.add_column("v̄̇ total", justify="right", overflow="fold")
     table.add_column("fan-out", style="yellow")
     receives = Counter(s.node for s in sweep.steps if s.source is not None)
@@ -107,23 +102,23 @@ def nested_table(
         ordinal.append(seen[step.node])
     digits = nested.digits
     for index, step in _shown(table, sweep.steps):
-        first = nested.adjoint(step, sweep)
-        second = nested.adjoint_dot(step, sweep)
         total = display_value(step.total, digits, ADJOINT_CELL)
         total_dot = display_value(step.total_dot, digits, ADJOINT_CELL)
-        target = f"{first.target} · {second.target}"
+        first = nested.adjoint(step, sweep)
+        second = nested.adjoint_dot(step, sweep)
+        target = f"{first.target}, {second.target}"
         if step.source is None:
-            table.add_row(str(index + 1), target, "seed", "", total, "seed", "", total_dot, "")
+            seed = f"seed {display_value(step.contribution, digits)}"
+            seed_dot = f"seed {display_value(step.contribution_dot, digits)}"
+            table.add_row(str(index + 1), target, seed, total, seed_dot, total_dot, "")
             continue
         marker = f"{ordinal[index]} of {receives[step.node]}" if receives[step.node] > 1 else ""
         table.add_row(
             str(index + 1),
             target,
-            f"+= {first.rule}",
-            first.numbers,
+            _stacked(first),
             total,
-            f"+= {second.rule}",
-            second.numbers,
+            _stacked(second),
             total_dot,
             marker,
         )
@@ -137,30 +132,19 @@ def sweep_tables(trace: SecondOrderTrace, numbering: str, digits: int) -> list[T
     tables = []
     count = len(trace.sweeps)
     for number, sweep in enumerate(trace.sweeps[:MAX_SWEEPS_SHOWN], start=1):
-        which = (
-            f"along u ({direction_text(trace, sweep, render)})"
-            if trace.kind == "hvp"
-            else f"{number} of {count}, along e_{sweep.label} "
-            f"({direction_text(trace, sweep, render)})"
-        )
+        along = direction_text(trace, sweep, digits)
+        which = f"along {along}" if trace.kind == "hvp" else f"{number} of {count}, along {along}"
         tables.append(tangent_table(trace, sweep, render, f"Tangent sweep {which}"))
         tables.append(
             nested_table(
                 trace,
                 sweep,
                 nested,
-                f"Nested adjoint sweep {which}: reverse order, v̄ and its tangent v̄̇ "
-                "(seed ȳ = 1, ȳ̇ = 0)",
+                f"Nested adjoint sweep {which}: reverse order, each adjoint v̄ with its "
+                "tangent v̄̇ (seed ȳ = 1, ȳ̇ = 0)",
             )
         )
     return tables
-
-
-def _per_input(values: Mapping[str, Array], symbol: str, digits: int) -> list[Text]:
-    return [
-        Text.assemble((f"{symbol} ", "bold"), f"{name}: {display_value(value, digits)}")
-        for name, value in values.items()
-    ]
 
 
 def results(trace: SecondOrderTrace, digits: int) -> Group:
@@ -177,11 +161,11 @@ def results(trace: SecondOrderTrace, digits: int) -> Group:
     if trace.kind == "hvp":
         for name, product in trace.hvp().items():
             lines.append(
-                Text.assemble(("H·u ", "bold"), f"(H·u)[{name}] = {display_value(product, digits)}")
+                Text.assemble(("H·u ", "bold"), f"row {name}: {display_value(product, digits)}")
             )
         lines.append(
             Text(
-                "(v̄ of the inputs: the gradient; v̄̇ of the inputs: H·u, from 1 nested sweep)",
+                "(the inputs' v̄ are the gradient and their v̄̇ are H·u: 1 nested sweep)",
                 style="dim",
             )
         )
@@ -242,27 +226,38 @@ def cost_text(trace: SecondOrderTrace) -> Text:
     n = cost.n
     lines = [
         "Cost (Griewank–Walther operation counts, unit weights):",
-        f"  f alone: {primal:,};  one gradient (f + adjoint sweep): {gradient:,};  one nested "
-        f"sweep: {nested.total:,} (tangent {cost.tangent.total:,}, adjoint on v̄ and again on "
-        f"v̄̇ {2 * cost.adjoint.total:,}, second-order terms {cost.second.total:,}): "
-        f"f + 1 nested sweep = {cost.nested_ratio:.2f}× f.",
+        f"  f alone {primal:,};  one gradient (f + an adjoint sweep) {gradient:,};",
+        f"  one nested sweep {nested.total:,}: tangent {cost.tangent.total:,}, adjoint on v̄ "
+        f"and again on v̄̇ {2 * cost.adjoint.total:,}, second-order terms "
+        f"{cost.second.total:,}  (f + 1 nested sweep = {cost.nested_ratio:.2f}× f)",
     ]
     if trace.kind == "hvp":
         one = cost.primal + nested
-        lines.append(
-            f"  H·u: 1 nested sweep, {one.total:,} operations, exact; by central differences "
-            f"of gradients, (∇f(x+hu) − ∇f(x−hu))/2h: 2 gradient evaluations, "
-            f"{2 * gradient:,} operations, with an error of about ε^(2/3) at best."
-        )
+        lines += [
+            f"  H·u by 1 nested sweep: {one.total:,} operations, exact.",
+            f"  By central differences of gradients, (∇f(x+hu) − ∇f(x−hu))/2h: 2 gradient "
+            f"evaluations, {2 * gradient:,} operations, with an error of about ε^(2/3) at best.",
+            _compared(one.total, 2 * gradient),
+        ]
     else:
-        lines.append(
-            f"  H ({n}×{n}): {n} nested sweep{'s' if n != 1 else ''}, "
-            f"{cost.hessian_nested.total:,} operations (f once), exact; by central "
-            f"differences of gradients: {2 * n} gradient evaluations, "
-            f"{cost.hessian_central.total:,}; by forward differences: {n + 1}, "
-            f"{cost.hessian_forward.total:,} (with errors of about ε^(2/3) and ε^(1/2) at best)."
-        )
+        sweeps = f"{n} nested sweep{'s' if n != 1 else ''}"
+        lines += [
+            f"  H ({n}×{n}) by {sweeps}: {cost.hessian_nested.total:,} operations (f once), exact.",
+            f"  By central differences of gradients: {2 * n} gradient evaluations, "
+            f"{cost.hessian_central.total:,} operations; by forward differences: {n + 1}, "
+            f"{cost.hessian_forward.total:,} (errors of about ε^(2/3) and ε^(1/2) at best).",
+            _compared(cost.hessian_nested.total, cost.hessian_central.total),
+        ]
     return Text("\n".join(lines))
+
+
+def _compared(nested: int, central: int) -> str:
+    """How the nested sweeps compare in operations with central differences of gradients."""
+    ratio = nested / max(central, 1)
+    return (
+        f"  Here forward-over-reverse takes {ratio:.2f}× the operations of central differences "
+        "of gradients, and is exact: there is no step h to choose."
+    )
 
 
 def print_second_order(
