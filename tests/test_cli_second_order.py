@@ -212,7 +212,7 @@ def test_a_large_hessian_shows_a_bounded_view() -> None:
     )
     assert code == 0, err
     assert "(8 more nested sweeps not shown; --json lists them all)" in out
-    assert "first 8 of 12 rows and columns" in out
+    assert "first 8 of 12 rows and columns (--json has all of them)" in out
     data = run_json("eval", "sum(sin(v)*v)", "--at", "v=normal(seed=1, shape=[12])", "--hessian")
     assert len(data["second_order"]["sweeps"]) == 12
     assert np.array(data["second_order"]["hessian"]["matrix"]).shape == (12, 12)
@@ -229,6 +229,18 @@ def test_huge_n_hits_a_limit_with_a_clear_error() -> None:
     assert code == 1 and "ADX_MAX_TRACE_ENTRIES" in json.loads(out)["error"]["message"] + (
         json.loads(out)["error"]["hint"] or ""
     )
+
+
+def test_a_program_with_if_is_differentiated_on_its_tape(tmp_path: Path) -> None:
+    program = tmp_path / "branch.adx"
+    program.write_text("x: real = 1.5\ny: real = 2\nif x > 0:\n    return x^2*y\nreturn -x*y^3\n")
+    code, out, err = run("eval", str(program), "--hessian")
+    assert code == 0, err
+    assert "control flow (this run's tape)" in out and "x > 0 is true" in out
+    data = run_json("eval", str(program), "--at", "x=-1", "--hessian")
+    # the else path: f = -x·y³, H = [[0, -3y²], [-3y², -6xy]] at (-1, 2)
+    assert data["second_order"]["hessian"]["matrix"] == [[0.0, -12.0], [-12.0, 12.0]]
+    assert data["control_flow"] is not None
 
 
 # ----------------------------------------------------------------- documented keys
@@ -289,6 +301,8 @@ def test_usage_errors_say_what_to_do(extra: list[str], message: str) -> None:
     ("args", "message"),
     [
         (["x*[1, 2]", "--at", "x=1", "--hessian"], "need one scalar output"),
+        (["2", "--hessian"], "has no inputs"),
+        (["x1*x2", "--at", "x1=1,x2=2", "--hvp", ""], "the text is empty"),
         (["x1*x2", "--at", "x1=1,x2=2", "--hvp", "x3=1"], "'x3' is not an input"),
         (["x1*x2", "--at", "x1=1,x2=2", "--hessian", "--wrt", "x3"], "'x3' is not an input"),
         (["x1*x2", "--at", "x1=1,x2=2", "--hessian", "--wrt", "x1,"], "an input name is missing"),

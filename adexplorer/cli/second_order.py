@@ -102,6 +102,12 @@ def second_order_eval(
         from adexplorer.core.second_order import run_second_order
 
         loaded, bindings = load(expr_or_file, at)
+        if not loaded.graph.input_names:
+            raise AdxError(
+                "usage",
+                "this function has no inputs, so it has no second derivatives to show",
+                hint="use a name such as x in the expression and give its value with --at x=…",
+            )
         direction = parse_values([hvp_text], "--hvp") if hvp_text is not None else None
         trace = run_second_order(loaded.graph, bindings, direction=direction, wrt=wrt_names(wrt))
     except AdxError as error:

@@ -30,6 +30,7 @@ from adexplorer.render.trace_tables import (
     MAX_SWEEPS_SHOWN,
     _shown,
     _title,
+    control_flow,
     primal_table,
     shown_value,
 )
@@ -151,7 +152,7 @@ def results(trace: SecondOrderTrace, digits: int) -> Group:
     """The value, the gradient, and H·u per input or the Hessian with its symmetry check."""
     graph = trace.graph
     value = trace.values[graph.outputs[0]]
-    lines: list[Text | Table] = [
+    lines: list[Text | Group] = [
         Text.assemble(("value  ", "bold"), f"{graph.output_names[0]} = {display_value(value)}")
     ]
     for name, grad in trace.gradient().items():
@@ -182,8 +183,8 @@ def results(trace: SecondOrderTrace, digits: int) -> Group:
     )
     lines.append(
         Text(
-            f"(column k of H is v̄̇ of the inputs in nested sweep k, along e_k: {len(trace.sweeps)} "
-            "sweeps)",
+            "(column k of H is the inputs' v̄̇ in nested sweep k, along e_k: "
+            f"{len(trace.sweeps)} sweep{'s' if len(trace.sweeps) != 1 else ''})",
             style="dim",
         )
     )
@@ -197,14 +198,15 @@ def symmetry_error(matrix: np.ndarray) -> float:
     return float(np.max(np.abs(matrix - matrix.T)))
 
 
-def hessian_table(labels: Sequence[str], matrix: np.ndarray, digits: int) -> Table:
-    """H with its rows and columns labelled by input entries (``x1``, ``W[0,1]``)."""
+def hessian_table(labels: Sequence[str], matrix: np.ndarray, digits: int) -> Group:
+    """H with its rows and columns labelled by input entries (``x1``, ``W[0,1]``); the
+    title is a line of its own, so a narrow matrix does not fold it."""
     n = len(labels)
     shown = min(n, MAX_MATRIX_SHOWN)
-    title = "Hessian H = ∂²f/∂xᵢ∂xⱼ"
+    title = "Hessian H (row i, column j: ∂²f/∂xᵢ∂xⱼ)"
     if shown < n:
-        title += f" (first {shown} of {n} rows and columns; --json has all of them)"
-    table = Table(title=title, title_justify="left")
+        title += f", first {shown} of {n} rows and columns (--json has all of them)"
+    table = Table()
     table.add_column("", style="bold")
     for label in labels[:shown]:
         table.add_column(visible(label), justify="right")
@@ -213,7 +215,7 @@ def hessian_table(labels: Sequence[str], matrix: np.ndarray, digits: int) -> Tab
             visible(labels[row]),
             *(format_scalar(float(matrix[row, col]), digits) for col in range(shown)),
         )
-    return table
+    return Group(Text(title), table)
 
 
 def cost_text(trace: SecondOrderTrace) -> Text:
@@ -278,6 +280,8 @@ def print_second_order(
             Text(f"({hidden} more nested sweeps not shown; --json lists them all)", style="dim")
         )
     console.print(results(trace, digits))
+    if trace.graph.dynamic:
+        console.print(control_flow(view))
     console.print(cost_text(trace))
     for warning in warnings:
         err.print(Text(visible(f"warning: {warning}"), style="yellow"))
