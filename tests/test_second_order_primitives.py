@@ -53,13 +53,18 @@ def symbolic_output(graph: Graph) -> tuple[sp.Expr, list[sp.Symbol]]:
             continue
         if node.is_const:
             const = np.asarray(node.value, dtype=np.float64)
-            values.append(np.vectorize(sp.Float, otypes=[object])(const))
+            # whole numbers exactly: sympy's x**2.0 has a second derivative 2.0*x**0.0, NaN at 0
+            values.append(np.vectorize(_constant, otypes=[object])(const))
             continue
         args = [values[a] for a in node.args]
         values.append(_apply(node.op, args))
     out = values[graph.outputs[0]]
     assert out.shape == (), "a scalar output"
     return out[()], symbols
+
+
+def _constant(value: float) -> sp.Expr:
+    return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
 
 
 def _apply(op: str, args: list[np.ndarray]) -> np.ndarray:

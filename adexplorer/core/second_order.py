@@ -29,7 +29,7 @@ gradients.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -196,7 +196,10 @@ class SecondOrderTrace:
         return result
 
     def gradient(self) -> dict[str, Array]:
-        """∂f/∂x per differentiated input (every nested sweep forms it; the first's)."""
+        """∂f/∂x per differentiated input (every nested sweep forms it; the first's).
+        A function without inputs has no sweep and an empty gradient."""
+        if not self.sweeps:
+            return self._per_input((None,) * len(self.graph.nodes))
         return self._per_input(self.sweeps[0].adjoints)
 
     def hvp(self) -> dict[str, Array]:
@@ -205,18 +208,21 @@ class SecondOrderTrace:
             raise ValueError("hvp() needs a run with a direction; use hessian()")
         return self._per_input(self.sweeps[0].adjoint_dots)
 
+    def column(self, k: int) -> np.ndarray:
+        """Sweep k's v̄̇ over the flattened differentiated input entries (in the order of
+        :attr:`entry_labels`): column k of H (kind ``"hessian"``), or H·u flattened."""
+        parts = [np.ravel(v) for v in self._per_input(self.sweeps[k].adjoint_dots).values()]
+        return frozen(np.concatenate(parts) if parts else np.zeros(0))
+
     def hessian(self) -> np.ndarray:
         """H over the flattened differentiated input entries, (n, n), read-only
         (kind ``"hessian"``): column k is sweep k's v̄̇ of the inputs."""
         if self.kind != "hessian":
             raise ValueError("hessian() needs a run without a direction; use hvp()")
         n = len(self.entry_labels)
-        columns = []
-        for sweep in self.sweeps:
-            parts = [np.ravel(v) for v in self._per_input(sweep.adjoint_dots).values()]
-            columns.append(np.concatenate(parts) if parts else np.zeros(0))
-        matrix = np.array(columns, dtype=np.float64).T.reshape(n, n)
-        return frozen(matrix)
+        columns = [self.column(k) for k in range(len(self.sweeps))]
+        matrix = np.array(columns, dtype=np.float64).reshape(n, n).T
+        return frozen(np.ascontiguousarray(matrix))
 
 
 # ------------------------------------------------------------------ running
@@ -238,7 +244,7 @@ def run_second_order(
     graph = retape(graph, inputs)
     _check_scalar_output(graph)  # a taped program returns what its run returned
     differentiated = chosen if chosen is not None else graph.inputs
-    direction_map = _seed_map(graph, direction) if direction is not None else None
+    direction_map = _direction_map(graph, direction) if direction is not None else None
     if direction_map is not None:
         direction_map = {
             i: frozen(np.asarray(v, dtype=np.float64)) for i, v in direction_map.items()
@@ -283,9 +289,25 @@ def run_second_order(
     return _with_warnings(trace, warnings)
 
 
-def _with_warnings(trace: SecondOrderTrace, warnings: list[str]) -> SecondOrderTrace:
-    from dataclasses import replace
+def _direction_map(graph: Graph, direction: Mapping[str, Array]) -> dict[int, Array]:
+    """The direction u by input node, checked as a forward seed is (names, shapes)."""
+    try:
+        return _seed_map(graph, direction)
+    except AdxError as error:
+        if error.hint:
+            raise
+        shapes = ", ".join(
+            f"{name}: {type_name(graph.nodes[i].shape)}"
+            for i, name in zip(graph.inputs, graph.input_names, strict=True)
+        )
+        raise AdxError(
+            error.kind,
+            error.message.replace("the seed for", "the direction for"),
+            hint=f"give each input's direction the input's shape ({shapes})",
+        ) from None
 
+
+def _with_warnings(trace: SecondOrderTrace, warnings: list[str]) -> SecondOrderTrace:
     return replace(trace, warnings=tuple(warnings))
 
 

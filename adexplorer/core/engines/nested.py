@@ -111,7 +111,7 @@ def nested_reverse(
                 change = _zeros_like(nodes[a].shape)
             elif np.shape(change) != nodes[a].shape:
                 change = as_value(np.broadcast_to(change, nodes[a].shape))
-            contribution_dot = frozen_result(change, (*operands, ct, *(ct_dot,)))
+            contribution_dot = frozen_result(change, (*operands, ct, ct_dot))
             previous, previous_dot = adjoints[a], dots[a]
             total = contribution if previous is None else frozen(previous + contribution)
             dot = contribution_dot
