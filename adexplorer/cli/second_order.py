@@ -26,6 +26,7 @@ def check_options(
     wrt: str | None,
     seed_text: str | None,
     checkpoint_text: str | None,
+    vector: bool = False,
 ) -> None:
     """Usage errors (exit 2) for what second order cannot be combined with, each saying
     what to do instead."""
@@ -48,6 +49,11 @@ def check_options(
                 if hvp_text is not None
                 else "For H·u along a direction, use --hvp x=1,y=0 instead of --hessian."
             )
+        )
+    if vector:
+        raise click.UsageError(
+            f"--vector carries first-order tangents in one forward sweep; {option} runs its "
+            "own tangent sweeps inside the nested ones.  Leave --vector out."
         )
     if checkpoint_text is not None:
         raise click.UsageError(
@@ -88,6 +94,7 @@ def second_order_eval(
     as_json: bool,
     digits: int,
     numbering: str,
+    vector: bool = False,
 ) -> None:
     """The second-order branch of ``adx eval``: check, run, print (tables or JSON)."""
     check_options(
@@ -97,6 +104,7 @@ def second_order_eval(
         wrt=wrt,
         seed_text=seed_text,
         checkpoint_text=checkpoint_text,
+        vector=vector,
     )
     try:
         from adexplorer.core.second_order import run_second_order
