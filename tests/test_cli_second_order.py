@@ -290,6 +290,7 @@ def test_json_keys_are_the_documented_ones() -> None:
         (["--hessian", "--checkpoint", "every=2"], "Leave --checkpoint out"),
         (["--hvp", "x1=1", "--hessian"], "not both"),
         (["--hvp", "x1=1", "--wrt", "x1"], "use --hessian --wrt"),
+        (["--hessian", "--vector"], "Leave --vector out"),
     ],
 )
 def test_usage_errors_say_what_to_do(extra: list[str], message: str) -> None:

@@ -41,6 +41,8 @@ Examples:
   adx eval 'sum(sigmoid(W@v))' --at 'W=[[1,2],[3,4]]' --at 'v=[0.5,-1]' --json
   adx eval program.adx --at x=pi/4
   adx eval 'sin(sin(sin(sin(sin(sin(x))))))' --at x=1 --checkpoint snapshots=2
+  adx eval 'return x*y, x + sin(y)' --at x=2,y=1 --mode reverse --seed f1=1,f2=-2
+  adx eval 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --mode forward --vector
   adx eval -x^2 --at x=3
   adx eval 'where(x > 0, x^2, -x)' --at x=-2
   echo 'x^2' | adx eval - --at x=3
@@ -133,8 +135,10 @@ def cli(ctx: click.Context) -> None:
     "--mode",
     type=click.Choice(["reverse", "forward", "evaluate"]),
     default=None,
-    help="reverse (default): value and full gradient in one adjoint sweep.  forward: tangent "
-    "sweeps (n for a full gradient, one with --wrt/--seed).  evaluate: the primal trace only.",
+    help="reverse (default): value and full gradient in one adjoint sweep (one per output "
+    "entry for a Jacobian; one with --seed: ȳᵀJ).  forward: tangent sweeps (n for a full "
+    "gradient, one with --wrt/--seed, one vector sweep with --vector).  evaluate: the primal "
+    "trace only.",
 )
 @click.option(
     "--wrt", metavar="NAME", help="Differentiate with respect to one input (seed it with 1)."
@@ -143,7 +147,15 @@ def cli(ctx: click.Context) -> None:
     "--seed",
     "seed_text",
     metavar="NAME=VALUE,...",
-    help="A seed direction for forward mode; inputs left out are seeded with 0.",
+    help="forward mode: a direction u (names inputs): J·u in one tangent sweep.  reverse "
+    "mode: a cotangent ȳ (names outputs): ȳᵀJ in one adjoint sweep.  Values as for --at; "
+    "names left out get 0.",
+)
+@click.option(
+    "--vector",
+    is_flag=True,
+    help="Forward mode with every unit direction at once: one sweep whose tangents are "
+    "n-vectors (the dual number with n infinitesimal parts); with --wrt, that input's.",
 )
 @click.option(
     "--checkpoint",
@@ -187,6 +199,7 @@ def eval_command(
     mode: str | None,
     wrt: str | None,
     seed_text: str | None,
+    vector: bool,
     checkpoint_text: str | None,
     hvp_text: str | None,
     hessian: bool,
@@ -210,14 +223,12 @@ def eval_command(
             as_json=as_json,
             digits=digits,
             numbering=numbering,
+            vector=vector,
         )
         return
-    if wrt and seed_text:
-        raise click.UsageError("give either --wrt or --seed, not both")
     if mode is None:
-        mode = "forward" if (wrt or seed_text) else "reverse"
-    if seed_text and mode != "forward":
-        raise click.UsageError("--seed sets a tangent direction, which needs --mode forward")
+        mode = "forward" if (wrt or seed_text or vector) else "reverse"
+    _check_seed_options(mode, wrt, seed_text, vector)
     checkpoint = _checkpoint_option(checkpoint_text, mode)
     try:
         from adexplorer.core.trace import run
@@ -234,7 +245,9 @@ def eval_command(
                 or f"the inputs are {', '.join(graph.input_names)}",
             )
         seed = None
-        if mode == "forward":
+        if mode == "reverse" and seed_text:
+            seed = parse_values([seed_text], "--seed")
+        elif mode == "forward" and not vector:
             if seed_text:
                 seed = parse_values([seed_text], "--seed")
             elif wrt:
@@ -246,9 +259,10 @@ def eval_command(
                 shape = graph.nodes[graph.input_index(wrt) or 0].shape
                 check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
                 seed = {wrt: np.ones(shape)}
-        # reverse mode with --wrt forms only the adjoints that lead to that input
-        only = [wrt] if wrt is not None and mode == "reverse" else None
-        trace = run(graph, bindings, mode, seed, checkpoint=checkpoint, wrt=only)
+        # reverse mode with --wrt forms only the adjoints that lead to that input;
+        # vector forward mode carries that input's directions only
+        only = [wrt] if wrt is not None and (mode == "reverse" or vector) else None
+        trace = run(graph, bindings, mode, seed, checkpoint=checkpoint, wrt=only, vector=vector)
         trace = _with_warnings(trace, loaded.warnings)
     except AdxError as error:
         fail(error, as_json)
@@ -261,6 +275,28 @@ def eval_command(
         from adexplorer.render.trace_tables import print_trace
 
         print_trace(trace, numbering=numbering, digits=digits, wrt=wrt)
+
+
+def _check_seed_options(mode: str, wrt: str | None, seed_text: str | None, vector: bool) -> None:
+    """--seed means a direction in forward mode and a cotangent in reverse mode; --vector
+    is forward mode with every direction.  Misuse is a usage error (exit 2)."""
+    if vector and mode != "forward":
+        raise click.UsageError(
+            f"--vector carries every tangent direction in one forward sweep; it does not "
+            f"apply to {mode} mode.  Use --mode forward --vector."
+        )
+    if vector and seed_text:
+        raise click.UsageError(
+            "give either --vector (every unit direction, one vector sweep) or --seed "
+            "(one direction u: J·u), not both"
+        )
+    if seed_text and mode == "evaluate":
+        raise click.UsageError(
+            "--seed is a direction for --mode forward (it names inputs) or a cotangent for "
+            "--mode reverse (it names outputs); evaluate mode differentiates nothing"
+        )
+    if wrt and seed_text and mode == "forward":
+        raise click.UsageError("give either --wrt or --seed, not both")
 
 
 def _checkpoint_option(text: str | None, mode: str) -> CheckpointSpec | None:
@@ -279,7 +315,7 @@ def _checkpoint_option(text: str | None, mode: str) -> CheckpointSpec | None:
     if mode != "reverse":
         raise click.UsageError(
             f"--checkpoint schedules the reverse sweep; it does not apply to {mode} mode "
-            "(which keeps only live values).  Use --mode reverse, without --wrt or --seed."
+            "(which keeps only live values).  Use --mode reverse (a --seed there is a cotangent)."
         )
     return spec
 

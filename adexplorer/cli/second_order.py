@@ -43,7 +43,8 @@ def check_options(
         )
     if seed_text is not None:
         raise click.UsageError(
-            f"--seed sets a first-order direction; with {option} it has no meaning.  "
+            f"--seed sets a first-order seed (a tangent direction, or a cotangent in reverse "
+            f"mode); {option} seeds its own sweeps (ȳ = 1 on the scalar output).  "
             + (
                 "--hvp takes the direction u itself: --hvp x=1,y=0."
                 if hvp_text is not None

@@ -13,6 +13,10 @@ primal, tangent and adjoint parts.  For example, ``w = u*v``:
   so a forward sweep costs (4 + 6) / 4 = 2.5 times the primal;
 * adjoint: read w̄, u, v, ū, v̄; write ū, v̄ (7 moves), 2 mults, 2 adds → 11
   so a reverse sweep costs (4 + 11) / 4 = 3.75 times the primal.
+
+Vector forward mode carries n tangents through one sweep: the primal part is done
+once and the tangent part n times (:func:`vector_sweep_cost`), where n scalar
+sweeps do both n times; the tangent work is the same either way.
 """
 
 from __future__ import annotations
@@ -65,3 +69,9 @@ class SweepCost:
     primal: OpCount
     tangent: OpCount
     adjoint: OpCount
+
+
+def vector_sweep_cost(primal: OpCount, tangent: OpCount, n: int) -> OpCount:
+    """One vector forward sweep of ``n`` directions: the primal once, each tangent part
+    ``n`` times (``primal`` and ``tangent`` are one scalar sweep's parts)."""
+    return primal + tangent.scaled(n)

@@ -178,8 +178,29 @@ class FormulaRenderer:
 
     # -- dual numbers ---------------------------------------------------------
 
-    def dual(
+    def vector_dual(
         self, primal: PrimalStep, tangent: TangentStep, tangents: Sequence[Array | None]
+    ) -> Formula:
+        """One step of a vector forward sweep as dual arithmetic with n infinitesimal
+        parts: every tangent is the n-vector of its directions (``[ẋ₁, …, ẋₙ]·ε`` stands
+        for ẋ₁ε₁ + … + ẋₙεₙ)::
+
+            v2 = (v-1 + v̇-1·ε)·(v0 + v̇0·ε) = v-1·v0 + (v̇-1·v0 + v-1·v̇0)·ε
+               = (2 + [1, 0]·ε)·(5 + [0, 1]·ε) = 10 + ([1, 0]·5 + 2·[0, 1])·ε
+               = 10 + [5, 2]·ε
+
+        ``tangent`` and ``tangents`` are the vector sweep's (leading axis: the n
+        directions); the rule is the scalar one, applied to all n parts at once.
+        """
+        return self.dual(primal, tangent, tangents, vector=True)
+
+    def dual(
+        self,
+        primal: PrimalStep,
+        tangent: TangentStep,
+        tangents: Sequence[Array | None],
+        *,
+        vector: bool = False,
     ) -> Formula:
         """One forward step as dual arithmetic, built from the same templates as
         :meth:`primal` and :meth:`tangent`, so every primitive has its rule::
@@ -191,8 +212,9 @@ class FormulaRenderer:
         """
         node = self.graph.nodes[primal.node]
         label = self.labels[primal.node]
-        result = dual_text(
-            format_value(primal.value, self.digits), format_value(tangent.value, self.digits)
+        pair = vector_dual_text if vector else dual_text
+        result = pair(
+            format_value(primal.value, self.digits), self._part(tangent.value, vector, full=True)
         )
         if node.is_input:
             return Formula(label, result, "", result)
@@ -201,25 +223,33 @@ class FormulaRenderer:
         for slot, a in enumerate(node.args):
             name, number = self.labels[a], self._num(self.values[a])
             if not self.graph.nodes[a].is_const:
-                name = _wrap(template, slot, dual_text(name, dotted(name)))
+                name = _wrap(template, slot, pair(name, dotted(name)))
                 number = _wrap(
                     template,
                     slot,
-                    dual_text(
+                    pair(
                         format_value(self.values[a], self.digits),
-                        format_value(tangents[a], self.digits) if tangents[a] is not None else "0",
+                        self._part(tangents[a], vector, full=True),
                     ),
                 )
             names.append(name)
             numbers.append(number)
         value_part = self.primal(primal)
         tangent_part = self.tangent(tangent, tangents)
-        expanded = dual_text(value_part.rule, tangent_part.rule, group=True)
-        with_numbers = dual_text(value_part.result, tangent_part.numbers, group=True)
+        expanded = pair(value_part.rule, tangent_part.rule, group=True)
+        with_numbers = pair(value_part.result, tangent_part.numbers, group=True)
         numbers_text = show(template.format(*numbers))
         if with_numbers != result:
             numbers_text += f" = {with_numbers}"
         return Formula(label, f"{show(template.format(*names))} = {expanded}", numbers_text, result)
+
+    def _part(self, tangent: Array | None, vector: bool, *, full: bool = False) -> str:
+        """A tangent as its ε part: the whole value (``full``), or as a formula shows it."""
+        if tangent is None:
+            return "0"
+        if full and (not vector or np.size(tangent) <= _MAX_INLINE):
+            return format_value(tangent, self.digits)
+        return self._num(tangent)
 
 
 def _broadcast_sum(argument: tuple[int, ...], result: tuple[int, ...]) -> str:
@@ -260,6 +290,16 @@ def dual_text(real: str, eps: str, *, group: bool = False) -> str:
     if group and not _plain_number(eps):
         return f"{real} {sign} {eps} ε"
     return f"{real} {sign} {eps}ε"
+
+
+def vector_dual_text(real: str, parts: str, *, group: bool = False) -> str:
+    """``a + [b₁, …, bₙ]·ε``: a dual number with n infinitesimal parts (the vector
+    stands for b₁ε₁ + … + bₙεₙ); ``group`` brackets a part that is a sum."""
+    if group and needs_parens(real):
+        real = f"({real})"
+    if group and not re.fullmatch(r"\[[^\[\]]*\]|⟨[^⟩]*⟩|[0-9.e+-]+|[^\s·/()\[\]+-]+", parts):
+        parts = f"({parts})"  # a product or quotient too: (v̇-1/v-1)·ε, not v̇-1/v-1·ε
+    return f"{real} + {parts}·ε"
 
 
 def accumulation(target: str, before: Array, contribution: Array, total: Array, digits: int) -> str:

@@ -61,11 +61,18 @@ from adexplorer.core.checkpoint import (
     parse_checkpoint,
     planned_evaluations,
 )
-from adexplorer.core.cost import FORWARD_BOUND, REVERSE_BOUND, OpCount, SweepCost
+from adexplorer.core.cost import (
+    FORWARD_BOUND,
+    REVERSE_BOUND,
+    OpCount,
+    SweepCost,
+    vector_sweep_cost,
+)
 from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep, evaluate, forward, reverse
 from adexplorer.core.engines.checkpointed import CheckpointedStep, CheckpointedSweep
 from adexplorer.core.engines.reverse import active_nodes
 from adexplorer.core.engines.steps import frozen
+from adexplorer.core.engines.vector_forward import vector_forward
 from adexplorer.core.ir import Graph
 from adexplorer.core.memory import ENTRY_BYTES, MemoryFigures, memory_figures
 
@@ -90,6 +97,33 @@ class AdjointSweep:
     steps: tuple[AdjointStep, ...]
     adjoints: tuple[Array | None, ...]
     label: str = ""
+
+
+@dataclass(frozen=True)
+class VectorTangentSweep:
+    """One vector forward sweep: all n unit directions at once.
+
+    ``tangents[node]`` (and each step's value) has shape ``(n,) + node.shape``: row k is
+    the tangent along direction k, named ``labels[k]`` (``x1``, ``W[0,1]``…, in the
+    order of :func:`unit_seeds`); ``seed`` maps each differentiated input to its
+    (n,) + shape block of unit directions."""
+
+    seed: Mapping[int, Array]
+    steps: tuple[TangentStep, ...]
+    tangents: tuple[Array | None, ...]
+    labels: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+    def direction(self, k: int) -> TangentSweep:
+        """Row k of every tangent, as the scalar sweep seeded with direction k would
+        record it (a view for displays; the numbers are the vector sweep's)."""
+        steps = tuple(TangentStep(s.node, s.value[k]) for s in self.steps)
+        tangents = tuple(t[k] if t is not None else None for t in self.tangents)
+        seed = {i: block[k] for i, block in self.seed.items()}
+        return TangentSweep(seed, steps, tangents, self.labels[k])
 
 
 @dataclass(frozen=True)
@@ -155,6 +189,7 @@ class Cost:
     sweeps: int  # sweeps this run actually did
     memory: MemoryFigures | None = None  # what each mode stores (adexplorer.core.memory)
     checkpoint: CheckpointRun | None = None  # reverse mode with --checkpoint
+    vector: int | None = None  # vector forward mode: the n directions of its one sweep
 
     @property
     def forward_ratio(self) -> float:
@@ -178,6 +213,25 @@ class Cost:
             "sweep_kind": {"forward": "tangent", "reverse": "adjoint"}.get(mode, "none"),
             "jacobian_forward_sweeps": self.n_inputs,
             "jacobian_reverse_sweeps": self.n_outputs,
+            **({"vector": self.vector_json()} if self.vector is not None else {}),
+        }
+
+    def vector_sweep_cost(self) -> OpCount:
+        """One vector sweep of n directions: the primal once and n tangent parts."""
+        return vector_sweep_cost(self.primal, self.tangent, self.vector or 0)
+
+    def scalar_sweeps_cost(self) -> OpCount:
+        """n scalar tangent sweeps: the primal and the tangent part n times each."""
+        n = self.vector or 0
+        return (self.primal + self.tangent).scaled(n)
+
+    def vector_json(self) -> dict[str, object]:
+        vector, scalar = self.vector_sweep_cost(), self.scalar_sweeps_cost()
+        return {
+            "directions": self.vector,
+            "vector_sweep": vector.as_dict(),
+            "scalar_sweeps": scalar.as_dict(),
+            "saved": scalar.total - vector.total,
         }
 
     def memory_json(self) -> dict[str, object] | None:
@@ -199,6 +253,10 @@ class Trace:
     #: The inputs differentiated with respect to (``run(..., wrt=...)``), in the
     #: program's order; None: every input.
     wrt: tuple[str, ...] | None = None
+    #: Vector forward mode (``run(..., vector=True)``): the one sweep of n directions.
+    vector_sweep: VectorTangentSweep | None = None
+    #: Reverse mode with a cotangent seed: ȳ per output name, as given.
+    cotangent: Mapping[str, Array] | None = None
     _jacobian: dict[int, dict[str, Array]] = field(default_factory=dict)
 
     # -- results -------------------------------------------------------------
@@ -219,12 +277,34 @@ class Trace:
     def jacobian(self, k: int = 0) -> dict[str, Array]:
         """d(output k)/d(input) for every input (the ``wrt`` inputs only, if given),
         shaped output.shape + input.shape; read-only arrays."""
+        if k not in self._jacobian:
+            raise ValueError(
+                "this run formed no Jacobian: it swept one seed (use output_tangents() for "
+                "a forward seed, vjp() for a reverse cotangent) or evaluated only"
+            )
         return self._jacobian[k]
 
     def gradient(self) -> dict[str, Array]:
         if not self.scalar_output:
             raise ValueError("the gradient needs a single scalar output; use jacobian()")
-        return self._jacobian[0]
+        return self.jacobian(0)
+
+    def vjp(self) -> dict[str, Array]:
+        """Reverse mode with a cotangent seed: ȳᵀJ for every input (the ``wrt`` inputs
+        only, if given), each of its input's shape; read-only arrays."""
+        if self.mode != "reverse" or not self.directional:
+            raise ValueError("vjp() needs a reverse-mode run with a cotangent seed")
+        sweep = self.adjoint_sweeps[0]
+        graph = self.graph
+        result: dict[str, Array] = {}
+        for index, name in zip(graph.inputs, graph.input_names, strict=True):
+            if self.wrt is not None and name not in self.wrt:
+                continue
+            shape = self.graph.nodes[index].shape
+            adjoint = sweep.adjoints[index]
+            whole = np.zeros(shape) if adjoint is None else np.asarray(adjoint, np.float64)
+            result[name] = frozen(np.array(np.broadcast_to(whole, shape)))
+        return result
 
     def output_tangents(self) -> list[Array]:
         """With a directional seed: J·u̇ for each output."""
@@ -343,19 +423,38 @@ def run(
     seed: Mapping[str, Array] | None = None,
     checkpoint: CheckpointSpec | str | None = None,
     wrt: Collection[str] | None = None,
+    vector: bool = False,
 ) -> Trace:
     """Evaluate ``graph`` and differentiate it in ``mode``; see the module docstring.
 
-    ``wrt`` (input names) restricts the derivative to those inputs: reverse mode forms
-    only the adjoints on a path from them to the outputs, forward mode seeds only them,
-    and the gradient / Jacobian holds only them.  Not with a forward ``seed`` (which is
-    a direction already)."""
+    ``seed``: in forward mode a direction u (input name → tangent; J·u in one sweep),
+    in reverse mode a cotangent ȳ (output name → adjoint; ȳᵀJ in one sweep, see
+    :meth:`Trace.vjp`); names left out get 0.  ``wrt`` (input names) restricts the
+    derivative to those inputs: reverse mode forms only the adjoints on a path from
+    them to the outputs, forward mode seeds only them, and the gradient / Jacobian /
+    VJP holds only them.  Not with a forward ``seed`` (which is a direction already).
+    ``vector`` (forward mode, no seed): one sweep carrying every unit direction at once
+    (:attr:`Trace.vector_sweep`)."""
     if mode not in MODES:
         raise AdxError("usage", f"unknown mode '{mode}'", hint="use reverse, forward or evaluate")
     spec = _checkpoint_spec(checkpoint, mode)
     check_nodes(graph)
     chosen = wrt_inputs(graph, wrt)
-    if chosen is not None and seed is not None:
+    if seed is not None and mode == "evaluate":
+        raise AdxError(
+            "usage",
+            "a seed is for forward mode (a direction) or reverse mode (a cotangent), "
+            "not evaluate mode",
+            hint="use mode forward or reverse, or leave the seed out",
+        )
+    if vector and (mode != "forward" or seed is not None):
+        raise AdxError(
+            "usage",
+            "vector forward mode carries every unit direction at once: it needs forward "
+            "mode and no seed",
+            hint="give one direction with a forward seed (one scalar sweep), or leave the seed out",
+        )
+    if chosen is not None and seed is not None and mode == "forward":
         raise AdxError(
             "usage",
             "give a seed direction or the inputs to differentiate with respect to, not both",
@@ -370,9 +469,10 @@ def run(
     allowed = limit("trace_entries")
     _check_primal_size(graph, allowed)
     if mode == "forward" and seed is None:
-        _check_trace_size(graph, "forward", differentiated, allowed)
-    elif mode == "reverse":
+        _check_trace_size(graph, "forward", differentiated, allowed, vector=vector)
+    elif mode == "reverse" and seed is None:
         _check_trace_size(graph, "reverse", differentiated, allowed)
+    cotangent = _cotangent_map(graph, seed) if mode == "reverse" and seed is not None else None
     warnings: list[str] = list(graph.tape_warnings)
     with np.errstate(all="ignore"), gc_paused():
         primal_steps = tuple(evaluate(graph, ordered))
@@ -386,7 +486,11 @@ def run(
         directional = False
         checkpoint_run: CheckpointRun | None = None
         active = active_nodes(graph, chosen) if chosen is not None else None
-        if mode == "forward":
+        vector_sweep: VectorTangentSweep | None = None
+        if mode == "forward" and vector:
+            vector_sweep = _vector_sweep(graph, values, differentiated)
+            jacobian = _jacobian_from_vector(graph, vector_sweep, differentiated)
+        elif mode == "forward":
             if seed is not None:
                 directional = True
                 seed_map = _seed_map(graph, seed)
@@ -396,6 +500,15 @@ def run(
                 for label, s in unit_seeds(graph, differentiated, names):
                     tangent_sweeps.append(_tangent_sweep(graph, values, s, label))
                 jacobian = _jacobian_from_tangents(graph, tangent_sweeps, differentiated)
+        elif mode == "reverse" and cotangent is not None:
+            directional = True
+            if spec is not None:
+                seeds = [("seed", cotangent)]
+                checkpoint_run = _checkpointed_sweeps(
+                    graph, values, spec, adjoint_sweeps, active, seeds
+                )
+            else:
+                adjoint_sweeps.append(_adjoint_sweep(graph, values, cotangent, "seed", active))
         elif mode == "reverse" and spec is not None:
             checkpoint_run = _checkpointed_sweeps(graph, values, spec, adjoint_sweeps, active)
             jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps, differentiated)
@@ -404,10 +517,14 @@ def run(
                 adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label, active))
             jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps, differentiated)
         _derivative_warnings(graph, jacobian, tangent_sweeps, warnings)
-    sweeps = len(tangent_sweeps) + len(adjoint_sweeps)
+        if cotangent is not None:
+            _vjp_warnings(graph, adjoint_sweeps[0], differentiated, warnings)
+    sweeps = len(tangent_sweeps) + len(adjoint_sweeps) + (vector_sweep is not None)
     cost = count_cost(graph, sweeps)
     if checkpoint_run is not None:
         cost = dataclasses.replace(cost, checkpoint=checkpoint_run)
+    if vector_sweep is not None:
+        cost = dataclasses.replace(cost, vector=vector_sweep.n)
     return Trace(
         graph=graph,
         mode=mode,
@@ -420,6 +537,8 @@ def run(
         warnings=tuple(warnings),
         cost=cost,
         wrt=_names_of(graph, chosen) if chosen is not None else None,
+        vector_sweep=vector_sweep,
+        cotangent=dict(seed) if cotangent is not None and seed is not None else None,
         _jacobian=jacobian,
     )
 
@@ -476,10 +595,13 @@ def _checkpointed_sweeps(
     spec: CheckpointSpec,
     sweeps: list[AdjointSweep],
     active: Sequence[bool] | None = None,
+    seeds: list[tuple[str, dict[int, Array]]] | None = None,
 ) -> CheckpointRun:
-    """One checkpointed sweep per output entry; their adjoint steps go into ``sweeps``."""
+    """One checkpointed sweep per output entry (or per given seed: a cotangent's one);
+    their adjoint steps go into ``sweeps``."""
     steps = len(graph.op_nodes)
-    seeds = unit_seeds(graph, graph.outputs, graph.output_names)
+    if seeds is None:
+        seeds = unit_seeds(graph, graph.outputs, graph.output_names)
     # Every evaluation and adjoint step is kept: refuse before building a schedule
     # whose steps alone would outgrow the trace (snapshots=1 is quadratic in l).
     evaluations = planned_evaluations(spec, steps)
@@ -579,10 +701,13 @@ def _check_primal_size(graph: Graph, allowed: int) -> None:
     )
 
 
-def _check_trace_size(graph: Graph, mode: str, differentiated: Sequence[int], allowed: int) -> None:
+def _check_trace_size(
+    graph: Graph, mode: str, differentiated: Sequence[int], allowed: int, vector: bool = False
+) -> None:
     """A full Jacobian needs one sweep per input entry (forward; of the ``differentiated``
     inputs) or output entry (reverse), and each sweep stores a value for every entry of
-    every node: say what that costs before spending gigabytes on it."""
+    every node: say what that costs before spending gigabytes on it.  A vector sweep
+    stores n entries for every entry of every node: the same count."""
     entries = _entries(graph)
     n_in = _entries_of(graph, differentiated)
     n_out = _entries_of(graph, graph.outputs)
@@ -590,6 +715,13 @@ def _check_trace_size(graph: Graph, mode: str, differentiated: Sequence[int], al
     if sweeps * entries <= allowed:
         return
     other, other_sweeps = ("forward", n_in) if mode == "reverse" else ("reverse", n_out)
+    if vector:
+        hint = (
+            f"the vector sweep carries {n_in:,} directions for each of {entries:,} entries; "
+            f"reverse mode would take {n_out:,} sweep{'s' if n_out != 1 else ''}; "
+            "or restrict the directions with wrt"
+        )
+        check("trace_entries", sweeps * entries, hint=hint)
     hint = (
         f"the full Jacobian by {mode} mode takes {sweeps:,} sweeps over {entries:,} entries; "
         f"{other} mode would take {other_sweeps:,}"
@@ -606,10 +738,15 @@ def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
     for name, value in seed.items():
         index = graph.input_index(name)
         if index is None:
+            is_output = name in graph.output_names
+            hint = did_you_mean(name, graph.input_names) if not is_output else None
             raise AdxError(
                 "usage",
-                f"'{name}' is not an input of this function",
-                hint=f"the inputs are {', '.join(graph.input_names)}",
+                f"the forward-mode seed (a direction) names inputs, and '{name}' is "
+                + ("an output" if is_output else "not an input of this function"),
+                hint=(hint + " " if hint else "")
+                + f"the inputs are {', '.join(graph.input_names)}"
+                + ("; a reverse-mode seed (a cotangent) names outputs" if is_output else ""),
             )
         shape = graph.nodes[index].shape
         arr = fill(value, shape)
@@ -621,6 +758,103 @@ def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
             )
         result[index] = arr
     return result
+
+
+def _cotangent_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
+    """A reverse-mode seed by output name → {output node: ȳ}, each ȳ of the output's
+    shape.  Two names for one node (``return y, y``) add their cotangents."""
+    outputs = graph.output_names
+    listed = f"the outputs are {', '.join(outputs)}"
+    if not seed:
+        raise AdxError("usage", "the cotangent names no output", hint=listed)
+    result: dict[int, Array] = {}
+    for name, value in seed.items():
+        if name not in outputs:
+            is_input = name in graph.input_names
+            kind = "an input" if is_input else "not an output of this function"
+            hint = did_you_mean(name, outputs)
+            forward_note = "; a forward-mode seed (a direction) names inputs" if is_input else ""
+            raise AdxError(
+                "usage",
+                f"the reverse-mode seed (a cotangent) names outputs, and '{name}' is {kind}",
+                hint=(hint + " " if hint else "") + listed + forward_note,
+            )
+        index = graph.outputs[outputs.index(name)]
+        shape = graph.nodes[index].shape
+        arr = fill(np.asarray(value, dtype=np.float64), shape)
+        if arr is None:
+            raise AdxError(
+                "input",
+                f"the cotangent for '{name}' has shape {type_name(np.shape(value))}, but the "
+                f"output '{name}' is {type_name(shape)}",
+                hint=f"give {name} a cotangent of shape {type_name(shape)}",
+            )
+        previous = result.get(index)
+        result[index] = arr if previous is None else frozen(np.asarray(previous + arr))
+    return result
+
+
+def _vector_sweep(
+    graph: Graph, values: Sequence[Array], differentiated: Sequence[int]
+) -> VectorTangentSweep:
+    """The one vector sweep: direction k is unit seed k of :func:`unit_seeds`."""
+    names = _names_of(graph, differentiated)
+    units = unit_seeds(graph, differentiated, names)
+    n = len(units)
+    seed: dict[int, Array] = {}
+    for k, (_, unit) in enumerate(units):
+        for index, onehot in unit.items():
+            block = seed.get(index)
+            if block is None:
+                block = seed[index] = np.zeros((n, *graph.nodes[index].shape))
+            block[k] = onehot
+    for block in seed.values():
+        frozen(block)
+    steps = tuple(vector_forward(graph, values, seed, n))
+    tangents: list[Array | None] = [None] * len(graph.nodes)
+    for step in steps:
+        tangents[step.node] = step.value
+    return VectorTangentSweep(seed, steps, tuple(tangents), tuple(label for label, _ in units))
+
+
+def _jacobian_from_vector(
+    graph: Graph, sweep: VectorTangentSweep, differentiated: Sequence[int]
+) -> dict[int, dict[str, Array]]:
+    """Column by column as n scalar sweeps give it: row k of an output's tangent is the
+    column of direction k."""
+    result: dict[int, dict[str, Array]] = {}
+    for k, o in enumerate(graph.outputs):
+        out_shape = graph.nodes[o].shape
+        block = sweep.tangents[o]
+        if block is None:  # a constant output: no direction moves it
+            block = np.zeros((sweep.n, *out_shape))
+        per_input: dict[str, Array] = {}
+        position = 0
+        for i in differentiated:
+            in_shape = graph.nodes[i].shape
+            cols = np.array(block[position : position + size(in_shape)], dtype=np.float64)
+            position += size(in_shape)
+            # cols[c] is column c; move the input axes after the output axes
+            arr = cols.reshape(in_shape + out_shape)
+            arr = np.moveaxis(
+                arr, tuple(range(len(in_shape))), tuple(range(len(out_shape), arr.ndim))
+            )
+            per_input[graph.nodes[i].name or ""] = frozen(arr)
+        result[k] = per_input
+    return result
+
+
+def _vjp_warnings(
+    graph: Graph, sweep: AdjointSweep, differentiated: Sequence[int], warnings: list[str]
+) -> None:
+    names = _names_of(graph, differentiated)
+    bad = [n for i, n in zip(differentiated, names, strict=True) if not _finite(sweep.adjoints[i])]
+    if bad:
+        warnings.append(
+            "the vector-Jacobian product is not finite for "
+            + ", ".join(bad)
+            + " (a primitive is not differentiable at this point, or a value overflowed)"
+        )
 
 
 def _fold_values(graph: Graph, steps: Sequence[PrimalStep]) -> tuple[Array, ...]:

@@ -25,6 +25,7 @@ from adexplorer.core.formulas import FormulaRenderer, barred, dotted
 from adexplorer.core.trace import Trace
 from adexplorer.render.console import make_console
 from adexplorer.render.cost import cost_view
+from adexplorer.render.vector import vector_cost_line, vector_table
 
 T = TypeVar("T")
 
@@ -202,6 +203,9 @@ def adjoint_tables(trace: Trace, render: FormulaRenderer, mask: Mask | None = No
             f"{barred(render.labels[i])} = {display_value(v)}" for i, v in sweep.seed.items()
         )
         title = f"Adjoint sweep {number} of {len(sweeps)} (reverse order; seed {seeds})"
+        if trace.directional:  # one sweep seeded with the cotangent the user gave
+            rest = "; other outputs 0" if len(sweep.seed) < len(set(trace.graph.outputs)) else ""
+            title = f"Adjoint sweep (reverse order; seed: the cotangent ȳ, {seeds}{rest})"
         table = Table(title=title, title_justify="left")
         table.add_column("#", justify="right", style="dim")
         table.add_column("adjoint", style="bold green", no_wrap=True)
@@ -271,12 +275,28 @@ def results(trace: Trace, digits: int, wrt: str | None, mask: Mask | None = None
                     ("tangent ", "bold"), f"{name}̇ = J·ẋ = {shown('directional', t)}  (1 sweep)"
                 )
             )
-    elif trace.mode in ("forward", "reverse"):
-        how = (
-            f"{len(trace.tangent_sweeps)} forward sweep(s)"
-            if trace.mode == "forward"
-            else (f"{len(trace.adjoint_sweeps)} reverse sweep(s)")
+    elif trace.mode == "reverse" and trace.directional:
+        cotangent = ", ".join(
+            f"{name} = {display_value(v, digits)}" for name, v in (trace.cotangent or {}).items()
         )
+        given = trace.cotangent or {}
+        rest = "  (other outputs 0)" if any(n not in given for n in graph.output_names) else ""
+        lines.append(Text.assemble(("cotangent ", "bold"), f"ȳ: {cotangent}{rest}"))
+        for name, value in trace.vjp().items():
+            shown_vjp = shown(f"vjp {name}", value)
+            lines.append(Text.assemble(("vjp ", "bold"), f"ȳᵀJ for {name} = {shown_vjp}"))
+        m = trace.cost.n_outputs if trace.cost is not None else len(graph.outputs)
+        lines.append(
+            Text(f"(by 1 reverse sweep, instead of {m} for the full Jacobian)", style="dim")
+        )
+    elif trace.mode in ("forward", "reverse"):
+        if trace.vector_sweep is not None:
+            n = trace.vector_sweep.n
+            how = f"1 vector forward sweep carrying {n} direction{'s' if n != 1 else ''}"
+        elif trace.mode == "forward":
+            how = f"{len(trace.tangent_sweeps)} forward sweep(s)"
+        else:
+            how = f"{len(trace.adjoint_sweeps)} reverse sweep(s)"
         for k in range(len(graph.outputs)):
             label = "gradient" if trace.scalar_output else f"jacobian of {graph.output_names[k]}"
             for name, value in trace.jacobian(k).items():
@@ -301,6 +321,8 @@ def print_trace(
     console.print(primal_table(trace, render, mask))
     for table in tangent_tables(trace, render, mask):
         console.print(table)
+    if trace.vector_sweep is not None:
+        console.print(vector_table(trace, render))
     for table in adjoint_tables(trace, render, mask):
         console.print(table)
     hidden = max(len(trace.tangent_sweeps), len(trace.adjoint_sweeps)) - MAX_SWEEPS_SHOWN
@@ -311,5 +333,7 @@ def print_trace(
         console.print(control_flow(trace))
     assert trace.cost is not None
     console.print(cost_view(trace.cost))
+    if trace.cost.vector is not None:
+        console.print(vector_cost_line(trace.cost))
     for warning in trace.warnings:
         err.print(Text(visible(f"warning: {warning}"), style="yellow"))

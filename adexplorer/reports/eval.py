@@ -85,6 +85,11 @@ def eval_report(
                 graph.output_names[k]: conv(t, f"the tangent of {graph.output_names[k]}")
                 for k, t in enumerate(tangents)
             }
+    elif trace.mode == "reverse" and trace.directional:
+        report["cotangent"] = {
+            name: conv(v, f"the cotangent of {name}") for name, v in (trace.cotangent or {}).items()
+        }
+        report["vjp"] = {n: conv(v, f"the VJP entry for {n}") for n, v in trace.vjp().items()}
     elif trace.mode in ("forward", "reverse"):
         if trace.scalar_output:
             grad = trace.gradient()
@@ -103,6 +108,8 @@ def eval_report(
     report["control_flow"] = _control_flow(trace)
     report["trace"] = _rows(trace, labels, render, conv)
     report["sweeps"] = _sweeps(trace, labels, render, conv)
+    if trace.vector_sweep is not None:
+        report["vector"] = _vector(trace, labels, render, conv)
     assert trace.cost is not None
     report["cost"] = trace.cost.as_json(trace.mode)
     report["memory"] = trace.cost.memory_json()
@@ -300,3 +307,24 @@ def _sweeps(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: 
             }
         )
     return sweeps
+
+
+def _vector(trace: Trace, labels: Sequence[str], render: FormulaRenderer, conv: _Json) -> Any:
+    """The one vector sweep: its n directions and, per step, the n-vector tangent (row k
+    along direction k; shape (n,) + the node's shape) with its rule and dual number."""
+    sweep = trace.vector_sweep
+    assert sweep is not None
+    primal = {s.node: s for s in trace.primal_steps}
+    return {
+        "directions": list(sweep.labels),
+        "seed": {labels[i]: conv(v, "a seed") for i, v in sweep.seed.items()},
+        "steps": [
+            {
+                "id": labels[s.node],
+                "value": conv(s.value, f"the tangent of {labels[s.node]}"),
+                "formula": render.tangent(s, sweep.tangents).text(),
+                "dual": render.vector_dual(primal[s.node], s, sweep.tangents).text(),
+            }
+            for s in sweep.steps
+        ],
+    }
