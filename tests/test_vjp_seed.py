@@ -179,6 +179,15 @@ def test_bad_cotangents_are_clear_errors(seed: dict, error: str) -> None:
         assert "the outputs are f1, f2" in (caught.value.hint or "")
 
 
+def test_a_nonfinite_cotangent_or_vjp_is_a_warning() -> None:
+    trace = run(graph_of(TWO), {"x": 2, "y": 1}, "reverse", seed={"f1": np.nan})
+    assert trace.warnings == (
+        "the cotangent for f1 is NaN, so the vector-Jacobian product is not finite",
+    )
+    at_zero = run(graph_of("sqrt(x)*y"), {"x": 0, "y": 1}, "reverse", seed={"f": 1})
+    assert any("vector-Jacobian product is not finite for x" in w for w in at_zero.warnings)
+
+
 def test_an_output_named_in_a_forward_seed_says_which_kind_is_wanted() -> None:
     with pytest.raises(AdxError, match="names inputs, and 'f1' is an output") as caught:
         run(graph_of(TWO), {"x": 2, "y": 1}, "forward", seed={"f1": 1})

@@ -11,9 +11,14 @@ Modes:
 * ``evaluate`` — the primal sweep only.
 * ``forward`` — tangent sweeps.  With a seed, one sweep (a directional
   derivative J·u̇).  Without, one sweep per scalar entry of the inputs, which
-  assembles the full gradient / Jacobian column by column.
+  assembles the full gradient / Jacobian column by column; or, with ``vector``,
+  one vector sweep carrying all those directions at once (each tangent of shape
+  (n,) + the node's shape, :class:`VectorTangentSweep`), which gives the same
+  Jacobian and costs the primal once instead of n times.
 * ``reverse`` — one adjoint sweep per scalar entry of the outputs (one for a
-  scalar function), assembling the gradient / Jacobian row by row.  With
+  scalar function), assembling the gradient / Jacobian row by row.  With a seed
+  (a cotangent ȳ over the outputs), one sweep: the vector–Jacobian product ȳᵀJ
+  (:meth:`Trace.vjp`).  With
   ``checkpoint`` (``every=K`` or ``snapshots=S``), each adjoint sweep follows a
   checkpointing schedule (:mod:`adexplorer.core.checkpoint`): its adjoint steps
   are the plain sweep's, bit for bit, and :attr:`Trace.checkpoint` holds the
@@ -517,8 +522,17 @@ def run(
                 adjoint_sweeps.append(_adjoint_sweep(graph, values, s, label, active))
             jacobian = _jacobian_from_adjoints(graph, adjoint_sweeps, differentiated)
         _derivative_warnings(graph, jacobian, tangent_sweeps, warnings)
-        if cotangent is not None:
-            _vjp_warnings(graph, adjoint_sweeps[0], differentiated, warnings)
+        if cotangent is not None and seed is not None:
+            bad_seed = False
+            for name, value in seed.items():
+                if not all_finite(np.asarray(value, dtype=np.float64)):
+                    bad_seed = True
+                    warnings.append(
+                        f"the cotangent for {name} is {nonfinite_kinds(value)}, "
+                        "so the vector-Jacobian product is not finite"
+                    )
+            if not bad_seed:
+                _vjp_warnings(graph, adjoint_sweeps[0], differentiated, warnings)
     sweeps = len(tangent_sweeps) + len(adjoint_sweeps) + (vector_sweep is not None)
     cost = count_cost(graph, sweeps)
     if checkpoint_run is not None:
