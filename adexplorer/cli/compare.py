@@ -16,10 +16,13 @@ Examples:
   adx fd 'x1*sqrt(log(x1/sin(x2^2)))' --at x1=2,x2=1.2 --wrt x2 --plot
   adx fd 'sin(x)' --at x=1 --scheme central --steps 1e-1:1e-12
   adx fd 'exp(x)*y^2' --at x=0.5,y=2 --second x,y
+  adx fd 'exp(x)*y^2' --at x=0.5,y=2 --second x,x --plot
   adx fd 'abs(x) + x^2' --at x=0.3 --scheme complex    (explains why it does not apply)
 
 Schemes: forward (f(x+h)-f(x))/h, backward, central (f(x+h)-f(x-h))/2h,
-complex Im f(x+ih)/h.  --steps START:STOP gives one step per decade;
+complex Im f(x+ih)/h.  --second X,Y compares the Hessian entry ∂²f/∂X∂Y from
+AD (forward-over-reverse) with the four-point formula (three-point for X,X) and
+with central differences of AD gradients.  --steps START:STOP gives one step per decade;
 START:STOP:COUNT gives COUNT log-spaced steps; or list them: 1e-2,1e-4.
 
 {SOURCE_RULE}
@@ -69,7 +72,10 @@ def _color() -> bool:
     help="Step sizes h.",
 )
 @click.option(
-    "--second", metavar="X,Y", help="Also the mixed second partial ∂²f/∂X∂Y (four-point formula)."
+    "--second",
+    metavar="X,Y",
+    help="Also the second partial ∂²f/∂X∂Y (X,X: ∂²f/∂X²) against the AD Hessian entry, by "
+    "the four-point (three-point) formula and by central differences of AD gradients.",
 )
 @click.option("--plot", is_flag=True, help="Draw |error| against h on log-log axes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.fd/1).")

@@ -46,6 +46,10 @@ Examples:
   adx eval -x^2 --at x=3
   adx eval 'where(x > 0, x^2, -x)' --at x=-2
   echo 'x^2' | adx eval - --at x=3
+  adx eval 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --hvp x1=1,x2=0
+  adx eval 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --hessian
+  adx eval 'sum(sigmoid(W@v))' --at 'W=[[1,2],[3,4]]' --at 'v=[0.5,-1]' --hessian --wrt v
+  adx eval 'x^2*y + exp(y)' --at x=1,y=0 --hvp x=1,y=-1 --json
 
 {SOURCE_RULE}
 
@@ -161,6 +165,19 @@ def cli(ctx: click.Context) -> None:
     "checkpointing (revolve) with at most S snapshots.  Shows the schedule, the "
     "recomputed steps and the memory beside plain reverse mode's.",
 )
+@click.option(
+    "--hvp",
+    "hvp_text",
+    metavar="NAME=VALUE,...",
+    help="Second order: the Hessian–vector product H·u along this direction u (inputs left "
+    "out move by 0), by one nested sweep (forward-over-reverse: adjoints on dual numbers).",
+)
+@click.option(
+    "--hessian",
+    is_flag=True,
+    help="Second order: the whole Hessian by one nested sweep per input entry (of the "
+    "--wrt inputs, if given: --wrt x1,W), with its cost against differences of gradients.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema adx.eval/1).")
 @click.option(
     "--digits",
@@ -184,11 +201,31 @@ def eval_command(
     seed_text: str | None,
     vector: bool,
     checkpoint_text: str | None,
+    hvp_text: str | None,
+    hessian: bool,
     as_json: bool,
     digits: int,
     numbering: str,
 ) -> None:
     """Evaluate and differentiate an expression or a program file, showing every step."""
+    if hvp_text is not None or hessian:
+        from adexplorer.cli.second_order import second_order_eval
+
+        second_order_eval(
+            expr_or_file,
+            at,
+            hvp_text=hvp_text,
+            hessian=hessian,
+            mode=mode,
+            wrt=wrt,
+            seed_text=seed_text,
+            checkpoint_text=checkpoint_text,
+            as_json=as_json,
+            digits=digits,
+            numbering=numbering,
+            vector=vector,
+        )
+        return
     if mode is None:
         mode = "forward" if (wrt or seed_text or vector) else "reverse"
     _check_seed_options(mode, wrt, seed_text, vector)

@@ -1,4 +1,5 @@
-"""Terminal plots with plotext: finite-difference error against h, swell growth, loss curves.
+"""Terminal plots with plotext: finite-difference error against h (first and second
+derivatives), swell growth, loss curves.
 
 Views only: they draw studies computed by :mod:`adexplorer.compare.fd_study` and
 :mod:`adexplorer.compare.swell`, and the losses of a training
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 
 import plotext as plt
 
-from adexplorer.compare.fd_study import RULE_OF_THUMB, FdStudy
+from adexplorer.compare.fd_study import RULE_OF_THUMB, SECOND_RULE_OF_THUMB, FdStudy, MixedStudy
 from adexplorer.compare.swell import FamilyRow
 
 _COLORS = {"forward": "blue", "backward": "cyan", "central": "green", "complex": "magenta"}
@@ -100,6 +101,45 @@ def error_plot(study: FdStudy, width: int = 78, height: int = 22, color: bool = 
     plt.yticks(yticks, ylabels)
     title = f"|error| of d/d{study.wrt} against h (vertical lines: √ε forward, ∛ε central)"
     plt.title(title)
+    plt.xlabel("h" + ("   (errors of exactly 0 drawn at the bottom)" if zeros else ""))
+    return _finish(color)
+
+
+def second_error_plot(
+    mixed: MixedStudy, width: int = 78, height: int = 22, color: bool = True
+) -> str:
+    """|estimate − AD Hessian entry| against h: the formula on values of f (four- or
+    three-point) and central differences of AD gradients, their rules of thumb marked."""
+    points = "three-point" if mixed.pure else "four-point"
+    series = [
+        (points, mixed.rows, "blue", "+", SECOND_RULE_OF_THUMB["points"]),
+        ("gradients", mixed.gradient_rows, "green", "o", SECOND_RULE_OF_THUMB["gradients"]),
+    ]
+    errors = [r[2] for _, rows, _, _, _ in series for r in rows if _plotted(r[2])]
+    if not errors:
+        return "(no plot: no step size gave a finite estimate)"
+    _start(width, height)
+    positives = [e for e in errors if e > 0]
+    floor = max(min(positives) / 10, _TINY) if positives else 1e-20
+    zeros = False
+    for label, rows, colour, marker, optimum in series:
+        drawn = [r for r in rows if _plotted(r[2])]
+        if not drawn:
+            continue
+        zeros = zeros or any(r[2] == 0 for r in drawn)
+        ys = [min(max(r[2], _TINY), _HUGE) if r[2] else floor for r in drawn]
+        plt.plot([r[0] for r in drawn], ys, label=label, marker=marker, color=colour)
+        plt.vline(optimum, colour)
+    plt.xscale("log")
+    plt.yscale("log")
+    hs = [r[0] for r in mixed.rows]
+    xticks, xlabels = _decade_ticks(min(hs), max(hs), max(2, (width - 12) // 8))
+    plt.xticks(xticks, xlabels)
+    all_y = [*positives, floor]
+    yticks, ylabels = _decade_ticks(min(all_y), max(all_y), max(2, (height - 4) // 2))
+    plt.yticks(yticks, ylabels)
+    what = f"∂²f/∂{mixed.x}²" if mixed.pure else f"∂²f/∂{mixed.x}∂{mixed.y}"
+    plt.title(f"|error| of {what} against h (lines: ε^(1/4), ε^(1/3))")
     plt.xlabel("h" + ("   (errors of exactly 0 drawn at the bottom)" if zeros else ""))
     return _finish(color)
 

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from adexplorer.base.numbers import to_json_value
-from adexplorer.compare.fd_study import RULE_OF_THUMB, FdStudy, MixedStudy
+from adexplorer.compare.fd_study import RULE_OF_THUMB, SECOND_RULE_OF_THUMB, FdStudy, MixedStudy
 from adexplorer.compare.swell import FamilyRow, SwellResult
 
 
@@ -59,18 +59,39 @@ def fd_report(study: FdStudy, mixed: MixedStudy | None = None) -> dict[str, Any]
             ]
         report["schemes"][scheme] = entry
     if mixed is not None:
-        report["mixed_second"] = {
-            "x": mixed.x,
-            "y": mixed.y,
-            "exact": _number(mixed.exact),
-            "exact_source": "symbolic differentiation, twice",
-            "formula": "[f(x+h,y+h) - f(x+h,y-h) - f(x-h,y+h) + f(x-h,y-h)] / (4h²)",
-            "rows": [
-                {"h": h, "estimate": _number(e), "abs_error": _number(err)}
-                for h, e, err in mixed.rows
-            ],
-        }
+        report["mixed_second"] = second_report(mixed)
     return report
+
+
+def second_report(mixed: MixedStudy) -> dict[str, Any]:
+    """``--second X,Y``: the AD Hessian entry and the error curves of both second
+    differences (keys documented in docs/json-schema.md, section adx.fd/1)."""
+
+    def rows(found: tuple[tuple[float, float, float], ...]) -> list[dict[str, Any]]:
+        return [{"h": h, "estimate": _number(e), "abs_error": _number(err)} for h, e, err in found]
+
+    def best(which: str) -> dict[str, float] | None:
+        found = mixed.best(which)
+        return {"h": found[0], "abs_error": found[1]} if found else None
+
+    return {
+        "x": mixed.x,
+        "y": mixed.y,
+        "kind": "pure" if mixed.pure else "mixed",
+        "exact": _number(mixed.exact),
+        "exact_source": "AD (forward-over-reverse): the x entry of one nested sweep along e_y",
+        "symbolic": _number(mixed.symbolic),
+        "formula": mixed.formula,
+        "rows": rows(mixed.rows),
+        "best": best("points"),
+        "rule_of_thumb_h": SECOND_RULE_OF_THUMB["points"],
+        "gradient_differences": {
+            "formula": mixed.gradient_formula,
+            "rows": rows(mixed.gradient_rows),
+            "best": best("gradients"),
+            "rule_of_thumb_h": SECOND_RULE_OF_THUMB["gradients"],
+        },
+    }
 
 
 def swell_report(source: str, results: list[SwellResult]) -> dict[str, Any]:

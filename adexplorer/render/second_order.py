@@ -1,0 +1,287 @@
+"""Rich tables for ``adx eval … --hvp u`` and ``--hessian``: the nested trace and its results.
+
+A view only: the numbers come from a :class:`~adexplorer.core.second_order.SecondOrderTrace`
+and every step's text from :mod:`adexplorer.core.nested_formulas` (the explorer and the
+JSON report show the same text).  The order is the order the work happens in: the
+primal trace, then for each direction the tangent sweep along it and the nested
+adjoint sweep (v̄ and its tangent v̄̇ side by side), then the gradient and H·u (or the
+Hessian as a labelled matrix with its symmetry check), then the cost.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from adexplorer.base.numbers import display_value, format_scalar
+from adexplorer.base.text import visible
+from adexplorer.core.formulas import Formula, FormulaRenderer
+from adexplorer.core.nested_formulas import NestedFormulaRenderer, direction_text
+from adexplorer.core.second_order import NestedSweep, SecondOrderTrace
+from adexplorer.core.trace import Trace
+from adexplorer.render.console import make_console
+from adexplorer.render.trace_tables import (
+    ADJOINT_CELL,
+    MAX_SWEEPS_SHOWN,
+    _shown,
+    _title,
+    control_flow,
+    primal_table,
+    shown_value,
+)
+
+#: The Hessian as a table: past this many rows and columns, the first ones only
+#: (``--json`` has every entry).
+MAX_MATRIX_SHOWN = 8
+
+
+def first_order_view(trace: SecondOrderTrace) -> Trace:
+    """The primal part of a second-order run as a first-order :class:`Trace` (mode
+    "evaluate"), so the primal table and the title are drawn as ``adx eval`` draws them."""
+    return Trace(
+        graph=trace.graph,
+        mode="evaluate",
+        inputs=trace.inputs,
+        primal_steps=trace.primal_steps,
+        values=trace.values,
+    )
+
+
+def tangent_table(
+    trace: SecondOrderTrace, sweep: NestedSweep, render: FormulaRenderer, title: str
+) -> Table:
+    """The primal tangents v̇ along the sweep's direction: what the second-order rules use."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("tangent", style="bold magenta", no_wrap=True)
+    table.add_column("rule", overflow="fold")
+    table.add_column("with numbers", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
+    for _, step in _shown(table, sweep.tangent_steps):
+        formula = render.tangent(step, sweep.tangents)
+        is_input = trace.graph.nodes[step.node].is_input
+        value = shown_value(formula.result, step.value, render.digits)
+        table.add_row(
+            formula.target,
+            "direction" if is_input else formula.rule,
+            "" if is_input else formula.numbers,
+            value,
+        )
+    return table
+
+
+def _stacked(formula: Formula) -> str:
+    """A step's rule, then ``= numbers = result`` on the next line (narrow columns)."""
+    rest = [part for part in (formula.numbers, formula.result) if part and part != formula.rule]
+    rest = list(dict.fromkeys(rest))
+    return formula.rule + ("\n= " + " = ".join(rest) if rest else "")
+
+
+def nested_table(
+    trace: SecondOrderTrace, sweep: NestedSweep, nested: NestedFormulaRenderer, title: str
+) -> Table:
+    """One nested adjoint sweep: each step's adjoint rule and its second-order rule with
+    the numbers substituted (the rule on one line, the numbers and the contribution on
+    the next), v̄ and v̄̇ side by side."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("adjoint", style="bold green", no_wrap=True)
+    table.add_column("v̄ += rule\n= numbers", overflow="fold")
+    table.add_column("v̄ total", justify="right", overflow="fold")
+    table.add_column("v̄̇ += rule\n= numbers", overflow="fold")
+    table.add_column("v̄̇ total", justify="right", overflow="fold")
+    table.add_column("fan-out", style="yellow")
+    receives = Counter(s.node for s in sweep.steps if s.source is not None)
+    seen: Counter[int] = Counter()
+    ordinal = []
+    for step in sweep.steps:
+        seen[step.node] += step.source is not None
+        ordinal.append(seen[step.node])
+    digits = nested.digits
+    for index, step in _shown(table, sweep.steps):
+        total = display_value(step.total, digits, ADJOINT_CELL)
+        total_dot = display_value(step.total_dot, digits, ADJOINT_CELL)
+        first = nested.adjoint(step, sweep)
+        second = nested.adjoint_dot(step, sweep)
+        target = f"{first.target}, {second.target}"
+        if step.source is None:
+            seed = f"seed {display_value(step.contribution, digits)}"
+            seed_dot = f"seed {display_value(step.contribution_dot, digits)}"
+            table.add_row(str(index + 1), target, seed, total, seed_dot, total_dot, "")
+            continue
+        marker = f"{ordinal[index]} of {receives[step.node]}" if receives[step.node] > 1 else ""
+        table.add_row(
+            str(index + 1),
+            target,
+            _stacked(first),
+            total,
+            _stacked(second),
+            total_dot,
+            marker,
+        )
+    return table
+
+
+def sweep_tables(trace: SecondOrderTrace, numbering: str, digits: int) -> list[Table]:
+    """The tangent and nested tables of the first sweeps (at most :data:`MAX_SWEEPS_SHOWN`)."""
+    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
+    nested = NestedFormulaRenderer(trace, numbering=numbering, digits=digits)
+    tables = []
+    count = len(trace.sweeps)
+    for number, sweep in enumerate(trace.sweeps[:MAX_SWEEPS_SHOWN], start=1):
+        along = direction_text(trace, sweep, digits)
+        which = f"along {along}" if trace.kind == "hvp" else f"{number} of {count}, along {along}"
+        tables.append(tangent_table(trace, sweep, render, f"Tangent sweep {which}"))
+        tables.append(
+            nested_table(
+                trace,
+                sweep,
+                nested,
+                f"Nested adjoint sweep {which}: reverse order, each adjoint v̄ with its "
+                "tangent v̄̇ (seed ȳ = 1, ȳ̇ = 0)",
+            )
+        )
+    return tables
+
+
+def results(trace: SecondOrderTrace, digits: int) -> Group:
+    """The value, the gradient, and H·u per input or the Hessian with its symmetry check."""
+    graph = trace.graph
+    value = trace.values[graph.outputs[0]]
+    lines: list[Text | Group] = [
+        Text.assemble(("value  ", "bold"), f"{graph.output_names[0]} = {display_value(value)}")
+    ]
+    for name, grad in trace.gradient().items():
+        lines.append(
+            Text.assemble(("gradient ", "bold"), f"∂f/∂{name} = {display_value(grad, digits)}")
+        )
+    if trace.kind == "hvp":
+        for name, product in trace.hvp().items():
+            lines.append(
+                Text.assemble(("H·u ", "bold"), f"row {name}: {display_value(product, digits)}")
+            )
+        lines.append(
+            Text(
+                "(the inputs' v̄ are the gradient and their v̄̇ are H·u: 1 nested sweep)",
+                style="dim",
+            )
+        )
+        return Group(*lines)
+    matrix = trace.hessian()
+    lines.append(hessian_table(trace.entry_labels, matrix, digits))
+    asymmetry = symmetry_error(matrix)
+    lines.append(
+        Text(
+            f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}"
+            + (" (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"),
+            style="dim",
+        )
+    )
+    lines.append(
+        Text(
+            "(column k of H is the inputs' v̄̇ in nested sweep k, along e_k: "
+            f"{len(trace.sweeps)} sweep{'s' if len(trace.sweeps) != 1 else ''})",
+            style="dim",
+        )
+    )
+    return Group(*lines)
+
+
+def symmetry_error(matrix: np.ndarray) -> float:
+    """max |H − Hᵀ| (0 for an empty matrix; NaN entries make it NaN)."""
+    if matrix.size == 0:
+        return 0.0
+    return float(np.max(np.abs(matrix - matrix.T)))
+
+
+def hessian_table(labels: Sequence[str], matrix: np.ndarray, digits: int) -> Group:
+    """H with its rows and columns labelled by input entries (``x1``, ``W[0,1]``); the
+    title is a line of its own, so a narrow matrix does not fold it."""
+    n = len(labels)
+    shown = min(n, MAX_MATRIX_SHOWN)
+    title = "Hessian H (row i, column j: ∂²f/∂xᵢ∂xⱼ)"
+    if shown < n:
+        title += f", first {shown} of {n} rows and columns (--json has all of them)"
+    table = Table()
+    table.add_column("", style="bold")
+    for label in labels[:shown]:
+        table.add_column(visible(label), justify="right")
+    for row in range(shown):
+        table.add_row(
+            visible(labels[row]),
+            *(format_scalar(float(matrix[row, col]), digits) for col in range(shown)),
+        )
+    return Group(Text(title), table)
+
+
+def cost_text(trace: SecondOrderTrace) -> Text:
+    """Operations of the nested sweeps against differences of gradients (the cost model's
+    counts, :class:`~adexplorer.core.second_order.SecondOrderCost`)."""
+    cost = trace.cost
+    primal = cost.primal.total
+    nested = cost.nested_sweep
+    gradient = cost.gradient.total
+    n = cost.n
+    lines = [
+        "Cost (Griewank–Walther operation counts, unit weights):",
+        f"  f alone {primal:,};  one gradient (f + an adjoint sweep) {gradient:,};",
+        f"  one nested sweep {nested.total:,}: tangent {cost.tangent.total:,}, adjoint on v̄ "
+        f"and again on v̄̇ {2 * cost.adjoint.total:,}, second-order terms "
+        f"{cost.second.total:,}  (f + 1 nested sweep = {cost.nested_ratio:.2f}× f)",
+    ]
+    if trace.kind == "hvp":
+        one = cost.primal + nested
+        lines += [
+            f"  H·u by 1 nested sweep: {one.total:,} operations, exact.",
+            f"  By central differences of gradients, (∇f(x+hu) − ∇f(x−hu))/2h: 2 gradient "
+            f"evaluations, {2 * gradient:,} operations, with an error of about ε^(2/3) at best.",
+            _compared(one.total, 2 * gradient),
+        ]
+    else:
+        sweeps = f"{n} nested sweep{'s' if n != 1 else ''}"
+        lines += [
+            f"  H ({n}×{n}) by {sweeps}: {cost.hessian_nested.total:,} operations (f once), exact.",
+            f"  By central differences of gradients: {2 * n} gradient evaluations, "
+            f"{cost.hessian_central.total:,} operations; by forward differences: {n + 1}, "
+            f"{cost.hessian_forward.total:,} (errors of about ε^(2/3) and ε^(1/2) at best).",
+            _compared(cost.hessian_nested.total, cost.hessian_central.total),
+        ]
+    return Text("\n".join(lines))
+
+
+def _compared(nested: int, central: int) -> str:
+    """How the nested sweeps compare in operations with central differences of gradients."""
+    ratio = nested / max(central, 1)
+    return (
+        f"  Here forward-over-reverse takes {ratio:.2f}× the operations of central differences "
+        "of gradients, and is exact: there is no step h to choose."
+    )
+
+
+def print_second_order(
+    trace: SecondOrderTrace, *, numbering: str, digits: int, warnings: Sequence[str] = ()
+) -> None:
+    """What ``adx eval … --hvp/--hessian`` prints."""
+    console = make_console()
+    err = make_console(stderr=True)
+    view = first_order_view(trace)
+    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
+    console.print(Text(_title(view), style="bold"))
+    console.print(primal_table(view, render))
+    for table in sweep_tables(trace, numbering, digits):
+        console.print(table)
+    hidden = len(trace.sweeps) - MAX_SWEEPS_SHOWN
+    if hidden > 0:
+        console.print(
+            Text(f"({hidden} more nested sweeps not shown; --json lists them all)", style="dim")
+        )
+    console.print(results(trace, digits))
+    if trace.graph.dynamic:
+        console.print(control_flow(view))
+    console.print(cost_text(trace))
+    for warning in warnings:
+        err.print(Text(visible(f"warning: {warning}"), style="yellow"))
