@@ -146,3 +146,48 @@ async def test_vector_forward_mode_shows_the_n_parts() -> None:
         await pilot.press("V")  # back to one seed
         assert not app.session.vector
         assert app.session.trace is not None and app.session.trace.vector_sweep is None
+
+
+async def test_keys_typed_right_after_u_reach_the_dialog() -> None:
+    """A fast typist: u, the direction and Enter arrive with no pause between them (all
+    queued before the dialog is up).  Before the fix only Enter reached the field, and an
+    empty field means "the whole Hessian"."""
+    from textual import events
+
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("H")
+        for key in ["u", *"x1=1,x2=0.5", "enter"]:
+            character = key if len(key) == 1 else None
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert not isinstance(app.screen, SeedScreen)
+        session = app.session
+        assert session.mode == "second" and session.second_kind == "hvp"
+        assert session.seed_text == "x1=1,x2=0.5"
+        second = session.second
+        assert second is not None and second.kind == "hvp"
+        products = second.hvp()
+        # H of ln(x1) + x1*x2 - sin(x2) at (2, 5): [[-1/4, 1], [1, sin 5]]
+        h = np.array([[-0.25, 1.0], [1.0, np.sin(5.0)]])
+        u = np.array([1.0, 0.5])
+        assert [float(products["x1"]), float(products["x2"])] == pytest.approx(h @ u)
+
+
+async def test_keys_typed_right_after_u_do_not_run_the_explorers_keys() -> None:
+    """The typed text must not trigger the keys behind the dialog (x would export)."""
+    from textual import events
+
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        mode = app.session.mode
+        for key in ["u", *"x2"]:
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SeedScreen)
+        assert screen.query_one("#seed-input", Input).value.endswith("x2")
+        assert app.session.mode == mode

@@ -16,6 +16,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.widget import Widget
 
@@ -62,6 +63,18 @@ def handle(node: Widget | App[Any], error: BaseException) -> None:
 class NoTraceback(App[Any]):
     """An app that ends on an uncaught exception without printing Textual's traceback
     (with its local variables, over a whole screen); :func:`run_app` reports it instead."""
+
+    async def on_event(self, event: events.Event) -> None:
+        # A key that was on its way through the screen below when a dialog opened (typed
+        # right after the key that opened it) would reach the dialog's bindings with
+        # nothing of its own: a dialog with ``take_early_key`` (the seed dialog) takes it.
+        if isinstance(event, events.Key) and event.is_forwarded:
+            take = getattr(self.screen, "take_early_key", None)
+            if take is not None and take(event):
+                event.stop()
+                event.prevent_default()
+                return
+        await super().on_event(event)
 
     def _fatal_error(self) -> None:  # Textual's hook for an unhandled exception
         self.bell()

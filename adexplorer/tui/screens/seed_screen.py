@@ -5,7 +5,8 @@ reverse mode: the cotangent ȳ over the outputs (one sweep gives ȳᵀJ);
 second-order mode: the direction u of H·u (empty: the whole Hessian).  The text
 goes through the value grammar only (the syntax of ``--at``).  Enter applies it;
 a bad seed shows its error in the dialog, the text kept as typed, and nothing
-changes.  Esc closes without a change.
+changes.  Esc closes without a change.  Keys typed right after ``u``, before the
+field has the focus, go into the field (a fast typist loses nothing).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -30,6 +32,7 @@ class SeedScreen(ModalScreen[bool]):
     """Dismissed with True once a seed was applied, False on Esc."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="close without a change")]
+    AUTO_FOCUS = "#seed-input"
 
     DEFAULT_CSS = """
     SeedScreen { align: center middle; }
@@ -59,6 +62,27 @@ class SeedScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#seed-input", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A key sent to the dialog itself rather than its field: one typed right after
+        ``u`` while nothing had the focus yet.  The field takes it."""
+        if self.take_early_key(event):
+            event.stop()
+            event.prevent_default()
+
+    def take_early_key(self, event: events.Key) -> bool:
+        """Put a typed character into the field (True), else False.  Characters typed
+        right after ``u`` may still be on their way through the screen below when the
+        dialog opens (the app hands them here, see bugs.py), or reach the dialog before
+        its field has the focus.  Characters the field gets it stops itself, so they
+        never come here; Enter and Backspace need nothing: they are the field's bindings,
+        which the app applies once the key has bubbled up, the field focused by then."""
+        if not event.is_printable or event.character is None:
+            return False
+        field = self.query_one("#seed-input", Input)
+        field.insert_text_at_cursor(event.character)
+        field.focus()
+        return True
 
     @property
     def error_text(self) -> str:
