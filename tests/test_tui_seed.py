@@ -191,3 +191,31 @@ async def test_keys_typed_right_after_u_do_not_run_the_explorers_keys() -> None:
         assert isinstance(screen, SeedScreen)
         assert screen.query_one("#seed-input", Input).value.endswith("x2")
         assert app.session.mode == mode
+
+
+def test_the_seed_field_in_vector_mode_names_every_direction() -> None:
+    session = Session.start()
+    session.set_mode("forward")
+    session.set_seed("x2")
+    assert session.seed_field()[0] == "x2"
+    session.toggle_vector()
+    text, placeholder = session.seed_field()
+    assert text == "" and placeholder == "all 2 unit directions: x1, x2"
+    session.toggle_vector()  # back to one seed: the field shows it again
+    assert session.seed_field()[0] == "x2"
+
+
+async def test_the_inputs_panel_does_not_show_the_last_seed_in_vector_mode() -> None:
+    app = ExplorerApp(Session.start())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f", "s")  # forward mode, seeded with x2
+        await pilot.pause()
+        field = app.query_one("#seed-field", Input)
+        assert field.value == "x2"
+        await pilot.press("V")
+        await pilot.pause()
+        assert app.session.vector
+        assert field.value == "" and "all 2 unit directions" in field.placeholder
+        await pilot.press("V")
+        await pilot.pause()
+        assert field.value == app.session.seed_field()[0] != ""

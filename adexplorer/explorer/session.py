@@ -267,6 +267,8 @@ class _Concealed:
 
 
 CONCEALED_TEXT = "?"
+#: What the seed field suggests when it is empty (one input's name, or a direction).
+SEED_PLACEHOLDER = "x2 or x1=1,x2=0.5"
 CONCEALED = _Concealed()
 
 
@@ -677,6 +679,17 @@ class Session:
         self._rerun(second_kind=kind, keep_position=False)
         self.playback.to_start()
         return kind
+
+    def seed_field(self) -> tuple[str, str]:
+        """What the inputs panel's seed field shows: (its text, its placeholder).  Vector
+        forward mode seeds every unit direction at once, so the field is empty and its
+        placeholder says so (the last single seed is not what the sweep uses)."""
+        sweep = self.trace.vector_sweep if self.trace is not None else None
+        if self.vector and self.mode in ("forward", "dual") and sweep is not None:
+            labels = ", ".join(sweep.labels)
+            every = f"all {sweep.n} unit directions"
+            return "", f"{every}: {labels}" if len(labels) <= 24 else every
+        return self.seed_name or self.seed_text, SEED_PLACEHOLDER
 
     @property
     def direction_text(self) -> str:

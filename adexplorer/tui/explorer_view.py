@@ -650,8 +650,10 @@ class ExplorerView(Vertical):
 
     def _refresh_inputs(self) -> None:
         session = self.session
-        seed = session.seed_name or session.seed_text
-        self.query_one(InputsPanel).show(dict(session.values), session.selected_name, seed)
+        seed, placeholder = session.seed_field()
+        self.query_one(InputsPanel).show(
+            dict(session.values), session.selected_name, seed, placeholder
+        )
 
     def _refresh_trace_table(
         self, labels: tuple[str, ...], state: list, second_cells: list[str] | None = None

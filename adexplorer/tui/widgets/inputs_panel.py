@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label
 
 from adexplorer.base.numbers import format_value, is_summarized, summarize_value
+from adexplorer.explorer.session import SEED_PLACEHOLDER
 from adexplorer.tui.messages import SeedSubmitted, ValueSubmitted
 from adexplorer.tui.text import PlainInput
 
@@ -45,7 +46,15 @@ class InputsPanel(VerticalScroll):
         # name → (its array, the room it was made for, its summary)
         self._summaries: dict[str, tuple[object, int, str]] = {}
 
-    def show(self, values: dict[str, object], selected: str | None, seed: str) -> None:
+    def show(
+        self,
+        values: dict[str, object],
+        selected: str | None,
+        seed: str,
+        seed_placeholder: str = SEED_PLACEHOLDER,
+    ) -> None:
+        """Show the values, the selected input and the seed (vector mode: an empty field
+        whose placeholder names every direction, see ``Session.seed_field``)."""
         names = tuple(values)
         if names != self._names:
             self._names = names
@@ -54,7 +63,7 @@ class InputsPanel(VerticalScroll):
             self._labels = {name: Label("") for name in names}
             self._shown = {}
             self._fields = {name: PlainInput(id=f"value-{name}") for name in names}
-            self._seed_field = PlainInput(id="seed-field", placeholder="x2 or x1=1,x2=0.5")
+            self._seed_field = PlainInput(id="seed-field", placeholder=seed_placeholder)
             rows = [
                 Horizontal(self._labels[n], self._fields[n], classes="input-row") for n in names
             ]
@@ -85,7 +94,11 @@ class InputsPanel(VerticalScroll):
             if not field.has_focus and field.value != text:
                 field.value = text
         seed_field = self._seed_field
-        if seed_field is not None and not seed_field.has_focus and seed_field.value != seed:
+        if seed_field is None:
+            return
+        if seed_field.placeholder != seed_placeholder:
+            seed_field.placeholder = seed_placeholder
+        if not seed_field.has_focus and seed_field.value != seed:
             seed_field.value = seed
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
