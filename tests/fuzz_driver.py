@@ -23,6 +23,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent, TextArea
 
@@ -33,6 +34,7 @@ from adexplorer.tui.app import ExplorerApp
 from adexplorer.tui.explorer_view import ExplorerView
 from adexplorer.tui.lesson_app import LessonApp
 from adexplorer.tui.screens.help import HelpScreen
+from adexplorer.tui.screens.seed_screen import SeedScreen
 from adexplorer.tui.widgets.editor import SourceEditor
 from adexplorer.tui.widgets.formula_bar import FormulaBar
 from adexplorer.tui.widgets.trace_table import TraceTable
@@ -214,7 +216,14 @@ EXPLORER_KEYS = [
     "shift+right",
     "ctrl+c",
     "f1",
+    # issue 15: second-order mode (H again: the Hessian ↔ H·u), the seed dialog, vector mode
+    "H",
+    "H",
+    "u",
+    "V",
 ]
+#: What the seed dialog (u) is given: directions, input and output names, bad seeds.
+DIALOG_TEXTS = ["x1=1,x2=0.5", "x2", "", "f=1", "f1=1,f2=-2", "x=1", "y", "x1=1,x3=2", "(", "1/0"]
 LESSON_KEYS = ["n", "p", "t", "a"]
 #: Keys pressed inside the editor.
 EDITOR_KEYS = [
@@ -286,6 +295,7 @@ def make_case(seed: int, n_actions: int | None = None) -> Case:
         (8, lambda: ("settle",)),
         (6, lambda: ("pause", rng.choice((0.05, 0.1, 0.3)))),
         (8, lambda: ("keys", tuple(rng.choices(keys, k=rng.randint(2, 4))))),
+        (4, lambda: ("dialog", rng.choice(DIALOG_TEXTS), rng.random() < 0.5)),
     ]
     weights = [w for w, _ in makers]
     for _ in range(n):
@@ -368,6 +378,8 @@ async def play(pilot: Pilot[None], action: tuple[Any, ...], model: Model) -> Non
     elif kind == "field":
         await fill_field(pilot, action[1], action[2])
         model.text = None if action[1] == "answer" else model.text
+    elif kind == "dialog":
+        await seed_dialog(pilot, action[1], fast=action[2])
     elif kind == "resize":
         await pilot.resize_terminal(*action[1])
     elif kind == "settle":
@@ -401,6 +413,29 @@ async def type_text(pilot: Pilot[None], area: TextArea, text: str, keys: int = 4
         pilot.app.post_message(events.Paste(text[keys:]))
         await pilot.pause()
     return True
+
+
+async def seed_dialog(pilot: Pilot[None], text: str, *, fast: bool) -> None:
+    """u, then ``text`` and Enter: key by key, or (``fast``) every key queued at once, as
+    a fast typist's arrive, before the dialog is up.  Whatever the dialog does with it,
+    if it is still open (a bad seed) its field ends with what was typed."""
+    app = pilot.app
+    if app.screen is not app.screen_stack[0] or isinstance(app.focused, (Input, TextArea)):
+        return  # u would be typed into a field, not open the dialog
+    keys = [(_character_to_key(ch), ch) for ch in text]
+    if fast:
+        for key, character in [("u", "u"), *keys]:
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+    else:
+        await pilot.press("u", *(key for key, _ in keys))
+    screen = app.screen
+    if not isinstance(screen, SeedScreen):
+        return  # u did nothing here (no program yet)
+    typed = screen.query_one("#seed-input", Input).value
+    if not typed.endswith(text):
+        raise AssertionError(f"the seed dialog holds {typed!r}, not the {text!r} typed")
+    await pilot.press("enter")
 
 
 async def fill_field(pilot: Pilot[None], which: str, text: str) -> None:

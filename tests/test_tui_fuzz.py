@@ -4,7 +4,8 @@ Each case is a seed: a random app (the explorer, or a built-in lesson at a step)
 program and terminal size, then random actions: keys (every explorer key but
 q, the lesson's n p t a, ctrl+z ctrl+y, Esc, help), typing, deleting and pasting
 in the editor (valid and invalid programs, vectors, constants only, very long),
-values, seeds, families and answers typed into fields, resizes, pauses while
+values, seeds, families and answers typed into fields, the seed dialog (u, typed
+key by key or all at once), resizes, pauses while
 playing.  After each action: no exception escaped, the app still runs, the
 session's position is within its frames, the trace table has a row per node,
 the editor holds what was typed; after the background work settles, the
