@@ -260,3 +260,47 @@ def test_hessian_known_reads_the_sweeps_entries() -> None:
     np.testing.assert_allclose(
         np.array(session.hessian_known(), dtype=float), second.hessian(), rtol=0
     )
+
+
+# -- export (x) and copy (c) in second-order mode ------------------------------------
+
+
+def test_export_in_second_order_mode_writes_the_nested_sweeps(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    session = Session.start()
+    session.set_mode("second")
+    data = json.loads(session.export_json(tmp_path / "h.json").read_text())
+    part = data["second_order"]
+    assert part["kind"] == "hessian" and part["hessian"]["labels"] == ["x1", "x2"]
+    expected = sympy_hessian(SURVEY, ["x1", "x2"], [2.0, 5.0])
+    np.testing.assert_allclose(part["hessian"]["matrix"], expected, rtol=1e-12)
+    assert len(part["sweeps"]) == 2 and data["gradient"]["x1"] == 5.5
+
+    session.apply_seed_prompt("x1=1,x2=0.5")  # H·u: one nested sweep along u
+    data = json.loads(session.export_json(tmp_path / "hu.json").read_text())
+    part = data["second_order"]
+    assert part["kind"] == "hvp" and len(part["sweeps"]) == 1
+    product = expected @ np.array([1.0, 0.5])
+    assert [part["hvp"]["x1"], part["hvp"]["x2"]] == pytest.approx(product, rel=1e-12)
+
+
+def test_the_text_export_names_the_sweeps_and_ends_with_what_the_panel_shows() -> None:
+    session = Session.start()
+    session.set_mode("second")
+    session.to_end()
+    text = session.trace_text()
+    lines = text.splitlines()
+    assert "mode: second order, the whole Hessian (2 nested sweeps" in lines[0]
+    assert "# nested sweep 1 of 2, along x1" in lines and "# nested sweep 2 of 2, along x2" in lines
+    formulas = [line for line in lines if not line.startswith("#")]
+    assert len(formulas) == 2 * len(session.frames)  # each nested step: both rules
+    assert "v̄̇0 += v̄̇3·cos(v0) - v̄3·sin(v0)·v̇0" in text
+    hessian = sympy_hessian(SURVEY, ["x1", "x2"], [2.0, 5.0])
+    assert lines[-1] == f"# H = [[-0.25, 1], [1, {hessian[1, 1]:.6g}]]"
+
+    session.apply_seed_prompt("x2")
+    session.to_end()
+    lines = session.trace_text().splitlines()
+    assert "H·u along u = x2 (one nested sweep)" in lines[0]
+    assert lines[-1] == f"# H·u (u: x2) = x1: 1   x2: {hessian[1, 1]:.6g}"

@@ -1227,13 +1227,46 @@ class Session:
     # -- saving (see export.py) --------------------------------------------------------
 
     def export_json(self, path: Path) -> Path:
-        """Write the current trace as ``adx.eval/1`` JSON, atomically (never half a file)."""
+        """Write the current trace as ``adx.eval/1`` JSON, atomically (never half a file);
+        in second-order mode with its ``"second_order"`` part (the nested sweeps)."""
         assert self.trace is not None
         return export.export_json(
-            self.trace, path, numbering=self.numbering, digits=self.digits, seed=self.seed()
+            self.trace,
+            path,
+            numbering=self.numbering,
+            digits=self.digits,
+            seed=self.seed(),
+            second=self.second,
         )
 
+    def mode_words(self) -> str:
+        """The mode shown, with what it is seeded with (for the text export's header)."""
+        second = self.second
+        if second is not None:
+            if second.kind == "hvp":
+                return f"second order, H·u along u = {self.direction_text} (one nested sweep)"
+            n = len(second.sweeps)
+            return f"second order, the whole Hessian ({n} nested sweeps, one per input entry)"
+        sweep = self.trace.vector_sweep if self.trace is not None else None
+        if self.vector and sweep is not None:
+            return f"{self.mode}, vector: all {sweep.n} unit directions in one sweep"
+        if self.mode == "reverse":
+            return f"reverse, ȳ: {self.cotangent_text}" if self.cotangent_text else "reverse"
+        return f"{self.mode}, seed {self.direction_text}"
+
     def trace_text(self) -> str:
-        """The trace so far as plain text, one formula per line (for the clipboard)."""
-        formulas = (f for frame in self.playback.run_so_far for f in self.formula(frame))
-        return export.trace_text(self.source, self.mode, self.values, self.digits, formulas)
+        """The trace so far as plain text, one formula per line (for the clipboard); in
+        second-order mode also the result lines (H·u or H, as far as the sweeps got)."""
+        formulas: list[Formula | str] = []
+        sweep = -1
+        for frame in self.playback.run_so_far:
+            if self.second is not None and frame.sweep != sweep:
+                sweep = frame.sweep
+                count = len(self.second.sweeps)
+                label = self.second.sweeps[sweep].label
+                formulas.append(f"nested sweep {sweep + 1} of {count}, along {label}")
+            formulas.extend(self.formula(frame))
+        results = self.result_lines() if self.second is not None else []
+        return export.trace_text(
+            self.source, self.mode_words(), self.values, self.digits, formulas, results
+        )
