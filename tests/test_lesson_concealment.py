@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Session
@@ -243,3 +244,182 @@ def test_the_running_total_and_dual_arithmetic_hide_what_is_asked() -> None:
     assert s.dual_formula(frame).numbers == CONCEALED_TEXT
     s.concealed = None
     assert "10 + 5ε" in s.dual_formula(frame).result + s.dual_formula(frame).numbers
+
+
+# -- the newer kinds: H·u, H, J·u, ȳᵀJ, the vector sweep (issue 15) --------------------
+
+
+def second_session(mode: str, seed: str = "", program: str = PROGRAM) -> tuple[Session, Explore]:
+    """The explorer as the lesson player sets it up for a step in ``mode``."""
+    from adexplorer.tui.lesson_app import session_for_exploration
+
+    explore = Explore(line=1, program=program, at="x1=2, x2=5", mode=mode, seed=seed)
+    return session_for_exploration(explore), explore
+
+
+def shown_texts(s: Session) -> str:
+    """Everything the session gives the screen: the Hessian panel, every step's formulas
+    and running totals, the trace cells, the result lines."""
+    from adexplorer.tui.widgets.hessian_panel import hessian_text
+
+    parts: list[str] = []
+    s.to_start()
+    for _ in range(len(s.frames)):
+        s.step(1)
+        frame = s.current
+        assert frame is not None
+        parts += [f.text() for f in s.formula(frame)]
+        parts.append(repr(s.running_total(frame)))
+        if s.second is not None:
+            parts.append(hessian_text(s, 120).plain)
+            parts.append(repr(s.nested_running_totals(frame)))
+            parts += [repr(cell) for cell in s.nested_state()]
+        else:
+            parts += [repr(cell) for cell in s.node_state()]
+    parts += s.result_lines()
+    return "\n".join(parts)
+
+
+def numbers(values: object) -> list[str]:
+    from adexplorer.base.numbers import format_scalar
+
+    return [format_scalar(float(v), 6) for v in np.ravel(np.asarray(values, dtype=float))]
+
+
+H = np.array([[-0.25, 1.0], [1.0, math.sin(5.0)]])  # ∂² of the program at (2, 5), by hand
+
+
+def test_hvp_entries_are_hidden_in_the_panel_the_cells_and_the_result_line() -> None:
+    s, explore = second_session("hvp", "x1=1, x2=-1")
+    product = H @ np.array([1.0, -1.0])  # [-1.25, 1 - sin 5]
+    assert s.second is not None
+    np.testing.assert_allclose(np.array(list(s.second.hvp().values()), dtype=float), product)
+    open_texts = shown_texts(s)  # nothing hidden: the answer is on screen
+    assert all(text in open_texts for text in numbers(product))
+    s.concealed = hidden_for(exercise("hvp-vector", "vector"), explore)
+    hidden = shown_texts(s)
+    assert not any(text in hidden for text in numbers(product))
+    assert "H·u (u: x1=1, x2=-1) = x1: ?   x2: ?" in s.result_lines()[-1]
+    assert "? hidden until answered" in hidden and s.conceals
+    s.concealed = hidden_for_all([], explore)  # answered: nothing open hides it
+    assert all(text in shown_texts(s) for text in numbers(product))
+
+
+def test_one_entry_of_hvp_hides_that_entry_only() -> None:
+    s, explore = second_session("hvp", "x1=1, x2=-1")
+    s.concealed = hidden_for(exercise("hvp x2"), explore)
+    s.to_end()
+    (column,) = s.hessian_known()
+    assert column[0] == pytest.approx(-1.25) and column[1] is CONCEALED
+    x1, x2 = index(s, "v-1"), index(s, "v0")
+    state = s.nested_state()
+    assert state[x2].adjoint_dot is CONCEALED and float(state[x1].adjoint_dot) == -1.25
+    assert state[x2].adjoint is not CONCEALED  # v̄ is the gradient, not asked
+
+
+def test_hessian_entries_and_rows_are_hidden_and_a_unit_hvp_is_a_row() -> None:
+    s, explore = second_session("hessian")
+    s.concealed = hidden_for(exercise("hessian x1 x2"), explore)
+    s.to_end()
+    known = s.hessian_known()
+    assert known[0][1] is CONCEALED and known[1][0] is CONCEALED
+    assert known[0][0] == -0.25 and known[1][1] == pytest.approx(math.sin(5.0))
+    assert s.result_lines()[-1] == "H = ?"
+    # H·u along x2 is H's second column: it holds H[x1,x2] as its x1 entry
+    s.apply_seed_prompt("x2")
+    s.to_end()
+    (column,) = s.hessian_known()
+    assert column[0] is CONCEALED and column[1] == pytest.approx(math.sin(5.0))
+    assert s.result_lines()[-1] == f"H·u (u: x2) = x1: ?   x2: {numbers(math.sin(5.0))[0]}"
+    s.concealed = hidden_for(exercise("hessian-row x2", "vector"), explore)
+    s.apply_seed_prompt("")  # the whole Hessian again
+    s.to_end()
+    assert [[v is CONCEALED for v in col] for col in s.hessian_known()] == [
+        [False, True],
+        [True, True],
+    ]
+    s.concealed = None
+    assert s.hessian_known() == [[-0.25, 1.0], [1.0, pytest.approx(math.sin(5.0))]]
+
+
+def test_hvp_along_a_unit_direction_hides_that_row_of_the_hessian() -> None:
+    s, explore = second_session("hvp", "x1")
+    s.concealed = hidden_for(exercise("hvp-vector", "vector"), explore)
+    s.apply_seed_prompt("")  # the whole Hessian: its first row is H·e_x1
+    s.to_end()
+    assert [[v is CONCEALED for v in col] for col in s.hessian_known()] == [
+        [True, True],
+        [True, False],
+    ]
+
+
+def test_an_inputs_nested_adjoint_dot_hides_its_hvp_entry_in_the_panel() -> None:
+    s, explore = second_session("hvp", "x2")
+    s.concealed = hidden_for(exercise("adjoint-dot v-1"), explore)
+    s.to_end()
+    (column,) = s.hessian_known()
+    assert column[0] is CONCEALED and column[1] == pytest.approx(math.sin(5.0))
+    assert "x1: ?" in s.result_lines()[-1]
+
+
+def test_a_vector_tangent_is_hidden_in_the_vector_sweep_and_its_seeded_sweep() -> None:
+    s, explore = second_session("vector")
+    assert s.vector
+    s.concealed = hidden_for(exercise("vector-tangent v5 x2"), explore)
+    s.to_end()
+    v5 = index(s, "v5")
+    state = s.node_state()
+    assert state[v5][1] is CONCEALED
+    assert all(d is not CONCEALED for k, (_, d) in enumerate(state) if k != v5)
+    gradient = run_gradient()
+    hidden = shown_texts(s)
+    assert numbers(gradient[1])[0] not in hidden  # ∂f/∂x2 = 1.71634
+    assert "∂f/∂x2 = ?" in s.result_lines()[-1]
+    s.set_mode("forward")
+    s.set_seed("x2")  # the scalar sweep seeded with x2 gives the same number
+    s.to_end()
+    assert s.node_state()[v5][1] is CONCEALED
+    s.concealed = None
+    s.toggle_vector()
+    assert numbers(gradient[1])[0] in shown_texts(s)
+
+
+def run_gradient() -> np.ndarray:
+    from adexplorer.core.trace import run
+    from adexplorer.lang.lower import compile_source
+
+    trace = run(compile_source(PROGRAM).graph, {"x1": 2.0, "x2": 5.0}, "reverse")
+    return np.array([float(v) for v in trace.gradient().values()])
+
+
+def test_jvp_is_hidden_for_the_steps_direction_only() -> None:
+    s, explore = second_session("forward", "x1=1, x2=0.5")
+    s.concealed = hidden_for(exercise("jvp-vector", "vector"), explore)
+    jvp = float(run_gradient() @ np.array([1.0, 0.5]))
+    hidden = shown_texts(s)
+    assert numbers(jvp)[0] not in hidden
+    assert "directional derivative (seed x1=1, x2=0.5) = ?" in s.result_lines()
+    s.set_seed("x1=1,x2=1")  # another direction: other numbers
+    assert numbers(float(run_gradient().sum()))[0] in shown_texts(s)
+
+
+POLAR = "x = r*cos(t)\ny = r*sin(t)\nreturn x, y"
+
+
+def test_a_vjp_is_hidden_for_the_steps_cotangent_only() -> None:
+    from adexplorer.tui.lesson_app import session_for_exploration
+
+    explore = Explore(line=1, program=POLAR, at="r=2, t=0.5", mode="reverse", seed="x=1, y=-2")
+    s = session_for_exploration(explore)
+    s.concealed = hidden_for(exercise("vjp t"), explore)
+    # ȳᵀJ for t: x̄·∂x/∂t + ȳ·∂y/∂t = 1·(-2 sin .5) - 2·(2 cos .5)
+    answer = -2 * math.sin(0.5) - 4 * math.cos(0.5)
+    assert s.trace is not None and float(s.trace.vjp()["t"]) == pytest.approx(answer)
+    hidden = shown_texts(s)
+    assert numbers(answer)[0] not in hidden and "t: ?" in s.result_lines()[-1]
+    assert numbers(float(s.trace.vjp()["r"]))[0] in hidden  # r's entry is not asked
+    s.set_cotangent("x=1")  # another cotangent: another sweep
+    assert "t: ?" not in s.result_lines()[-1]
+    s.set_cotangent("x=1, y=-2")
+    s.concealed = hidden_for_all([], explore)  # answered
+    assert numbers(answer)[0] in shown_texts(s)

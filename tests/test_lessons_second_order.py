@@ -429,3 +429,55 @@ def test_a_nested_cell_is_hidden_while_its_exercise_is_open() -> None:
     hidden = [labels[i] for i, cell in enumerate(state) if cell.adjoint_dot is CONCEALED]
     assert hidden == ["v-1"]
     assert float(state[labels.index("v0")].adjoint_dot) == pytest.approx(math.sin(5))
+
+
+async def test_the_hvp_exercise_hides_its_answer_on_screen_until_answered(tmp_path: Path) -> None:
+    """Lesson 17's H·u along (1, −1): played to the end with the exercise open, the
+    screen (panel, cells, bar) never shows H·u; the status line says it is hidden;
+    answered, the panel shows it."""
+    from adexplorer.base.numbers import format_scalar
+    from adexplorer.lessons.progress import Progress
+    from adexplorer.tui.lesson_app import LessonApp
+    from adexplorer.tui.widgets.formula_bar import FormulaBar
+    from adexplorer.tui.widgets.hessian_panel import HessianPanel
+    from tests.tui_helpers import quick_pilot, settle
+
+    lesson = parse_lesson(SEVENTEEN)
+    step = next(
+        k for k, s in enumerate(lesson.steps) if any(e.id == "hvp-direction" for e in s.exercises)
+    )
+    _, explore = _exercise(lesson, "hvp-direction")
+    trace = run_second_order(
+        prepare(explore).graph, prepare(explore).values, direction={"x1": 1.0, "x2": -1.0}
+    )
+    answer = [float(v) for v in trace.hvp().values()]
+    assert answer == pytest.approx([-1.25, 1 - math.sin(5)])  # H·u by hand
+    texts = [format_scalar(v, 6) for v in answer]
+    progress = Progress.load(tmp_path / "progress.json")
+    progress.set_step(lesson.id, step)
+    app = LessonApp(lesson, progress)
+
+    def screen() -> str:
+        return str(app.query_one(HessianPanel).render()) + str(app.query_one(FormulaBar).content)
+
+    with quick_pilot():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert app.step_index == step
+            await pilot.press("end")
+            await settle(pilot)
+            shown = screen() + app.export_screenshot()
+            assert not any(text in shown for text in texts), shown
+            assert "? hidden until answered" in shown
+            await pilot.press("a")
+            await pilot.press(
+                *[
+                    {".": "full_stop", "-": "minus", ",": "comma"}.get(c, c)
+                    for c in f"{texts[0]}, {texts[1]}"
+                ]
+            )
+            await pilot.press("enter")
+            await settle(pilot)
+            shown = screen()
+            assert all(text in shown for text in texts), shown
+            assert "hidden until answered" not in shown

@@ -258,6 +258,10 @@ class Concealment(Protocol):
 
     def hides_fan_in(self, node: int) -> bool: ...
 
+    def hides_hessian(self, row: int, column: int) -> bool: ...  # over the input entries
+
+    def hides_hvp(self, entry: int, seed: Mapping[str, Array] | None) -> bool: ...
+
 
 class _Concealed:
     """A value or derivative :meth:`Session.node_state` hides: the views show ``?``."""
@@ -752,12 +756,12 @@ class Session:
         mask = self.mask
         if mask is None:
             return state
-        seed = self.seed()
+        mode, seed = self._sweep()
         return [
             (
                 CONCEALED if value is not None and mask.hides_value(i) else value,
                 CONCEALED
-                if derivative is not None and mask.hides_derivative(i, self.mode, seed)
+                if derivative is not None and mask.hides_derivative(i, mode, seed)
                 else derivative,
             )
             for i, (value, derivative) in enumerate(state)
@@ -772,26 +776,90 @@ class Session:
         if mask is None:
             return state
         seed = self.seed()
+        run_so_far = self.playback.run_so_far
+        sweep = run_so_far[-1].sweep if run_so_far else 0
 
         def hidden(i: int, value: Array | None) -> Array | None:
             if value is not None and mask.hides_derivative(i, self.mode, seed):
                 return CONCEALED
             return value
 
+        def hidden_dot(i: int, value: Array | None) -> Array | None:
+            if value is not None and self._hides_input_dot(mask, sweep, i):
+                return CONCEALED  # an input's v̄̇ is its entry of H·u (or of H's row)
+            return hidden(i, value)
+
         return [
             nested.NestedState(
                 CONCEALED if n.value is not None and mask.hides_value(i) else n.value,
                 hidden(i, n.tangent),
                 hidden(i, n.adjoint),
-                hidden(i, n.adjoint_dot),
+                hidden_dot(i, n.adjoint_dot),
             )
             for i, n in enumerate(state)
         ]
 
-    def hessian_known(self) -> list[list[float | None]]:
-        """Second-order mode: the columns of H (or the one of H·u) known so far."""
+    def hessian_known(self) -> list[list[float | _Concealed | None]]:
+        """Second-order mode: the columns of H (or the one of H·u) known so far (an entry
+        a lesson's open exercise asks for as :data:`CONCEALED`)."""
         assert self.second is not None
-        return nested.hessian_known(self.second, self.frames, self.position)
+        known: list[list[float | _Concealed | None]] = [
+            list(column) for column in nested.hessian_known(self.second, self.frames, self.position)
+        ]
+        mask = self.mask
+        if mask is None:
+            return known
+        for k, column in enumerate(known):
+            for entry, value in enumerate(column):
+                if value is not None and self._hides_second_entry(mask, k, entry):
+                    column[entry] = CONCEALED
+        return known
+
+    def _hides_second_entry(self, mask: Concealment, sweep: int, entry: int) -> bool:
+        """Whether nested sweep ``sweep``'s v̄̇ at input entry ``entry`` is hidden: an entry
+        of H (sweep k runs along the k-th unit direction), or of H·u along the seed u
+        (also a row of H when u points along one input entry)."""
+        second = self.second
+        assert second is not None
+        if second.kind != "hvp":
+            return mask.hides_hessian(sweep, entry)
+        seed = self.seed()
+        if mask.hides_hvp(entry, seed):
+            return True
+        u = second.sweeps[0].direction
+        shapes = [(i, second.graph.nodes[i].shape) for i in second.differentiated]
+        flat = [np.ravel(u[i]) if i in u else np.zeros(int(np.prod(s))) for i, s in shapes]
+        along = np.flatnonzero(np.concatenate(flat)) if flat else np.zeros(0, dtype=int)
+        return len(along) == 1 and mask.hides_hessian(int(along[0]), entry)
+
+    def _hides_input_dot(self, mask: Concealment, sweep: int, node: int) -> bool:
+        """Whether an input node's v̄̇ in nested sweep ``sweep`` is an entry that is hidden."""
+        second = self.second
+        if second is None or not second.graph.nodes[node].is_input:
+            return False
+        owners = nested.entry_nodes(second)
+        return any(
+            self._hides_second_entry(mask, sweep, entry)
+            for entry, owner in enumerate(owners)
+            if owner == node
+        )
+
+    def _sweep(self) -> tuple[str, Mapping[str, Array] | None]:
+        """The sweep shown, as the lesson's concealment names it: the mode and its seed
+        (``vector`` for the vector sweep, reverse mode's cotangent ȳ as its seed)."""
+        if self.vector and self.mode in ("forward", "dual"):
+            return "vector", None
+        if self.mode == "reverse":
+            if self.cotangent_text and self.graph is not None:
+                return "reverse", parse_cotangent(self.graph, self.cotangent_text)
+            return "reverse", None
+        return self.mode, self.seed()
+
+    @property
+    def conceals(self) -> bool:
+        """Whether an open exercise hides anything in this program (its places show ?)."""
+        mask = self.mask
+        return mask is not None and bool(mask)
 
     # -- what a lesson hides -------------------------------------------------------------
 
@@ -808,19 +876,22 @@ class Session:
         (the node's own value or derivative, or one its rule substitutes)."""
         assert self.trace is not None
         graph = self.trace.graph
-        seed = self.seed()
+        mode, seed = self._sweep()
 
         def values(nodes: set[int]) -> bool:
             return any(mask.hides_value(n) for n in nodes)
 
         def derivatives(nodes: set[int]) -> bool:
-            return any(mask.hides_derivative(n, self.mode, seed) for n in nodes)
+            return any(mask.hides_derivative(n, mode, seed) for n in nodes)
 
         if frame.kind in ("adjoint", "nested_adjoint"):
             ((_, user),) = frame.edges
             used = {user, *graph.nodes[user].args}
             hides = derivatives({frame.node, user}) or values(used)
-            return [hides, hides] if frame.kind == "nested_adjoint" else [hides]
+            if frame.kind != "nested_adjoint":
+                return [hides]
+            # a contribution to an input's v̄̇ that is an entry asked (H·u or H) adds up to it
+            return [hides, hides or self._hides_input_dot(mask, frame.sweep, frame.node)]
         used = {frame.node, *graph.nodes[frame.node].args}
         if frame.kind in ("seed", "nested_seed"):
             hides = derivatives({frame.node})
@@ -934,10 +1005,11 @@ class Session:
         if self.trace is None:
             return []
         trace = self.trace
-        mask, seed_vector = self.mask, self.seed()
+        mask = self.mask
+        mode, seed_vector = self._sweep()
 
         def shown(what: str, value: Array) -> str:
-            if mask is not None and mask.hides_result(what, self.mode, seed_vector):
+            if mask is not None and mask.hides_result(what, mode, seed_vector):
                 return CONCEALED_TEXT
             return self._texts.text(value, self.digits, RESULT_WIDTH)
 
@@ -997,13 +1069,30 @@ class Session:
             f"∂f/∂{name} = {shown(f'gradient {name}', g)}" for name, g in second.gradient().items()
         )
         lines = [f"f = {shown('f', second.output_value())}   {gradient}"]
+        mask = self.mask
+        owners = nested.entry_nodes(second)
+
+        def asked(node: int | None) -> bool:
+            """Whether an entry of H·u or H (of input ``node``; None: any) is hidden."""
+            if mask is None:
+                return False
+            return any(
+                self._hides_second_entry(mask, k, entry)
+                for k in range(len(second.sweeps))
+                for entry, owner in enumerate(owners)
+                if node is None or owner == node
+            )
+
         if second.kind == "hvp":
             product = "   ".join(
-                f"{name}: {shown(f'hvp {name}', v)}" for name, v in second.hvp().items()
+                f"{name}: "
+                + (CONCEALED_TEXT if asked(second.graph.input_index(name)) else shown("", v))
+                for name, v in second.hvp().items()
             )
             lines.append(f"H·u (u: {self.direction_text}) = {product}")
         else:
-            lines.append(f"H = {shown('hessian', second.hessian())}")
+            hessian = CONCEALED_TEXT if asked(None) else shown("", second.hessian())
+            lines.append(f"H = {hessian}")
         return lines
 
     def _several_outputs(self, shown: Callable[[str, Array], str]) -> list[str]:

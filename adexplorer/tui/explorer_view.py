@@ -737,8 +737,11 @@ class ExplorerView(Vertical):
         if session.second is not None:
             seed = self._second_order_status()
         lines.append(f"step {session.position}/{len(session.frames)} ", style="bold")
+        # an open exercise's answer shows as ? wherever it would appear: say so once here
+        hidden = " · ? hidden until answered" if session.conceals else ""
         lines.append(
-            f"[{session.mode}{seed} · {playing} {session.seconds_per_step:g}s/step]  ", style="dim"
+            f"[{session.mode}{seed} · {playing} {session.seconds_per_step:g}s/step{hidden}]  ",
+            style="dim",
         )
         if frame is None:
             lines.append("→ press → (or space to play) to run the first step", style="italic")

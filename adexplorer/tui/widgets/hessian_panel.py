@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from adexplorer.base.numbers import format_scalar
-from adexplorer.explorer.session import Session
+from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Session
 
 #: At most this many rows of H are drawn (the panel stays low at 80×24).
 MAX_ROWS = 6
@@ -23,6 +23,8 @@ MAX_ROWS = 6
 CELL = 11
 LABELS = 14
 NOT_YET = "·"
+#: What the panel says while a lesson's open exercise hides some of its entries.
+HIDDEN_NOTE = "? hidden until answered"
 
 
 class HessianPanel(Static):
@@ -54,10 +56,13 @@ def hessian_text(session: Session, width: int) -> Text:
     frame = session.current
     sweep_now = frame.sweep + 1 if frame is not None else 0
     text = Text()
+    hidden = any(v is CONCEALED for column in columns for v in column)
     if second.kind == "hvp":
         text.append(f"H·u along u: {session.direction_text}", style="bold")
         entries_word = "entry" if len(labels) == 1 else "entries"
-        text.append(f"   (one nested sweep; {len(labels)} {entries_word})\n", style="dim")
+        text.append(f"   (one nested sweep; {len(labels)} {entries_word})", style="dim")
+        text.append(f"   {HIDDEN_NOTE}" if hidden else "", style="italic")
+        text.append("\n")
         entries = [
             f"{label}: {_entry(v, digits)}" for label, v in zip(labels, columns[0], strict=True)
         ]
@@ -73,6 +78,7 @@ def hessian_text(session: Session, width: int) -> Text:
     header = "".join(label[: CELL - 1].ljust(CELL) for label in labels[:shown_cols])
     header += "…" if shown_cols < n else ""
     note = f"  rows {first_row + 1}–{first_row + shown_rows} of {n}" if shown_rows < n else ""
+    note += f"  {HIDDEN_NOTE}" if hidden else ""
     fits = LABELS + len(header.rstrip()) + len(note) <= width
     text.append(header.rstrip() + note if fits else header, style="dim")
     for row in range(first_row, first_row + shown_rows):
@@ -88,8 +94,13 @@ def hessian_text(session: Session, width: int) -> Text:
     return text
 
 
-def _entry(value: float | None, digits: int) -> str:
-    return NOT_YET if value is None else format_scalar(value, digits)
+def _entry(value: object, digits: int) -> str:
+    """An entry: ``·`` before its sweep reached it, ``?`` while an exercise asks for it."""
+    if value is None:
+        return NOT_YET
+    if value is CONCEALED or not isinstance(value, float):
+        return CONCEALED_TEXT
+    return format_scalar(value, digits)
 
 
 def _fit(line: str, width: int) -> str:
