@@ -423,3 +423,16 @@ def test_a_vjp_is_hidden_for_the_steps_cotangent_only() -> None:
     s.set_cotangent("x=1, y=-2")
     s.concealed = hidden_for_all([], explore)  # answered
     assert numbers(answer)[0] in shown_texts(s)
+
+
+def test_a_term_of_an_inputs_v_dot_hides_its_hvp_entry_only_if_it_is_the_only_term() -> None:
+    """Along x2, v0 (x2) gets two contributions (from x1·x2 and from sin x2): its first
+    term is not (H·u)[x2], its running total after the second is."""
+    s, explore = second_session("hvp", "x2")
+    s.concealed = hidden_for(exercise("adjoint-dot-term v0 1"), explore)
+    s.to_end()
+    (column,) = s.hessian_known()
+    assert column[1] == pytest.approx(math.sin(5.0)) and column[0] == 1.0
+    s.concealed = hidden_for(exercise("adjoint-dot-after v0 2"), explore)
+    (column,) = s.hessian_known()
+    assert column[1] is CONCEALED and column[0] == 1.0

@@ -481,3 +481,21 @@ async def test_the_hvp_exercise_hides_its_answer_on_screen_until_answered(tmp_pa
             shown = screen()
             assert all(text in shown for text in texts), shown
             assert "hidden until answered" not in shown
+
+
+async def test_a_hidden_nested_adjoint_step_is_not_called_the_seed(tmp_path: Path) -> None:
+    """With its numbers hidden, an adjoint step of the nested sweep showed the seed's note."""
+    from adexplorer.lessons.concealment import hidden_for_all
+    from adexplorer.tui.app import ExplorerApp
+    from adexplorer.tui.widgets.formula_bar import FormulaBar
+
+    lesson = parse_lesson(SEVENTEEN)
+    exercise, explore = _exercise(lesson, "hvp-direction")
+    session = session_for_exploration(explore)
+    session.concealed = hidden_for_all([exercise], explore)
+    app = ExplorerApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")
+        await pilot.pause()
+        bar = str(app.query_one(FormulaBar).content)
+        assert "= ?" in bar and "the seed" not in bar

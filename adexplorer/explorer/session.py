@@ -687,12 +687,13 @@ class Session:
     def seed_field(self) -> tuple[str, str]:
         """What the inputs panel's seed field shows: (its text, its placeholder).  Vector
         forward mode seeds every unit direction at once, so the field is empty and its
-        placeholder says so (the last single seed is not what the sweep uses)."""
+        placeholder says so, naming them (the last single seed is not what the sweep
+        uses; a field too narrow for the names shows the part before the colon)."""
         sweep = self.trace.vector_sweep if self.trace is not None else None
         if self.vector and self.mode in ("forward", "dual") and sweep is not None:
             labels = ", ".join(sweep.labels)
-            every = f"all {sweep.n} unit directions"
-            return "", f"{every}: {labels}" if len(labels) <= 24 else every
+            # "all 2 directions: x1, x2"; a field too narrow for the names keeps the words
+            return "", f"all {sweep.n} directions: {labels}"
         return self.seed_name or self.seed_text, SEED_PLACEHOLDER
 
     @property

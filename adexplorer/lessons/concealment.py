@@ -39,7 +39,7 @@ import numpy as np
 from adexplorer.base.errors import AdxError
 from adexplorer.base.shapes import Array
 from adexplorer.core.ir import Graph
-from adexplorer.lessons import answers
+from adexplorer.lessons import answers, second_order_queries
 from adexplorer.lessons import kind_queries as kq
 from adexplorer.lessons.model import Exercise, Explore
 
@@ -274,8 +274,8 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
         if index is None:
             return nothing(program)
         hidden = Hidden(program, derivatives=frozenset({(step_sweep, index)}))
-        if graph.nodes[index].is_input:  # an input's v̄̇ is its entry of H·u
-            hidden = hidden | hvp_entries(input_entries_of(index))
+        if graph.nodes[index].is_input and _adds_up_to_the_total(setup, name, args):
+            hidden = hidden | hvp_entries(input_entries_of(index))  # its entry of H·u
         return hidden
     if name in ("hvp", "hvp-vector"):
         if name == "hvp-vector":
@@ -333,6 +333,18 @@ def hidden_for(exercise: Exercise, explore: Explore | None) -> Hidden | None:
             hidden = hidden | gradient_of(input_name)
         return hidden
     return nothing(program)
+
+
+def _adds_up_to_the_total(setup: answers.Setup, query: str, args: tuple[str, ...]) -> bool:
+    """Whether a nested-cell query's answer may be the node's final v̄̇ (an input's
+    entry of H·u): the total, a running total, or a term that is its only one."""
+    if query != "adjoint-dot-term":
+        return True
+    try:
+        _, steps = second_order_queries._steps_into(setup, args[0])
+    except (AdxError, ValueError):
+        return True
+    return len(steps) <= 1
 
 
 def _direction_input(graph: Graph, word: str) -> str | None:

@@ -810,7 +810,9 @@ class ExplorerView(Vertical):
             )
         else:
             text.append("\n  " + second.text())
-            text.append("   (the seed: the output's adjoint is 1, its tangent 0)", style="italic")
+            if frame.kind == "nested_seed":  # (an adjoint step lands here when a lesson hides it)
+                seed_note = "   (the seed: the output's adjoint is 1, its tangent 0)"
+                text.append(seed_note, style="italic")
         return text
 
     def _dual_formula(self, frame: Frame) -> Text:

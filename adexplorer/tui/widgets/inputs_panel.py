@@ -43,6 +43,7 @@ class InputsPanel(VerticalScroll):
         self._shown: dict[str, str] = {}  # what each label says
         self._fields: dict[str, Input] = {}
         self._seed_field: Input | None = None
+        self._seed_placeholder = SEED_PLACEHOLDER  # before it is fitted to the field
         # name → (its array, the room it was made for, its summary)
         self._summaries: dict[str, tuple[object, int, str]] = {}
 
@@ -96,10 +97,25 @@ class InputsPanel(VerticalScroll):
         seed_field = self._seed_field
         if seed_field is None:
             return
-        if seed_field.placeholder != seed_placeholder:
-            seed_field.placeholder = seed_placeholder
+        self._seed_placeholder = seed_placeholder
+        self._fit_seed_placeholder()
         if not seed_field.has_focus and seed_field.value != seed:
             seed_field.value = seed
+
+    def _fit_seed_placeholder(self) -> None:
+        """The seed field's placeholder, cut at its colon if the field is too narrow
+        ("all 12 directions: x1, …" → "all 12 directions")."""
+        field = self._seed_field
+        if field is None:
+            return
+        text = self._seed_placeholder
+        if len(text) > (field.content_size.width or FALLBACK_ROOM):
+            text = text.partition(":")[0]
+        if field.placeholder != text:
+            field.placeholder = text
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_seed_placeholder)  # once the field has its width
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
