@@ -251,7 +251,13 @@ class ExplorerView(Vertical):
             show=False,
             tooltip="stop editing; cancel a computation that says computing…",
         ),
-        Binding("x", "export", "Export", show=False, tooltip="save the trace as JSON"),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            show=False,
+            tooltip="save the trace as JSON (second order: with its nested sweeps)",
+        ),
         Binding("c", "copy", "Copy", show=False, tooltip="copy the trace as text"),
     ]
 
