@@ -852,7 +852,10 @@ class Session:
             return "vector", None
         if self.mode == "reverse":
             if self.cotangent_text and self.graph is not None:
-                return "reverse", parse_cotangent(self.graph, self.cotangent_text)
+                try:
+                    return "reverse", parse_cotangent(self.graph, self.cotangent_text)
+                except AdxError:  # a ȳ this program cannot take is not its sweep
+                    return "reverse", None
             return "reverse", None
         return self.mode, self.seed()
 
