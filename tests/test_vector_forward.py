@@ -377,3 +377,10 @@ def test_random_tensor_programs_match_scalar_sweeps(first: str, second: str, see
     }
     trace = run(graph, values, "forward", vector=True)
     assert_same_as_scalar_sweeps(trace, run(graph, values, "forward"), exact=False)
+
+
+def test_a_vector_sweep_over_the_limit_names_the_wrt_option() -> None:
+    big = ["--at", "v=normal(seed=1, shape=[5000])"]
+    result = CliRunner().invoke(cli, ["eval", "sum(v*v)", *big, "--mode", "forward", "--vector"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "restrict the directions to one input with --wrt" in text
