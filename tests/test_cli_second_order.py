@@ -381,3 +381,16 @@ def test_errors_name_the_option_that_was_typed(args: list[str], message: str, hi
     text = " ".join(err.split())
     assert code == 1 and message in text and hint in text, err
     assert "seed" not in text and " wrt" not in text.replace("--wrt", ""), err
+
+
+def test_an_overflowed_hessian_is_reported_without_numpy_noise() -> None:
+    """inf − inf in the symmetry check is NaN: no RuntimeWarning on stderr, no claim of
+    "rounding differences", and the warning's grammar fits two results."""
+    code, out, err = run("eval", "exp(x*y)", "--at", "x=1000,y=1", "--hessian")
+    assert code == 0 and "RuntimeWarning" not in err, err
+    assert "symmetry: not checked (H has entries that are not finite)" in out
+    assert "rounding differences" not in out
+    assert "the gradient and the Hessian are not finite" in " ".join(err.split())
+    code, out, err = run("eval", "exp(x*y)", "--at", "x=1000,y=1", "--hessian", "--json")
+    assert code == 0 and "RuntimeWarning" not in err, err
+    assert json.loads(out)["second_order"]["hessian"]["symmetry_error"] is None

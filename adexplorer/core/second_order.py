@@ -388,7 +388,8 @@ def _derivative_warnings(trace: SecondOrderTrace, warnings: list[str]) -> None:
     if bad:
         warnings.append(
             " and ".join(bad)
-            + " is not finite (a primitive is not twice differentiable at this point, "
+            + (" are" if len(bad) > 1 else " is")
+            + " not finite (a primitive is not twice differentiable at this point, "
             "or a value overflowed)"
         )
 

@@ -253,13 +253,13 @@ def results(trace: SecondOrderTrace, digits: int, hides: Hides = NO_MASK) -> Gro
     matrix = trace.hessian()
     lines.append(hessian_table(trace.entry_labels, matrix, digits, hidden=hides.result("hessian")))
     asymmetry = symmetry_error(matrix)
-    lines.append(
-        Text(
-            f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}"
-            + (" (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"),
-            style="dim",
+    if not np.isfinite(asymmetry):  # inf − inf: there is nothing to compare
+        symmetry = "symmetry: not checked (H has entries that are not finite)"
+    else:
+        symmetry = f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}" + (
+            " (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"
         )
-    )
+    lines.append(Text(symmetry, style="dim"))
     lines.append(
         Text(
             "(column k of H is the inputs' v̄̇ in nested sweep k, along e_k: "
@@ -274,7 +274,8 @@ def symmetry_error(matrix: np.ndarray) -> float:
     """max |H − Hᵀ| (0 for an empty matrix; NaN entries make it NaN)."""
     if matrix.size == 0:
         return 0.0
-    return float(np.max(np.abs(matrix - matrix.T)))
+    with np.errstate(invalid="ignore"):  # inf − inf is NaN, which the caller reports
+        return float(np.max(np.abs(matrix - matrix.T)))
 
 
 def hessian_table(
