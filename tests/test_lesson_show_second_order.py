@@ -61,5 +61,5 @@ def test_an_hvp_step_hides_what_its_exercise_asks(tmp_path: Path) -> None:
     assert "Nested adjoint sweep along u = (x1: 0, x2: 1)" in out
     # v̄0 and v̄̇0 (-0.958924 at the end) are hidden, v̄-1's are not
     assert "-0.958924 │" not in out.split("Nested adjoint sweep")[1].split("value  f")[0]
-    assert re.search(r"v̄0, v̄̇0 .*│\s+\? │", out)
-    assert re.search(r"v̄-1, v̄̇-1 .*│\s+5 │", out)
+    assert re.search(r"│ v0 .*│\s+\? │", out)
+    assert re.search(r"│ v-1 .*│\s+5 │", out)

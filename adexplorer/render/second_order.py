@@ -141,7 +141,9 @@ def nested_table(
     the next), v̄ and v̄̇ side by side."""
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", style="dim")
-    table.add_column("adjoint", style="bold green", no_wrap=True)
+    # the node only: the headers say which of its v̄ and v̄̇ each column is (80 columns
+    # leave no room to write both names on every row)
+    table.add_column("node", style="bold green", no_wrap=True)
     table.add_column("v̄ += rule\n= numbers", overflow="fold")
     table.add_column("v̄ total", justify="right", overflow="fold")
     table.add_column("v̄̇ += rule\n= numbers", overflow="fold")
@@ -159,7 +161,7 @@ def nested_table(
         total_dot = display_value(step.total_dot, digits, ADJOINT_CELL)
         first = nested.adjoint(step, sweep)
         second = nested.adjoint_dot(step, sweep)
-        target = f"{first.target}, {second.target}"
+        target = nested.labels[step.node]
         hides_own = hides.derivative(step.node)
         if hides_own:  # as the explorer hides a nested frame's numbers
             total, total_dot = HIDDEN, HIDDEN
