@@ -506,6 +506,8 @@ _TAKES_VALUE = {
     "--mode",
     "--wrt",
     "--seed",
+    "--hvp",
+    "--checkpoint",
     "--digits",
     "--numbering",
     "--scheme",
@@ -554,6 +556,11 @@ def _source_argument(draw: st.DrawFn) -> tuple[str, tuple[tuple[str, bytes], ...
     return "-", (), content
 
 
+#: --seed in forward mode names inputs (a direction), in reverse mode outputs (ȳ).
+_FORWARD_SEEDS = ("x=1", "x1=1,x2=0.5", "x=1,y=0", "v=[1,0]", "W=1")
+_REVERSE_SEEDS = ("f=1", "f=-2", "f1=1,f2=-2", "f=[1,0]", "f=[[1,0],[0,1]]", "f2=1")
+
+
 @st.composite
 def eval_cases(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):  # a program that runs, at a point that (mostly) fits it
@@ -572,10 +579,18 @@ def eval_cases(draw: st.DrawFn) -> Case:
                 st.sampled_from(["dual", ""]),
             ),
             "--wrt": (st.sampled_from(["x", "y", "x1", "x2", "v", "W"]), names),
+            # forward mode's seed names inputs, reverse mode's (a cotangent) outputs
             "--seed": (
-                st.sampled_from(["x=1", "x1=1,x2=0.5", "x=1,y=0", "v=[1,0]", "W=1"]),
+                st.sampled_from([*_FORWARD_SEEDS, *_REVERSE_SEEDS]),
                 bindings,
             ),
+            "--vector": None,
+            # second order: a direction u (H·u), or the whole Hessian (n nested sweeps)
+            "--hvp": (
+                st.sampled_from(["x=1", "x1=1,x2=0", "x=1,y=-1", "v=[1,0]", "W=1", "x2=1"]),
+                bindings,
+            ),
+            "--hessian": None,
             "--digits": (st.integers(1, 17).map(str), _digits()),
             "--numbering": (st.sampled_from(["griewank", "wengert"]), st.just("w")),
             "--json": None,
@@ -984,7 +999,10 @@ def explore_blocks(draw: st.DrawFn, rate: int = 5) -> str:
     if at or _rare(draw, rate):
         pairs.append(("at", _mostly(draw, st.just(at), bindings, rate)))
     table: dict[str, tuple[st.SearchStrategy[str], st.SearchStrategy[str]]] = {
-        "mode": (st.sampled_from(["forward", "reverse", "dual"]), st.sampled_from(["", "fwd"])),
+        "mode": (
+            st.sampled_from(["forward", "reverse", "dual", "vector", "hvp", "hessian"]),
+            st.sampled_from(["", "fwd", "hvp2"]),
+        ),
         "seed": (
             st.sampled_from(["x", "x1", "y", "x=1,y=0.5", "x1=1,x2=0.5", "v=[1,0]"]),
             st.sampled_from(["q", "x=[1,2]", "v=1", ""]) | junk,

@@ -346,3 +346,51 @@ def test_hvp_values_never_crash(text: str, as_json: bool) -> None:
     assert result.exit_code in (0, 1, 2), (text, result.output)
     if as_json and result.stdout.strip():
         json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (
+            ["sum(v)", "--at", "v=[1,2]", "--hvp", "v=[1,2,3]"],
+            "--hvp v=[1,2,3]: the direction for 'v' has shape vec[3], but 'v' is vec[2]",
+            "give v a direction of shape vec[2]",
+        ),
+        (
+            ["x1*x2", "--at", "x1=1,x2=2", "--hvp", "x3=1"],
+            "--hvp x3=1: the direction u names inputs, and 'x3' is not an input",
+            "--hvp gives the direction u by input",
+        ),
+        (
+            ["x1*x2", "--at", "x1=1,x2=2", "--hessian", "--wrt", "x1,x3"],
+            "--wrt x1,x3: 'x3' is not an input of this function",
+            "the inputs are x1, x2",
+        ),
+        (
+            ["sum(v*v)", "--at", "v=normal(seed=1, shape=[5000])", "--hessian"],
+            "over adx's limit",
+            "give one direction with --hvp NAME=VALUE,... (H·u, one nested sweep), or "
+            "differentiate fewer inputs with --hessian --wrt NAME,...",
+        ),
+    ],
+)
+def test_errors_name_the_option_that_was_typed(args: list[str], message: str, hint: str) -> None:
+    """Errors in what --hvp or --wrt was given say so in the options' words, not the
+    Python API's (no "seed", no bare "wrt")."""
+    code, _, err = run("eval", *args)
+    text = " ".join(err.split())
+    assert code == 1 and message in text and hint in text, err
+    assert "seed" not in text and " wrt" not in text.replace("--wrt", ""), err
+
+
+def test_an_overflowed_hessian_is_reported_without_numpy_noise() -> None:
+    """inf − inf in the symmetry check is NaN: no RuntimeWarning on stderr, no claim of
+    "rounding differences", and the warning's grammar fits two results."""
+    code, out, err = run("eval", "exp(x*y)", "--at", "x=1000,y=1", "--hessian")
+    assert code == 0 and "RuntimeWarning" not in err, err
+    assert "symmetry: not checked (H has entries that are not finite)" in out
+    assert "rounding differences" not in out
+    assert "the gradient and the Hessian are not finite" in " ".join(err.split())
+    code, out, err = run("eval", "exp(x*y)", "--at", "x=1000,y=1", "--hessian", "--json")
+    assert code == 0 and "RuntimeWarning" not in err, err
+    assert json.loads(out)["second_order"]["hessian"]["symmetry_error"] is None

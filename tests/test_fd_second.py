@@ -121,6 +121,17 @@ def test_a_curve_without_truncation_is_explained() -> None:
     assert "Gradients: best far above the rule of thumb" in text
 
 
+def test_a_mixed_difference_without_truncation_is_not_called_a_polynomial() -> None:
+    """ln(x1) + x1*x2 - sin(x2) is no polynomial; the four-point formula is exact for it
+    because ln(x1) and sin(x2) drop out of the mixed difference: the output says so."""
+    code, out, err = run("fd", "ln(x1) + x1*x2 - sin(x2)", "--at", "x1=2,x2=5", "--second", "x1,x2")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "Four-point and gradients: best far above the rule of thumb" in text
+    assert "f is a low-degree polynomial" not in text
+    assert "a term in one variable drops out of a mixed difference" in text
+
+
 def test_json_has_the_documented_keys_and_the_measured_best() -> None:
     code, out, err = run("fd", "exp(x)*y^2", "--at", "x=0.5,y=2", "--second", "x,y", "--json")
     assert code == 0, err

@@ -341,7 +341,7 @@ def test_wrong_shapes_are_refused() -> None:
     with pytest.raises(AdxError) as caught:
         run_second_order(graph, {"x": [1.0, 2.0, 3.0]}, direction={"x": [1.0, 2.0]})
     assert caught.value.kind == "input" and "vec[3]" in caught.value.message
-    assert "direction" in caught.value.message and "x: vec[3]" in (caught.value.hint or "")
+    assert "direction" in caught.value.message and "shape vec[3]" in (caught.value.hint or "")
     error = _error(graph, {"x": [1.0, 2.0]})
     assert error.kind == "input"
     _error(graph, {})  # a missing input

@@ -377,3 +377,23 @@ def test_random_tensor_programs_match_scalar_sweeps(first: str, second: str, see
     }
     trace = run(graph, values, "forward", vector=True)
     assert_same_as_scalar_sweeps(trace, run(graph, values, "forward"), exact=False)
+
+
+def test_a_vector_sweep_over_the_limit_names_the_wrt_option() -> None:
+    big = ["--at", "v=normal(seed=1, shape=[5000])"]
+    result = CliRunner().invoke(cli, ["eval", "sum(v*v)", *big, "--mode", "forward", "--vector"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "restrict the directions to one input with --wrt" in text
+
+
+def test_the_vector_table_title_says_where_each_direction_is() -> None:
+    """Up to four directions are columns (∂/∂x1, ∂/∂x2): the title says so, not "row k"."""
+    few = CliRunner().invoke(
+        cli, ["eval", "x1*x2", "--at", "x1=1,x2=2", "--mode", "forward", "--vector"]
+    )
+    text = " ".join(few.output.split())
+    assert few.exit_code == 0 and "one column per direction" in text and "row k" not in text
+    many = CliRunner().invoke(
+        cli, ["eval", "sum(v*v)", "--at", "v=[1,2,3,4,5,6]", "--mode", "forward", "--vector"]
+    )
+    assert many.exit_code == 0 and "row k for direction k" in " ".join(many.output.split())

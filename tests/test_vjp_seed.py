@@ -328,3 +328,16 @@ def test_fuzzed_seeds_never_give_a_traceback(
     outcome = fuzzing.run_case(case, scratch)
     found = fuzzing.problems(case, outcome)
     assert not found, f"{case.command_line()}\n-> {fuzzing.describe(found)}\n{outcome.err[-600:]}"
+
+
+def test_a_jvp_result_names_the_seed_u_not_an_input_tangent() -> None:
+    """With outputs named x and y, "ẋ = J·ẋ" read as an equation in x; J·u does not."""
+    from click.testing import CliRunner
+
+    from adexplorer.cli.main import cli
+
+    polar = "r: real\nt: real\nreturn r*cos(t), r*sin(t)"
+    args = ["eval", polar, "--at", "r=2,t=0.5", "--mode", "forward", "--seed", "r=1,t=0.5"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "J·ẋ" not in result.output and "= J·u =" in result.output

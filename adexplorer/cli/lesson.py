@@ -194,16 +194,25 @@ def _print_exploration(explore: Explore, mask: Hidden | None = None) -> None:
     (``mask``: the cells the step's exercises hide, shown as ``?``)."""
     from rich.text import Text
 
+    from adexplorer.core.second_order import run_second_order
     from adexplorer.core.trace import run
     from adexplorer.lessons import answers
     from adexplorer.render.console import make_console
+    from adexplorer.render.second_order import print_second_order
     from adexplorer.render.trace_tables import print_trace
 
     try:
         setup = answers.prepare(explore)
+        if explore.mode in ("hvp", "hessian"):  # the nested sweeps, as the explorer shows them
+            direction = setup.seed if explore.mode == "hvp" else None
+            second = run_second_order(setup.graph, setup.values, direction=direction)
+            print_second_order(
+                second, numbering="griewank", digits=6, mask=mask or None, seed=setup.seed
+            )
+            return
         if explore.mode == "vector":  # every unit direction in one sweep
             trace = run(setup.graph, setup.values, "forward", vector=True)
-        elif explore.mode in ("reverse", "hvp", "hessian"):  # a cotangent, if one is given
+        elif explore.mode == "reverse":  # a cotangent, if one is given
             trace = run(setup.graph, setup.values, "reverse", setup.cotangent or None)
         else:
             trace = run(setup.graph, setup.values, "forward", setup.seed)

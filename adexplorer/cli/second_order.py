@@ -10,12 +10,14 @@ given).  The eval command checks nothing of these options itself: it calls
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import click
 
-from adexplorer.base.errors import AdxError
+from adexplorer.base.errors import AdxError, did_you_mean
+from adexplorer.base.shapes import Array
 from adexplorer.cli.common import dump_json, fail, load, parse_values
+from adexplorer.core.ir import Graph
 
 
 def check_options(
@@ -82,6 +84,51 @@ def wrt_names(wrt: str | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def check_names(
+    graph: Graph,
+    direction: Mapping[str, Array] | None,
+    hvp_text: str | None,
+    names: Sequence[str] | None,
+    wrt: str | None,
+) -> None:
+    """The inputs ``--hvp`` and ``--wrt`` name, and the direction's shapes, checked
+    before any sweep runs; each error names the option and what it was given."""
+    from adexplorer.core.second_order import direction_map
+
+    listed = f"the inputs are {', '.join(graph.input_names)}"
+    for name in names or ():
+        if graph.input_index(name) is None:
+            close = did_you_mean(name, graph.input_names)
+            raise AdxError(
+                "usage",
+                f"--wrt {wrt}: '{name}' is not an input of this function",
+                hint=(close + " " if close else "") + listed,
+            )
+    if direction is None:
+        return
+    try:
+        direction_map(graph, direction)
+    except AdxError as error:
+        hint = error.hint
+        if error.kind == "usage":  # a name that is not an input
+            hint = f"{hint}; --hvp gives the direction u by input (inputs left out move by 0)"
+        raise AdxError(error.kind, f"--hvp {hvp_text}: {error.message}", hint=hint) from None
+
+
+def in_option_terms(error: AdxError) -> AdxError:
+    """An error of the second-order core, with its advice said in the options the user
+    types (``--hvp``, ``--wrt``) rather than in the API's words."""
+    from adexplorer.core.second_order import FEWER_SWEEPS
+
+    if error.hint and FEWER_SWEEPS in error.hint:
+        error.hint = error.hint.replace(
+            FEWER_SWEEPS,
+            "give one direction with --hvp NAME=VALUE,... (H·u, one nested sweep), or "
+            "differentiate fewer inputs with --hessian --wrt NAME,...",
+        )
+    return error
+
+
 def second_order_eval(
     expr_or_file: str,
     at: Sequence[str],
@@ -118,7 +165,12 @@ def second_order_eval(
                 hint="use a name such as x in the expression and give its value with --at x=…",
             )
         direction = parse_values([hvp_text], "--hvp") if hvp_text is not None else None
-        trace = run_second_order(loaded.graph, bindings, direction=direction, wrt=wrt_names(wrt))
+        names = wrt_names(wrt)
+        check_names(loaded.graph, direction, hvp_text, names, wrt)
+        try:
+            trace = run_second_order(loaded.graph, bindings, direction=direction, wrt=names)
+        except AdxError as error:
+            raise in_option_terms(error) from None
     except AdxError as error:
         fail(error, as_json)
     warnings = list(dict.fromkeys([*loaded.warnings, *trace.warnings]))

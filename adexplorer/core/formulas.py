@@ -139,7 +139,9 @@ class FormulaRenderer:
                 prim.tangent_text(slot, names, out_label, dotted(names[slot]), consts)
             )
             number_terms.append(
-                prim.tangent_text(slot, numbers, out_number, self._num(tangents[a]), consts)
+                prim.tangent_text(
+                    slot, numbers, out_number, self._num(tangents[a]), consts, substituted=True
+                )
             )
         return Formula(target, show(_join(rule_terms)), show(_tidy(_join(number_terms))), result)
 
@@ -169,6 +171,7 @@ class FormulaRenderer:
             self._num(self.values[step.source]),
             self._num(adjoints[step.source]),
             consts,
+            substituted=True,
         )
         summed = _broadcast_sum(self.graph.nodes[step.node].shape, source.shape)
         if summed:  # the argument was broadcast: its adjoint adds up the copies

@@ -146,7 +146,12 @@ class NestedFormulaRenderer:
         adjoint_number = self._num(sweep.adjoints[step.source])
         number_terms = [
             prim.adjoint_text(
-                step.slot, numbers, out_number, self._num(sweep.adjoint_dots[step.source]), consts
+                step.slot,
+                numbers,
+                out_number,
+                self._num(sweep.adjoint_dots[step.source]),
+                consts,
+                substituted=True,
             ),
             *(_fill(term, adjoint_number, tangent_numbers) for term in seconds),
         ]

@@ -234,9 +234,23 @@ class Primitive:
         return self.partials[i](args, out, consts)
 
     def tangent_text(
-        self, i: int, args: Sequence[str], out: str, t: str, consts: Sequence[float | None]
+        self,
+        i: int,
+        args: Sequence[str],
+        out: str,
+        t: str,
+        consts: Sequence[float | None],
+        *,
+        substituted: bool = False,
     ) -> str:
-        """Argument i's term in the tangent formula, e.g. ``cos(v0)*v̇0``."""
+        """Argument i's term in the tangent formula, e.g. ``cos(v0)*v̇0``.  ``substituted``:
+        ``args``, ``out`` and ``t`` are numbers, put into the text the rule has with names
+        (its shape is decided on names alone: ``v̄1·v-1`` at v-1 = 1 reads ``1·1``, not
+        a bare ``1``, and ``-v̄4·v-1/v0^2`` does not become a reciprocal)."""
+        if substituted:
+            slots = _slots(len(args))
+            text = self.tangent_text(i, slots, _OUT, _TERM, consts)
+            return _substitute(text, slots, args, out, t)
         explicit = self.tangent_terms[i]
         if explicit is not None:
             return explicit.format(*args, y=out, t=t)
@@ -245,15 +259,41 @@ class Primitive:
         return times(partial, t)
 
     def adjoint_text(
-        self, i: int, args: Sequence[str], out: str, b: str, consts: Sequence[float | None]
+        self,
+        i: int,
+        args: Sequence[str],
+        out: str,
+        b: str,
+        consts: Sequence[float | None],
+        *,
+        substituted: bool = False,
     ) -> str:
-        """The contribution to argument i's adjoint, e.g. ``v̄3*cos(v0)``."""
+        """The contribution to argument i's adjoint, e.g. ``v̄3*cos(v0)``.  ``substituted``:
+        as for :meth:`tangent_text`."""
+        if substituted:
+            slots = _slots(len(args))
+            text = self.adjoint_text(i, slots, _OUT, _TERM, consts)
+            return _substitute(text, slots, args, out, b)
         explicit = self.adjoint_terms[i]
         if explicit is not None:
             return explicit.format(*args, y=out, b=b)
         partial = self.partial_text(i, args, out, consts)
         assert partial is not None
         return times(partial, b, factor_first=False)
+
+
+#: Placeholders for substituted numbers (no rule text contains these brackets).
+_OUT, _TERM = "⟨y⟩", "⟨t⟩"
+
+
+def _slots(arity: int) -> list[str]:
+    return [f"⟨{k}⟩" for k in range(arity)]
+
+
+def _substitute(text: str, slots: Sequence[str], args: Sequence[str], out: str, term: str) -> str:
+    for slot, number in zip(slots, args, strict=True):
+        text = text.replace(slot, number)
+    return text.replace(_OUT, out).replace(_TERM, term)
 
 
 def _template(text: str) -> PartialText:

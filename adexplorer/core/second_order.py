@@ -244,20 +244,18 @@ def run_second_order(
     graph = retape(graph, inputs)
     _check_scalar_output(graph)  # a taped program returns what its run returned
     differentiated = chosen if chosen is not None else graph.inputs
-    direction_map = _direction_map(graph, direction) if direction is not None else None
-    if direction_map is not None:
-        direction_map = {
-            i: frozen(np.asarray(v, dtype=np.float64)) for i, v in direction_map.items()
-        }
+    u_map = direction_map(graph, direction) if direction is not None else None
+    if u_map is not None:
+        u_map = {i: frozen(np.asarray(v, dtype=np.float64)) for i, v in u_map.items()}
     names = _names_of(graph, differentiated)
     units = unit_seeds(graph, differentiated, names)
     labels = tuple(label for label, _ in units)
     seeds: list[tuple[str, Mapping[int, Array]]] = (
-        [("u", direction_map)] if direction_map is not None else list(units)
+        [("u", u_map)] if u_map is not None else list(units)
     )
     allowed = limit("trace_entries")
     _check_primal_size(graph, allowed)
-    _check_sweeps(graph, len(seeds), direction_map is None, allowed)
+    _check_sweeps(graph, len(seeds), u_map is None, allowed)
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
     warnings: list[str] = list(graph.tape_warnings)
     active = active_nodes(graph, chosen) if chosen is not None else None
@@ -277,7 +275,7 @@ def run_second_order(
         inputs=inputs,
         primal_steps=primal_steps,
         values=values,
-        kind="hvp" if direction_map is not None else "hessian",
+        kind="hvp" if u_map is not None else "hessian",
         sweeps=sweeps,
         differentiated=tuple(differentiated),
         entry_labels=labels,
@@ -289,22 +287,9 @@ def run_second_order(
     return _with_warnings(trace, warnings)
 
 
-def _direction_map(graph: Graph, direction: Mapping[str, Array]) -> dict[int, Array]:
+def direction_map(graph: Graph, direction: Mapping[str, Array]) -> dict[int, Array]:
     """The direction u by input node, checked as a forward seed is (names, shapes)."""
-    try:
-        return _seed_map(graph, direction)
-    except AdxError as error:
-        if error.hint:
-            raise
-        shapes = ", ".join(
-            f"{name}: {type_name(graph.nodes[i].shape)}"
-            for i, name in zip(graph.inputs, graph.input_names, strict=True)
-        )
-        raise AdxError(
-            error.kind,
-            error.message.replace("the seed for", "the direction for"),
-            hint=f"give each input's direction the input's shape ({shapes})",
-        ) from None
+    return _seed_map(graph, direction, what="direction")
 
 
 def _with_warnings(trace: SecondOrderTrace, warnings: list[str]) -> SecondOrderTrace:
@@ -354,6 +339,11 @@ def _check_scalar_output(graph: Graph) -> None:
     )
 
 
+#: What to do instead of a Hessian too large to trace, in the words of the API (the
+#: command line says it with its options: ``adexplorer.cli.second_order``).
+FEWER_SWEEPS = "give one direction u (H·u, one nested sweep), or differentiate fewer inputs (wrt)"
+
+
 def _check_sweeps(graph: Graph, sweeps: int, full: bool, allowed: int) -> None:
     """Each nested sweep keeps a tangent, an adjoint and an adjoint tangent per entry of
     every node: bound the whole trace as a Jacobian's sweeps are bounded."""
@@ -362,7 +352,7 @@ def _check_sweeps(graph: Graph, sweeps: int, full: bool, allowed: int) -> None:
         return
     hint = (
         f"the Hessian takes {sweeps:,} nested sweeps (one per input entry) over {entries:,} "
-        "entries; give one direction (H·u, one sweep), or fewer inputs with wrt"
+        f"entries; {FEWER_SWEEPS}"
         if full
         else f"one nested sweep over {entries:,} entries; use smaller vectors and matrices"
     )
@@ -398,7 +388,8 @@ def _derivative_warnings(trace: SecondOrderTrace, warnings: list[str]) -> None:
     if bad:
         warnings.append(
             " and ".join(bad)
-            + " is not finite (a primitive is not twice differentiable at this point, "
+            + (" are" if len(bad) > 1 else " is")
+            + " not finite (a primitive is not twice differentiable at this point, "
             "or a value overflowed)"
         )
 

@@ -733,7 +733,7 @@ def _check_trace_size(
         hint = (
             f"the vector sweep carries {n_in:,} directions for each of {entries:,} entries; "
             f"reverse mode would take {n_out:,} sweep{'s' if n_out != 1 else ''}; "
-            "or restrict the directions with wrt"
+            "or restrict the directions to one input with --wrt"
         )
         check("trace_entries", sweeps * entries, hint=hint)
     hint = (
@@ -747,28 +747,38 @@ def _check_trace_size(
     check("trace_entries", sweeps * entries, hint=hint)
 
 
-def _seed_map(graph: Graph, seed: Mapping[str, Array]) -> dict[int, Array]:
+def _seed_map(graph: Graph, seed: Mapping[str, Array], what: str = "seed") -> dict[int, Array]:
+    """A forward seed by input name → {input node: u}, each of the input's shape.
+    ``what``: "seed" (forward mode's), or "direction" (the u of H·u, which has no
+    reverse-mode counterpart to point to)."""
     result: dict[int, Array] = {}
     for name, value in seed.items():
         index = graph.input_index(name)
         if index is None:
             is_output = name in graph.output_names
             hint = did_you_mean(name, graph.input_names) if not is_output else None
+            named = "the forward-mode seed (a direction)" if what == "seed" else f"the {what} u"
             raise AdxError(
                 "usage",
-                f"the forward-mode seed (a direction) names inputs, and '{name}' is "
+                f"{named} names inputs, and '{name}' is "
                 + ("an output" if is_output else "not an input of this function"),
                 hint=(hint + " " if hint else "")
                 + f"the inputs are {', '.join(graph.input_names)}"
-                + ("; a reverse-mode seed (a cotangent) names outputs" if is_output else ""),
+                + (
+                    "; a reverse-mode seed (a cotangent) names outputs"
+                    if is_output and what == "seed"
+                    else ""
+                ),
             )
         shape = graph.nodes[index].shape
         arr = fill(value, shape)
         if arr is None:
             raise AdxError(
                 "input",
-                f"the seed for '{name}' has shape {type_name(np.shape(value))}, but '{name}' is "
-                f"{type_name(shape)}",
+                f"the {what} for '{name}' has shape {type_name(np.shape(value))}, but '{name}' "
+                f"is {type_name(shape)}",
+                hint=f"give {name} a {what} of shape {type_name(shape)}"
+                + (" (or one number, for every entry)" if shape else ""),
             )
         result[index] = arr
     return result

@@ -229,8 +229,9 @@ def second_why(mixed: MixedStudy) -> Text:
     if far:
         text.append(
             f"\n{' and '.join(far).capitalize()}: best far above the rule of thumb, because "
-            "the truncation term is (nearly) 0 here (f is a low-degree polynomial along the "
-            "step), so a large h loses nothing to it.",
+            "the truncation term is (nearly) 0 here: the higher derivatives it comes from "
+            "vanish or cancel for this f (a term in one variable drops out of a mixed "
+            "difference; a low-degree polynomial has none), so a large h loses nothing to it.",
             style="dim",
         )
     if math.isfinite(mixed.symbolic):

@@ -6,12 +6,18 @@ JSON report show the same text).  The order is the order the work happens in: th
 primal trace, then for each direction the tangent sweep along it and the nested
 adjoint sweep (v̄ and its tangent v̄̇ side by side), then the gradient and H·u (or the
 Hessian as a labelled matrix with its symmetry check), then the cost.
+A :class:`~adexplorer.render.trace_tables.Mask` (``adx lesson show`` passes what a
+lesson's open exercises hide) shows those cells as ``?``, as the explorer's
+second-order mode does: a node's v̇, v̄ and v̄̇ belong to the sweep seeded with the
+step's direction (mode ``second``), the results are ``f``, ``gradient NAME``,
+``hvp NAME`` and ``hessian``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 from rich.console import Group
@@ -19,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adexplorer.base.numbers import display_value, format_scalar
+from adexplorer.base.shapes import Array
 from adexplorer.base.text import visible
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.nested_formulas import NestedFormulaRenderer, direction_text
@@ -27,7 +34,9 @@ from adexplorer.core.trace import Trace
 from adexplorer.render.console import make_console
 from adexplorer.render.trace_tables import (
     ADJOINT_CELL,
+    HIDDEN,
     MAX_SWEEPS_SHOWN,
+    Mask,
     _shown,
     _title,
     control_flow,
@@ -38,6 +47,34 @@ from adexplorer.render.trace_tables import (
 #: The Hessian as a table: past this many rows and columns, the first ones only
 #: (``--json`` has every entry).
 MAX_MATRIX_SHOWN = 8
+#: The explorer's name for its second-order mode: what a mask's sweeps are asked with.
+SECOND_MODE = "second"
+
+
+class Hides:
+    """A mask asked as the explorer's second-order mode asks it (``seed``: the step's
+    direction, as the explorer's forward seed), or nothing hidden when there is no mask."""
+
+    def __init__(self, mask: Mask | None, seed: Mapping[str, Array] | None) -> None:
+        self.mask, self.seed = mask, seed
+
+    def value(self, *nodes: int) -> bool:
+        return self.mask is not None and any(self.mask.hides_value(n) for n in nodes)
+
+    def derivative(self, *nodes: int) -> bool:
+        mask = self.mask
+        return mask is not None and any(
+            mask.hides_derivative(n, SECOND_MODE, self.seed) for n in nodes
+        )
+
+    def result(self, what: str) -> bool:
+        return self.mask is not None and self.mask.hides_result(what, SECOND_MODE, self.seed)
+
+    def fan_in(self, node: int) -> bool:
+        return self.mask is not None and self.mask.hides_fan_in(node)
+
+
+NO_MASK = Hides(None, None)
 
 
 def first_order_view(trace: SecondOrderTrace) -> Trace:
@@ -53,7 +90,11 @@ def first_order_view(trace: SecondOrderTrace) -> Trace:
 
 
 def tangent_table(
-    trace: SecondOrderTrace, sweep: NestedSweep, render: FormulaRenderer, title: str
+    trace: SecondOrderTrace,
+    sweep: NestedSweep,
+    render: FormulaRenderer,
+    title: str,
+    hides: Hides = NO_MASK,
 ) -> Table:
     """The primal tangents v̇ along the sweep's direction: what the second-order rules use."""
     table = Table(title=title, title_justify="left")
@@ -65,12 +106,15 @@ def tangent_table(
         formula = render.tangent(step, sweep.tangents)
         is_input = trace.graph.nodes[step.node].is_input
         value = shown_value(formula.result, step.value, render.digits)
-        table.add_row(
-            formula.target,
-            "direction" if is_input else formula.rule,
-            "" if is_input else formula.numbers,
-            value,
-        )
+        numbers = "" if is_input else formula.numbers
+        # the direction's own entries are in the title: hidden tangents are the others'
+        used = (step.node, *trace.graph.nodes[step.node].args)
+        moved = [n for n in used if not trace.graph.nodes[n].is_input]
+        if numbers and (hides.value(*used) or hides.derivative(*moved)):
+            numbers = HIDDEN
+        if not is_input and hides.derivative(step.node):
+            value = HIDDEN
+        table.add_row(formula.target, "direction" if is_input else formula.rule, numbers, value)
     return table
 
 
@@ -81,15 +125,25 @@ def _stacked(formula: Formula) -> str:
     return formula.rule + ("\n= " + " = ".join(rest) if rest else "")
 
 
+def _hidden_numbers(formula: Formula) -> Formula:
+    return replace(formula, numbers=HIDDEN, result=HIDDEN)
+
+
 def nested_table(
-    trace: SecondOrderTrace, sweep: NestedSweep, nested: NestedFormulaRenderer, title: str
+    trace: SecondOrderTrace,
+    sweep: NestedSweep,
+    nested: NestedFormulaRenderer,
+    title: str,
+    hides: Hides = NO_MASK,
 ) -> Table:
     """One nested adjoint sweep: each step's adjoint rule and its second-order rule with
     the numbers substituted (the rule on one line, the numbers and the contribution on
     the next), v̄ and v̄̇ side by side."""
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", style="dim")
-    table.add_column("adjoint", style="bold green", no_wrap=True)
+    # the node only: the headers say which of its v̄ and v̄̇ each column is (80 columns
+    # leave no room to write both names on every row)
+    table.add_column("node", style="bold green", no_wrap=True)
     table.add_column("v̄ += rule\n= numbers", overflow="fold")
     table.add_column("v̄ total", justify="right", overflow="fold")
     table.add_column("v̄̇ += rule\n= numbers", overflow="fold")
@@ -107,13 +161,23 @@ def nested_table(
         total_dot = display_value(step.total_dot, digits, ADJOINT_CELL)
         first = nested.adjoint(step, sweep)
         second = nested.adjoint_dot(step, sweep)
-        target = f"{first.target}, {second.target}"
+        target = nested.labels[step.node]
+        hides_own = hides.derivative(step.node)
+        if hides_own:  # as the explorer hides a nested frame's numbers
+            total, total_dot = HIDDEN, HIDDEN
         if step.source is None:
-            seed = f"seed {display_value(step.contribution, digits)}"
-            seed_dot = f"seed {display_value(step.contribution_dot, digits)}"
+            seed = f"seed {HIDDEN if hides_own else display_value(step.contribution, digits)}"
+            seed_dot = (
+                f"seed {HIDDEN if hides_own else display_value(step.contribution_dot, digits)}"
+            )
             table.add_row(str(index + 1), target, seed, total, seed_dot, total_dot, "")
             continue
+        user = step.source
+        if hides.derivative(step.node, user) or hides.value(user, *trace.graph.nodes[user].args):
+            first, second = _hidden_numbers(first), _hidden_numbers(second)
         marker = f"{ordinal[index]} of {receives[step.node]}" if receives[step.node] > 1 else ""
+        if marker and hides.fan_in(step.node):
+            marker = HIDDEN
         table.add_row(
             str(index + 1),
             target,
@@ -126,7 +190,16 @@ def nested_table(
     return table
 
 
-def sweep_tables(trace: SecondOrderTrace, numbering: str, digits: int) -> list[Table]:
+def titled(table: Table) -> Group:
+    """The table under its title as a line of its own: a title wider than a narrow
+    table (``along e_x1 = (x1: 1, x2: 0, x3: 0, x4: 0)``) is not folded to its width."""
+    title, table.title = table.title, None
+    return Group(Text(str(title or ""), style="italic"), table)
+
+
+def sweep_tables(
+    trace: SecondOrderTrace, numbering: str, digits: int, hides: Hides = NO_MASK
+) -> list[Group]:
     """The tangent and nested tables of the first sweeps (at most :data:`MAX_SWEEPS_SHOWN`)."""
     render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
     nested = NestedFormulaRenderer(trace, numbering=numbering, digits=digits)
@@ -135,34 +208,42 @@ def sweep_tables(trace: SecondOrderTrace, numbering: str, digits: int) -> list[T
     for number, sweep in enumerate(trace.sweeps[:MAX_SWEEPS_SHOWN], start=1):
         along = direction_text(trace, sweep, digits)
         which = f"along {along}" if trace.kind == "hvp" else f"{number} of {count}, along {along}"
-        tables.append(tangent_table(trace, sweep, render, f"Tangent sweep {which}"))
+        tables.append(titled(tangent_table(trace, sweep, render, f"Tangent sweep {which}", hides)))
         tables.append(
-            nested_table(
-                trace,
-                sweep,
-                nested,
-                f"Nested adjoint sweep {which}: reverse order, each adjoint v̄ with its "
-                "tangent v̄̇ (seed ȳ = 1, ȳ̇ = 0)",
+            titled(
+                nested_table(
+                    trace,
+                    sweep,
+                    nested,
+                    f"Nested adjoint sweep {which}: reverse order, each adjoint v̄ with its "
+                    "tangent v̄̇ (seed ȳ = 1, ȳ̇ = 0)",
+                    hides,
+                )
             )
         )
     return tables
 
 
-def results(trace: SecondOrderTrace, digits: int) -> Group:
+def results(trace: SecondOrderTrace, digits: int, hides: Hides = NO_MASK) -> Group:
     """The value, the gradient, and H·u per input or the Hessian with its symmetry check."""
     graph = trace.graph
-    value = trace.values[graph.outputs[0]]
+
+    def shown(what: str, value: Array, hidden: bool = False) -> str:
+        return HIDDEN if hidden or hides.result(what) else display_value(value, digits)
+
+    output = graph.outputs[0]
+    value = shown("f", trace.values[output], hides.value(output))
     lines: list[Text | Group] = [
-        Text.assemble(("value  ", "bold"), f"{graph.output_names[0]} = {display_value(value)}")
+        Text.assemble(("value  ", "bold"), f"{graph.output_names[0]} = {value}")
     ]
     for name, grad in trace.gradient().items():
         lines.append(
-            Text.assemble(("gradient ", "bold"), f"∂f/∂{name} = {display_value(grad, digits)}")
+            Text.assemble(("gradient ", "bold"), f"∂f/∂{name} = {shown(f'gradient {name}', grad)}")
         )
     if trace.kind == "hvp":
         for name, product in trace.hvp().items():
             lines.append(
-                Text.assemble(("H·u ", "bold"), f"row {name}: {display_value(product, digits)}")
+                Text.assemble(("H·u ", "bold"), f"row {name}: {shown(f'hvp {name}', product)}")
             )
         lines.append(
             Text(
@@ -172,15 +253,15 @@ def results(trace: SecondOrderTrace, digits: int) -> Group:
         )
         return Group(*lines)
     matrix = trace.hessian()
-    lines.append(hessian_table(trace.entry_labels, matrix, digits))
+    lines.append(hessian_table(trace.entry_labels, matrix, digits, hidden=hides.result("hessian")))
     asymmetry = symmetry_error(matrix)
-    lines.append(
-        Text(
-            f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}"
-            + (" (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"),
-            style="dim",
+    if not np.isfinite(asymmetry):  # inf − inf: there is nothing to compare
+        symmetry = "symmetry: not checked (H has entries that are not finite)"
+    else:
+        symmetry = f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}" + (
+            " (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"
         )
-    )
+    lines.append(Text(symmetry, style="dim"))
     lines.append(
         Text(
             "(column k of H is the inputs' v̄̇ in nested sweep k, along e_k: "
@@ -195,12 +276,16 @@ def symmetry_error(matrix: np.ndarray) -> float:
     """max |H − Hᵀ| (0 for an empty matrix; NaN entries make it NaN)."""
     if matrix.size == 0:
         return 0.0
-    return float(np.max(np.abs(matrix - matrix.T)))
+    with np.errstate(invalid="ignore"):  # inf − inf is NaN, which the caller reports
+        return float(np.max(np.abs(matrix - matrix.T)))
 
 
-def hessian_table(labels: Sequence[str], matrix: np.ndarray, digits: int) -> Group:
+def hessian_table(
+    labels: Sequence[str], matrix: np.ndarray, digits: int, *, hidden: bool = False
+) -> Group:
     """H with its rows and columns labelled by input entries (``x1``, ``W[0,1]``); the
-    title is a line of its own, so a narrow matrix does not fold it."""
+    title is a line of its own, so a narrow matrix does not fold it (``hidden``: every
+    entry shown as ``?``)."""
     n = len(labels)
     shown = min(n, MAX_MATRIX_SHOWN)
     title = "Hessian H (row i, column j: ∂²f/∂xᵢ∂xⱼ)"
@@ -213,7 +298,10 @@ def hessian_table(labels: Sequence[str], matrix: np.ndarray, digits: int) -> Gro
     for row in range(shown):
         table.add_row(
             visible(labels[row]),
-            *(format_scalar(float(matrix[row, col]), digits) for col in range(shown)),
+            *(
+                HIDDEN if hidden else format_scalar(float(matrix[row, col]), digits)
+                for col in range(shown)
+            ),
         )
     return Group(Text(title), table)
 
@@ -263,23 +351,32 @@ def _compared(nested: int, central: int) -> str:
 
 
 def print_second_order(
-    trace: SecondOrderTrace, *, numbering: str, digits: int, warnings: Sequence[str] = ()
+    trace: SecondOrderTrace,
+    *,
+    numbering: str,
+    digits: int,
+    warnings: Sequence[str] = (),
+    mask: Mask | None = None,
+    seed: Mapping[str, Array] | None = None,
 ) -> None:
-    """What ``adx eval … --hvp/--hessian`` prints."""
+    """What ``adx eval … --hvp/--hessian`` prints; ``mask``: the cells a lesson hides
+    (``adx lesson show``), asked with ``seed``, the step's direction, as the explorer
+    asks them."""
     console = make_console()
     err = make_console(stderr=True)
     view = first_order_view(trace)
+    hides = Hides(mask, seed)
     render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
-    console.print(Text(_title(view), style="bold"))
-    console.print(primal_table(view, render))
-    for table in sweep_tables(trace, numbering, digits):
+    console.print(Text(_title(view, mask), style="bold"))
+    console.print(primal_table(view, render, mask))
+    for table in sweep_tables(trace, numbering, digits, hides):
         console.print(table)
     hidden = len(trace.sweeps) - MAX_SWEEPS_SHOWN
     if hidden > 0:
         console.print(
             Text(f"({hidden} more nested sweeps not shown; --json lists them all)", style="dim")
         )
-    console.print(results(trace, digits))
+    console.print(results(trace, digits, hides))
     if trace.graph.dynamic:
         console.print(control_flow(view))
     console.print(cost_text(trace))

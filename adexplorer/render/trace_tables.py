@@ -272,7 +272,8 @@ def results(trace: Trace, digits: int, wrt: str | None, mask: Mask | None = None
             name = graph.output_names[k]
             lines.append(
                 Text.assemble(
-                    ("tangent ", "bold"), f"{name}̇ = J·ẋ = {shown('directional', t)}  (1 sweep)"
+                    ("tangent ", "bold"),
+                    f"{name}̇ = J·u = {shown('directional', t)}  (1 sweep, u the seed)",
                 )
             )
     elif trace.mode == "reverse" and trace.directional:

@@ -32,16 +32,18 @@ def vector_table(trace: Trace, render: FormulaRenderer) -> Table:
     sweep = trace.vector_sweep
     assert sweep is not None
     n = sweep.n
+    by_column = n <= MAX_DIRECTION_COLUMNS
+    # the table shows direction k as a column; past the column limit, as row k of a value
+    where = "one column per direction" if by_column else "row k for direction k"
     title = (
         f"Vector tangent sweep (1 sweep carrying {n} direction{'s' if n != 1 else ''}: "
         f"{visible(', '.join(sweep.labels[:8]))}{', …' if n > 8 else ''}; "
-        "each tangent is an n-vector, row k for direction k)"
+        f"each tangent is an n-vector, {where})"
     )
     table = Table(title=title, title_justify="left")
     table.add_column("tangent", style="bold magenta", no_wrap=True)
     table.add_column("rule", overflow="fold")
     table.add_column("with numbers", overflow="fold")
-    by_column = n <= MAX_DIRECTION_COLUMNS
     if by_column:
         for label in sweep.labels:
             table.add_column(f"∂/∂{visible(label)}", justify="right", overflow="fold")

@@ -71,7 +71,8 @@ def second_order_json(
         result["hvp"] = {name: conv(value, f"(H·u)[{name}]") for name, value in trace.hvp().items()}
     else:
         matrix = trace.hessian()
-        asymmetry = float(np.max(np.abs(matrix - matrix.T))) if matrix.size else 0.0
+        with np.errstate(invalid="ignore"):  # inf − inf: NaN, reported as null with a warning
+            asymmetry = float(np.max(np.abs(matrix - matrix.T))) if matrix.size else 0.0
         result["direction"] = None
         result["hessian"] = {
             "labels": list(trace.entry_labels),
