@@ -28,7 +28,7 @@ gradients.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -58,7 +58,6 @@ from adexplorer.core.trace import (
     describe_node,
     input_values,
     retape,
-    unit_seeds,
     wrt_inputs,
 )
 
@@ -250,14 +249,19 @@ def run_second_order(
             i: frozen(np.asarray(v, dtype=np.float64)) for i, v in direction_map.items()
         }
     names = _names_of(graph, differentiated)
-    units = unit_seeds(graph, differentiated, names)
-    labels = tuple(label for label, _ in units)
-    seeds: list[tuple[str, Mapping[int, Array]]] = (
-        [("u", direction_map)] if direction_map is not None else list(units)
-    )
+    labels = unit_labels(graph, differentiated, names)
+    # The limit is checked before any direction exists, and the unit directions are made
+    # one at a time: H·u needs memory linear in n, and refusing a huge Hessian costs nothing.
     allowed = limit("trace_entries")
     _check_primal_size(graph, allowed)
-    _check_sweeps(graph, len(seeds), direction_map is None, allowed)
+    _check_sweeps(
+        graph, 1 if direction_map is not None else len(labels), direction_map is None, allowed
+    )
+    seeds: Iterable[tuple[str, Mapping[int, Array]]] = (
+        [("u", direction_map)]
+        if direction_map is not None
+        else unit_directions(graph, differentiated, names)
+    )
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
     warnings: list[str] = list(graph.tape_warnings)
     active = active_nodes(graph, chosen) if chosen is not None else None
@@ -287,6 +291,35 @@ def run_second_order(
     )
     _derivative_warnings(trace, warnings)
     return _with_warnings(trace, warnings)
+
+
+def unit_labels(graph: Graph, indices: Sequence[int], names: Sequence[str]) -> tuple[str, ...]:
+    """The labels of :func:`unit_directions` (``x1``, ``W[0,1]``…), without making them."""
+    labels: list[str] = []
+    for i, name in zip(indices, names, strict=True):
+        shape = graph.nodes[i].shape
+        if shape == ():
+            labels.append(name)
+            continue
+        labels.extend(
+            f"{name}[" + ",".join(str(int(k)) for k in np.unravel_index(flat, shape)) + "]"
+            for flat in range(size(shape))
+        )
+    return tuple(labels)
+
+
+def unit_directions(
+    graph: Graph, indices: Sequence[int], names: Sequence[str]
+) -> Iterator[tuple[str, dict[int, Array]]]:
+    """One unit direction per scalar entry of the given inputs, made lazily (same order
+    and labels as :func:`adexplorer.core.trace.unit_seeds`)."""
+    labels = iter(unit_labels(graph, indices, names))
+    for i in indices:
+        shape = graph.nodes[i].shape
+        for flat in range(size(shape)):
+            onehot = np.zeros(size(shape))
+            onehot[flat] = 1.0
+            yield next(labels), {i: frozen(onehot.reshape(shape))}
 
 
 def _direction_map(graph: Graph, direction: Mapping[str, Array]) -> dict[int, Array]:

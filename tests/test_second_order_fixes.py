@@ -1,0 +1,65 @@
+"""Second-order fixes found by a new-user tester: memory and output that grow with n
+(not n²), non-finite directions, and a Hessian at a point where f is undefined."""
+
+from __future__ import annotations
+
+import tracemalloc
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from adexplorer.base.errors import AdxError
+from adexplorer.cli.main import cli
+from adexplorer.core.second_order import run_second_order
+from adexplorer.core.trace import unit_seeds
+from adexplorer.lang.lower import compile_source
+
+WIDE = {"COLUMNS": "200"}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=WIDE)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def squares(n: int) -> Any:
+    return compile_source(f"v: vec[{n}]\nreturn sum(v*v)").graph
+
+
+def test_hvp_memory_is_linear_in_n() -> None:
+    n = 5000
+    graph = squares(n)
+    tracemalloc.start()
+    try:
+        trace = run_second_order(graph, {"v": np.ones(n)}, direction={"v": np.ones(n)})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(trace.hvp()["v"], 2 * np.ones(n))
+    assert peak < 5_000_000  # n² one-hot directions would be 200 MB
+
+
+def test_refusing_a_huge_hessian_allocates_nothing_big() -> None:
+    n = 10_000
+    graph = squares(n)
+    tracemalloc.start()
+    try:
+        with pytest.raises(AdxError):
+            run_second_order(graph, {"v": np.ones(n)})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_lazy_unit_directions_match_unit_seeds() -> None:
+    graph = compile_source("W: mat[2,3]\nx: real\nreturn sum(W*W)*x").graph
+    trace = run_second_order(graph, {"W": np.arange(6.0).reshape(2, 3), "x": 2.0})
+    seeds = unit_seeds(graph, graph.inputs, graph.input_names)
+    assert trace.entry_labels == tuple(label for label, _ in seeds)
+    for sweep, (label, seed) in zip(trace.sweeps, seeds, strict=True):
+        assert sweep.label == label
+        for i, value in seed.items():
+            np.testing.assert_array_equal(sweep.direction[i], value)
