@@ -63,3 +63,25 @@ def test_lazy_unit_directions_match_unit_seeds() -> None:
         assert sweep.label == label
         for i, value in seed.items():
             np.testing.assert_array_equal(sweep.direction[i], value)
+
+
+def squares_source(n: int) -> str:
+    return f"v: vec[{n}] = 1\nreturn sum(v*v)"
+
+
+@pytest.mark.parametrize("option", [["--hessian", "--wrt", "v"], ["--hvp", "v=1"]])
+def test_second_order_text_stays_short_for_long_vectors(option: list[str]) -> None:
+    counts = {}
+    for n in (100, 1000):
+        code, out, err = run("eval", squares_source(n), *option)
+        assert code == 0, err
+        counts[n] = len(out.splitlines())
+        assert "1, 1, 1, 1, 1" not in out and "0, 0, 0, 0, 0" not in out
+    assert counts[1000] < counts[100] * 1.5
+
+
+def test_a_unit_direction_among_many_entries_is_named_not_listed() -> None:
+    code, out, _ = run("eval", squares_source(100), "--hessian", "--wrt", "v")
+    assert code == 0
+    assert "along e_v[0]:" in out or "along e_v[0]\n" in out
+    assert "e_v[0] = (" not in out

@@ -74,9 +74,11 @@ def tangent_table(
     return table
 
 
-def _stacked(formula: Formula) -> str:
-    """A step's rule, then ``= numbers = result`` on the next line (narrow columns)."""
-    rest = [part for part in (formula.numbers, formula.result) if part and part != formula.rule]
+def _stacked(formula: Formula, value: object, digits: int) -> str:
+    """A step's rule, then ``= numbers = result`` on the next line (narrow columns); a
+    tensor result summarized (formulas write every entry, for JSON)."""
+    result = shown_value(formula.result, value, digits)
+    rest = [part for part in (formula.numbers, result) if part and part != formula.rule]
     rest = list(dict.fromkeys(rest))
     return formula.rule + ("\n= " + " = ".join(rest) if rest else "")
 
@@ -117,9 +119,9 @@ def nested_table(
         table.add_row(
             str(index + 1),
             target,
-            _stacked(first),
+            _stacked(first, step.contribution, digits),
             total,
-            _stacked(second),
+            _stacked(second, step.contribution_dot, digits),
             total_dot,
             marker,
         )
