@@ -85,3 +85,43 @@ def test_a_unit_direction_among_many_entries_is_named_not_listed() -> None:
     assert code == 0
     assert "along e_v[0]:" in out or "along e_v[0]\n" in out
     assert "e_v[0] = (" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["--hvp", "x1=0/0"], "the direction for x1 is not a finite number"),
+        (["--hvp", "x1=2^2000"], "the direction for x1 is not a finite number"),
+        (["--mode", "forward", "--seed", "x1=1/0"], "the seed for x1 is not a finite number"),
+        (["--mode", "reverse", "--seed", "f=0/0"], "the seed for f is not a finite number"),
+    ],
+)
+def test_non_finite_directions_and_seeds_are_refused(args: list[str], what: str) -> None:
+    code, _, err = run("eval", "x1*x2", "--at", "x1=1,x2=2", *args)
+    assert code == 1
+    assert what in err
+
+
+def test_a_non_finite_direction_is_refused_from_python() -> None:
+    graph = compile_source("x1*x2").graph
+    with pytest.raises(AdxError, match="not a finite number"):
+        run_second_order(graph, {"x1": 1.0, "x2": 2.0}, direction={"x1": np.inf})
+
+
+@pytest.mark.parametrize("option", ["--hvp", "--at", "--seed"])
+@pytest.mark.parametrize("word", ["nan", "inf", "Infinity"])
+def test_nan_and_inf_are_not_taken_for_unknown_inputs(option: str, word: str) -> None:
+    extra = ["--mode", "forward"] if option == "--seed" else []
+    at = [] if option == "--at" else ["--at", "x1=1,x2=2"]
+    code, _, err = run("eval", "x1*x2", *at, *extra, option, f"x1={word}")
+    assert code == 1
+    assert "values must be finite numbers" in err
+    assert "declare it as an input" not in err
+
+
+@pytest.mark.parametrize("text", ["x1", "x1=1,x2", "=1"])
+def test_a_value_list_without_equals_says_name_value(text: str) -> None:
+    code, _, err = run("eval", "x1*x2", "--at", "x1=1,x2=2", "--hvp", text)
+    assert code == 1
+    assert "expected NAME=VALUE" in err
+    assert "operator" not in err

@@ -38,6 +38,7 @@ from adexplorer.base.limits import check, limit
 from adexplorer.base.numbers import all_finite
 from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.base.source import gc_paused
+from adexplorer.base.text import excerpt
 from adexplorer.core.cost import OpCount
 from adexplorer.core.engines import PrimalStep, TangentStep, evaluate
 from adexplorer.core.engines.nested import NestedAdjointStep, nested_reverse
@@ -323,7 +324,15 @@ def unit_directions(
 
 
 def _direction_map(graph: Graph, direction: Mapping[str, Array]) -> dict[int, Array]:
-    """The direction u by input node, checked as a forward seed is (names, shapes)."""
+    """The direction u by input node, checked as a forward seed is (names, shapes), and
+    finite (a NaN or an infinity would only make H·u NaN)."""
+    for name, value in direction.items():
+        if not all_finite(np.asarray(value, dtype=np.float64)):
+            raise AdxError(
+                "input",
+                f"the direction for {excerpt(str(name))} is not a finite number",
+                hint="give every entry of the direction a finite value, e.g. x=1",
+            )
     try:
         return _seed_map(graph, direction)
     except AdxError as error:
