@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from typing import Any
 
@@ -125,3 +126,29 @@ def test_a_value_list_without_equals_says_name_value(text: str) -> None:
     assert code == 1
     assert "expected NAME=VALUE" in err
     assert "operator" not in err
+
+
+def test_a_hessian_where_f_is_undefined_is_not_called_symmetric() -> None:
+    code, out, err = run("eval", "log(x)*y", "--at", "x=-1,y=2", "--hessian")
+    assert code == 0
+    assert "exactly symmetric" not in out
+    assert "not meaningful" in " ".join(err.split())
+    code, out, _ = run("eval", "log(x)*y", "--at", "x=-1,y=2", "--hessian", "--json")
+    warnings = json.loads(out)["warnings"]
+    assert any("the Hessian is not meaningful" in w for w in warnings)
+
+
+def test_an_infinite_gradient_makes_h_u_not_meaningful() -> None:
+    trace = run_second_order(
+        compile_source("sqrt(x)*y").graph, {"x": 0.0, "y": 2.0}, direction={"x": 1.0}
+    )
+    assert not trace.defined
+    assert any("the gradient of f is not finite" in w for w in trace.warnings)
+    assert not any(" is not finite (a primitive" in w for w in trace.warnings)
+
+
+def test_a_defined_point_keeps_its_symmetry_verdict() -> None:
+    code, out, _ = run("eval", "ln(x1) + x1*x2 - sin(x2)", "--at", "x1=2,x2=5", "--hessian")
+    assert code == 0 and "exactly symmetric" in out
+    trace = run_second_order(compile_source("x1*x2").graph, {"x1": 1.0, "x2": 2.0})
+    assert trace.defined and not trace.warnings

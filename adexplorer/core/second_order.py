@@ -186,6 +186,14 @@ class SecondOrderTrace:
     def output_value(self) -> Array:
         return self.values[self.output]
 
+    @property
+    def defined(self) -> bool:
+        """Whether f and its gradient are finite at the point: where they are not (a
+        point outside f's domain), second derivatives are not meaningful."""
+        return all_finite(self.output_value()) and all(
+            all_finite(g) for g in self.gradient().values()
+        )
+
     def _per_input(self, per_node: Sequence[Array | None]) -> dict[str, Array]:
         result: dict[str, Array] = {}
         for i in self.differentiated:
@@ -425,6 +433,14 @@ def _kink_warnings(graph: Graph, values: Sequence[Array], warnings: list[str]) -
 
 
 def _derivative_warnings(trace: SecondOrderTrace, warnings: list[str]) -> None:
+    what = "H·u" if trace.kind == "hvp" else "the Hessian"
+    if not trace.defined:
+        undefined = "f" if not all_finite(trace.output_value()) else "the gradient of f"
+        warnings.append(
+            f"{undefined} is not finite at this point, so {what} is not meaningful here "
+            "(second derivatives need f and its gradient defined around the point)"
+        )
+        return
     bad = []
     sweep = trace.sweeps[0] if trace.sweeps else None
     if sweep is not None and not all(
@@ -440,7 +456,8 @@ def _derivative_warnings(trace: SecondOrderTrace, warnings: list[str]) -> None:
     if bad:
         warnings.append(
             " and ".join(bad)
-            + " is not finite (a primitive is not twice differentiable at this point, "
+            + (" are" if len(bad) > 1 else " is")
+            + " not finite (a primitive is not twice differentiable at this point, "
             "or a value overflowed)"
         )
 

@@ -176,12 +176,12 @@ def results(trace: SecondOrderTrace, digits: int) -> Group:
     matrix = trace.hessian()
     lines.append(hessian_table(trace.entry_labels, matrix, digits))
     asymmetry = symmetry_error(matrix)
+    if not trace.defined:  # a symmetric H of an undefined f would be a false comfort
+        verdict = " (not meaningful: f or its gradient is not finite here)"
+    else:
+        verdict = " (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"
     lines.append(
-        Text(
-            f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}"
-            + (" (exactly symmetric)" if asymmetry == 0 else " (rounding differences)"),
-            style="dim",
-        )
+        Text(f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}{verdict}", style="dim")
     )
     lines.append(
         Text(
