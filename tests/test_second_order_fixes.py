@@ -152,3 +152,25 @@ def test_a_defined_point_keeps_its_symmetry_verdict() -> None:
     assert code == 0 and "exactly symmetric" in out
     trace = run_second_order(compile_source("x1*x2").graph, {"x1": 1.0, "x2": 2.0})
     assert trace.defined and not trace.warnings
+
+
+def test_one_reverse_sweep_is_not_compared_with_itself() -> None:
+    code, out, _ = run("eval", "x*y", "--at", "x=1,y=2", "--mode", "reverse", "--seed", "f=1")
+    assert code == 0
+    assert "(by 1 reverse sweep)" in out and "instead of 1" not in out
+
+
+def test_the_from_python_example_in_the_docs_runs() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "second-order.md").read_text()
+    snippet = page.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "docs/second-order.md", "exec"), namespace)  # our own docs only
+    assert {k: float(v) for k, v in namespace["product"].items()} == {"x1": -0.25, "x2": 1.0}
+    # H of ln(x1) + x1*x2 - sin(x2) is [[-1/x1², 1], [1, sin(x2)]]
+    np.testing.assert_allclose(
+        namespace["hessian"], [[-0.25, 1.0], [1.0, np.sin(5.0)]], rtol=1e-15, atol=0
+    )
+    assert float(namespace["gradient"]["x1"]) == pytest.approx(1 / 2 + 5, rel=1e-15)
+    assert namespace["lines"][0] == "nested sweep 1 of 1: u = (x1: 1, x2: 0)"
