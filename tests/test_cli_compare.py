@@ -52,7 +52,6 @@ def test_fd_complex_step_refusal_is_explained() -> None:
         ["fd", "x^2", "--at", "x=1", "--steps", "0:1e-3"],
         ["fd", "x^2", "--at", "x=1", "--steps", "-1e-2"],
         ["fd", "x^2", "--at", "x=1", "--wrt", "y"],
-        ["fd", "x^2", "--at", "x=1", "--second", "x"],
         ["swell", "--family", "x + 1"],
         ["swell", "--family", "#^2", "--n", "1:100000"],
         ["swell", "x^2", "--wrt", "y"],

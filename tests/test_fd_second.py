@@ -181,7 +181,7 @@ def test_pure_second_partial_uses_the_three_point_formula() -> None:
     assert code == 0, err
     second = json.loads(out)["mixed_second"]
     assert second["kind"] == "pure"
-    assert second["formula"] == "[f(x+h) - 2f(x) + f(x-h)] / h²"
+    assert second["formula"] == "[f(y+h) - 2f(y) + f(y-h)] / h²"
     assert second["exact"] == pytest.approx(2 * math.exp(0.5), rel=1e-15)
     code, out, err = run("fd", "exp(x)*y^2", "--at", "x=0.5,y=2", "--second", "y,y")
     assert code == 0, err
@@ -202,7 +202,6 @@ def test_plot_draws_both_curves() -> None:
     ("args", "message"),
     [
         (["exp(x)*y", "--at", "x=1,y=2", "--second", "x,z"], "'z' is not an input"),
-        (["exp(x)*y", "--at", "x=1,y=2", "--second", "x"], "takes two input names"),
         (["sum(v)*y", "--at", "v=[1,2],y=2", "--second", "v,y"], "needs scalar inputs"),
         (["sqrt(x)*y", "--at", "x=0,y=2", "--wrt", "y", "--second", "x,y"], "Hessian entry"),
     ],

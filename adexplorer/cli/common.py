@@ -145,7 +145,21 @@ def parse_values(texts: Iterable[str], origin: str, program: str | None = None) 
         except AdxError as exc:
             raise exc.with_source(text, origin) from None
         values.update({name: value for name, (value, _) in parsed.items()})
+    what = _MUST_BE_FINITE.get(origin)
+    for name, value in values.items():
+        if what is not None and not np.all(np.isfinite(value)):
+            raise AdxError(
+                "input",
+                f"the {what} for {name} is not a finite number",
+                hint=f"give {origin} finite values, e.g. {origin} {name}=1",
+            )
     return values
+
+
+#: Options whose values are derivative seeds or directions: a NaN or an infinity there
+#: would only fill every derivative with NaN, so it is refused (--at only warns: f at a
+#: non-finite point is itself worth seeing).
+_MUST_BE_FINITE = {"--seed": "seed", "--hvp": "direction"}
 
 
 def load(expr_or_file: str, at: Sequence[str]) -> tuple[Loaded, dict[str, Array]]:

@@ -8,6 +8,7 @@ import click
 
 from adexplorer.base.errors import AdxError
 from adexplorer.base.numbers import format_value
+from adexplorer.base.text import excerpt
 from adexplorer.cli.common import SOURCE_RULE, ExpressionFriendlyCommand, dump_json, fail, load
 from adexplorer.core.engines.finite_diff import SCHEMES
 
@@ -95,15 +96,15 @@ def fd_command(
     from adexplorer.compare.fd_study import mixed_second_study, parse_steps, study
 
     chosen = SCHEMES if not schemes or "all" in schemes else tuple(dict.fromkeys(schemes))
+    names = _second_names(second)
+    if names and wrt is None:  # the first-order part along X, not along the first input
+        wrt = names[0]
     try:
         loaded, bindings = load(expr_or_file, at)
         step_sizes = parse_steps(steps)
         result = study(loaded.graph, bindings, wrt, step_sizes, chosen)
         mixed = None
-        if second:
-            names = [n.strip() for n in second.split(",")]
-            if len(names) != 2 or not all(names):
-                raise AdxError("usage", f"--second takes two input names, X,Y (got {second!r})")
+        if names:
             mixed = mixed_second_study(loaded.graph, bindings, names[0], names[1], step_sizes)
     except AdxError as error:
         fail(error, as_json)
@@ -117,6 +118,19 @@ def fd_command(
     from adexplorer.render.compare_tables import print_fd
 
     print_fd(result, mixed, digits=digits, plot=plot, color=_color(), warnings=loaded.warnings)
+
+
+def _second_names(second: str | None) -> tuple[str, str] | None:
+    """``--second X,Y`` as two names; anything else is a usage error (exit 2)."""
+    if second is None:
+        return None
+    names = [n.strip() for n in second.split(",")]
+    if len(names) != 2 or not all(names):
+        raise click.UsageError(
+            f"--second takes two input names X,Y (got {excerpt(second)!r}); e.g. "
+            "--second x,y for ∂²f/∂x∂y, or --second x,x for ∂²f/∂x²"
+        )
+    return names[0], names[1]
 
 
 @click.command("swell", cls=ExpressionFriendlyCommand, epilog=SWELL_EPILOG)

@@ -34,6 +34,7 @@ from adexplorer.base.errors import AdxError
 from adexplorer.base.limits import check
 from adexplorer.base.numbers import nonfinite_kinds
 from adexplorer.base.shapes import Array
+from adexplorer.base.text import excerpt
 from adexplorer.core.engines import finite_diff
 from adexplorer.core.ir import Graph
 from adexplorer.core.trace import describe_node, input_values, run
@@ -135,7 +136,7 @@ def _direction(graph: Graph, wrt: str) -> dict[str, Array]:
 
         raise AdxError(
             "usage",
-            f"'{wrt}' is not an input of this function",
+            f"'{excerpt(wrt)}' is not an input of this function",
             hint=did_you_mean(wrt, graph.input_names)
             or f"the inputs are {', '.join(graph.input_names)}",
         )
@@ -298,8 +299,8 @@ def _balance(scheme: str, value: float, second: float, third: float) -> float | 
 #: gradients divides ε|∇f| by h only, so its error ε|∇f|/h + C·h² is least near ε^(1/3).
 SECOND_RULE_OF_THUMB = {"points": EPS ** (1 / 4), "gradients": EPS ** (1 / 3)}
 
-FOUR_POINT = "[f(x+h,y+h) - f(x+h,y-h) - f(x-h,y+h) + f(x-h,y-h)] / (4h²)"
-THREE_POINT = "[f(x+h) - 2f(x) + f(x-h)] / h²"
+FOUR_POINT = "[f({x}+h,{y}+h) - f({x}+h,{y}-h) - f({x}-h,{y}+h) + f({x}-h,{y}-h)] / (4h²)"
+THREE_POINT = "[f({x}+h) - 2f({x}) + f({x}-h)] / h²"
 GRADIENT_DIFFERENCE = "[∂f/∂{x}(at {y}+h) - ∂f/∂{x}(at {y}-h)] / 2h, with AD gradients"
 
 
@@ -319,6 +320,9 @@ class MixedStudy:
     rows: tuple[tuple[float, float, float], ...]
     symbolic: float = math.nan  # the same entry by symbolic differentiation, twice
     gradient_rows: tuple[tuple[float, float, float], ...] = ()
+    #: The AD Hessian's warnings at the point (a kink, a branch boundary, a domain edge):
+    #: there the differences need not agree with AD's one-sided or zero second derivative.
+    warnings: tuple[str, ...] = ()
 
     @property
     def pure(self) -> bool:
@@ -326,7 +330,7 @@ class MixedStudy:
 
     @property
     def formula(self) -> str:
-        return THREE_POINT if self.pure else FOUR_POINT
+        return (THREE_POINT if self.pure else FOUR_POINT).format(x=self.x, y=self.y)
 
     @property
     def gradient_formula(self) -> str:
@@ -362,8 +366,8 @@ def mixed_second_study(
         if np.shape(inputs[name]) != ():
             raise AdxError("type", f"--second needs scalar inputs; '{name}' is not a real")
     with np.errstate(all="ignore"):
-        column = run_second_order(graph, inputs, direction={y: np.ones(())}).hvp()
-    exact = float(column[x])
+        nested = run_second_order(graph, inputs, direction={y: np.ones(())})
+    exact = float(nested.hvp()[x])
     if not math.isfinite(exact):
         raise AdxError(
             "input",
@@ -391,7 +395,9 @@ def mixed_second_study(
                 estimate = float(finite_diff.mixed_second(graph, inputs, x, y, h))
             rows.append(_row(h, estimate, exact))
             gradient_rows.append(_row(h, _gradient_difference(graph, inputs, x, y, h), exact))
-    return MixedStudy(x, y, exact, tuple(rows), symbolic, tuple(gradient_rows))
+    return MixedStudy(
+        x, y, exact, tuple(rows), symbolic, tuple(gradient_rows), tuple(nested.warnings)
+    )
 
 
 def _row(h: float, estimate: float, exact: float) -> tuple[float, float, float]:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from adexplorer.base.numbers import format_value
+from adexplorer.base.numbers import SHOWN_IN_FULL, display_value, format_value
 from adexplorer.base.shapes import Array
 from adexplorer.core.engines import AdjointStep, PrimalStep, TangentStep
 from adexplorer.core.engines.nested import NestedAdjointStep
@@ -195,11 +195,15 @@ def _fill(text: str, adjoint: str, tangents: dict[str, str]) -> str:
 
 
 def direction_text(trace: SecondOrderTrace, sweep: NestedSweep, digits: int = 6) -> str:
-    """``u = (x1: 1, x2: 0)``: the direction of a sweep, every input named."""
+    """``u = (x1: 1, x2: 0)``: the direction of a sweep, every input named (a tensor's
+    entries summarized); a unit direction among more than a few entries is just named,
+    ``e_v[0]``, so the text stays short for long vectors."""
+    if sweep.label != "u" and len(trace.entry_labels) > SHOWN_IN_FULL:
+        return f"e_{sweep.label}"
     parts = []
     for i, name in zip(trace.graph.inputs, trace.graph.input_names, strict=True):
         value = sweep.direction.get(i)
-        shown = format_value(value, digits) if value is not None else "0"
+        shown = display_value(value, digits) if value is not None else "0"
         parts.append(f"{name}: {shown}")
     return f"{sweep.label if sweep.label == 'u' else 'e_' + sweep.label} = ({', '.join(parts)})"
 

@@ -28,7 +28,7 @@ gradients.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -38,6 +38,7 @@ from adexplorer.base.limits import check, limit
 from adexplorer.base.numbers import all_finite
 from adexplorer.base.shapes import Array, size, type_name
 from adexplorer.base.source import gc_paused
+from adexplorer.base.text import excerpt
 from adexplorer.core.cost import OpCount
 from adexplorer.core.engines import PrimalStep, TangentStep, evaluate
 from adexplorer.core.engines.nested import NestedAdjointStep, nested_reverse
@@ -58,7 +59,6 @@ from adexplorer.core.trace import (
     describe_node,
     input_values,
     retape,
-    unit_seeds,
     wrt_inputs,
 )
 
@@ -186,6 +186,14 @@ class SecondOrderTrace:
     def output_value(self) -> Array:
         return self.values[self.output]
 
+    @property
+    def defined(self) -> bool:
+        """Whether f and its gradient are finite at the point: where they are not (a
+        point outside f's domain), second derivatives are not meaningful."""
+        return all_finite(self.output_value()) and all(
+            all_finite(g) for g in self.gradient().values()
+        )
+
     def _per_input(self, per_node: Sequence[Array | None]) -> dict[str, Array]:
         result: dict[str, Array] = {}
         for i in self.differentiated:
@@ -248,14 +256,15 @@ def run_second_order(
     if u_map is not None:
         u_map = {i: frozen(np.asarray(v, dtype=np.float64)) for i, v in u_map.items()}
     names = _names_of(graph, differentiated)
-    units = unit_seeds(graph, differentiated, names)
-    labels = tuple(label for label, _ in units)
-    seeds: list[tuple[str, Mapping[int, Array]]] = (
-        [("u", u_map)] if u_map is not None else list(units)
-    )
+    labels = unit_labels(graph, differentiated, names)
+    # The limit is checked before any direction exists, and the unit directions are made
+    # one at a time: H·u needs memory linear in n, and refusing a huge Hessian costs nothing.
     allowed = limit("trace_entries")
     _check_primal_size(graph, allowed)
-    _check_sweeps(graph, len(seeds), u_map is None, allowed)
+    _check_sweeps(graph, 1 if u_map is not None else len(labels), u_map is None, allowed)
+    seeds: Iterable[tuple[str, Mapping[int, Array]]] = (
+        [("u", u_map)] if u_map is not None else unit_directions(graph, differentiated, names)
+    )
     ordered = [inputs[graph.nodes[i].name or ""] for i in graph.inputs]
     warnings: list[str] = list(graph.tape_warnings)
     active = active_nodes(graph, chosen) if chosen is not None else None
@@ -287,8 +296,45 @@ def run_second_order(
     return _with_warnings(trace, warnings)
 
 
+def unit_labels(graph: Graph, indices: Sequence[int], names: Sequence[str]) -> tuple[str, ...]:
+    """The labels of :func:`unit_directions` (``x1``, ``W[0,1]``…), without making them."""
+    labels: list[str] = []
+    for i, name in zip(indices, names, strict=True):
+        shape = graph.nodes[i].shape
+        if shape == ():
+            labels.append(name)
+            continue
+        labels.extend(
+            f"{name}[" + ",".join(str(int(k)) for k in np.unravel_index(flat, shape)) + "]"
+            for flat in range(size(shape))
+        )
+    return tuple(labels)
+
+
+def unit_directions(
+    graph: Graph, indices: Sequence[int], names: Sequence[str]
+) -> Iterator[tuple[str, dict[int, Array]]]:
+    """One unit direction per scalar entry of the given inputs, made lazily (same order
+    and labels as :func:`adexplorer.core.trace.unit_seeds`)."""
+    labels = iter(unit_labels(graph, indices, names))
+    for i in indices:
+        shape = graph.nodes[i].shape
+        for flat in range(size(shape)):
+            onehot = np.zeros(size(shape))
+            onehot[flat] = 1.0
+            yield next(labels), {i: frozen(onehot.reshape(shape))}
+
+
 def direction_map(graph: Graph, direction: Mapping[str, Array]) -> dict[int, Array]:
-    """The direction u by input node, checked as a forward seed is (names, shapes)."""
+    """The direction u by input node, checked as a forward seed is (names, shapes), and
+    finite (a NaN or an infinity would only make H·u NaN)."""
+    for name, value in direction.items():
+        if not all_finite(np.asarray(value, dtype=np.float64)):
+            raise AdxError(
+                "input",
+                f"the direction for {excerpt(str(name))} is not a finite number",
+                hint="give every entry of the direction a finite value, e.g. x=1",
+            )
     return _seed_map(graph, direction, what="direction")
 
 
@@ -373,6 +419,14 @@ def _kink_warnings(graph: Graph, values: Sequence[Array], warnings: list[str]) -
 
 
 def _derivative_warnings(trace: SecondOrderTrace, warnings: list[str]) -> None:
+    what = "H·u" if trace.kind == "hvp" else "the Hessian"
+    if not trace.defined:
+        undefined = "f" if not all_finite(trace.output_value()) else "the gradient of f"
+        warnings.append(
+            f"{undefined} is not finite at this point, so {what} is not meaningful here "
+            "(second derivatives need f and its gradient defined around the point)"
+        )
+        return
     bad = []
     sweep = trace.sweeps[0] if trace.sweeps else None
     if sweep is not None and not all(

@@ -1439,11 +1439,14 @@ def parse_at(
             tree = parse_bindings(masked, origin)
         except AdxError as error:
             error.source = text  # the same positions: file bindings were blanked out
-            raise
+            raise _clearer_binding_error(error, masked) from None
         statements = _Statements(_Builder(text, origin, implicit_inputs=False))
         for binding in tree.children:
             assert isinstance(binding, Tree)
-            name, value = statements.binding(binding, known)
+            try:
+                name, value = statements.binding(binding, known)
+            except AdxError as error:
+                raise _clearer_binding_error(error, masked) from None
             found.append((value[1].start if value[1] is not None else 0, 0, name, value))
     for file in files:
         read = _file_values(file, text, origin, context, known)
@@ -1451,6 +1454,46 @@ def parse_at(
             found.append((file.span.start, order, name, value))
     # in the order written: a name given twice takes the later value
     return {name: value for _, _, name, value in sorted(found, key=lambda f: f[:2])}
+
+
+#: Names a user may take for numbers (``nan``, ``inf``): adx values are finite numbers.
+_NOT_NUMBERS = frozenset({"nan", "inf", "infinity"})
+#: The parser's words for a value list whose parts are not all ``NAME=VALUE``.
+_SHAPE_ERRORS = frozenset(
+    {"an operator is missing its right-hand operand", "unexpected end of the text"}
+)
+
+
+def _clearer_binding_error(error: AdxError, text: str) -> AdxError:
+    """A value list's error in the words of a value list: ``nan`` or ``inf`` is not an
+    undeclared input but a number adx does not take, and a part without ``=`` is not
+    an operator missing its operand but a missing ``NAME=VALUE``."""
+    unknown = re.fullmatch(r"unknown name '(.*)'", error.message)
+    if unknown and unknown.group(1).lower() in _NOT_NUMBERS:
+        error.message = (
+            f"'{unknown.group(1)}' is not a number adx accepts: values must be finite numbers"
+        )
+        error.hint = "e.g. x=1.5 or v=[1, 0, 2]"
+        return error
+    shape_error = error.message in _SHAPE_ERRORS or error.hint == "expected '='"
+    parts = _top_level_parts(text)
+    if shape_error and any("=" not in part or part.strip().startswith("=") for part in parts):
+        error.message = "expected NAME=VALUE, with commas between them"
+        error.hint = "e.g. x1=1,x2=0 or v=[1, 0, 2]"
+    return error
+
+
+def _top_level_parts(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part for part in parts if part.strip()]
 
 
 def lesson_values(text: str, folder: Path | None, program: str) -> dict[str, Array]:

@@ -79,7 +79,8 @@ def print_fd(
             drawn = second_error_plot(mixed, width=width, height=22, color=color)
             console.print(Text.from_ansi(drawn))
     err = make_console(stderr=True)
-    for warning in warnings:
+    every = [*warnings, *(mixed.warnings if mixed is not None else ())]
+    for warning in dict.fromkeys(every):
         err.print(Text(visible(f"warning: {warning}"), style="yellow"))
 
 
@@ -218,14 +219,30 @@ def second_why(mixed: MixedStudy) -> Text:
         f"{measured(best_gradients)}.",
         style="dim",
     )
+    # Only an error that is tiny at a large h shows that the truncation term vanishes;
+    # a large one (a kink or a branch boundary at the point) says the opposite.
+    tiny = 1e-6 * max(1.0, abs(mixed.exact)) if math.isfinite(mixed.exact) else 0.0
     far = [
         name
         for name, found, which in (
             (points, best, "points"),
             ("gradients", best_gradients, "gradients"),
         )
-        if found is not None and found[0] >= 100 * rule[which]
+        if found is not None and found[0] >= 100 * rule[which] and found[1] <= tiny
     ]
+    rough = [
+        name
+        for name, found in ((points, best), ("gradients", best_gradients))
+        if found is not None and found[1] > 1e-2 * max(1.0, abs(mixed.exact))
+    ]
+    if rough:
+        text.append(
+            f"\n{' and '.join(rough).capitalize()}: the error stays large at every h, so the "
+            "differences do not converge to the AD value: f is not twice differentiable at "
+            "this point (a kink or a branch boundary), and AD's value there is a convention "
+            "(see the warnings).",
+            style="dim",
+        )
     if far:
         text.append(
             f"\n{' and '.join(far).capitalize()}: best far above the rule of thumb, because "

@@ -118,9 +118,11 @@ def tangent_table(
     return table
 
 
-def _stacked(formula: Formula) -> str:
-    """A step's rule, then ``= numbers = result`` on the next line (narrow columns)."""
-    rest = [part for part in (formula.numbers, formula.result) if part and part != formula.rule]
+def _stacked(formula: Formula, value: object, digits: int) -> str:
+    """A step's rule, then ``= numbers = result`` on the next line (narrow columns); a
+    tensor result summarized (formulas write every entry, for JSON)."""
+    result = shown_value(formula.result, value, digits)
+    rest = [part for part in (formula.numbers, result) if part and part != formula.rule]
     rest = list(dict.fromkeys(rest))
     return formula.rule + ("\n= " + " = ".join(rest) if rest else "")
 
@@ -181,9 +183,9 @@ def nested_table(
         table.add_row(
             str(index + 1),
             target,
-            _stacked(first),
+            _stacked(first, step.contribution, digits),
             total,
-            _stacked(second),
+            _stacked(second, step.contribution_dot, digits),
             total_dot,
             marker,
         )
@@ -255,7 +257,9 @@ def results(trace: SecondOrderTrace, digits: int, hides: Hides = NO_MASK) -> Gro
     matrix = trace.hessian()
     lines.append(hessian_table(trace.entry_labels, matrix, digits, hidden=hides.result("hessian")))
     asymmetry = symmetry_error(matrix)
-    if not np.isfinite(asymmetry):  # inf − inf: there is nothing to compare
+    if not trace.defined:  # a symmetric H of an undefined f would be a false comfort
+        symmetry = "symmetry: not meaningful (f or its gradient is not finite here)"
+    elif not np.isfinite(asymmetry):  # inf − inf: there is nothing to compare
         symmetry = "symmetry: not checked (H has entries that are not finite)"
     else:
         symmetry = f"symmetry: max |H − Hᵀ| = {format_scalar(asymmetry, 3)}" + (

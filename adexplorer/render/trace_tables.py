@@ -288,7 +288,10 @@ def results(trace: Trace, digits: int, wrt: str | None, mask: Mask | None = None
             lines.append(Text.assemble(("vjp ", "bold"), f"ȳᵀJ for {name} = {shown_vjp}"))
         m = trace.cost.n_outputs if trace.cost is not None else len(graph.outputs)
         lines.append(
-            Text(f"(by 1 reverse sweep, instead of {m} for the full Jacobian)", style="dim")
+            Text(
+                f"(by 1 reverse sweep{f', instead of {m} for the full Jacobian' if m > 1 else ''})",
+                style="dim",
+            )
         )
     elif trace.mode in ("forward", "reverse"):
         if trace.vector_sweep is not None:

@@ -79,7 +79,9 @@ def second_report(mixed: MixedStudy) -> dict[str, Any]:
         "y": mixed.y,
         "kind": "pure" if mixed.pure else "mixed",
         "exact": _number(mixed.exact),
-        "exact_source": "AD (forward-over-reverse): the x entry of one nested sweep along e_y",
+        "exact_source": f"AD (forward-over-reverse): the {mixed.x} entry of one nested sweep "
+        f"along e_{mixed.y}",
+        "warnings": list(mixed.warnings),
         "symbolic": _number(mixed.symbolic),
         "formula": mixed.formula,
         "rows": rows(mixed.rows),
