@@ -114,7 +114,7 @@ def cli(ctx: click.Context) -> None:
     transformation); `adx values` shows a program's input values and saves them
     (--save start.npz); `adx train` runs gradient descent on a program's loss
     (the texts' network: examples/network.adx); `adx lesson` plays and checks
-    lessons (a fifteen-lesson course is built in); `adx functions` lists the
+    lessons (a seventeen-lesson course is built in); `adx functions` lists the
     differentiation rules.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """
@@ -341,7 +341,9 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
     generated derivative code), z/Z fold loop iterations, k checkpointing,
     w (or v) a node's whole value (tensors show as summaries), G train with the
     descent pane's settings (loss curve drawn live; G again stops), A
-    accumulate gradients (no zero_grad), e edit, ? help, q quit.
+    accumulate gradients (no zero_grad), u type a seed (forward u, reverse ȳ,
+    or H·u's direction), V vector forward mode, H second order (the Hessian;
+    again: H·u), x export, e edit, ? help, q quit.
     """
     from adexplorer.cli.common import parse_values, read_source, require_terminal
     from adexplorer.explorer.session import DEFAULT_SOURCE, Session
