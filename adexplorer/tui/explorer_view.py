@@ -805,7 +805,10 @@ class ExplorerView(Vertical):
             )
         else:
             text.append("\n  " + second.text())
-            text.append("   (the seed: the output's adjoint is 1, its tangent 0)", style="italic")
+            if frame.kind == "nested_seed":  # a hidden adjoint step has no totals either
+                text.append(
+                    "   (the seed: the output's adjoint is 1, its tangent 0)", style="italic"
+                )
         return text
 
     def _dual_formula(self, frame: Frame) -> Text:
