@@ -17,6 +17,8 @@ from adexplorer.tui.text import PlainInput
 
 #: The characters a field holds before it is laid out (then its own width counts).
 FALLBACK_ROOM = 30
+#: The seed field's placeholder in forward mode.
+SEED_HINT = "x2 or x1=1,x2=0.5"
 
 
 class InputsPanel(VerticalScroll):
@@ -42,10 +44,20 @@ class InputsPanel(VerticalScroll):
         self._shown: dict[str, str] = {}  # what each label says
         self._fields: dict[str, Input] = {}
         self._seed_field: Input | None = None
+        self._seed_label: Label | None = None
         # name → (its array, the room it was made for, its summary)
         self._summaries: dict[str, tuple[object, int, str]] = {}
 
-    def show(self, values: dict[str, object], selected: str | None, seed: str) -> None:
+    def show(
+        self,
+        values: dict[str, object],
+        selected: str | None,
+        seed: str,
+        seed_label: str = "seed",
+        seed_hint: str = SEED_HINT,
+    ) -> None:
+        """The fields' values; ``seed``, ``seed_label`` and ``seed_hint`` (its placeholder)
+        the last row's (reverse mode shows its cotangent there as ``ȳ``)."""
         names = tuple(values)
         if names != self._names:
             self._names = names
@@ -54,11 +66,12 @@ class InputsPanel(VerticalScroll):
             self._labels = {name: Label("") for name in names}
             self._shown = {}
             self._fields = {name: PlainInput(id=f"value-{name}") for name in names}
-            self._seed_field = PlainInput(id="seed-field", placeholder="x2 or x1=1,x2=0.5")
+            self._seed_field = PlainInput(id="seed-field", placeholder=seed_hint)
             rows = [
                 Horizontal(self._labels[n], self._fields[n], classes="input-row") for n in names
             ]
-            rows.append(Horizontal(Label(" seed"), self._seed_field, classes="input-row"))
+            self._seed_label = Label(f" {seed_label}")
+            rows.append(Horizontal(self._seed_label, self._seed_field, classes="input-row"))
             self.mount_all(rows)
         for name in names:
             marker = "▶" if name == selected else " "
@@ -84,7 +97,11 @@ class InputsPanel(VerticalScroll):
             field.placeholder = ""
             if not field.has_focus and field.value != text:
                 field.value = text
+        if self._seed_label is not None and str(self._seed_label.content) != f" {seed_label}":
+            self._seed_label.update(f" {seed_label}")
         seed_field = self._seed_field
+        if seed_field is not None and seed_field.placeholder != seed_hint:
+            seed_field.placeholder = seed_hint
         if seed_field is not None and not seed_field.has_focus and seed_field.value != seed:
             seed_field.value = seed
 
