@@ -65,7 +65,7 @@ async def test_step_through_the_nested_sweeps_to_the_hessian() -> None:
         bar = formula_bar(app)
         assert "v2 = v-1 · v0 = 2 · 5 = 10" in bar
         assert "v̇2 = v̇-1·v0 + v-1·v̇0 = 1·5 + 2·0 = 5" in bar
-        assert "second order: Hessian sweep 1/2 (e_x1)" in bar
+        assert "second order: H sweep 1/2 (e_x1, column 1)" in bar
         graph = app.query_one(GraphView)
         assert graph._picture is not None and graph._picture.current == 3
         assert graph._picture.lit_edges == {(0, 3), (1, 3)}

@@ -776,7 +776,9 @@ class ExplorerView(Vertical):
         self.query_one(FormulaBar).update(lines)
 
     def _second_order_status(self) -> str:
-        """``, H·u (u x1)`` or ``, Hessian: sweep 2/2 (e_x2)`` for the bar's status."""
+        """`` order: H·u, u x1`` or `` order: H sweep 2/2 (e_x2, column 2)`` (sweep k gives
+        column k of H)
+        for the bar's status."""
         session = self.session
         second = session.second
         assert second is not None
@@ -786,7 +788,8 @@ class ExplorerView(Vertical):
             return " order: Hessian of no inputs (nothing to differentiate)"
         frame = session.current
         k = frame.sweep if frame is not None else 0
-        return f" order: Hessian sweep {k + 1}/{len(second.sweeps)} (e_{second.sweeps[k].label})"
+        label, n = second.sweeps[k].label, len(second.sweeps)
+        return f" order: H sweep {k + 1}/{n} (e_{label}, column {k + 1})"  # fits in 80
 
     def _nested_adjoint_formula(self, frame: Frame) -> Text:
         """A nested adjoint step: its first-order rule on one line, its second-order rule
