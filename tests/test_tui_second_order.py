@@ -41,6 +41,11 @@ def panel_rows(app: ExplorerApp) -> list[list[str]]:
     return [line.split()[1:] for line in panel(app).splitlines()[1:]]
 
 
+def panel_columns(app: ExplorerApp) -> list[list[str]]:
+    """The panel's columns: column k is sweep k's H·eₖ."""
+    return [list(column) for column in zip(*panel_rows(app), strict=True)]
+
+
 def formula_bar(app: ExplorerApp) -> str:
     return str(app.query_one(FormulaBar).content)
 
@@ -60,30 +65,31 @@ async def test_step_through_the_nested_sweeps_to_the_hessian() -> None:
         bar = formula_bar(app)
         assert "v2 = v-1 · v0 = 2 · 5 = 10" in bar
         assert "v̇2 = v̇-1·v0 + v-1·v̇0 = 1·5 + 2·0 = 5" in bar
-        assert "second order: Hessian sweep 1/2 (e_x1)" in bar
+        assert "second order: H sweep 1/2 (e_x1, column 1)" in bar
         graph = app.query_one(GraphView)
         assert graph._picture is not None and graph._picture.current == 3
         assert graph._picture.lit_edges == {(0, 3), (1, 3)}
         # on to the end of the first sweep: x2's entry first, then x1's
         await pilot.press(*["right"] * (half - 4 - 2))
-        assert panel_rows(app)[0] == ["·", "·"]
+        assert panel_columns(app)[0] == ["·", "·"]
         await pilot.press("right")
-        assert panel_rows(app)[0] == ["·", "1"]
+        assert panel_columns(app)[0] == ["·", "1"]  # sweep 1 fills column 1
         await pilot.press("right")
         bar = formula_bar(app)
         assert "v̄-1 += v̄1/v-1 = 1/2 = 0.5" in bar
         assert "v̄̇-1 += v̄̇1/v-1 - v̄1·v̇-1/v-1^2 = 0/2 - 1·1/2^2 = -0.25" in bar
         assert "so v̄̇-1 = 0 + (-0.25) = -0.25" in bar
-        assert panel_rows(app) == [["-0.25", "1"], ["·", "·"]]
+        assert panel_columns(app) == [["-0.25", "1"], ["·", "·"]]
+        assert panel(app).splitlines()[0].split()[2:4] == ["▶x1", "x2"]
         # the graph marks the adjoint being computed, its v̄ + v̄̇ε beside it
         assert graph._picture.current == 0 and graph._picture.lit_edges == {(0, 2)}
         assert graph._picture.derivatives[0] == "5.5-0.25ε"
         table = app.query_one(TraceTable)
         row = [cell.plain for cell in table.get_row_at(0)]
-        assert row[0] == "▶" and "v̄ 5.5  v̄̇ -0.25" in row
+        assert row[0] == "▶" and "v̇ 1  v̄ 5.5  v̄̇ -0.25" in row  # v̇ of the rules stays
         # back one step: the entry is not known again
         await pilot.press("left")
-        assert panel_rows(app)[0] == ["·", "1"]
+        assert panel_columns(app)[0] == ["·", "1"]
         await pilot.press("end")
         assert panel_rows(app) == HESSIAN_ROWS
         hessian = session.second.hessian()  # type: ignore[union-attr]
@@ -160,7 +166,10 @@ async def test_second_order_mode_reads_at_80x24() -> None:
         lines = screen_lines(app)
         text = "\n".join(lines)
         # the panel's rows, the step's two rules and the trace table's current row show
-        assert any(line.split()[:3] == ["▶x1", "-0.25", "1"] for line in lines), text
+        # sweep 1 fills column 1 of H (▶ on its heading)
+        assert any(line.split()[:4] == ["H", "(2×2)", "▶x1", "x2"] for line in lines), text
+        assert any(line.split()[:3] == ["x1", "-0.25", "·"] for line in lines), text
+        assert any(line.split()[:3] == ["x2", "1", "·"] for line in lines), text
         assert "v̄-1 += v̄1/v-1 = 1/2 = 0.5" in text
         assert "v̄̇-1 += v̄̇1/v-1 - v̄1·v̇-1/v-1^2 = 0/2 - 1·1/2^2 = -0.25" in text
         assert any("▶  v-1" in line and "v̄̇ -0.25" in line for line in lines), text
@@ -168,7 +177,8 @@ async def test_second_order_mode_reads_at_80x24() -> None:
         await pilot.press("end")
         lines = screen_lines(app)
         assert any(line.split()[:3] == ["x1", "-0.25", "1"] for line in lines)
-        assert any(line.split()[:3] == ["▶x2", "1", "-0.958924"] for line in lines)
+        assert any(line.split()[:3] == ["x2", "1", "-0.958924"] for line in lines)
+        assert any(line.split()[:4] == ["H", "(2×2)", "x1", "▶x2"] for line in lines)
         await pilot.press("6")  # the graph tab, then back to the trace
         await pilot.press("1")
         assert app.session.at_end
@@ -320,9 +330,9 @@ async def test_a_function_without_inputs_and_a_matrix_input() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("H", "end")
         lines = panel(app).splitlines()
-        # 16 sweeps: the last six rows show (the sweep under way's last), the first columns
-        assert lines[0].split()[:3] == ["H", "(16×16)", "W[0,0]"] and lines[0].endswith("…")
-        assert lines[-1].split()[:2] == ["▶W[3,3]", "0"] and len(lines) == 7
+        # 16 sweeps on a low screen: two lines, the column the last sweep fills
+        assert lines[0].startswith("H (16×16)  ▶ column 16 of 16 (sweep along e_W[3,3])")
+        assert lines[1].startswith("W[0,0]: 0   W[0,1]: 0") and len(lines) == 2
         second = app.session.second
         assert second is not None
         np.testing.assert_allclose(second.hessian(), 6 * np.eye(16))  # ∂²/∂W² of W³: 6W, W = 1

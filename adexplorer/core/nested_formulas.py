@@ -19,6 +19,8 @@ Names: ``v̇`` is a tangent, ``v̄`` an adjoint and ``v̄̇`` an adjoint's tange
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -90,7 +92,7 @@ class NestedFormulaRenderer:
 
     def tangent(self, step: TangentStep, sweep: NestedSweep) -> Formula:
         """``v̇1 = v̇-1/v-1 = 1/2 = 0.5``: the primal tangent along the direction."""
-        return self.first.tangent(step, sweep.tangents)
+        return _unsigned_zeros(self.first.tangent(step, sweep.tangents))
 
     def dual(self, primal: PrimalStep, tangent: TangentStep, sweep: NestedSweep) -> Formula:
         """One forward step as dual arithmetic, ``v1 = log(v-1 + v̇-1ε) = … = 0.693 + 0.5ε``."""
@@ -101,7 +103,7 @@ class NestedFormulaRenderer:
     def adjoint(self, step: NestedAdjointStep, sweep: NestedSweep) -> Formula:
         """The first-order contribution ``ū += v̄·∂v/∂u`` (as in reverse mode)."""
         first = AdjointStep(step.node, step.source, step.slot, step.contribution, step.total)
-        return self.first.adjoint(first, sweep.adjoints)
+        return _unsigned_zeros(self.first.adjoint(first, sweep.adjoints))
 
     def adjoint_dot(self, step: NestedAdjointStep, sweep: NestedSweep) -> Formula:
         """The second-order rule: the change of the contribution ``ū += v̄·∂v/∂u``
@@ -160,7 +162,8 @@ class NestedFormulaRenderer:
         if summed:  # the argument was broadcast: its adjoint (and tangent) adds up the copies
             rule, numbers_text = f"{summed}({rule})", f"{summed}({numbers_text})"
         result = format_value(step.contribution_dot, self.digits)
-        return Formula(target, show(rule), show(_tidy(numbers_text)), result, accumulate=True)
+        numbers_text = _NEGATED_ZERO.sub("0", show(_tidy(numbers_text)))
+        return Formula(target, show(rule), numbers_text, result, accumulate=True)
 
     def adjoint_dual(self, step: NestedAdjointStep) -> Formula:
         """The step as one dual number: ``v̄-1 + v̄̇-1ε += 0.5 − 0.25ε`` (running total
@@ -175,6 +178,17 @@ class NestedFormulaRenderer:
             format_value(step.total, self.digits), format_value(step.total_dot, self.digits)
         )
         return Formula(target, contribution, "", total, accumulate=step.source is not None)
+
+
+#: A unary minus before a substituted 0 (``-v̄̇5`` with v̄̇5 = 0 reads ``-0``, a negative
+#: zero to a student): not after a name, number or bracket, not before more digits.
+_NEGATED_ZERO = re.compile(r"(?<![\w)\]])-0(?![\w.])")
+
+
+def _unsigned_zeros(formula: Formula) -> Formula:
+    """The formula with each substituted ``-0`` written ``0``."""
+    numbers = _NEGATED_ZERO.sub("0", formula.numbers)
+    return formula if numbers == formula.numbers else dataclasses.replace(formula, numbers=numbers)
 
 
 _ADJOINT = "\ue000"  # placeholders (private-use characters) for substituted numbers

@@ -32,6 +32,7 @@ value, tangent or adjoint (``screens/value_screen.py``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -146,7 +147,8 @@ class ExplorerView(Vertical):
             "2nd",
             group=MODE,
             tooltip="second-order mode: the nested (forward-over-reverse) sweeps of the "
-            "Hessian, filling in row by row; H again: H·u along the forward seed (u sets it) "
+            "Hessian, filling in column by column; H again: H·u along the forward seed "
+            "(key u types it) "
             "or the whole Hessian",
         ),
         Binding(
@@ -505,10 +507,12 @@ class ExplorerView(Vertical):
         for node in session.nested_state():
             if adjoint_part:
                 graph_cells.append(self._dual_cell(node.adjoint, node.adjoint_dot, 11))
+                # the rules applied use v̇ (v̇-1 in ln's): it stays beside v̄ and v̄̇
                 table_cells.append(
                     ""
                     if node.adjoint is None
-                    else f"{barred('v')} {self._table_cell(node.adjoint)}  "
+                    else f"{dotted('v')} {self._table_cell(node.tangent)}  "
+                    f"{barred('v')} {self._table_cell(node.adjoint)}  "
                     f"{barred_dotted('v')} {self._table_cell(node.adjoint_dot)}"
                 )
             else:
@@ -656,10 +660,16 @@ class ExplorerView(Vertical):
 
     def _refresh_inputs(self) -> None:
         session = self.session
+        panel = self.query_one(InputsPanel)
+        if session.mode == "reverse":  # its seed is ȳ over the outputs, never a forward seed
+            outputs = session.graph.output_names if session.graph is not None else ()
+            hint = ",".join(f"{n}={v}" for n, v in zip(outputs, ("1", "-2"), strict=False))
+            panel.show(
+                dict(session.values), session.selected_name, session.cotangent_text, hint, "ȳ"
+            )
+            return
         seed, placeholder = session.seed_field()
-        self.query_one(InputsPanel).show(
-            dict(session.values), session.selected_name, seed, placeholder
-        )
+        panel.show(dict(session.values), session.selected_name, seed, placeholder)
 
     def _refresh_trace_table(
         self, labels: tuple[str, ...], state: list, second_cells: list[str] | None = None
@@ -775,7 +785,9 @@ class ExplorerView(Vertical):
         self.query_one(FormulaBar).update(lines)
 
     def _second_order_status(self) -> str:
-        """``, H·u (u x1)`` or ``, Hessian: sweep 2/2 (e_x2)`` for the bar's status."""
+        """`` order: H·u, u x1`` or `` order: H sweep 2/2 (e_x2, column 2)`` (sweep k gives
+        column k of H)
+        for the bar's status."""
         session = self.session
         second = session.second
         assert second is not None
@@ -785,7 +797,8 @@ class ExplorerView(Vertical):
             return " order: Hessian of no inputs (nothing to differentiate)"
         frame = session.current
         k = frame.sweep if frame is not None else 0
-        return f" order: Hessian sweep {k + 1}/{len(second.sweeps)} (e_{second.sweeps[k].label})"
+        label, n = second.sweeps[k].label, len(second.sweeps)
+        return f" order: H sweep {k + 1}/{n} (e_{label}, column {k + 1})"  # fits in 80
 
     def _nested_adjoint_formula(self, frame: Frame) -> Text:
         """A nested adjoint step: its first-order rule on one line, its second-order rule
@@ -816,9 +829,10 @@ class ExplorerView(Vertical):
             )
         else:
             text.append("\n  " + second.text())
-            if frame.kind == "nested_seed":  # (an adjoint step lands here when a lesson hides it)
-                seed_note = "   (the seed: the output's adjoint is 1, its tangent 0)"
-                text.append(seed_note, style="italic")
+            if frame.kind == "nested_seed":  # a hidden adjoint step has no totals either
+                text.append(
+                    "   (the seed: the output's adjoint is 1, its tangent 0)", style="italic"
+                )
         return text
 
     def _dual_formula(self, frame: Frame) -> Text:
@@ -959,7 +973,11 @@ class ExplorerView(Vertical):
     @on(SeedSubmitted)
     def _seed_submitted(self, message: SeedSubmitted) -> None:
         message.stop()
-        self._guarded(lambda: self.session.set_seed(message.text))
+        session = self.session
+        if session.mode == "reverse" and _names_outputs(session, message.text):
+            self._guarded(lambda: session.set_cotangent(message.text))  # the field's ȳ
+            return
+        self._guarded(lambda: session.set_seed(message.text))
 
     @on(TrainingSettingSubmitted)
     def _training_setting(self, message: TrainingSettingSubmitted) -> None:
@@ -1098,7 +1116,8 @@ class ExplorerView(Vertical):
             if session.mode == "second":
                 kind = session.toggle_second_kind()
                 self.notify(
-                    f"H·u along u = {session.direction_text}: one nested sweep (u sets u)"
+                    f"H·u along u = {session.direction_text}: one nested sweep "
+                    "(key u types another u)"
                     if kind == "hvp"
                     else "the whole Hessian: one nested sweep per input entry"
                 )
@@ -1344,3 +1363,14 @@ class ExplorerView(Vertical):
             self.notify("trace copied to the clipboard (as text)")
 
         self._guarded(copy, refresh=False)
+
+
+def _names_outputs(session: Session, text: str) -> bool:
+    """Whether a seed typed in reverse mode is a cotangent ȳ: empty (back to the unit
+    seed) or naming outputs only (``f=2``, ``f1=1,f2=-2``); else it is a forward seed."""
+    if session.graph is None:
+        return False
+    names = re.findall(r"([A-Za-z_]\w*)\s*=", text)
+    if not text.strip():
+        return True
+    return bool(names) and set(names) <= set(session.graph.output_names)

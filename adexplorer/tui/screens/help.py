@@ -34,9 +34,12 @@ ABOUT = [
     "second order (H) — forward-over-reverse: each nested sweep runs the primal with "
     "tangents v̇ along a direction, then the adjoint sweep on dual numbers v̄ + v̄̇ε; each "
     "adjoint step shows its first-order rule and, below, its second-order rule with the "
-    "numbers.  The whole Hessian takes one sweep per input entry, sweep k filling row k "
-    "of the panel as it reaches each input for the last time; H again (or u with a "
-    "direction) gives H·u in one sweep, with the forward seed as u.",
+    "numbers.  The whole Hessian takes one sweep per input entry: sweep k, along eₖ, "
+    "gives H·eₖ, filling column k of the panel (▶ on its heading) as it reaches each "
+    "input for the last time; a low screen shows the column under way on one line.  "
+    "H again (or u with a direction) gives H·u in one sweep, with the forward seed as u; "
+    "u types another u.  Once the adjoints run, the trace keeps each node's v̇ beside "
+    "its v̄ and v̄̇ (the second-order rules use it).",
     "The highlighted box (▶) is the node the step computes; heavy edges (━┃) carry "
     "its value or derivative.  Panes: 1 trace, 2 finite differences against AD, "
     "3 expression swell, 4 cost of the sweeps, 5 gradient descent, 7 the program "

@@ -1,12 +1,13 @@
 """HessianPanel: second-order mode's Hessian (or H·u) filling in as the nested sweeps run.
 
 Shown above the formula bar in second-order mode only.  Sweep k along the unit
-direction eₖ gives row k of H (H is symmetric, so its column too); an entry
-shows once the sweep has reached its input for the last time, ``·`` before.
-Sweep k is row k: ``▶`` marks the sweep under way.  With a direction u (H·u)
-the one sweep fills one row.  A Hessian larger than
-fits shows the rows around the sweep under way and the first columns (``…`` and
-``rows 7–12 of 16`` say so).
+direction eₖ gives H·eₖ, column k of H: the panel fills column k during sweep k
+(``▶`` marks its heading), an entry once the sweep has reached its input for
+the last time, ``·`` before.  With a direction u (H·u) the one sweep fills the
+one column, drawn as a line.  A Hessian wider than fits shows the columns around
+the sweep under way and the first rows (``…`` and ``columns 7–12 of 16`` say
+so).  On a low screen (under :data:`LOW` lines) a Hessian of more than two
+inputs collapses to two lines, the column under way, so the trace keeps its rows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Session
 
 #: At most this many rows of H are drawn (the panel stays low at 80×24).
 MAX_ROWS = 6
+#: Screens lower than this get the compact panel (at most three lines).
+LOW = 32
+#: Rows of H drawn in full on a low screen (more: the compact form).
+LOW_ROWS = 2
 #: Characters of each entry's column, and of the row labels' column.
 CELL = 11
 LABELS = 14
@@ -43,11 +48,12 @@ class HessianPanel(Static):
         self.set_class(second is not None, "-shown")
         if second is None:
             return
-        self.update(hessian_text(session, width))
+        self.update(hessian_text(session, width, low=self.screen.size.height < LOW))
 
 
-def hessian_text(session: Session, width: int) -> Text:
-    """The panel's text (see the module docstring): a title line, then the rows."""
+def hessian_text(session: Session, width: int, *, low: bool = False) -> Text:
+    """The panel's text (see the module docstring): a title line, then the rows;
+    ``low``: two lines for a Hessian of more than :data:`LOW_ROWS` inputs."""
     second = session.second
     assert second is not None
     columns = session.hessian_known()  # column k: sweep k's v̄̇ of every input entry
@@ -69,28 +75,64 @@ def hessian_text(session: Session, width: int) -> Text:
         text.append(_fit("   ".join(entries), width))
         return text
     n = len(labels)
+    if low and n > LOW_ROWS:
+        return _compact(labels, columns, max(sweep_now, 1), digits, width)
     room = max(1, (width - LABELS - 2) // CELL)
+    if room < n:  # leave room for the note saying which columns show
+        room = max(1, (width - LABELS - 2 - len(f"  columns {n}–{n} of {n}, rows 1–{n}")) // CELL)
     shown_cols = min(n, room)
-    shown_rows = min(n, MAX_ROWS)
-    # the rows follow the sweep under way (row k is sweep k's); the first columns show
-    first_row = min(max(sweep_now - shown_rows, 0), n - shown_rows)
+    shown_rows = min(n, LOW_ROWS if low else MAX_ROWS)
+    # the columns follow the sweep under way (column k is sweep k's); the first rows show
+    first_col = min(max(sweep_now - shown_cols, 0), n - shown_cols)
+    cols = range(first_col, first_col + shown_cols)
     text.append(f"H ({n}×{n})"[: LABELS - 1].ljust(LABELS), style="bold")
-    header = "".join(label[: CELL - 1].ljust(CELL) for label in labels[:shown_cols])
-    header += "…" if shown_cols < n else ""
-    note = f"  rows {first_row + 1}–{first_row + shown_rows} of {n}" if shown_rows < n else ""
-    note += f"  {HIDDEN_NOTE}" if hidden else ""
+    header = "".join(
+        (("▶" if sweep_now == col + 1 else "") + labels[col])[: CELL - 1].ljust(CELL)
+        for col in cols
+    )
+    header += "…" if first_col + shown_cols < n else ""
+    notes = []
+    if shown_cols < n:
+        notes.append(f"columns {first_col + 1}–{first_col + shown_cols} of {n}")
+    if shown_rows < n:
+        notes.append(f"rows 1–{shown_rows}")
+    if hidden:
+        notes.append(HIDDEN_NOTE)
+    note = "  " + ", ".join(notes) if notes else ""
     fits = LABELS + len(header.rstrip()) + len(note) <= width
     text.append(header.rstrip() + note if fits else header, style="dim")
-    for row in range(first_row, first_row + shown_rows):
-        current = sweep_now == row + 1
-        line = Text(("▶" if current else " ") + labels[row][: LABELS - 2].ljust(LABELS - 1))
-        line.stylize("dim")
-        cells = "".join(
-            _entry(columns[row][col], digits)[: CELL - 1].ljust(CELL) for col in range(shown_cols)
-        )
-        line.append(cells + ("…" if shown_cols < n else ""), style="bold" if current else "")
+    for row in range(shown_rows):
+        line = Text(" " + labels[row][: LABELS - 2].ljust(LABELS - 1), style="dim")
+        for col in cols:
+            cell = _entry(columns[col][row], digits)[: CELL - 1].ljust(CELL)
+            line.append(cell, style="bold" if sweep_now == col + 1 else "")
+        line.append("…" if first_col + shown_cols < n else "")
         text.append("\n")
         text.append_text(line)
+    return text
+
+
+def _compact(
+    labels: tuple[str, ...],
+    columns: list[list[float | None]],
+    sweep_now: int,
+    digits: int,
+    width: int,
+) -> Text:
+    """Two lines: which column of H the sweep under way fills, then its entries so far."""
+    n, k = len(labels), sweep_now - 1
+    done = sum(1 for column in columns if all(v is not None for v in column))
+    text = Text(f"H ({n}×{n})", style="bold")
+    text.append(
+        _fit(
+            f"  ▶ column {k + 1} of {n} (sweep along e_{labels[k]}); "
+            f"{done} {'column' if done == 1 else 'columns'} complete",
+            max(width - len(text), 1),
+        ),
+        style="dim",
+    )
+    entries = [f"{label}: {_entry(v, digits)}" for label, v in zip(labels, columns[k], strict=True)]
+    text.append("\n" + _fit("   ".join(entries), width))
     return text
 
 

@@ -18,6 +18,7 @@ from adexplorer.tui.text import PlainInput
 
 #: The characters a field holds before it is laid out (then its own width counts).
 FALLBACK_ROOM = 30
+#: The seed field's placeholder in forward mode.
 
 
 class InputsPanel(VerticalScroll):
@@ -44,6 +45,7 @@ class InputsPanel(VerticalScroll):
         self._fields: dict[str, Input] = {}
         self._seed_field: Input | None = None
         self._seed_placeholder = SEED_PLACEHOLDER  # before it is fitted to the field
+        self._seed_label: Label | None = None
         # name → (its array, the room it was made for, its summary)
         self._summaries: dict[str, tuple[object, int, str]] = {}
 
@@ -53,9 +55,12 @@ class InputsPanel(VerticalScroll):
         selected: str | None,
         seed: str,
         seed_placeholder: str = SEED_PLACEHOLDER,
+        seed_label: str = "seed",
     ) -> None:
-        """Show the values, the selected input and the seed (vector mode: an empty field
-        whose placeholder names every direction, see ``Session.seed_field``)."""
+        """Show the values, the selected input and the seed row: ``seed`` under
+        ``seed_label`` (reverse mode shows its cotangent there as ``ȳ``), with
+        ``seed_placeholder`` (vector mode: an empty field whose placeholder names every
+        direction, see ``Session.seed_field``)."""
         names = tuple(values)
         if names != self._names:
             self._names = names
@@ -68,7 +73,8 @@ class InputsPanel(VerticalScroll):
             rows = [
                 Horizontal(self._labels[n], self._fields[n], classes="input-row") for n in names
             ]
-            rows.append(Horizontal(Label(" seed"), self._seed_field, classes="input-row"))
+            self._seed_label = Label(f" {seed_label}")
+            rows.append(Horizontal(self._seed_label, self._seed_field, classes="input-row"))
             self.mount_all(rows)
         for name in names:
             marker = "▶" if name == selected else " "
@@ -94,6 +100,8 @@ class InputsPanel(VerticalScroll):
             field.placeholder = ""
             if not field.has_focus and field.value != text:
                 field.value = text
+        if self._seed_label is not None and str(self._seed_label.content) != f" {seed_label}":
+            self._seed_label.update(f" {seed_label}")
         seed_field = self._seed_field
         if seed_field is None:
             return

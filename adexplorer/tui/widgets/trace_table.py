@@ -138,11 +138,11 @@ class TraceTable(DataTable[Text], can_focus=False):
                 "loop": max(widest[1], 4),
                 "operation": min(max(widest[2], 9, titles), 32),
                 "value": number,
-                # two numbers of up to 12 characters, " + " and ε (second order: v̄ and v̄̇
-                # with their names)
+                # two numbers of up to 12 characters, " + " and ε (second order: v̇, v̄
+                # and v̄̇ with their names)
                 derivative_header: 2 * number + 4
                 if dual
-                else 2 * number + 8
+                else 3 * number + 12
                 if SECOND_ORDER_MARK in derivative_header
                 else max(number, len(derivative_header)),
                 "source": min(max(widest[3], 6), 40),
