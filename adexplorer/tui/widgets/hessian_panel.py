@@ -114,7 +114,7 @@ def hessian_text(session: Session, width: int, *, low: bool = False) -> Text:
 
 def _compact(
     labels: tuple[str, ...],
-    columns: list[list[float | None]],
+    columns: list[list[object]],
     sweep_now: int,
     digits: int,
     width: int,
