@@ -318,6 +318,7 @@ def test_lesson_17_newton_table_against_numpy() -> None:
         (SIXTEEN, "scalar-sweeps-cost", "44", "tangents-only"),
         (SEVENTEEN, "ln-term", "0.5", "first-order"),  # v̄ for v̄̇
         (SEVENTEEN, "ln-term", "-0.25", "moved"),  # v̇-1 taken as 1
+        (SEVENTEEN, "ln-term", "1", "other-contribution"),  # the product's v̄̇ part
         (SEVENTEEN, "x1-dot", "5.5", "first-order"),
         (SEVENTEEN, "x1-dot", "0.75", "moved"),  # ln's term kept: v̇-1 taken as 1
         (SEVENTEEN, "sweeps-for-h", "8", "sweeps"),  # 2n: central differences

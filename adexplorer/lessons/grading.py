@@ -225,7 +225,11 @@ def matches(typed: Typed, value: float) -> bool:
 
 
 def find_slip(typed: Typed, target: float, candidates: list[Slip]) -> Slip | None:
-    """The first candidate slip the typed answer matches (none that is the target itself)."""
+    """The first candidate slip the typed answer matches (none that is the target itself):
+    one it equals exactly first (``1`` is the slip 1, before the slip 0.5 it rounds)."""
+    for slip in candidates:
+        if not exact(slip.value, target) and exact(typed.value, slip.value):
+            return slip
     for slip in candidates:
         if not exact(slip.value, target) and matches(typed, slip.value):
             return slip

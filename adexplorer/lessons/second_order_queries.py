@@ -376,8 +376,27 @@ def _nested_slips(setup: Setup, name: str, args: tuple[str, ...]) -> list[gradin
                 f"that is {args[0]}'s tangent v̇ from the forward part of the sweep, not v̄̇",
             )
         )
+    if name == "adjoint-dot-term":
+        found.extend(_other_contribution_slips(setup, args))
     found.extend(_moved_slips(setup, name, args))
     return found
+
+
+def _other_contribution_slips(setup: Setup, args: tuple[str, ...]) -> list[grading.Slip]:
+    """The v̄̇ part of another contribution to the same node (the wrong consumer)."""
+    labels = setup.graph.labels("griewank")
+    _, steps = _steps_into(setup, args[0])
+    k = int(args[1])
+    return [
+        grading.Slip(
+            _dot(step.contribution_dot, "a contribution's v̄̇"),
+            "other-contribution",
+            f"that is the v̄̇ part of contribution {j} (from {labels[step.source or 0]}), "
+            f"not of contribution {k} (from {labels[steps[k - 1].source or 0]})",
+        )
+        for j, step in enumerate(steps, start=1)
+        if j != k
+    ]
 
 
 def _moved_slips(setup: Setup, name: str, args: tuple[str, ...]) -> list[grading.Slip]:
