@@ -884,7 +884,8 @@ QUERIES: dict[str, Query] = {
         Query(
             "hessian-row",
             (NAME,),
-            "`vector`: the row of H for input NAME, what one nested sweep seeded with NAME gives",
+            "`vector`: column NAME of H (H·e for NAME's unit direction), what one nested "
+            "sweep seeded with NAME gives; H is symmetric, so it is row NAME too",
             ("hessian-row x1",),
             second_order_queries.hessian_row,
         ),

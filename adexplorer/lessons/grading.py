@@ -205,6 +205,15 @@ class Slip:
     message: str
 
 
+@dataclass(frozen=True)
+class VectorSlip:
+    """A wrong vector answer a common slip gives: all its entries, a short name, what to say."""
+
+    values: tuple[float, ...]
+    name: str  # transposed, one-direction, one-column, sign-lost, other-row, other-column
+    message: str
+
+
 def matches(typed: Typed, value: float) -> bool:
     """The typed answer is ``value`` to its own precision (loosely: 1e-6 relative
     also counts, since a student repeats what their slip gave them, rounded)."""
@@ -216,7 +225,11 @@ def matches(typed: Typed, value: float) -> bool:
 
 
 def find_slip(typed: Typed, target: float, candidates: list[Slip]) -> Slip | None:
-    """The first candidate slip the typed answer matches (none that is the target itself)."""
+    """The first candidate slip the typed answer matches (none that is the target itself):
+    one it equals exactly first (``1`` is the slip 1, before the slip 0.5 it rounds)."""
+    for slip in candidates:
+        if not exact(slip.value, target) and exact(typed.value, slip.value):
+            return slip
     for slip in candidates:
         if not exact(slip.value, target) and matches(typed, slip.value):
             return slip
@@ -234,6 +247,17 @@ SIGN_ADVICE = {
 }
 
 
+#: Why a number can come out half its value, by what the number is: only a derivative
+#: gets the calculus reminder (a count or a cost is never halved by a derivative rule).
+HALF_ADVICE = {
+    "derivative": "a factor 2 is missing (the derivative of u² is 2u)",
+    "count": "is something counted once that happens twice?",
+    "value": "a factor 2 is missing",
+    "descent": "a factor 2 is missing",
+    "other": "a factor 2 is missing",
+}
+
+
 def generic_slips(target: float, what: str, nature: str = "other") -> list[Slip]:
     """Slips any number can show: the sign, a factor 2 or ½, a power of ten.
     ``nature`` (a key of :data:`SIGN_ADVICE`) says what kind of number it is."""
@@ -247,7 +271,7 @@ def generic_slips(target: float, what: str, nature: str = "other") -> list[Slip]
         Slip(
             target / 2,
             "factor-2",
-            f"that is half of {what}: a factor 2 is missing (the derivative of u² is 2u)",
+            f"that is half of {what}: {HALF_ADVICE.get(nature, HALF_ADVICE['other'])}",
         ),
     ]
     for power in (-3, -2, -1, 1, 2, 3):

@@ -605,6 +605,94 @@ def _other_way(exercise: Exercise, explore: Explore | None) -> tuple[list[float]
     ), f"column {k + 1} (∂ each output/∂{inputs[k].name})"
 
 
+#: How far a vector entry may be from a slip's and still be that slip, relative to the
+#: slip's largest entry: a student repeats a slip worked from the lesson's rounded
+#: numbers (6 digits), so its last digits can differ from the engine's.
+SLIP_SLACK = 1e-4
+
+
+def _is_slip(words: Sequence[str], values: Sequence[float]) -> bool:
+    """The typed entries are ``values`` (to the digits typed, or within SLIP_SLACK)."""
+    if len(words) != len(values) or not all(math.isfinite(v) for v in values):
+        return False
+    scale = max((abs(v) for v in values), default=0.0)
+    for word, value in zip(words, values, strict=True):
+        if judge_entry(word, value, 1) != "wrong":
+            continue
+        if abs(read_response(word).value - value) > SLIP_SLACK * scale:
+            return False
+    return True
+
+
+def _entry_names(setup: Setup, outputs: bool) -> list[str]:
+    entries = kq.output_entries(setup.graph) if outputs else kq.input_entries(setup.graph)
+    return [e.name for e in entries]
+
+
+def vector_slips(exercise: Exercise, explore: Explore | None) -> list[grading.VectorSlip]:
+    """The whole answers the usual slips of a vector exercise give, computed by the
+    engines: the transposed product, one part of the direction only, another row or
+    column, a column of H for H·u, u's signs lost."""
+    name, args = _query_of(exercise)
+    if not name or explore is None:
+        return []
+    setup = prepare(explore)
+    found: list[grading.VectorSlip] = []
+    other = _other_way(exercise, explore)
+    if other is not None:
+        if name in other_name:
+            slip, message = "transposed", f"that is {other[1]}"
+        else:
+            slip, message = "row-for-column", f"that is {other[1]} of the Jacobian, not asked"
+        found.append(grading.VectorSlip(tuple(other[0]), slip, message))
+    if name == "jvp-vector":
+        found.extend(vq.jvp_part_slips(setup))
+    elif name == "hvp-vector":
+        found.extend(sq.hvp_vector_slips(setup))
+    elif name in ("jacobian-row", "jacobian-column", "hessian-row"):
+        found.extend(_other_lines(setup, name, args[0]))
+    return found
+
+
+def _other_lines(setup: Setup, name: str, word: str) -> list[grading.VectorSlip]:
+    """Another row of J (another column, another column of H) than the one asked for."""
+    found: list[grading.VectorSlip] = []
+    if name == "jacobian-row":
+        rows = _entry_names(setup, outputs=True)
+        asked = kq.row_entry(setup.graph, word).name
+        for k, other in enumerate(rows):
+            if other != asked:
+                found.append(
+                    grading.VectorSlip(
+                        tuple(kq.jacobian_row(setup, str(k + 1))),
+                        "other-row",
+                        f"that is the {other} row of J (∂{other}/∂ each input), not the "
+                        f"{asked} row: the cotangent's 1 sits on {asked}, so it picks that row",
+                    )
+                )
+        return found
+    inputs = _entry_names(setup, outputs=False)
+    asked = kq.column_entry(setup.graph, word).name
+    for other in inputs:
+        if other == asked:
+            continue
+        values = (
+            kq.jacobian_column(setup, other)
+            if name == "jacobian-column"
+            else sq.hessian_row_entries(setup, other)
+        )
+        what = "J" if name == "jacobian-column" else "H"
+        found.append(
+            grading.VectorSlip(
+                tuple(values),
+                "other-column",
+                f"that is the {other} column of {what}, not the {asked} column: a sweep "
+                f"seeded with the unit direction of {asked} gives {asked}'s column",
+            )
+        )
+    return found
+
+
 def _check_vector(exercise: Exercise, explore: Explore | None, response: str) -> Feedback:
     """Each entry graded like a number (to the digits typed); the wrong ones are named."""
     want, names = vector_target(exercise, explore)
@@ -626,16 +714,14 @@ def _check_vector(exercise: Exercise, explore: Explore | None, response: str) ->
     if wrong:
         if all(judge_entry(w, -x, digits) != "wrong" for w, x in zip(words, want, strict=True)):
             return Feedback(False, "the signs are flipped: each entry is minus the right one")
-        other = _other_way(exercise, explore)
-        if other is not None and all(
-            judge_entry(w, x, digits) != "wrong" for w, x in zip(words, other[0], strict=True)
-        ):
-            return Feedback(
-                False,
-                f"that is {other[1]}"
-                if name_of(exercise) in other_name
-                else f"that is {other[1]} of the Jacobian, not what was asked",
-            )
+        try:
+            candidates = vector_slips(exercise, explore)
+        except AdxError:  # a slip that cannot be computed here is not offered
+            candidates = []
+        for slip in candidates:
+            same = np.allclose(slip.values, want, rtol=grading.EXACT, atol=0.0)
+            if not same and _is_slip(words, slip.values):
+                return Feedback(False, slip.message, slip=slip.name)
     if wrong:
         listed = ", ".join(f"{k + 1} ({names[k]})" for k in wrong)
         right = len(want) - len(wrong)

@@ -13,6 +13,7 @@ step for a Newton step) are computed by the engines too.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,13 +83,62 @@ def hessian(setup: Setup, args: tuple[str, ...]) -> float:
 
 
 def hessian_row_entries(setup: Setup, word: str) -> list[float]:
-    """Row ``word`` of H: what one nested sweep seeded with that unit direction gives."""
+    """Column ``word`` of H, H·e for that unit direction: what one nested sweep seeded with
+    it gives (H is symmetric, so this is row ``word`` too)."""
     matrix = hessian_trace(setup).hessian()
     return [float(v) for v in matrix[_entry_position(setup, word)]]
 
 
 def hessian_row(setup: Setup, args: tuple[str, ...]) -> str:
     return kq.numbers_text(hessian_row_entries(setup, args[0]))
+
+
+def hvp_vector_slips(setup: Setup) -> list[grading.VectorSlip]:
+    """H·u after the usual slips: one column of H (a unit direction for u), one column
+    times its weight, u's signs lost, the gradient (first order) for H·u."""
+    matrix = hessian_trace(setup).hessian()
+    u = _flat_direction(setup)
+    labels = [e.name for e in kq.input_entries(setup.graph)]
+    found: list[grading.VectorSlip] = []
+    if np.count_nonzero(u) > 1:
+        for j, weight in enumerate(u):
+            if weight == 0:
+                continue
+            found.append(
+                grading.VectorSlip(
+                    tuple(float(v) for v in matrix[:, j]),
+                    "one-column",
+                    f"that is the {labels[j]} column of H alone (H·e for the unit direction "
+                    f"{labels[j]}): H·u adds every column, each times its part of u",
+                )
+            )
+            if weight != 1:
+                found.append(
+                    grading.VectorSlip(
+                        tuple(float(v) for v in matrix[:, j] * weight),
+                        "one-column",
+                        f"that is only the {labels[j]} part of u ({weight:g} times that "
+                        "column of H): H·u adds every column, each times its part of u",
+                    )
+                )
+    if np.any(u < 0):
+        found.append(
+            grading.VectorSlip(
+                tuple(float(v) for v in matrix @ np.abs(u)),
+                "sign-lost",
+                "that is H times u with its minus signs dropped: keep the signs of u's parts",
+            )
+        )
+    gradient = run(setup.graph, setup.values, "reverse").gradient()
+    flat = tuple(float(v) for n in setup.graph.input_names for v in np.ravel(gradient[n]))
+    found.append(
+        grading.VectorSlip(
+            flat,
+            "first-order",
+            "that is the gradient (the v̄ column, first order): H·u is the v̄̇ column",
+        )
+    )
+    return found
 
 
 # ------------------------------------------------------------------ the nested sweep
@@ -273,8 +323,8 @@ def slips(setup: Setup, name: str, args: tuple[str, ...], target: float) -> list
         for count, why in (
             (2 * n, "that is central differences of gradients (2n gradients), not nested sweeps"),
             (n + 1, "that is forward differences of gradients (n + 1 gradients)"),
-            (n * n, "that counts the entries of H: one nested sweep gives a whole row"),
-            (1, "one nested sweep gives H·u for one direction u: one row of H, not all of it"),
+            (n * n, "that counts the entries of H: one nested sweep gives a whole column"),
+            (1, "one nested sweep gives H·u for one direction u: one column of H, not all of it"),
         ):
             if count != target:
                 found.append(grading.Slip(float(count), "sweeps", why))
@@ -324,6 +374,59 @@ def _nested_slips(setup: Setup, name: str, args: tuple[str, ...]) -> list[gradin
                 float(tangent),
                 "swapped",
                 f"that is {args[0]}'s tangent v̇ from the forward part of the sweep, not v̄̇",
+            )
+        )
+    if name == "adjoint-dot-term":
+        found.extend(_other_contribution_slips(setup, args))
+    found.extend(_moved_slips(setup, name, args))
+    return found
+
+
+def _other_contribution_slips(setup: Setup, args: tuple[str, ...]) -> list[grading.Slip]:
+    """The v̄̇ part of another contribution to the same node (the wrong consumer)."""
+    labels = setup.graph.labels("griewank")
+    _, steps = _steps_into(setup, args[0])
+    k = int(args[1])
+    return [
+        grading.Slip(
+            _dot(step.contribution_dot, "a contribution's v̄̇"),
+            "other-contribution",
+            f"that is the v̄̇ part of contribution {j} (from {labels[step.source or 0]}), "
+            f"not of contribution {k} (from {labels[steps[k - 1].source or 0]})",
+        )
+        for j, step in enumerate(steps, start=1)
+        if j != k
+    ]
+
+
+def _moved_slips(setup: Setup, name: str, args: tuple[str, ...]) -> list[grading.Slip]:
+    """The same v̄̇ with an input that u leaves still taken as moving (its v̇ = 1): the terms
+    with that v̇ in them, which vanish along u, kept."""
+    labels = setup.graph.labels("griewank")
+    u = _flat_direction(setup)
+    compute = {
+        "adjoint-dot": adjoint_dot,
+        "adjoint-dot-after": adjoint_dot_after,
+        "adjoint-dot-term": adjoint_dot_term,
+    }[name]
+    found: list[grading.Slip] = []
+    names = setup.graph.input_names
+    scalar = all(setup.graph.nodes[i].shape == () for i in setup.graph.inputs)
+    if not scalar or len(u) != len(names):
+        return found
+    for k, input_name in enumerate(names):
+        if u[k] != 0:
+            continue
+        moved = dict(setup.seed)
+        moved[input_name] = np.float64(1.0)
+        label = labels[setup.graph.input_index(input_name) or 0]
+        found.append(
+            grading.Slip(
+                compute(replace(setup, seed=moved), args),
+                "moved",
+                f"that takes v̇{label[1:]} = 1, as if {input_name} moved too: along this u "
+                f"{input_name} stays put, so v̇{label[1:]} = 0 and every term with "
+                f"v̇{label[1:]} in it vanishes",
             )
         )
     return found

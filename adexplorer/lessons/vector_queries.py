@@ -51,6 +51,31 @@ def jvp_vector(setup: Setup, args: tuple[str, ...]) -> str:
     return kq.numbers_text(jvp_entries(setup))
 
 
+def jvp_part_slips(setup: Setup) -> list[grading.VectorSlip]:
+    """J·u with only one input's part of u (the others' parts left out)."""
+    found: list[grading.VectorSlip] = []
+    flat = _flat_seed(setup)
+    if np.count_nonzero(flat) < 2:
+        return found
+    names = [entry.name for entry in kq.input_entries(setup.graph)]
+    for k, weight in enumerate(flat):
+        if weight == 0:
+            continue
+        part = np.zeros_like(flat)
+        part[k] = weight
+        trace = run(setup.graph, setup.values, "forward", _flat_to_inputs(setup, part))
+        values = tuple(float(v) for t in trace.output_tangents() for v in np.ravel(t))
+        found.append(
+            grading.VectorSlip(
+                values,
+                "one-direction",
+                f"that uses only the {names[k]} part of u ({weight:g}): J·u adds every "
+                "input's column of J, each times its part of u",
+            )
+        )
+    return found
+
+
 # ------------------------------------------------------------------ ȳᵀJ
 
 
@@ -290,14 +315,52 @@ def vector_slips(setup: Setup, query: str, args: tuple[str, ...]) -> list[gradin
                 )
             )
     elif query == "vector-cost":
-        counted_as = "scalar" if args[0] == "vector" else "vector"
-        counted = "n scalar sweeps" if counted_as == "scalar" else "one vector sweep"
+        found.extend(_cost_slips(setup, args[0]))
+    return found
+
+
+def _cost_slips(setup: Setup, figure: str) -> list[grading.Slip]:
+    """A cost counted the other way, one scalar sweep for n, the tangent work without the
+    primal: the cost model's own parts, so the messages talk about sweeps, not calculus."""
+    cost = vector_trace(setup).cost
+    assert cost is not None
+    n = len(vector_sweep(setup).labels)
+    primal, tangent = cost.primal.total, cost.tangent.total
+    counted_as = "scalar" if figure == "vector" else "vector"
+    counted = f"{n} scalar sweeps" if counted_as == "scalar" else "one vector sweep"
+    found = [
+        grading.Slip(
+            vector_cost(setup, (counted_as,)),
+            "other-cost",
+            f"that is the count for {counted}: the vector sweep computes the primal once, "
+            "n scalar sweeps n times",
+        ),
+        grading.Slip(
+            float(n * tangent),
+            "tangents-only",
+            f"that is the tangent work alone ({n}·{tangent}): "
+            + (
+                f"the vector sweep computes the primal ({primal}) too, once"
+                if figure == "vector"
+                else f"each scalar sweep computes the primal ({primal}) too"
+            ),
+        ),
+    ]
+    if figure == "scalar":
         found.append(
             grading.Slip(
-                vector_cost(setup, (counted_as,)),
-                "other-cost",
-                f"that is the count for {counted}: the vector sweep computes the primal once, "
-                "n scalar sweeps n times",
+                float(primal + tangent),
+                "one-sweep",
+                f"that is one sweep ({primal} + {tangent}); there are {n}, one per direction",
+            )
+        )
+    else:
+        found.append(
+            grading.Slip(
+                float(primal + tangent),
+                "one-sweep",
+                f"that is one scalar sweep, the primal and one direction's tangents: the "
+                f"vector sweep carries the tangents of all {n} directions",
             )
         )
     return found
