@@ -12,6 +12,8 @@ inputs collapses to two lines, the column under way, so the trace keeps its rows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -114,7 +116,7 @@ def hessian_text(session: Session, width: int, *, low: bool = False) -> Text:
 
 def _compact(
     labels: tuple[str, ...],
-    columns: list[list[object]],
+    columns: Sequence[Sequence[object]],
     sweep_now: int,
     digits: int,
     width: int,
