@@ -29,6 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "explorer": frozenset({"base", "core", "lang", "compare", "reports", "codegen"}),
     "lessons": frozenset({"base", "core", "lang", "compare", "codegen"}),
     "codegen": frozenset({"base", "core", "lang"}),
+    "schemas": frozenset({"base"}),
     "tui": frozenset(
         {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons", "codegen"}
     ),
@@ -44,6 +45,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "lessons",
             "tui",
             "codegen",
+            "schemas",
         }
     ),
 }
