@@ -400,14 +400,14 @@ def check_json(result: CheckResult, cwd: Path | None = None) -> dict[str, object
     }
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
     """A workflow command's message, escaped as the runner reads it back."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
+def escape_property(text: str) -> str:
     """A workflow command's property value (``file=…``): also ``:`` and ``,``."""
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def github_command(problem: Problem, cwd: Path | None = None) -> str:
@@ -418,5 +418,5 @@ def github_command(problem: Problem, cwd: Path | None = None) -> str:
     if problem.column:
         properties.append(("col", str(problem.column)))
     properties.append(("title", ANNOTATION_TITLE))
-    joined = ",".join(f"{key}={_escape_property(value)}" for key, value in properties)
-    return f"::{command} {joined}::{_escape_data(visible(problem.message))}"
+    joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
+    return f"::{command} {joined}::{escape_data(visible(problem.message))}"
