@@ -286,3 +286,16 @@ def test_the_help_shows_the_formats_and_a_github_step() -> None:
     assert code == 0
     assert "[text|json|github]" in out or "text|json|github" in out
     assert "adx lesson check --format github lessons/" in out
+
+
+def test_the_built_in_course_passes_in_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    code, out, _ = run("lesson", "check", "--format", "json", "lessons")
+    report = json.loads(out)
+    assert_valid(report)
+    assert code == 0 and report["ok"] is True and report["problems"] == []
+    files = sorted(p.name for p in (root / "lessons").glob("*.md") if p.name != "README.md")
+    assert [f["file"] for f in report["files"]] == [f"lessons/{name}" for name in files]
+    assert all(f["lesson"] and f["errors"] == 0 for f in report["files"])
+    assert report["summary"]["exercises"] == sum(f["exercises"] for f in report["files"]) > 0
