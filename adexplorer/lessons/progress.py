@@ -226,8 +226,7 @@ class Progress:
                 lessons, _, version = _read_versioned(self.path)
                 if lessons is None or version >= VERSION:
                     return  # another adx upgraded (or replaced) it meanwhile
-                copy = reserve_new_file(self.path.parent, f"{self.path.name}.v{version}")
-                write_atomically(copy, self.path.read_bytes())
+                copy = self._keep_copy(version)
                 write_atomically(self.path, _dump(lessons))
                 self.lessons = lessons
                 self.notice = (
@@ -260,6 +259,12 @@ class Progress:
             where = f"it could not be moved aside ({error.strerror or error})"
         return f"the progress file {self.path} could not be read ({why}); {where}"
 
+    def _keep_copy(self, version: int) -> Path:
+        """Copy the file (of an older ``version``; the lock is held) to a new name."""
+        copy = reserve_new_file(self.path.parent, f"{self.path.name}.v{version}")
+        write_atomically(copy, self.path.read_bytes())
+        return copy
+
     def _update(self, change: Callable[[Lessons], None]) -> None:
         """Lock, re-read what is on disk, apply ``change`` to it, write it back atomically.
 
@@ -268,10 +273,14 @@ class Progress:
         """
         try:
             with self._lock():
-                lessons, why = _read(self.path)
+                lessons, why, version = _read_versioned(self.path)
                 if lessons is None:
                     self.problem = self._set_aside(why or "")
                     lessons = {}
+                elif version < VERSION and lessons:  # load() could not upgrade it: now
+                    self.notice = f"the version {version} progress file is kept at " + str(
+                        self._keep_copy(version)
+                    )
                 change(lessons)
                 write_atomically(self.path, _dump(lessons))
         except Timeout:
