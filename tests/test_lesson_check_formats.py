@@ -299,3 +299,38 @@ def test_the_built_in_course_passes_in_json(monkeypatch: pytest.MonkeyPatch) -> 
     assert [f["file"] for f in report["files"]] == [f"lessons/{name}" for name in files]
     assert all(f["lesson"] and f["errors"] == 0 for f in report["files"])
     assert report["summary"]["exercises"] == sum(f["exercises"] for f in report["files"]) > 0
+
+
+def test_a_file_without_front_matter_still_has_its_steps_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    body = MISTAKES.split("---\n", 2)[2]  # the front matter removed
+    Path("bare.md").write_text(body, encoding="utf-8")
+    code, out, _ = run("lesson", "check", "--format", "json", "bare.md")
+    report = json.loads(out)
+    assert_valid(report)
+    lines = [(p["line"], p["message"]) for p in report["problems"]]
+    assert code == 1 and lines[0][0] == 1 and "starts with front matter" in lines[0][1]
+    assert any(
+        line == _line(body, "program: x +* 2") and "does not run" in message
+        for line, message in lines
+    )
+    assert any(line == _line(body, "kind: numbr") for line, _ in lines)
+
+
+def test_a_yaml_error_has_its_column_and_the_body_is_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = MISTAKES.replace("title: A lesson with many mistakes", "title: [unclosed")
+    Path("yaml.md").write_text(text, encoding="utf-8")
+    code, out, _ = run("lesson", "check", "--format", "json", "yaml.md")
+    report = json.loads(out)
+    assert_valid(report)
+    first = report["problems"][0]
+    assert code == 1 and "not valid YAML" in first["message"]
+    assert isinstance(first.get("column"), int) and first["column"] >= 1
+    assert any("does not run" in p["message"] for p in report["problems"])
+    _, out, _ = run("lesson", "check", "--format", "github", "yaml.md")
+    assert f",col={first['column']}," in out.splitlines()[0]
