@@ -79,6 +79,7 @@ class LazyGroup(click.Group):
         "lesson": "adexplorer.cli.lesson:lesson_group",
         "values": "adexplorer.cli.values:values_command",
         "train": "adexplorer.cli.train:train_command",
+        "schema": "adexplorer.cli.schema:schema_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -115,7 +116,7 @@ def cli(ctx: click.Context) -> None:
     (--save start.npz); `adx train` runs gradient descent on a program's loss
     (the texts' network: examples/network.adx); `adx lesson` plays and checks
     lessons (a seventeen-lesson course is built in); `adx functions` lists the
-    differentiation rules.
+    differentiation rules; `adx schema` prints the JSON Schema of each --json output.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """
     if ctx.invoked_subcommand is None:
