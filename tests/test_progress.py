@@ -36,7 +36,7 @@ WRONG_SHAPES = {
     "a list": [1, 2],
     "a string": "progress",
     "no version": {"lessons": {}},
-    "version 2": {"version": 2, "lessons": {}},
+    "version 3": {"version": 3, "lessons": {}},
     "version true": {"version": True, "lessons": {}},
     "lessons a list": {"version": 1, "lessons": []},
     "extra key": {"version": 1, "lessons": {}, "owner": "me"},

@@ -13,6 +13,7 @@ from adexplorer.base.text import visible
 from adexplorer.cli.common import fail, require_terminal
 
 if TYPE_CHECKING:  # imported when used: `adx --help` need not load the lesson parser
+    from adexplorer.lessons.checker import CheckResult
     from adexplorer.lessons.concealment import Hidden
     from adexplorer.lessons.model import Explore, Lesson
     from adexplorer.lessons.parser import Problem
@@ -79,12 +80,15 @@ def list_command(directories: tuple[str, ...]) -> None:
         fail(error, as_json=False)
     if progress.problem:
         click.echo(visible(f"warning: {progress.problem}"), err=True)
+    if progress.notice:
+        click.echo(visible(f"note: {progress.notice}"), err=True)
     table = Table(title="Lessons", title_justify="left")
     for name in ("#", "id", "title", "steps", "solved"):
         table.add_column(name, justify="right" if name in ("#", "steps", "solved") else "left")
     for position, lesson in enumerate(lessons, start=1):
         total = len(lesson.exercises())
-        solved = len(progress.solved(lesson.id) & {ex.id for _, ex in lesson.exercises()})
+        # only answers given to the exercises as they are now (an edited one starts afresh)
+        solved = len(progress.solved(lesson.id, lesson.fingerprints()))
         # built-in lessons are numbered as `adx lesson open N` takes them; others by path
         number = str(position) if position <= course else ""
         table.add_row(number, lesson.id, lesson.title, str(len(lesson.steps)), f"{solved}/{total}")
@@ -228,40 +232,73 @@ def _print_exploration(explore: Explore, mask: Hidden | None = None) -> None:
 # Paths are plain strings here: click.Path would os.stat() them and fail on a name
 # no file can have (a NUL byte); the checker reports such a path as a problem.
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-def check_command(paths: tuple[str, ...]) -> None:
-    """Validate lesson files (for course authors' CI); exit 1 with every problem listed."""
-    from adexplorer.lessons.checker import check_paths, notes
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: for people (problems on stderr); json: one adx.lesson-check/1 object on "
+    "stdout (`adx schema lesson-check`); github: GitHub Actions annotations on stdout.",
+)
+def check_command(paths: tuple[str, ...], output_format: str) -> None:
+    """Validate lesson files (for course authors' CI); exit 1 with every problem listed.
 
-    lessons, problems = check_paths([Path(p) for p in paths], extra=player_problems)
-    for problem in problems:
+    Every problem of every file is reported in one run, each at its own line: a file
+    with format mistakes is still checked in its sound parts.  Answers given only as
+    literals are notes (not failures).
+
+    \b
+    In a GitHub Actions workflow, each problem becomes an annotation on its line:
+      - name: Check the lessons
+        run: adx lesson check --format github lessons/
+    """
+    from adexplorer.base.text import json_dumps
+    from adexplorer.lessons.checker import check_files, check_json, github_command
+
+    result = check_files([Path(p) for p in paths], extra=player_problems)
+    if output_format == "json":
+        click.echo(json_dumps(check_json(result)))
+    elif output_format == "github":
+        for problem in [*result.problems, *result.notes]:
+            click.echo(github_command(problem))
+    if output_format != "text":
+        click.echo(_summary(result), err=True)
+        sys.exit(0 if result.ok else 1)
+    for problem in result.problems:
         click.echo(visible(str(problem)), err=True)
-    remarks = [note for lesson in lessons for note in notes(lesson)]
-    for remark in remarks:
+    for remark in result.notes:
         click.echo(visible(str(remark)), err=True)
-    exercises = sum(len(lesson.exercises()) for lesson in lessons)
+    if not result.ok:
+        click.echo(_summary(result), err=True)
+        sys.exit(1)
+    click.echo(_summary(result))
+
+
+def _summary(result: CheckResult) -> str:
+    """The closing line: how many problems in how many files, or what was verified."""
+    remarks = len(result.notes)
     unverified = (
-        f"; {len(remarks)} literal-only answer(s) are not engine-verified (see the notes, "
-        "not failures)"
+        f"; {remarks} literal-only answer(s) are not engine-verified (see the notes, not failures)"
         if remarks
         else ""
     )
-    if problems:
-        click.echo(
-            f"{len(problems)} problem(s) in {len({p.path for p in problems})} file(s)" + unverified,
-            err=True,
-        )
-        sys.exit(1)
+    errors = [p for p in result.problems if p.severity == "error"]
+    if errors:
+        return f"{len(errors)} problem(s) in {len({p.path for p in errors})} file(s)" + unverified
+    exercises = sum(len(lesson.exercises()) for lesson in result.lessons)
     verified = "every computed answer was verified by the engine and accepted by the grader"
-    click.echo(
-        f"{len(lessons)} lesson(s), {exercises} exercise(s): every program runs, {verified}"
-        + unverified
+    return (
+        f"{len(result.lessons)} lesson(s), {exercises} exercise(s): every program runs, "
+        f"{verified}{unverified}"
     )
 
 
-def player_problems(lesson: Lesson) -> list[Problem]:
+def player_problems(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> list[Problem]:
     """What would go wrong when the player sets each step's explorer up (as
     ``tui.lesson_app.session_for_exploration`` does): a seed the explorer refuses, a
-    ``step:`` past the end of the trace, anything that would raise."""
+    ``step:`` past the end of the trace, anything that would raise.  Steps whose
+    ``adx-explore`` block has format problems (``faulty``) are left out."""
     from adexplorer.explorer.session import Session
     from adexplorer.lang.lower import lesson_values
     from adexplorer.lessons import answers
@@ -271,7 +308,7 @@ def player_problems(lesson: Lesson) -> list[Problem]:
     problems: list[Problem] = []
     for step in lesson.steps:
         explore = step.explore
-        if explore is None:
+        if explore is None or step.line in faulty:
             continue
         try:
             answers.prepare(explore)

@@ -5,24 +5,33 @@ runs at its point, the names in ``at:``, ``seed:`` and query arguments exist
 (with the closest one when not), every exercise's answer can be computed, and
 the grader the player uses accepts both the answer as the screen shows it (6
 significant digits) and the author's literal answer.  All problems are collected,
-not just the first.  Answers given only as literals (no ``from:``) are *notes*
-(:func:`notes`): not a failure, but nothing checked them.
+not just the first: a file with format problems is still checked in its sound
+parts (``parser.read_lesson``), so one run lists everything wrong with it, each
+at its own line.  Answers given only as literals (no ``from:``) are *notes*
+(:func:`notes`, severity ``notice``): not a failure, but nothing checked them.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from adexplorer.base.errors import AdxError, closest
 from adexplorer.base.files import probe
+from adexplorer.base.text import visible
 from adexplorer.base.value_files import ValueContext
 from adexplorer.compare.swell import family_study
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import answers, kinds
 from adexplorer.lessons.model import Exercise, Explore, Lesson
-from adexplorer.lessons.parser import LessonFormatError, Problem, parse_lesson
+from adexplorer.lessons.parser import Problem, read_lesson
+
+#: A check a higher layer adds (the CLI's: the explorer set up as the player sets it up):
+#: given a lesson and the lines of its faulty parts (``ParsedLesson.faulty``) to leave out.
+ExtraCheck = Callable[[Lesson, frozenset[int]], list[Problem]]
 
 
 def lesson_files(paths: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
@@ -41,11 +50,32 @@ def lesson_files(paths: Iterable[Path], problems: list[Problem] | None = None) -
     return files
 
 
-def check_lesson(lesson: Lesson) -> list[Problem]:
+def sound_steps(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> list[bool]:
+    """Per step: whether the exploration in force there is free of format problems
+    (a faulty ``adx-explore`` block spoils its step and the following steps without one)."""
+    sound: list[bool] = []
+    for step in lesson.steps:
+        if step.line in faulty:
+            sound.append(False)
+        elif step.explore is not None or not sound:
+            sound.append(True)
+        else:
+            sound.append(sound[-1])
+    return sound
+
+
+def check_lesson(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> list[Problem]:
+    """What keeps the lesson's programs and exercises from working; the parts in
+    ``faulty`` (lines, see ``ParsedLesson``) have format problems and are left out."""
     problems: list[Problem] = []
+    sound = sound_steps(lesson, faulty)
+    runs = True  # whether the exploration in force runs (one that does not is said once)
     for index, step in enumerate(lesson.steps):
+        if not sound[index]:
+            continue  # its format problems are reported: what they spoil would repeat them
         explore = lesson.explore_for(index)
         if step.explore is not None:
+            runs = True
             try:
                 inputs = compile_source(step.explore.program).graph.input_names
                 misnamed = explore_problems(step.explore, inputs)
@@ -64,9 +94,12 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
                         else "the program does not run"
                     )
                     problems.append(Problem(lesson.path, step.explore.line, f"{what}: {where}"))
-                continue
+                runs = False
+        if not runs:
+            continue  # its exercises (and those of the steps it serves) cannot be computed
         for exercise in step.exercises:
-            problems.extend(_check_exercise(lesson, exercise, explore))
+            if exercise.line not in faulty:
+                problems.extend(_check_exercise(lesson, exercise, explore))
     return problems
 
 
@@ -135,13 +168,14 @@ def query_problems(exercise: Exercise, explore: Explore | None) -> list[str]:
 
 
 def notes(lesson: Lesson) -> list[Problem]:
-    """What is not a failure but deserves a look: answers no engine verified."""
+    """What is not a failure but deserves a look (severity ``notice``): answers no
+    engine verified."""
     return [
         Problem(
             lesson.path,
             exercise.line,
-            f"note: exercise '{exercise.id}' has a literal answer only (no 'from:'): "
-            "not engine-verified",
+            f"exercise '{exercise.id}' has a literal answer only (no 'from:'): not engine-verified",
+            severity="notice",
         )
         for _, exercise in lesson.exercises()
         if not exercise.query
@@ -153,6 +187,7 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
     student can type (a finite number; positive for an order of magnitude), and agree
     with the literal answer when both are given."""
     here = (lesson.path, exercise.line)
+    found: list[Problem] = []
     if exercise.kind in kinds.CHECKERS:
         return [
             Problem(*here, f"exercise '{exercise.id}': {p}")
@@ -198,61 +233,82 @@ def _check_exercise(lesson: Lesson, exercise: Exercise, explore: Explore | None)
             else:  # the grader the player uses, with the literal as the response
                 feedback = answers.check(exercise, explore, exercise.answer)
                 agree, verdict = feedback.correct, f" (the grader says: {feedback.message})"
-            if not agree:
-                return [
+            if not agree:  # said, and the answer as shown is checked too
+                found.append(
                     Problem(
                         *here,
                         f"the literal answer {exercise.answer} disagrees with the engine: "
                         f"{exercise.query} = {want!r}{verdict}",
                     )
-                ]
+                )
         shown = answers.reveal_text(exercise, explore)
         if exercise.kind == "number":
             feedback = answers.check(exercise, explore, shown)
             if not feedback.correct:
-                return [
+                found.append(
                     Problem(
                         *here,
                         f"exercise '{exercise.id}': the answer as the screen shows it, {shown}, "
                         f"is not accepted by the grader ({feedback.message}); lower 'digits:' "
                         "or ask for something the screen can show",
                     )
-                ]
+                )
     except AdxError as error:
-        return [Problem(*here, f"exercise '{exercise.id}': {error.message}")]
-    return []
+        found.append(Problem(*here, f"exercise '{exercise.id}': {error.message}"))
+    return found
 
 
-def check_paths(
-    paths: Iterable[Path], extra: Callable[[Lesson], list[Problem]] | None = None
-) -> tuple[list[Lesson], list[Problem]]:
-    """Every lesson file in ``paths`` parsed and checked; ``extra`` adds checks a
-    higher layer can make (the CLI's: the explorer set up as the player sets it up)."""
-    lessons: list[Lesson] = []
-    problems: list[Problem] = []
+@dataclass
+class CheckResult:
+    """What ``adx lesson check`` found: the files looked at, the lessons read from them
+    (those with format problems too, checked in their sound parts), every problem
+    (errors: the check fails) and the notes (notices: it does not)."""
+
+    files: list[Path] = field(default_factory=list)
+    lessons: list[Lesson] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def check_files(paths: Iterable[Path], extra: ExtraCheck | None = None) -> CheckResult:
+    """Every lesson file in ``paths`` read and checked, all of each file's problems
+    in one run; ``extra`` adds checks a higher layer can make."""
+    result = CheckResult()
+    problems = result.problems
     files = lesson_files(paths, problems)
+    result.files = files
+    clean: list[Lesson] = []  # lessons without format problems
     for path in files:
         if probe(path) is None:
             problems.append(Problem(path, 1, "no such file or directory"))
             continue
-        try:
-            lesson = parse_lesson(path)
-        except LessonFormatError as error:
-            problems.extend(error.problems)
+        parsed = read_lesson(path)
+        problems.extend(parsed.problems)
+        lesson = parsed.lesson
+        if lesson is None:
             continue
-        lessons.append(lesson)
-        problems.extend(check_lesson(lesson))
+        result.lessons.append(lesson)
+        if not parsed.problems:
+            clean.append(lesson)
+        problems.extend(check_lesson(lesson, parsed.faulty))
         if extra is not None:
-            problems.extend(extra(lesson))
+            problems.extend(extra(lesson, parsed.faulty))
+        result.notes.extend(note for note in notes(lesson) if note.line not in parsed.faulty)
     ids: dict[str, Path] = {}
-    for lesson in lessons:
+    for lesson in result.lessons:
+        if not lesson.id:
+            continue  # a missing id is reported with the front matter
         if lesson.id in ids:
             problems.append(
                 Problem(lesson.path, 1, f"lesson id '{lesson.id}' is also used by {ids[lesson.id]}")
             )
         ids[lesson.id] = lesson.path
     known = set(ids)
-    for lesson in lessons:
+    for lesson in result.lessons:
         for prerequisite in lesson.prerequisites:
             if prerequisite not in known and len(files) > 1:
                 problems.append(
@@ -262,4 +318,105 @@ def check_paths(
                         f"prerequisite '{prerequisite}' is not among the lessons checked",
                     )
                 )
-    return lessons, problems
+    # each file's problems together, in the order of their lines
+    order = {path: rank for rank, path in enumerate(dict.fromkeys(p.path for p in problems))}
+    problems.sort(key=lambda p: (order[p.path], p.line, p.column or 0))
+    return result
+
+
+def check_paths(
+    paths: Iterable[Path], extra: ExtraCheck | None = None
+) -> tuple[list[Lesson], list[Problem]]:
+    """Every lesson file in ``paths`` parsed and checked: the lessons read and every
+    problem (see :func:`check_files`)."""
+    result = check_files(paths, extra)
+    return result.lessons, result.problems
+
+
+# ------------------------------------------------------------------ output for machines
+
+CHECK_SCHEMA = "adx.lesson-check/1"
+#: The title of every GitHub annotation (shown above its message in a pull request).
+ANNOTATION_TITLE = "adx lesson check"
+
+
+def shown_path(path: Path, cwd: Path | None = None) -> str:
+    """``path`` relative to ``cwd`` (the current directory) when it is inside it, else as
+    given: GitHub matches annotations to files by their path in the repository."""
+    try:
+        here = os.path.abspath(cwd if cwd is not None else os.getcwd())
+        absolute = os.path.abspath(path)
+        if os.path.commonpath([here, absolute]) == here:
+            return Path(os.path.relpath(absolute, here)).as_posix()
+    except (ValueError, OSError):  # a NUL byte, another drive: keep it as given
+        pass
+    return str(path)
+
+
+def _problem_json(problem: Problem, cwd: Path | None) -> dict[str, object]:
+    item: dict[str, object] = {
+        "file": visible(shown_path(problem.path, cwd)),
+        "line": problem.line,
+    }
+    if problem.column:
+        item["column"] = problem.column
+    item["severity"] = problem.severity
+    item["message"] = visible(problem.message)
+    return item
+
+
+def check_json(result: CheckResult, cwd: Path | None = None) -> dict[str, object]:
+    """The ``adx.lesson-check/1`` object (``adexplorer/schemas/lesson-check-1.schema.json``):
+    every text in it is plain (control characters shown as escapes)."""
+    errors: dict[Path, int] = {}
+    for problem in result.problems:
+        if problem.severity == "error":
+            errors[problem.path] = errors.get(problem.path, 0) + 1
+    lessons = {lesson.path: lesson for lesson in result.lessons}
+    files: list[dict[str, object]] = []
+    for path in dict.fromkeys([*result.files, *(p.path for p in result.problems)]):
+        lesson = lessons.get(path)
+        files.append(
+            {
+                "file": visible(shown_path(path, cwd)),
+                "lesson": visible(lesson.id) if lesson is not None and lesson.id else None,
+                "exercises": len(lesson.exercises()) if lesson is not None else 0,
+                "errors": errors.get(path, 0),
+            }
+        )
+    return {
+        "schema": CHECK_SCHEMA,
+        "ok": result.ok,
+        "files": files,
+        "problems": [_problem_json(p, cwd) for p in result.problems],
+        "notes": [_problem_json(p, cwd) for p in result.notes],
+        "summary": {
+            "files": len(files),
+            "lessons": len(result.lessons),
+            "exercises": sum(len(lesson.exercises()) for lesson in result.lessons),
+            "errors": sum(errors.values()),
+            "notes": len(result.notes),
+        },
+    }
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as the runner reads it back."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (``file=…``): also ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_command(problem: Problem, cwd: Path | None = None) -> str:
+    """One GitHub Actions workflow command (``::error file=…,line=…::message``) that shows
+    ``problem`` as an annotation on its file and line."""
+    command = {"error": "error", "warning": "warning"}.get(problem.severity, "notice")
+    properties = [("file", visible(shown_path(problem.path, cwd))), ("line", str(problem.line))]
+    if problem.column:
+        properties.append(("col", str(problem.column)))
+    properties.append(("title", ANNOTATION_TITLE))
+    joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
+    return f"::{command} {joined}::{escape_data(visible(problem.message))}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 EXERCISE_KINDS = (
@@ -120,3 +122,45 @@ class Lesson:
             if step.explore is not None:
                 return step.explore
         return None
+
+    def fingerprints(self) -> dict[str, str]:
+        """Each exercise's id → :func:`exercise_fingerprint` (with the exploration in
+        force at its step): what progress is keyed by, beside the lesson's id."""
+        return {
+            exercise.id: exercise_fingerprint(exercise, self.explore_for(index))
+            for index, step in enumerate(self.steps)
+            for exercise in step.exercises
+        }
+
+
+#: What does not decide how an answer is graded: where a block is in the file, the help
+#: around it, and how the explorer is shown.  Editing these keeps a student's progress.
+_NOT_GRADED = {
+    "line",
+    "hints",
+    "why",
+    "explain",
+    "folder",
+    "pane",
+    "step",
+}
+
+
+def exercise_fingerprint(exercise: Exercise, explore: Explore | None) -> str:
+    """A short hash of everything that decides how ``exercise`` is graded: its kind,
+    question, answer, query, tolerance, digits and choices, and the exploration its
+    answer is computed from (program, point, mode, seed, …).
+
+    Progress keeps a solved or revealed mark only while the fingerprint it was earned
+    under is unchanged, so an edited exercise does not claim an old answer.  The data
+    files an ``at:`` names are hashed by name, not by content.
+    """
+    parts: dict[str, object] = {}
+    for owner, prefix in ((exercise, "exercise."), (explore, "explore.")):
+        if owner is None:
+            continue
+        for item in fields(owner):
+            if item.name not in _NOT_GRADED:
+                parts[prefix + item.name] = getattr(owner, item.name)
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -48,14 +48,39 @@ LIST_KEYS = ("hints", "choices", "why")
 BLOCK_KEYS = ("program",)
 
 
+#: How much a problem weighs: an error fails ``adx lesson check``; a warning or a
+#: notice is shown and does not.
+SEVERITIES = ("error", "warning", "notice")
+
+
 @dataclass
 class Problem:
+    """Something wrong (or worth a look) in a lesson file, at its line (1-based) and,
+    when known, its column (1-based)."""
+
     path: Path
     line: int
     message: str
+    column: int | None = None
+    severity: str = "error"  # one of SEVERITIES
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        where = f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
+        label = {"warning": "warning: ", "notice": "note: "}.get(self.severity, "")
+        return f"{where}: {label}{self.message}"
+
+
+@dataclass
+class ParsedLesson:
+    """What a lesson file reads as, problems included: ``lesson`` is None only when
+    nothing of it could be read (no file, front matter never closed).  ``faulty``
+    holds the lines of the parts with format problems, which a checker must not
+    check further (their problems would only repeat these): an exercise's line, or
+    the heading line of a step whose ``adx-explore`` block is faulty."""
+
+    lesson: Lesson | None
+    problems: list[Problem]
+    faulty: frozenset[int] = frozenset()
 
 
 class LessonFormatError(Exception):
@@ -343,7 +368,8 @@ def _yaml_problem(error: yaml.YAMLError, lines: list[str], path: Path) -> Proble
         if value and value[0] not in "\"'":
             quoted = json.dumps(value, ensure_ascii=False)
             message += f"; put the value in double quotes: {key}: {quoted}"
-    return Problem(path, offset + 2, message)
+    column = mark.column + 1 if mark is not None else None
+    return Problem(path, offset + 2, message, column)
 
 
 def read_lesson_text(path: Path) -> str:
@@ -364,31 +390,48 @@ def read_lesson_text(path: Path) -> str:
 
 def parse_lesson(path: Path, text: str | None = None) -> Lesson:
     """Read a lesson; raise LessonFormatError listing every problem found."""
+    parsed = read_lesson(path, text)
+    if parsed.problems or parsed.lesson is None:
+        raise LessonFormatError(parsed.problems)
+    return parsed.lesson
+
+
+def read_lesson(path: Path, text: str | None = None) -> ParsedLesson:
+    """Read a lesson as far as it can be read: the lesson made of its sound parts,
+    every format problem, and which parts are faulty (``adx lesson check`` goes on
+    to check the rest, so a file's problems are all reported in one run)."""
     path = Path(path)
     problems: list[Problem] = []
     if text is None:
-        text = read_lesson_text(path)
+        try:
+            text = read_lesson_text(path)
+        except LessonFormatError as error:
+            return ParsedLesson(None, error.problems)
     # markdown-it splits lines only at \n (after \r\n and \r): so must we, for line numbers
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
     # front matter
     if not lines or lines[0].strip() != "---":
-        raise LessonFormatError(
-            [Problem(path, 1, "a lesson starts with front matter: a '---' line, keys, '---'")]
+        problems.append(
+            Problem(path, 1, "a lesson starts with front matter: a '---' line, keys, '---'")
         )
-    try:
-        end = next(k for k in range(1, len(lines)) if lines[k].strip() == "---")
-    except StopIteration:
-        raise LessonFormatError(
-            [Problem(path, 1, "the front matter is never closed with '---'")]
-        ) from None
-    front = _front_matter(lines[1:end], path, problems)
+        front: dict[str, Any] = {}
+        end = -1  # the body is the whole file: its steps can still be checked
+    else:
+        try:
+            end = next(k for k in range(1, len(lines)) if lines[k].strip() == "---")
+        except StopIteration:
+            # where the body starts is unknown: nothing more can be read reliably
+            problems.append(Problem(path, 1, "the front matter is never closed with '---'"))
+            return ParsedLesson(None, problems)
+        front = _front_matter(lines[1:end], path, problems)
     order = front.get("order", 0)
 
-    intro, steps = _body(lines, end + 1, path, problems)
+    faulty: set[int] = set()
+    intro, steps = _body(lines, end + 1, path, problems, faulty)
     if not steps:
         problems.append(
-            Problem(path, end + 1, "a lesson needs at least one step (a '## ' heading)")
+            Problem(path, max(end + 1, 1), "a lesson needs at least one step (a '## ' heading)")
         )
     seen: dict[str, int] = {}
     for step in steps:
@@ -402,18 +445,17 @@ def parse_lesson(path: Path, text: str | None = None) -> Lesson:
                     )
                 )
             seen[ex.id] = ex.line
-    if problems:
-        raise LessonFormatError(problems)
-    return Lesson(
+    lesson = Lesson(
         path=path,
-        id=front["id"],
-        title=front["title"],
+        id=front.get("id", ""),
+        title=front.get("title", ""),
         summary=front.get("summary", ""),
         order=order,
         prerequisites=tuple(front.get("prerequisites", ())),
         intro=intro,
         steps=tuple(steps),
     )
+    return ParsedLesson(lesson, problems, frozenset(faulty))
 
 
 @dataclass
@@ -428,9 +470,11 @@ class _StepDraft:
 
 
 def _body(
-    lines: list[str], first: int, path: Path, problems: list[Problem]
+    lines: list[str], first: int, path: Path, problems: list[Problem], faulty: set[int]
 ) -> tuple[str, list[Step]]:
     """The intro and the steps: each top-level ``## `` heading starts a step.
+
+    ``faulty`` receives the lines of the blocks with problems (see ``ParsedLesson``).
 
     markdown-it finds the headings and fences, so a ``## `` line inside a code
     block is code, and an ``adx-`` fence inside a longer fence is text.  ``first``
@@ -461,6 +505,8 @@ def _body(
             problems.append(
                 Problem(path, top + 1, f"the {kind} block is never closed with {FENCE}")
             )
+            if kind == "adx-explore" and drafts:  # its step's exercises have no exploration
+                faulty.add(drafts[-1].line)
             continue
         current = drafts[-1] if drafts else None
         if current is None:
@@ -472,6 +518,7 @@ def _body(
                 )
             )
             continue
+        before = len(problems)
         if kind == "adx-explore":
             if current.explore is not None:
                 problems.append(Problem(path, top + 1, "a step has at most one adx-explore block"))
@@ -480,6 +527,8 @@ def _body(
                 path,
                 problems,
             )
+            if len(problems) > before:
+                faulty.add(current.line)
         elif kind == "adx-exercise":
             exercise = _exercise(
                 _parse_pairs(body, top + 2, EXERCISE_KEYS, "adx-exercise", path, problems),
@@ -488,6 +537,8 @@ def _body(
             )
             if exercise is not None:
                 current.exercises.append(exercise)
+                if len(problems) > before:
+                    faulty.add(exercise.line)
         else:
             problems.append(
                 Problem(path, top + 1, f"unknown block '{kind}'; use adx-explore or adx-exercise")

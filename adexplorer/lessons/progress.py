@@ -6,6 +6,22 @@ as well as be JSON.  A file that cannot be read, or has the wrong shape, is
 reported and moved aside under a new name (``progress.json.corrupt-<time>``,
 never overwriting an earlier one), never silently reset: the user can recover it.
 
+Each exercise's entry carries the fingerprint of the exercise it was earned on
+(``hash``: :func:`adexplorer.lessons.model.exercise_fingerprint`, a hash of its
+question, answer, query, tolerance… and of the exploration the answer comes from).
+A solved or revealed mark counts only while the lesson's exercise has that same
+fingerprint: an author who edits an exercise's answer or program does not leave
+students with a ✓ earned on another question, and the lesson's other exercises
+keep theirs (a hash per exercise, not per lesson: fixing a typo in one exercise
+must not wipe a whole lesson's progress).  The first attempt at a changed exercise
+starts its entry afresh.
+
+Files of version 1 (before fingerprints) are read as they are: their entries have
+no hash and count for the exercise of the same id until the lesson is opened in the
+player, which stamps them with the current fingerprints (``adopt``).  The first
+load upgrades such a file to version 2, after copying it to
+``progress.json.v1-<time>`` (an older adx can still use the copy); ``notice`` says so.
+
 Several adx processes may finish exercises at once.  Every change takes a lock
 (``progress.json.lock``), re-reads the file, applies itself to what is on disk
 and writes the result atomically (a temporary file renamed over the old one),
@@ -37,7 +53,9 @@ from adexplorer.base.files import (
     write_atomically,
 )
 
-VERSION = 1
+VERSION = 2
+#: The versions read: 1 (no fingerprints), upgraded on load, and the current one.
+READ_VERSIONS = (1, 2)
 APP_NAME = "adexplorer"
 MAX_PROGRESS_BYTES = 16 * MIB
 LOCK_TIMEOUT = 10.0  # seconds; a lock is held only for one read-merge-write
@@ -89,20 +107,22 @@ def _whole(value: object) -> bool:
 def schema_problem(data: object) -> str | None:
     """What is wrong with ``data`` as a progress file, or None if it has the right shape::
 
-    {"version": 1,
+    {"version": 2,
      "lessons": {LESSON_ID: {"step": N,
                              "exercises": {EXERCISE_ID: {"attempts": N, "correct": BOOL,
-                                                         "revealed": BOOL}}}}}
+                                                         "revealed": BOOL, "hash": HEX}}}}}
 
     ``revealed`` (the student asked to see the answer) is optional: files written
-    before it existed have none, and it is written only once it is true, so a file
-    without reveals still reads in an older adx.
+    before it existed have none, and it is written only once it is true.  ``hash``
+    (the exercise's fingerprint) is in every entry version 2 writes and in none of
+    version 1's.
     """
     if not isinstance(data, dict):
         return "it is not a JSON object"
     version = data.get("version")
-    if not (_whole(version) and version == VERSION):
-        return f"its version is {version!r}, not {VERSION}"
+    if not (_whole(version) and version in READ_VERSIONS):
+        return f"its version is {version!r}, not {' or '.join(map(str, READ_VERSIONS))}"
+    keys = {"attempts", "correct", "revealed"} | ({"hash"} if version >= 2 else set())
     extra = sorted(set(data) - {"version", "lessons"})
     if extra:
         return f"unknown key {extra[0]!r}"
@@ -120,10 +140,11 @@ def schema_problem(data: object) -> str | None:
             return f"{where}['exercises'] is not an object"
         for exercise_id, entry in exercises.items():
             here = f"{where}['exercises'][{exercise_id!r}]"
-            if not isinstance(entry, dict) or not (
-                {"attempts", "correct"} <= set(entry) <= {"attempts", "correct", "revealed"}
-            ):
-                return f"{here} is not an object with 'attempts', 'correct' (and 'revealed')"
+            if not isinstance(entry, dict) or not ({"attempts", "correct"} <= set(entry) <= keys):
+                extra_keys = " (and 'revealed', 'hash')" if version >= 2 else " (and 'revealed')"
+                return f"{here} is not an object with 'attempts', 'correct'{extra_keys}"
+            if not isinstance(entry.get("hash", ""), str) or len(entry.get("hash", "")) > 64:
+                return f"{here}['hash'] is {entry['hash']!r}, not a fingerprint (text)"
             if not _whole(entry["attempts"]):
                 return f"{here}['attempts'] is {entry['attempts']!r}, not a whole number"
             for flag in ("correct", "revealed"):
@@ -132,23 +153,36 @@ def schema_problem(data: object) -> str | None:
     return None
 
 
-def _read(path: Path) -> tuple[Lessons | None, str | None]:
-    """(lessons, None) from a good file, ({}, None) if there is none, (None, why) if it is bad."""
+def _read_versioned(path: Path) -> tuple[Lessons | None, str | None, int]:
+    """(lessons, None, version) from a good file, ({}, None, VERSION) if there is none,
+    (None, why, 0) if it is bad."""
     try:
         text = read_regular_text(path, MAX_PROGRESS_BYTES, what="progress file")
     except FileNotFoundError:
-        return {}, None
+        return {}, None, VERSION
     except (OSError, UnicodeDecodeError) as error:
-        return None, str(error)
+        return None, str(error), 0
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
-        return None, f"it is not JSON: {error}"
+        return None, f"it is not JSON: {error}", 0
     problem = schema_problem(data)
     if problem is not None:
-        return None, f"it is not an adx progress file: {problem}"
+        return None, f"it is not an adx progress file: {problem}", 0
     lessons: Lessons = data["lessons"]
-    return lessons, None
+    return lessons, None, data["version"]
+
+
+def _read(path: Path) -> tuple[Lessons | None, str | None]:
+    """(lessons, None) from a good file, ({}, None) if there is none, (None, why) if it is bad."""
+    lessons, why, _ = _read_versioned(path)
+    return lessons, why
+
+
+def _matches(entry: dict[str, Any], fingerprint: str | None) -> bool:
+    """Whether an entry belongs to the exercise as it is now: it was earned under the same
+    fingerprint, or it has none (version 1, not yet adopted), or none is asked for."""
+    return fingerprint is None or entry.get("hash", fingerprint) == fingerprint
 
 
 # ------------------------------------------------------------------ progress
@@ -159,6 +193,7 @@ class Progress:
     path: Path
     lessons: Lessons = field(default_factory=dict)
     problem: str | None = None  # set when a bad file was found and moved aside
+    notice: str | None = None  # set when a version 1 file was upgraded (its copy kept)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Progress:
@@ -179,7 +214,32 @@ class Progress:
                     f"it could not be moved aside ({message})"
                 )
         progress.lessons = lessons or {}
+        if lessons and _read_versioned(path)[2] < VERSION:
+            progress._upgrade()
         return progress
+
+    def _upgrade(self) -> None:
+        """Rewrite a version 1 file as version 2 (its entries as they are, without hashes),
+        after copying it aside; the copy's name is in ``notice``."""
+        try:
+            with self._lock():
+                lessons, _, version = _read_versioned(self.path)
+                if lessons is None or version >= VERSION:
+                    return  # another adx upgraded (or replaced) it meanwhile
+                copy = self._keep_copy(version)
+                write_atomically(self.path, _dump(lessons))
+                self.lessons = lessons
+                self.notice = (
+                    f"the progress file {self.path} was upgraded to version {VERSION} "
+                    f"(answers are now tied to each exercise's content); the version "
+                    f"{version} file is kept at {copy}"
+                )
+        except (OSError, Timeout, AdxError) as error:
+            message = error.message if isinstance(error, AdxError) else str(error)
+            self.notice = (
+                f"the progress file {self.path} is of version 1 and could not be upgraded "
+                f"({message}); it is read as it is"
+            )
 
     def _lock(self) -> FileLock:
         ensure_directory(self.path.parent)
@@ -199,6 +259,12 @@ class Progress:
             where = f"it could not be moved aside ({error.strerror or error})"
         return f"the progress file {self.path} could not be read ({why}); {where}"
 
+    def _keep_copy(self, version: int) -> Path:
+        """Copy the file (of an older ``version``; the lock is held) to a new name."""
+        copy = reserve_new_file(self.path.parent, f"{self.path.name}.v{version}")
+        write_atomically(copy, self.path.read_bytes())
+        return copy
+
     def _update(self, change: Callable[[Lessons], None]) -> None:
         """Lock, re-read what is on disk, apply ``change`` to it, write it back atomically.
 
@@ -207,13 +273,16 @@ class Progress:
         """
         try:
             with self._lock():
-                lessons, why = _read(self.path)
+                lessons, why, version = _read_versioned(self.path)
                 if lessons is None:
                     self.problem = self._set_aside(why or "")
                     lessons = {}
+                elif version < VERSION and lessons:  # load() could not upgrade it: now
+                    self.notice = f"the version {version} progress file is kept at " + str(
+                        self._keep_copy(version)
+                    )
                 change(lessons)
-                text = json.dumps({"version": VERSION, "lessons": lessons}, indent=1)
-                write_atomically(self.path, text)
+                write_atomically(self.path, _dump(lessons))
         except Timeout:
             raise AdxError(
                 "file",
@@ -226,36 +295,74 @@ class Progress:
             ) from None
         self.lessons = lessons
 
-    def record(self, lesson_id: str, exercise_id: str, correct: bool) -> None:
-        """Count one attempt at an exercise (and whether it was right), on disk at once."""
+    def record(
+        self, lesson_id: str, exercise_id: str, correct: bool, fingerprint: str | None = None
+    ) -> None:
+        """Count one attempt at an exercise (and whether it was right), on disk at once.
+
+        ``fingerprint``: the exercise's (``Lesson.fingerprints()``); an entry earned
+        under another one is started afresh.  None keeps whatever hash the entry has.
+        """
 
         def change(lessons: Lessons) -> None:
-            exercises = lessons.setdefault(lesson_id, _new_lesson())["exercises"]
-            entry = exercises.setdefault(exercise_id, {"attempts": 0, "correct": False})
+            entry = _entry(lessons, lesson_id, exercise_id, fingerprint)
             entry["attempts"] += 1
             entry["correct"] = entry["correct"] or correct
 
         self._update(change)
 
-    def reveal(self, lesson_id: str, exercise_id: str) -> None:
+    def reveal(self, lesson_id: str, exercise_id: str, fingerprint: str | None = None) -> None:
         """Record that the answer was revealed: the exercise is then done but not solved."""
 
         def change(lessons: Lessons) -> None:
-            exercises = lessons.setdefault(lesson_id, _new_lesson())["exercises"]
-            entry = exercises.setdefault(exercise_id, {"attempts": 0, "correct": False})
-            entry["revealed"] = True
+            _entry(lessons, lesson_id, exercise_id, fingerprint)["revealed"] = True
 
         self._update(change)
 
-    def revealed(self, lesson_id: str) -> set[str]:
-        """The exercises whose answer was revealed (solved ones too, if solved after)."""
-        exercises = self.lessons.get(lesson_id, {}).get("exercises", {})
-        return {k for k, v in exercises.items() if v.get("revealed")}
+    def adopt(self, lesson_id: str, fingerprints: dict[str, str]) -> None:
+        """Stamp this lesson's entries that have no fingerprint (from a version 1 file)
+        with the exercises' current ones: from now on an edit of the exercise voids them.
+        Writes only if there is something to stamp."""
 
-    def attempts(self, lesson_id: str, exercise_id: str) -> int:
-        """How many answers were judged for this exercise (right or wrong)."""
+        def unstamped(lessons: Lessons) -> list[dict[str, Any]]:
+            exercises = lessons.get(lesson_id, {}).get("exercises", {})
+            return [
+                entry
+                for exercise_id, entry in exercises.items()
+                if "hash" not in entry and exercise_id in fingerprints
+            ]
+
+        if not unstamped(self.lessons):
+            return
+
+        def change(lessons: Lessons) -> None:
+            exercises = lessons.get(lesson_id, {}).get("exercises", {})
+            for exercise_id, entry in exercises.items():
+                if "hash" not in entry and exercise_id in fingerprints:
+                    entry["hash"] = fingerprints[exercise_id]
+
+        self._update(change)
+
+    def _current(
+        self, lesson_id: str, fingerprints: dict[str, str] | None
+    ) -> dict[str, dict[str, Any]]:
+        """The lesson's entries that belong to its exercises as they are now."""
+        exercises: dict[str, dict[str, Any]] = self.lessons.get(lesson_id, {}).get("exercises", {})
+        if fingerprints is None:
+            return exercises
+        return {
+            k: v for k, v in exercises.items() if k in fingerprints and _matches(v, fingerprints[k])
+        }
+
+    def revealed(self, lesson_id: str, fingerprints: dict[str, str] | None = None) -> set[str]:
+        """The exercises whose answer was revealed (solved ones too, if solved after);
+        with ``fingerprints``, only those revealed on the exercise as it is now."""
+        return {k for k, v in self._current(lesson_id, fingerprints).items() if v.get("revealed")}
+
+    def attempts(self, lesson_id: str, exercise_id: str, fingerprint: str | None = None) -> int:
+        """How many answers were judged for this exercise (right or wrong), as it is now."""
         entry = self.lessons.get(lesson_id, {}).get("exercises", {}).get(exercise_id, {})
-        return int(entry.get("attempts", 0))
+        return int(entry.get("attempts", 0)) if _matches(entry, fingerprint) else 0
 
     def set_step(self, lesson_id: str, step: int) -> None:
         def change(lessons: Lessons) -> None:
@@ -263,9 +370,29 @@ class Progress:
 
         self._update(change)
 
-    def solved(self, lesson_id: str) -> set[str]:
-        exercises = self.lessons.get(lesson_id, {}).get("exercises", {})
-        return {k for k, v in exercises.items() if v.get("correct")}
+    def solved(self, lesson_id: str, fingerprints: dict[str, str] | None = None) -> set[str]:
+        """The exercises answered right; with ``fingerprints`` (``Lesson.fingerprints()``),
+        only those answered on the exercise as it is now."""
+        return {k for k, v in self._current(lesson_id, fingerprints).items() if v.get("correct")}
+
+
+def _entry(
+    lessons: Lessons, lesson_id: str, exercise_id: str, fingerprint: str | None
+) -> dict[str, Any]:
+    """The entry to update: created if missing, started afresh if it was earned under
+    another fingerprint (its old attempts were at another question)."""
+    exercises = lessons.setdefault(lesson_id, _new_lesson())["exercises"]
+    entry: dict[str, Any] = exercises.setdefault(exercise_id, {"attempts": 0, "correct": False})
+    if not _matches(entry, fingerprint):
+        entry.clear()
+        entry.update(attempts=0, correct=False)
+    if fingerprint is not None:
+        entry["hash"] = fingerprint
+    return entry
+
+
+def _dump(lessons: Lessons) -> str:
+    return json.dumps({"version": VERSION, "lessons": lessons}, indent=1)
 
 
 def _new_lesson() -> dict[str, Any]:

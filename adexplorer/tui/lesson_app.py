@@ -159,6 +159,8 @@ class LessonApp(NoTraceback):
         super().__init__()
         self.lesson = lesson
         self.progress = progress or Progress.load()
+        # progress counts for an exercise only while it is unchanged (its fingerprint)
+        self.fingerprints = lesson.fingerprints()
         saved = self.progress.lessons.get(lesson.id, {}).get("step", 0)
         self.step_index = min(int(saved), len(lesson.steps) - 1)
 
@@ -181,6 +183,10 @@ class LessonApp(NoTraceback):
             self.notify(
                 visible(self.progress.problem), severity="warning", timeout=10, markup=False
             )
+        if self.progress.notice:
+            self.notify(visible(self.progress.notice), timeout=10, markup=False)
+        # marks from before fingerprints (a version 1 file) are tied to the lesson as it is now
+        self._save(lambda: self.progress.adopt(self.lesson.id, self.fingerprints))
         self.show_lesson_step()
 
     def show_lesson_step(self) -> None:
@@ -230,9 +236,10 @@ class LessonApp(NoTraceback):
         self.refresh_bindings()
 
     def _status(self, exercise: Exercise) -> str:
-        if exercise.id in self.progress.revealed(self.lesson.id):
+        if exercise.id in self.progress.revealed(self.lesson.id, self.fingerprints):
             return REVEALED
-        return SOLVED if exercise.id in self.progress.solved(self.lesson.id) else OPEN
+        solved = self.progress.solved(self.lesson.id, self.fingerprints)
+        return SOLVED if exercise.id in solved else OPEN
 
     def _box_for(self, exercise: Exercise) -> ExerciseBox:
         status = self._status(exercise)
@@ -241,7 +248,11 @@ class LessonApp(NoTraceback):
             status,
             note=answers.precision_note(exercise),
             # Every judged answer to an exercise still open was wrong.
-            wrong=self.progress.attempts(self.lesson.id, exercise.id) if status == OPEN else 0,
+            wrong=(
+                self.progress.attempts(self.lesson.id, exercise.id, self.fingerprints[exercise.id])
+                if status == OPEN
+                else 0
+            ),
             reveal_after=answers.REVEAL_AFTER,
         )
 
@@ -338,7 +349,8 @@ class LessonApp(NoTraceback):
         except AdxError as error:  # the lesson's fault: adx lesson check reports it
             self.notify(visible(f"this answer cannot be shown: {error.message}"), markup=False)
             return
-        self._save(lambda: self.progress.reveal(self.lesson.id, box.exercise.id))
+        fingerprint = self.fingerprints[box.exercise.id]
+        self._save(lambda: self.progress.reveal(self.lesson.id, box.exercise.id, fingerprint))
         box.reveal(text)
         # on to the next open exercise (a and t act on it), as after a right answer; the
         # revealed answer stays in view
@@ -380,7 +392,10 @@ class LessonApp(NoTraceback):
         box.show_feedback(feedback.correct, feedback.message, attempt=feedback.attempt)
         if not feedback.attempt:  # not judged (empty, unreadable, too few digits): type again
             return
-        self._save(lambda: self.progress.record(self.lesson.id, exercise.id, feedback.correct))
+        fingerprint = self.fingerprints[exercise.id]
+        self._save(
+            lambda: self.progress.record(self.lesson.id, exercise.id, feedback.correct, fingerprint)
+        )
         if feedback.correct:
             self._conceal()
             following = self.panel.next_open(box)
