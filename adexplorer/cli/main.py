@@ -67,6 +67,7 @@ class LazyGroup(click.Group):
     LAZY = {
         "check": "adexplorer.cli.check:check_command",
         "codegen": "adexplorer.cli.codegen:codegen_command",
+        "export": "adexplorer.cli.export:export_command",
         "fd": "adexplorer.cli.compare:fd_command",
         "swell": "adexplorer.cli.compare:swell_command",
         "lesson": "adexplorer.cli.lesson:lesson_group",
@@ -107,7 +108,9 @@ def cli(ctx: click.Context) -> None:
     transformation); `adx values` shows a program's input values and saves them
     (--save start.npz); `adx train` runs gradient descent on a program's loss
     (the texts' network: examples/network.adx); `adx lesson` plays and checks
-    lessons (a seventeen-lesson course is built in); `adx functions` lists the
+    lessons (a seventeen-lesson course is built in); `adx export` writes a
+    trace as LaTeX or Markdown tables, its graph as DOT or Mermaid, or the
+    explorer's screen as SVG (for slides and notes); `adx functions` lists the
     differentiation rules.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """

@@ -144,8 +144,16 @@ def _markdown_row(cells: list[str]) -> str:
 
 # -- LaTeX ---------------------------------------------------------------------------
 
+#: A whole document: booktabs for the rules, a landscape page, and tables wider than the
+#: text scaled down to fit (graphicx); every package is in TeX Live's base or
+#: recommended set (Debian: texlive-latex-recommended).
 PREAMBLE = r"""\documentclass{article}
 \usepackage{booktabs}
+\usepackage[landscape,margin=2cm]{geometry}
+\usepackage{graphicx}
+\newsavebox{\adxbox}
+\newcommand{\adxfit}{\ifdim\wd\adxbox>\linewidth
+  \resizebox{\linewidth}{!}{\usebox{\adxbox}}\else\usebox{\adxbox}\fi}
 \begin{document}
 """
 
@@ -179,10 +187,10 @@ def export_latex(export: Export, *, standalone: bool = False) -> str:
     if export.mode == "dual" or not export.derivatives:
         blocks = export.derivatives or (export.primal,)
         for block in blocks:
-            parts.append(_latex_table([block], caption))
+            parts.append(_latex_table([block], caption, fit=standalone))
     else:
         for section in export.derivatives:
-            parts.append(_latex_table([export.primal, section], caption))
+            parts.append(_latex_table([export.primal, section], caption, fit=standalone))
     if standalone:
         parts.append("\\end{document}\n")
     return "\n".join(parts)
@@ -237,13 +245,16 @@ def _latex_cells(section: Section, row: Row) -> list[str]:
     return [target, f"$= {latex_math(expression)}$" if expression else "", value]
 
 
-def _latex_table(sections: list[Section], caption: str) -> str:
+def _latex_table(sections: list[Section], caption: str, *, fit: bool = False) -> str:
+    """One ``table``; ``fit`` (a standalone document): scaled down to the text width if
+    wider (the preamble's ``\\adxfit``)."""
     spec = "@{\\qquad}".join("r" + "l" * (_COLUMNS[s.kind] - 1) for s in sections)
     lines = [
         "\\begin{table}[htbp]",
         "\\centering",
         "\\small",
         f"\\caption{{{caption}}}",
+        *(["\\begin{lrbox}{\\adxbox}"] if fit else []),
         f"\\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
         "\\toprule",
     ]
@@ -273,5 +284,7 @@ def _latex_table(sections: list[Section], caption: str) -> str:
         for s, column in zip(sections, columns, strict=True):
             cells += column[k] if k < len(column) else [""] * _COLUMNS[s.kind]
         lines.append(" & ".join(cells) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    lines += ["\\end{lrbox}", "\\adxfit"] if fit else []
+    lines += ["\\end{table}", ""]
     return "\n".join(lines)
