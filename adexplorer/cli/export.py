@@ -287,6 +287,9 @@ def write_new_text(path: Path, text: str, *, force: bool = False) -> None:
     except OSError as exc:
         raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
     try:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # as any new file (mkstemp makes it private)
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
             handle.flush()
