@@ -157,7 +157,18 @@ def export_command(
                 expr_or_file, at, trace.mode, dual, wrt, seed_text, vector, columns_rows, step
             )
         else:
-            text = _render(name, trace, seed, numbering, digits, standalone, dual, wrt)
+            from adexplorer.exports.formats import export_text
+
+            text = export_text(
+                name,
+                trace,
+                numbering=numbering,
+                digits=digits,
+                dual=dual,
+                standalone=standalone,
+                seed=seed,
+                wrt=wrt,
+            )
         if output is None:
             click.echo(text, nl=False)
             return
@@ -190,51 +201,6 @@ def _size(text: str) -> tuple[int, int]:
             f"{text}: columns from 40 to 400, rows from 12 to 200", param_hint="--size"
         )
     return size
-
-
-def _render(
-    name: str,
-    trace: object,
-    seed: object,
-    numbering: str,
-    digits: int,
-    standalone: bool,
-    dual: bool,
-    wrt: str | None,
-) -> str:
-    from adexplorer.core.trace import Trace
-
-    assert isinstance(trace, Trace)
-    if name == "latex":
-        from adexplorer.exports.tables import trace_latex
-
-        return trace_latex(
-            trace, numbering=numbering, digits=digits, standalone=standalone, dual=dual
-        )
-    if name == "markdown":
-        from adexplorer.exports.tables import trace_markdown
-
-        return trace_markdown(trace, numbering=numbering, digits=digits, dual=dual)
-    if name in ("dot", "mermaid"):
-        from adexplorer.exports.graphs import graph_dot, graph_mermaid
-
-        draw = graph_dot if name == "dot" else graph_mermaid
-        return draw(trace, numbering=numbering, digits=digits)
-    if name == "text":
-        from adexplorer.exports.text import trace_plain
-
-        return trace_plain(trace, numbering=numbering, digits=digits, dual=dual)
-    from adexplorer.base.text import json_dumps
-    from adexplorer.reports.eval import eval_report
-
-    report = eval_report(
-        trace,
-        numbering=numbering,
-        digits=digits,
-        wrt=wrt,
-        seed=seed if isinstance(seed, dict) else None,
-    )
-    return json_dumps(report) + "\n"
 
 
 def _svg(
