@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -436,3 +437,19 @@ def test_cli_help_lists_export() -> None:
     for name in FORMATS:
         assert name in help_text
     assert os.path.basename("docs/exports.md") in help_text
+
+
+def test_docs_examples_are_what_adx_export_prints() -> None:
+    """docs/exports.md shows each format's output under its command: it must be current."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "exports.md").read_text()
+    pattern = r"```sh\n(adx export [^\n]+)\n```\n\n(`{3,4})\w*\n(.*?)\n\2\n"
+    shown = re.findall(pattern, doc, re.S)
+    assert len(shown) == 4  # latex, markdown, mermaid, text
+    for command, _, output in shown:
+        done = adx(*shlex.split(command)[1:])
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.rstrip("\n") == output, command
+    dot = re.search(r"```dot\n(.*?)\n```\n", doc, re.S)  # under `-o graph.dot`, then dot -Tsvg
+    assert dot is not None
+    done = adx("export", SURVEY, "--at", "x1=2,x2=5", "--format", "dot")
+    assert done.stdout.rstrip("\n") == dot.group(1)
