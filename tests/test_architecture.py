@@ -30,6 +30,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "explorer": frozenset({"base", "core", "lang", "compare", "reports", "exports", "codegen"}),
     "lessons": frozenset({"base", "core", "lang", "compare", "codegen"}),
     "codegen": frozenset({"base", "core", "lang"}),
+    "schemas": frozenset({"base"}),
     "tui": frozenset(
         {
             "base",
@@ -57,6 +58,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "lessons",
             "tui",
             "codegen",
+            "schemas",
         }
     ),
 }

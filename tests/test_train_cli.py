@@ -20,6 +20,7 @@ import adexplorer.core.training as training_module
 from adexplorer.cli.main import cli
 from adexplorer.core.training import Training
 from adexplorer.lang.lower import compile_source
+from tests.json_contract import assert_valid_text
 from tests.test_cli_eval import adx
 from tests.train_helpers import PARAMETERS, ROOT
 
@@ -36,7 +37,7 @@ def invoke(*args: str) -> Result:
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.strip().splitlines()]
+    return [assert_valid_text(line) for line in text.strip().splitlines()]
 
 
 def api_losses(source: str, bindings: dict[str, float], **settings: Any) -> list[float]:
@@ -118,7 +119,7 @@ def test_save_writes_every_input_and_never_overwrites_without_force(tmp_path: Pa
     again = invoke(SMALL, "--steps", "5", "--save", str(out), "--json")
     assert again.exit_code == 1
     (line,) = again.stdout.strip().splitlines()  # refused before training: one error object
-    assert json.loads(line)["error"]["kind"] == "file" and "--force" in again.output
+    assert assert_valid_text(line)["error"]["kind"] == "file" and "--force" in again.output
     assert out.read_bytes() == before
     forced = invoke(SMALL, "--steps", "1", "--save", str(out), "--force")
     assert forced.exit_code == 0, forced.output
@@ -155,7 +156,7 @@ def test_a_json_error_is_one_object() -> None:
     result = adx("train", SMALL, "--wrt", "Q", "--json")
     assert result.returncode == 1
     (line,) = result.stdout.strip().splitlines()
-    assert json.loads(line)["error"]["kind"] == "usage"
+    assert assert_valid_text(line)["error"]["kind"] == "usage"
 
 
 def test_a_diverging_descent_stops_names_the_step_and_saves_nothing(tmp_path: Path) -> None:
