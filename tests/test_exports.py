@@ -281,11 +281,15 @@ def expressions(draw: st.DrawFn, depth: int = 3) -> str:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(expressions(), st.sampled_from(["reverse", "forward", "evaluate", "dual"]))
+@given(
+    expressions(),
+    st.sampled_from(["reverse", "forward", "evaluate", "dual", "vector", "dual vector"]),
+)
 def test_random_expressions_export_in_every_text_format(source: str, mode: str) -> None:
     loaded, bindings = load(f"x + y*0 + {source}", ["x=0.7,y=-1.3"])
-    trace = run(loaded.graph, bindings, "forward" if mode == "dual" else mode)
-    dual = mode == "dual"
+    engine_mode = "forward" if "dual" in mode or "vector" in mode else mode
+    trace = run(loaded.graph, bindings, engine_mode, vector="vector" in mode)
+    dual = "dual" in mode
     for numbering in ("griewank", "wengert"):
         markdown = trace_markdown(trace, numbering=numbering, dual=dual)
         assert markdown.count("\n| ") >= len(trace.primal_steps)
@@ -396,6 +400,7 @@ def test_cli_json_is_the_eval_report(tmp_path: Path) -> None:
         (["--format", "dot", "--wrt", "z"], 1, "'z' is not an input"),
         (["--format", "svg", "--size", "12by4"], 2, "write COLSxROWS"),
         (["--format", "text", "--mode", "reverse", "--vector"], 2, "--vector"),
+        (["--format", "svg", "--mode", "evaluate"], 2, "shows forward, reverse or dual"),
     ],
 )
 def test_cli_errors_are_messages_with_eval_exit_codes(

@@ -140,6 +140,10 @@ def export_command(
         raise click.UsageError("--standalone makes a whole LaTeX document; use it with latex")
     if step is not None and name != "svg":
         raise click.UsageError("--step chooses the explorer's step for an svg screenshot")
+    if name == "svg" and mode == "evaluate":
+        raise click.UsageError(
+            "the explorer (--format svg) shows forward, reverse or dual mode, not evaluate"
+        )
     columns_rows = _size(size)
     dual = mode == "dual"
     try:

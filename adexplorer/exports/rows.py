@@ -78,7 +78,7 @@ def gather(
     derivatives: list[Section] = []
     notes: list[str] = []
     if trace.vector_sweep is not None:
-        derivatives.append(_vector(trace, render))
+        derivatives.append(_vector_dual(trace, render) if dual else _vector(trace, render))
     elif dual:
         derivatives += [_dual(trace, render, k) for k in range(_shown(trace.tangent_sweeps))]
     else:
@@ -212,6 +212,21 @@ def _dual(trace: Trace, render: FormulaRenderer, k: int) -> Section:
     which = f" {k + 1} of {count}" if count > 1 else ""
     seed = _seed_text(trace, render, dict(sweep.seed), "dot")
     return Section("dual", f"Dual numbers{which}", tuple(rows), seed, "other inputs 0")
+
+
+def _vector_dual(trace: Trace, render: FormulaRenderer) -> Section:
+    """The vector sweep as dual numbers with n infinitesimal parts: ``a + [b₁, …, bₙ]·ε``."""
+    sweep = trace.vector_sweep
+    assert sweep is not None
+    rows = []
+    for primal, tangent in zip(trace.primal_steps, sweep.steps, strict=True):
+        f = render.vector_dual(primal, tangent, sweep.tangents)
+        numbers = f.numbers if f.numbers not in (f.rule, f.result) else ""
+        rule = "" if f.rule == f.result else f.rule
+        rows.append(Row(f.target, rule, numbers, f.result, node=primal.node))
+    labels = ", ".join(sweep.labels[:8]) + (", …" if sweep.n > 8 else "")
+    detail = f"one sweep carrying {sweep.n} directions: {labels}"
+    return Section("dual", "Dual numbers (vector)", tuple(rows), "", detail)
 
 
 def result_lines(trace: Trace, digits: int) -> list[str]:

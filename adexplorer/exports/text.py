@@ -48,8 +48,13 @@ def trace_plain(
         formulas += [render.primal(step) for step in trace.primal_steps]
     if trace.vector_sweep is not None:
         sweep = trace.vector_sweep
-        formulas.append(f"vector tangent sweep ({sweep.n} directions)")
-        formulas += [render.tangent(step, sweep.tangents) for step in sweep.steps]
+        if dual:
+            formulas.append(f"dual numbers with {sweep.n} infinitesimal parts (one vector sweep)")
+            pairs = zip(trace.primal_steps, sweep.steps, strict=True)
+            formulas += [render.vector_dual(p, t, sweep.tangents) for p, t in pairs]
+        else:
+            formulas.append(f"vector tangent sweep ({sweep.n} directions)")
+            formulas += [render.tangent(step, sweep.tangents) for step in sweep.steps]
     for k, tangents in enumerate(trace.tangent_sweeps[:MAX_SWEEPS]):
         formulas.append(f"{'dual numbers' if dual else 'tangent sweep'} {k + 1}")
         if dual:
