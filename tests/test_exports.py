@@ -31,6 +31,7 @@ from adexplorer.exports.escape import latex_math, latex_text, markdown_code, mar
 from adexplorer.exports.graphs import graph_dot, graph_mermaid
 from adexplorer.exports.tables import trace_latex, trace_markdown
 from adexplorer.exports.text import trace_plain
+from tests.json_contract import assert_valid
 from tests.system_tools import require_tool
 
 SURVEY = "ln(x1) + x1*x2 - sin(x2)"
@@ -383,10 +384,6 @@ def test_cli_json_is_the_eval_report(tmp_path: Path) -> None:
     assert data["schema"] == "adx.eval/1"
     evaluated = adx("eval", SURVEY, "--at", "x1=2,x2=5", "--json")
     assert data == json.loads(evaluated.stdout)
-    try:
-        from tests.json_contract import assert_valid
-    except ImportError:  # before the schemas branch is merged
-        return
     assert_valid(data)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from adexplorer.lessons.progress import Progress
 from adexplorer.tui.app import ExplorerApp
 from adexplorer.tui.lesson_app import LessonApp
 from adexplorer.tui.screens.export_screen import FORMAT_KEYS, ExportScreen
+from tests.json_contract import assert_valid
 from tests.tui_helpers import settle
 
 SURVEY = "ln(x1) + x1*x2 - sin(x2)"
@@ -60,7 +62,7 @@ async def test_each_letter_writes_its_format_to_a_new_file(tmp_path: Path, name:
         elif name == "svg":
             assert text.lstrip().startswith("<svg") and "11.6521" in text
         elif name == "json":
-            assert '"schema": "adx.eval/1"' in text
+            assert_valid(json.loads(text))  # adx.eval/1, against its JSON Schema
         else:
             assert text.startswith(f"# {SURVEY}   mode: reverse")
 
@@ -116,7 +118,9 @@ async def test_second_order_mode_refuses_tables_and_keeps_json(tmp_path: Path) -
         await pilot.press("x", "j")
         await settle(pilot)
         (path,) = tmp_path.iterdir()
-        assert '"second_order"' in path.read_text()
+        data = json.loads(path.read_text())
+        assert "second_order" in data
+        assert_valid(data)
 
 
 async def test_the_lesson_player_exports_too_but_hides_open_answers(
