@@ -26,12 +26,24 @@ ALLOWED: dict[str, frozenset[str]] = {
     "compare": frozenset({"base", "core", "lang"}),
     "reports": frozenset({"base", "core", "lang", "compare"}),
     "render": frozenset({"base", "core", "lang", "compare", "reports"}),
-    "explorer": frozenset({"base", "core", "lang", "compare", "reports", "codegen"}),
+    "exports": frozenset({"base", "core", "lang", "compare", "reports"}),
+    "explorer": frozenset({"base", "core", "lang", "compare", "reports", "exports", "codegen"}),
     "lessons": frozenset({"base", "core", "lang", "compare", "codegen"}),
     "codegen": frozenset({"base", "core", "lang"}),
     "schemas": frozenset({"base"}),
     "tui": frozenset(
-        {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons", "codegen"}
+        {
+            "base",
+            "core",
+            "lang",
+            "compare",
+            "reports",
+            "exports",
+            "render",
+            "explorer",
+            "lessons",
+            "codegen",
+        }
     ),
     "cli": frozenset(
         {
@@ -40,6 +52,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "lang",
             "compare",
             "reports",
+            "exports",
             "render",
             "explorer",
             "lessons",

@@ -58,7 +58,7 @@ def test_an_internal_error_is_reported_without_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("simulated bug")
 
-    monkeypatch.setattr("adexplorer.cli.main.load", broken)
+    monkeypatch.setattr("adexplorer.cli.common.load", broken)  # eval reads its options there
     with pytest.raises(SystemExit) as done:
         cli_main.main(["eval", "x", "--at", "x=1", "--json"])
     assert done.value.code == 3

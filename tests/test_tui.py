@@ -181,7 +181,7 @@ async def test_gradient_descent_play_help_and_export(tmp_path: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
-        await pilot.press("x")
+        await pilot.press("x", "j")  # x opens the export picker, j picks JSON
         await pilot.pause()
         assert len(list(tmp_path.glob("adx-trace-*.json"))) == 1
 

@@ -391,7 +391,7 @@ async def test_the_lesson_player_never_edits_a_hidden_editor(
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "graph"
-        await pilot.press("x")  # the explorer's key again
+        await pilot.press("x", "j")  # the explorer's key again (the picker, then JSON)
         await settle(pilot)
         assert app.query_one("#source", TextArea).text == "ln(x1) + x1*x2 - sin(x2)y"
         assert len(list(tmp_path.glob("adx-trace-*.json"))) == 1

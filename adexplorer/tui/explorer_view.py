@@ -44,7 +44,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from adexplorer.base.files import reserve_new_file
+from adexplorer.base.files import reserve_new_file, write_atomically
 from adexplorer.base.numbers import display_value, is_summarized
 from adexplorer.base.text import excerpt, visible
 from adexplorer.core.formulas import (
@@ -74,6 +74,8 @@ from adexplorer.explorer.frames import Frame
 from adexplorer.explorer.session import CONCEALED, CONCEALED_TEXT, Compiled, Session, compile_for
 from adexplorer.explorer.training import Training
 from adexplorer.explorer.value_texts import ValueTexts
+from adexplorer.exports import FORMATS
+from adexplorer.exports.formats import export_text
 from adexplorer.tui.bugs import handle, report_bug
 from adexplorer.tui.jobs import Job, in_thread
 from adexplorer.tui.messages import (
@@ -83,8 +85,10 @@ from adexplorer.tui.messages import (
     TrainingSettingSubmitted,
     ValueSubmitted,
 )
+from adexplorer.tui.screens.export_screen import ExportScreen
 from adexplorer.tui.screens.seed_screen import SeedScreen
 from adexplorer.tui.screens.value_screen import ValueScreen
+from adexplorer.tui.screenshot import screen_svg
 from adexplorer.tui.widgets.cost_pane import CostPane
 from adexplorer.tui.widgets.descent_pane import DescentPane
 from adexplorer.tui.widgets.editor import SourceEditor
@@ -258,7 +262,8 @@ class ExplorerView(Vertical):
             "export",
             "Export",
             show=False,
-            tooltip="save the trace as JSON (second order: with its nested sweeps)",
+            tooltip="export: LaTeX or Markdown tables, the graph as DOT or Mermaid, the "
+            "screen as SVG, JSON or text (a picker; saved under a new name)",
         ),
         Binding("c", "copy", "Copy", show=False, tooltip="copy the trace as text"),
     ]
@@ -1337,25 +1342,85 @@ class ExplorerView(Vertical):
         self._guarded(leave, refresh=False)
 
     def action_export(self) -> None:
-        def export() -> None:
+        """x: a picker of every export format (a letter, or arrows and Enter; Esc
+        cancels), then the export written to a fresh name in ``export_dir``."""
+
+        def ask() -> None:
             if self.session.trace is None:
                 self.notify("nothing to export yet", severity="warning")
                 return
-            path = self.export_dir / "adx-trace.json"
-            try:
-                # A fresh name each time (never an earlier export overwritten)
-                path = reserve_new_file(self.export_dir, "adx-trace", ".json")
-                self.session.export_json(path)
-            except OSError as error:
-                self.notify(
-                    visible(f"could not save {path}: {error.strerror}"),
-                    severity="error",
-                    markup=False,
-                )
-                return
-            self.notify(visible(f"saved {path}"), markup=False)
+            self.app.push_screen(ExportScreen(str(self.export_dir)), self._export_chosen)
 
-        self._guarded(export, refresh=False)
+        self._guarded(ask, refresh=False)
+
+    def _export_chosen(self, name: str | None) -> None:
+        if name is not None:
+            self._guarded(lambda: self.export_as(name), refresh=False)
+
+    def export_as(self, name: str) -> Path | None:
+        """Write the trace (or the screen, for ``svg``) in format ``name`` to a new file
+        ``adx-trace-<time>.<suffix>`` in ``export_dir`` and say where; never overwrites.
+        Second-order mode exports JSON, text and SVG (the tables and graphs are drawn
+        for first-order traces)."""
+        session = self.session
+        if session.trace is None:
+            self.notify("nothing to export yet", severity="warning")
+            return None
+        if session.second is not None and name not in ("json", "text", "svg"):
+            self.notify(
+                f"second-order mode exports JSON, text or SVG; {name} shows first-order "
+                "traces (press f, r or d, then x)",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        if session.mask is not None and name in ("latex", "markdown", "dot", "mermaid"):
+            # they would print every value and derivative, the open exercises' answers too
+            self.notify(
+                f"an open exercise hides answers that {name} would show: export it once "
+                "the exercises are answered (SVG and text show what the screen shows)",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        suffix = FORMATS[name][0]
+        stem = {"svg": "adx-screen", "dot": "adx-graph", "mermaid": "adx-graph"}.get(
+            name, "adx-trace"
+        )
+        path = self.export_dir / f"{stem}{suffix}"
+        try:
+            # A fresh name each time (never an earlier export overwritten)
+            path = reserve_new_file(self.export_dir, stem, suffix)
+            if name == "json":
+                session.export_json(path)
+            else:
+                write_atomically(path, self._export_content(name))
+        except OSError as error:
+            self.notify(
+                visible(f"could not save {path}: {error.strerror}"),
+                severity="error",
+                markup=False,
+            )
+            return None
+        self.notify(visible(f"saved {path}"), markup=False)
+        return path
+
+    def _export_content(self, name: str) -> str:
+        session = self.session
+        assert session.trace is not None
+        if name == "svg":
+            return screen_svg(self.app, "AD Explorer")
+        if name == "text":  # the steps run so far, as the clipboard gets them
+            return session.trace_text()
+        return export_text(
+            name,
+            session.trace,
+            numbering=session.numbering,
+            digits=session.digits,
+            dual=session.mode == "dual",
+            standalone=True,
+            seed=session.seed(),
+        )
 
     def action_copy(self) -> None:
         def copy() -> None:
