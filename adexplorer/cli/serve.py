@@ -93,7 +93,7 @@ def _folder(directory: str) -> Path:
 
 def _explore_argv(expr_or_file: str | None, at: tuple[str, ...], folder: Path) -> list[str]:
     """Check the program and its values as `adx explore` would; the child's arguments."""
-    from adexplorer.cli.common import is_file_argument, parse_values, read_source
+    from adexplorer.cli.common import is_file_argument, load, parse_values, read_source
 
     argv = ["explore"]
     for text in at:
@@ -111,6 +111,9 @@ def _explore_argv(expr_or_file: str | None, at: tuple[str, ...], folder: Path) -
         given = str(served_path(expr_or_file, folder, "program file"))
     source, _ = read_source(given)
     parse_values(at, "--at", program=source)
+    # and, unlike adx explore (where it could be fixed in the editor), a program that
+    # does not compile: every tab of the class would open on the same error
+    load(given, at)
     return [*argv, "--", given]
 
 
