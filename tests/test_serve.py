@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -307,3 +308,36 @@ def test_a_served_session_leaves_the_user_data_folder_alone(tmp_path: Path) -> N
     env = child_environment(tmp_path)
     assert env["ADX_DATA_DIR"] == str(tmp_path / ".adx-progress")
     assert Session  # the explorer's model imports without Textual
+
+
+def test_every_example_in_the_help_passes_the_checks(
+    tmp_path: Path,
+    no_serving: list[object],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each `adx serve --help` example, with the files it names, gets as far as serving."""
+    import shlex
+    import shutil
+
+    from adexplorer.base.resources import lessons_dir
+    from adexplorer.base.value_files import write_npz
+
+    (tmp_path / "class").mkdir()
+    shutil.copy(lessons_dir() / "01-why-derivatives.md", tmp_path / "class" / "week3.md")
+    (tmp_path / "program.adx").write_text("W: mat[2,2]\nreturn sum(W)\n")
+    os.chmod(tmp_path, 0o700)
+    write_npz(tmp_path / "start.npz", {"W": np.eye(2)})
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = run(["serve", "--help"], capsys)
+    block = out.split("Examples:", 1)[1].split("\n\n", 1)[0]
+    # each line: the command, then (after two spaces or more) what it does
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    examples = [re.split(r"\s{2,}", line)[0] for line in lines]
+    assert all(example.startswith("adx serve") for example in examples)
+    assert len(examples) == 6
+    for example in examples:
+        monkeypatch.delenv("ADX_SERVE_DIR", raising=False)
+        before = len(no_serving)
+        code, _, err = run(shlex.split(example)[1:], capsys)
+        assert code == 0 and len(no_serving) == before + 1, f"{example}: {err}"
