@@ -249,6 +249,8 @@ class ClassroomServer(Server):
         """Serve until Ctrl-C or SIGTERM; an address already in use raises OSError."""
         self.debug = False
         self.initialize_logging()
+        # one line per HTTP request would bury what matters (a session that failed)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         for signum in (signal.SIGINT, signal.SIGTERM):
