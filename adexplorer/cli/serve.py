@@ -103,6 +103,7 @@ def _explore_argv(expr_or_file: str | None, at: tuple[str, ...], folder: Path) -
             from adexplorer.explorer.session import DEFAULT_SOURCE
 
             parse_values(at, "--at", program=DEFAULT_SOURCE)
+            load(DEFAULT_SOURCE, at)  # a value for a name that is not an input
         return argv
     if expr_or_file == "-":
         raise AdxError("usage", "adx serve cannot read the program from standard input")
@@ -216,7 +217,9 @@ def serve_command(
         max_sessions=max_sessions,
     )
     shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"adx serve: {title} on http://{shown_host}:{port}/ (Ctrl-C stops it)")
+    click.echo(
+        f"adx serve: {visible(title)} on http://{visible(shown_host)}:{port}/ (Ctrl-C stops it)"
+    )
     click.echo(f"adx serve: sessions read and write files only in {visible(str(folder))}")
     click.echo(f"adx serve: at most {max_sessions} session(s) at once (--max-sessions)")
     if not is_loopback(host):
