@@ -45,8 +45,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "codegen",
         }
     ),
+    "serve": frozenset({"base"}),
     "cli": frozenset(
         {
+            "serve",
             "base",
             "core",
             "lang",
@@ -63,7 +65,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
 }
 #: Layers that cli may reach only from inside a function (start-up time: `adx eval`).
-LAZY_ONLY_FROM_CLI = {"tui", "render"}
+LAZY_ONLY_FROM_CLI = {"tui", "render", "serve"}
 #: third-party packages -> the layers that may import them.
 THIRD_PARTY: dict[str, frozenset[str]] = {
     "rich": frozenset({"render", "tui", "cli"}),
@@ -71,6 +73,9 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
     "plotext": frozenset({"render"}),
     "lark": frozenset({"lang"}),
     "click": frozenset({"cli"}),
+    "textual_serve": frozenset({"serve"}),
+    "aiohttp": frozenset({"serve"}),
+    "aiohttp_jinja2": frozenset({"serve"}),
 }
 #: Files at the top of the package, and the layer whose rules they follow.
 TOP_LEVEL = {"__init__": "base", "__main__": "cli"}

@@ -69,6 +69,8 @@ def test_example_runs(example: str, tmp_path: Path) -> None:
     words = shlex.split(example)[1:]
     if not words or words[0] == "explore" or words[:2] == ["lesson", "open"]:
         return  # a terminal app: the Pilot tests drive it
+    if words[0] == "serve":
+        return  # a server that runs until stopped: tests/test_serve*.py drive it
     if "program.adx" in words or "survey.adx" in words:
         name = "program.adx" if "program.adx" in words else "survey.adx"
         (tmp_path / name).write_text(

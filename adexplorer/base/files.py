@@ -10,6 +10,9 @@
 * ``write_atomically`` never lets a reader see half a file.
 * ``reserve_new_file`` creates a file under a name no earlier file has, so a
   file set aside or exported never overwrites another one.
+* ``serve_dir`` and ``inside_serve_dir``: a session served in a browser
+  (``adx serve``) runs with ``ADX_SERVE_DIR`` set, and reads or writes no file
+  outside that folder.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import tempfile
 from pathlib import Path
 
 MIB = 1024 * 1024
+#: Set by ``adx serve`` for each session it starts: the only folder it may read or write.
+SERVE_DIR_VARIABLE = "ADX_SERVE_DIR"
 
 
 class RefusedFile(OSError):
@@ -187,3 +192,42 @@ def reserve_new_file(directory: Path, stem: str, suffix: str = "") -> Path:
             continue
         return candidate
     raise FileExistsError(f"no free name for {stem}-{stamp}{suffix} in {directory}")
+
+
+def serve_dir() -> Path | None:
+    """The folder a served session is confined to (``$ADX_SERVE_DIR``, resolved), or
+    None outside ``adx serve``.
+
+    Resolved with symbolic links followed, so that a comparison with another
+    resolved path says where a file really is.
+    """
+    value = os.environ.get(SERVE_DIR_VARIABLE)
+    if not value:
+        return None
+    return Path(os.path.realpath(value))
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True if ``path``, symbolic links and ``..`` resolved, is ``folder`` or lies under it
+    (``folder`` resolved already, as :func:`serve_dir` gives it)."""
+    try:
+        target = Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return False
+    return target == folder or folder in target.parents
+
+
+def inside_serve_dir(path: Path) -> Path:
+    """``path`` resolved, if no session is served or it lies inside the served folder.
+
+    Raises ``RefusedFile`` (its message says which folder) for a path that leads
+    out of ``$ADX_SERVE_DIR``, whether by an absolute name, ``..`` or a symbolic link.
+    """
+    folder = serve_dir()
+    if folder is None:
+        return path
+    if not is_inside(path, folder):
+        raise RefusedFile(
+            f"it is outside {folder}, the only folder this served session may use (adx serve --dir)"
+        )
+    return Path(os.path.realpath(path))

@@ -3,7 +3,10 @@
 * :class:`ValueContext` says where relative paths start (the current folder on
   the command line and in the explorer, a lesson file's folder in lessons) and
   whether paths must stay inside that folder (lessons: no ``..``, absolute path
-  or symlink may lead out of it).
+  or symlink may lead out of it).  In a session served in a browser (``adx serve``,
+  ``ADX_SERVE_DIR`` set) every path is confined so: to the served folder, and a
+  lesson's to its own folder, which must itself be inside the served folder or
+  be the built-in course's.
 * :func:`read_values` reads ``.npy``, ``.npz`` (one member or all of them),
   ``.csv`` (comma-separated) and ``.txt`` (whitespace-separated) with numpy's own
   loaders, never unpickling (``allow_pickle=False``), as float64 arrays of at most
@@ -32,8 +35,16 @@ from pathlib import Path
 import numpy as np
 
 from adexplorer.base.errors import AdxError, did_you_mean
-from adexplorer.base.files import RefusedFile, expand_home, probe, read_regular_bytes
+from adexplorer.base.files import (
+    RefusedFile,
+    expand_home,
+    is_inside,
+    probe,
+    read_regular_bytes,
+    serve_dir,
+)
 from adexplorer.base.limits import LIMITS, limit
+from adexplorer.base.resources import lessons_dir
 from adexplorer.base.shapes import Shape
 from adexplorer.base.text import visible
 
@@ -55,11 +66,40 @@ class ValueContext:
     folder: Path | None = None
     #: True in lesson files: a path must lead to a file inside ``folder``.
     confined: bool = False
+    #: True in a served session: ``folder`` is the served folder (for the messages).
+    served: bool = False
 
     @classmethod
     def lesson(cls, folder: Path | None) -> ValueContext:
         """Paths in a lesson file: relative to its folder, and never outside it."""
         return cls(folder if folder is not None else Path("."), confined=True)
+
+    @classmethod
+    def serving(cls, folder: Path) -> ValueContext:
+        """Paths in a served session (``adx serve --dir``): relative to the served
+        folder, and never outside it."""
+        return cls(folder, confined=True, served=True)
+
+
+def in_served_session(context: ValueContext) -> ValueContext:
+    """The context that applies: ``context`` itself, unless a session is served
+    (``ADX_SERVE_DIR``): then a context that is not confined (the explorer's, an
+    answer typed in the lesson player) becomes confined to the served folder, and so
+    does a lesson's whose folder is neither inside the served folder nor the
+    built-in course's."""
+    folder = serve_dir()
+    if folder is None:
+        return context
+    if not context.confined:
+        return ValueContext.serving(folder)
+    own = context.folder if context.folder is not None else Path(".")
+    try:
+        builtin: Path | None = Path(os.path.realpath(lessons_dir()))
+    except FileNotFoundError:
+        builtin = None
+    if is_inside(own, folder) or (builtin is not None and is_inside(own, builtin)):
+        return context
+    return ValueContext.serving(folder)
 
 
 #: On the command line and in the explorer: relative to the current directory.
@@ -85,12 +125,20 @@ def resolve(text: str, context: ValueContext) -> Path:
     if "\0" in text:
         raise AdxError("file", "a file name cannot hold a NUL byte")
     raw = Path(text)
+    context = in_served_session(context)
     if not context.confined:
         path = expand_home(raw)
         return path if path.is_absolute() or context.folder is None else context.folder / path
     folder = context.folder if context.folder is not None else Path(".")
     named = visible(text, keep="")
     if raw.is_absolute() or text.startswith("~"):
+        if context.served:
+            raise AdxError(
+                "file",
+                f"the data file {named} is not inside {visible(str(folder))}, the only "
+                "folder this served session may read",
+                hint="name the file relative to that folder (adx serve --dir), e.g. @x.npy",
+            )
         raise AdxError(
             "file",
             f"the data file {named} is not inside the lesson's folder: a lesson names its "
@@ -103,6 +151,13 @@ def resolve(text: str, context: ValueContext) -> Path:
     except (OSError, ValueError):
         raise AdxError("file", f"cannot find the data file {named}") from None
     if target != base and base not in target.parents:
+        if context.served:
+            raise AdxError(
+                "file",
+                f"the data file {named} leads outside {visible(str(folder))} (through '..' "
+                "or a symbolic link), the only folder this served session may read",
+                hint="a served session reads only files in the folder given to adx serve --dir",
+            )
         raise AdxError(
             "file",
             f"the data file {named} leads outside the lesson's folder (through '..' or a "

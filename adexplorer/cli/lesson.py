@@ -357,14 +357,23 @@ def player_problems(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> lis
 def open_command(name_or_path: str) -> None:
     """Play a lesson (by number in `adx lesson list`, id or path): its steps beside a live
     explorer; answers are checked by the engine."""
+    from adexplorer.base.files import probe, serve_dir
     from adexplorer.lessons.progress import data_dir
 
+    served = serve_dir()  # a session of adx serve: a lesson file only from that folder
     try:
+        if served is not None and (
+            name_or_path.endswith(".md") or probe(Path(name_or_path)) is not None
+        ):
+            from adexplorer.cli.serve import served_path
+
+            served_path(name_or_path, served, "lesson file")
         lesson = find_lesson(name_or_path)
         data_dir()  # a bad ADX_DATA_DIR is an error message here, not a traceback in the app
     except AdxError as error:
         fail(error, as_json=False)
-    require_terminal("the lesson player")
+    if served is None:  # served, the terminal is textual-serve's, over pipes
+        require_terminal("the lesson player")
     from adexplorer.tui.lesson_app import run_lesson
 
     run_lesson(lesson)

@@ -74,6 +74,7 @@ class LazyGroup(click.Group):
         "values": "adexplorer.cli.values:values_command",
         "train": "adexplorer.cli.train:train_command",
         "schema": "adexplorer.cli.schema:schema_command",
+        "serve": "adexplorer.cli.serve:serve_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -111,7 +112,9 @@ def cli(ctx: click.Context) -> None:
     (the texts' network: examples/network.adx); `adx lesson` plays and checks
     lessons (a seventeen-lesson course is built in); `adx export` writes a
     trace as LaTeX or Markdown tables, its graph as DOT or Mermaid, or the
-    explorer's screen as SVG (for slides and notes); `adx functions` lists the
+    explorer's screen as SVG (for slides and notes); `adx serve` runs the
+    explorer or a lesson in a browser, one session per tab, for a class
+    (pip install 'adexplorer[serve]'); `adx functions` lists the
     differentiation rules; `adx schema` prints the JSON Schema of each --json output.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """
@@ -263,22 +266,30 @@ def explore_command(expr_or_file: str | None, at: tuple[str, ...]) -> None:
     or H·u's direction), V vector forward mode, H second order (the Hessian;
     again: H·u), x export, e edit, ? help, q quit.
     """
+    from adexplorer.base.files import serve_dir
     from adexplorer.cli.common import parse_values, read_source, require_terminal
     from adexplorer.explorer.session import DEFAULT_SOURCE, Session
 
+    served = serve_dir()  # a session of adx serve: files only in that folder
     try:
         source = DEFAULT_SOURCE
         if expr_or_file is not None:
+            if served is not None:
+                from adexplorer.cli.serve import confine_source
+
+                confine_source(expr_or_file)
             source, _ = read_source(expr_or_file)
         given = at or expr_or_file is not None
         values = parse_values(at, "--at", program=source) if given else None
     except AdxError as error:
         fail(error, as_json=False)
-    require_terminal("the explorer")
+    if served is None:  # served, the terminal is textual-serve's, over pipes
+        require_terminal("the explorer")
     session = Session.start(source, values)
-    from adexplorer.tui.app import run_explorer  # Textual is imported only here
+    from adexplorer.tui.app import ExplorerApp  # Textual is imported only here
+    from adexplorer.tui.bugs import run_app
 
-    run_explorer(session)
+    run_app(ExplorerApp(session, export_dir=served))
 
 
 @cli.command("functions")

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from adexplorer.base.errors import AdxError
+from adexplorer.base.files import serve_dir
 from adexplorer.base.text import visible
 from adexplorer.core.checkpoint import parse_checkpoint
 from adexplorer.explorer.session import Session
@@ -167,7 +168,10 @@ class LessonApp(NoTraceback):
     def compose(self) -> ComposeResult:
         with Horizontal(id="lesson-layout"):
             yield LessonPanel(self.lesson, id="lesson")
-            yield ExplorerView(Session.start("x", {"x": 1.0}), id="explorer")
+            # served (adx serve), exports go to the served folder; else the current one
+            yield ExplorerView(
+                Session.start("x", {"x": 1.0}), export_dir=serve_dir(), id="explorer"
+            )
         yield Footer()
 
     @property
