@@ -295,7 +295,8 @@ async def test_the_served_explorer_refuses_files_outside_and_exports_inside(
         await pilot.press("enter")
         await pilot.pause()
         assert float(app.session.values["x"]) == 2.5  # inside: read, relative to the folder
-        await pilot.press("escape", "x")
+        await pilot.press("escape", "x", "j")  # x opens the export picker; j: JSON
+        await pilot.pause()
         await pilot.pause()
     exported = [p for p in folder.iterdir() if p.name.startswith("adx-")]
     assert exported and not [p for p in tmp_path.iterdir() if p.name.startswith("adx-")]
