@@ -107,26 +107,58 @@ def _bindings(
 
 
 def _as_array(name: str, value: Value, what: str, source: str | None) -> np.ndarray:
+    """A number, a nested list of numbers or a real numpy array as a float64 array; a
+    text through the value grammar.  Anything else (None, bools, complex numbers,
+    strings inside lists, ragged lists) is an AdxError saying what would do."""
     if isinstance(value, str):
         return _from_text(name, value, what, source)
-    if isinstance(value, (complex, np.complexfloating)) or np.iscomplexobj(value):
-        raise AdxError(
-            "input",
-            f"{what}: the value of {name} is complex; adx differentiates real functions",
-            hint=f"give {name} a real number, a list of numbers or a float array",
-        )
     shown = f"{what}: the value of {visible(name)}"
+    hint = f"e.g. {name}=1.5, {name}=[1, 2, 3], a float numpy array, or a text such as '2*pi'"
+    if hasattr(value, "__array__") and not isinstance(value, np.ndarray | np.generic):
+        try:  # pandas, torch on the CPU, xarray…: whatever numpy makes of it
+            value = np.asarray(value)
+        except Exception:
+            raise AdxError("input", f"{shown} cannot be read as an array", hint=hint) from None
+    if isinstance(value, np.ndarray | np.generic):
+        kind = np.asarray(value).dtype.kind
+        if kind not in "iuf":
+            what_it_is = {"c": "complex", "b": "boolean"}.get(kind, f"of dtype {value.dtype}")
+            raise AdxError("input", f"{shown} is {what_it_is}, not real numbers", hint=hint)
+        check("tensor_entries", int(np.size(value)), hint=f"{name} has {np.size(value):,} entries")
+        return np.asarray(value, dtype=np.float64)
+    if isinstance(value, list | tuple):
+        _check_leaves(value, shown, hint, name)
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "complex" if isinstance(value, complex) else f"a {type(value).__name__}"
+        kind = "None" if value is None else kind
+        raise AdxError("input", f"{shown} is {kind}, not a real number or array", hint=hint)
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError) as exc:
+        return np.asarray(value, dtype=np.float64)
+    except (ValueError, OverflowError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AdxError(
             "input",
-            f"{shown} is not a number or an array of numbers ({visible(first)[:120]})",
-            hint=f"e.g. {name}=1.5, {name}=[1, 2, 3] or a numpy float array",
+            f"{shown} is not a number or a rectangular array ({visible(first)[:100]})",
+            hint=hint,
         ) from None
-    check("tensor_entries", int(array.size), hint=f"{name} has {array.size:,} entries")
-    return array
+
+
+def _check_leaves(value: list[Any] | tuple[Any, ...], shown: str, hint: str, name: str) -> None:
+    """Every entry of a nested list is a real number (counted against the size limit)."""
+    pending: list[Any] = [value]
+    entries = 0
+    allowed = limit("tensor_entries")
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, int | float | np.integer | np.floating):
+            kind = "complex" if isinstance(item, complex) else type(item).__name__
+            raise AdxError("input", f"{shown} holds a {kind}, not a real number", hint=hint)
+        else:
+            entries += 1
+            if entries > allowed:
+                check("tensor_entries", entries, hint=f"{name} has more than {allowed:,} entries")
 
 
 def _from_text(name: str, text: str, what: str, source: str | None) -> np.ndarray:
