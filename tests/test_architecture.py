@@ -26,11 +26,23 @@ ALLOWED: dict[str, frozenset[str]] = {
     "compare": frozenset({"base", "core", "lang"}),
     "reports": frozenset({"base", "core", "lang", "compare"}),
     "render": frozenset({"base", "core", "lang", "compare", "reports"}),
-    "explorer": frozenset({"base", "core", "lang", "compare", "reports", "codegen"}),
+    "exports": frozenset({"base", "core", "lang", "compare", "reports"}),
+    "explorer": frozenset({"base", "core", "lang", "compare", "reports", "exports", "codegen"}),
     "lessons": frozenset({"base", "core", "lang", "compare", "codegen"}),
     "codegen": frozenset({"base", "core", "lang"}),
     "tui": frozenset(
-        {"base", "core", "lang", "compare", "reports", "render", "explorer", "lessons", "codegen"}
+        {
+            "base",
+            "core",
+            "lang",
+            "compare",
+            "reports",
+            "exports",
+            "render",
+            "explorer",
+            "lessons",
+            "codegen",
+        }
     ),
     "cli": frozenset(
         {
@@ -39,6 +51,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "lang",
             "compare",
             "reports",
+            "exports",
             "render",
             "explorer",
             "lessons",

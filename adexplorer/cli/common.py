@@ -8,13 +8,14 @@ of the command line itself (click's usage errors).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import numpy as np
@@ -26,6 +27,10 @@ from adexplorer.base.shapes import Array
 from adexplorer.base.text import json_dumps, to_ascii
 from adexplorer.core.ir import Graph
 from adexplorer.lang.lower import compile_source, parse_at
+
+if TYPE_CHECKING:
+    from adexplorer.core.checkpoint import CheckpointSpec
+    from adexplorer.core.trace import Trace
 
 
 class ExpressionFriendlyCommand(click.Command):
@@ -235,3 +240,106 @@ def prepare_streams() -> None:
 
 def dump_json(data: Any) -> None:
     click.echo(json_dumps(data))
+
+
+# -- the first-order trace of adx eval and adx export (one reading of their options) ----
+
+
+def first_order_trace(
+    expr_or_file: str,
+    at: Sequence[str],
+    *,
+    mode: str | None,
+    wrt: str | None,
+    seed_text: str | None,
+    vector: bool,
+    checkpoint_text: str | None,
+) -> tuple[Trace, dict[str, Array] | None]:
+    """The trace ``adx eval`` shows for these options, and the seed it ran with.
+
+    ``mode`` None: forward with ``--wrt``/``--seed``/``--vector``, else reverse.
+    Misused options are a ``click.UsageError`` (exit 2); what the user wrote wrong
+    (the program, a value, an unknown ``--wrt`` name) an :class:`AdxError`."""
+    if mode is None:
+        mode = "forward" if (wrt or seed_text or vector) else "reverse"
+    check_seed_options(mode, wrt, seed_text, vector)
+    checkpoint = checkpoint_option(checkpoint_text, mode)
+    from adexplorer.core.trace import run
+
+    loaded, bindings = load(expr_or_file, at)
+    graph = loaded.graph
+    if wrt is not None and graph.input_index(wrt) is None:
+        raise AdxError(
+            "usage",
+            f"--wrt {wrt}: '{wrt}' is not an input of this function",
+            hint=did_you_mean(wrt, graph.input_names)
+            or f"the inputs are {', '.join(graph.input_names)}",
+        )
+    seed = None
+    if mode == "reverse" and seed_text:
+        seed = parse_values([seed_text], "--seed")
+    elif mode == "forward" and not vector:
+        if seed_text:
+            seed = parse_values([seed_text], "--seed")
+        elif wrt:
+            from adexplorer.base.shapes import size
+
+            shape = graph.nodes[graph.input_index(wrt) or 0].shape
+            check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
+            seed = {wrt: np.ones(shape)}
+    # reverse mode with --wrt forms only the adjoints that lead to that input;
+    # vector forward mode carries that input's directions only
+    only = [wrt] if wrt is not None and (mode == "reverse" or vector) else None
+    trace = run(graph, bindings, mode, seed, checkpoint=checkpoint, wrt=only, vector=vector)
+    return with_warnings(trace, loaded.warnings), seed
+
+
+def check_seed_options(mode: str, wrt: str | None, seed_text: str | None, vector: bool) -> None:
+    """--seed means a direction in forward mode and a cotangent in reverse mode; --vector
+    is forward mode with every direction.  Misuse is a usage error (exit 2)."""
+    if vector and mode != "forward":
+        raise click.UsageError(
+            f"--vector carries every tangent direction in one forward sweep; it does not "
+            f"apply to {mode} mode.  Use --mode forward --vector."
+        )
+    if vector and seed_text:
+        raise click.UsageError(
+            "give either --vector (every unit direction, one vector sweep) or --seed "
+            "(one direction u: J·u), not both"
+        )
+    if seed_text and mode == "evaluate":
+        raise click.UsageError(
+            "--seed is a direction for --mode forward (it names inputs) or a cotangent for "
+            "--mode reverse (it names outputs); evaluate mode differentiates nothing"
+        )
+    if wrt and seed_text and mode == "forward":
+        raise click.UsageError("give either --wrt or --seed, not both")
+
+
+def checkpoint_option(text: str | None, mode: str) -> CheckpointSpec | None:
+    """``--checkpoint every=K|snapshots=S``, or a usage error (exit 2) saying what is valid."""
+    if text is None:
+        return None
+    from adexplorer.core.checkpoint import parse_checkpoint
+
+    try:
+        spec = parse_checkpoint(text)
+    except AdxError as error:
+        raise click.BadParameter(
+            f"{error.message}; {error.hint}" if error.hint else error.message,
+            param_hint="--checkpoint",
+        ) from None
+    if mode != "reverse":
+        raise click.UsageError(
+            f"--checkpoint schedules the reverse sweep; it does not apply to {mode} mode "
+            "(which keeps only live values).  Use --mode reverse (a --seed there is a cotangent)."
+        )
+    return spec
+
+
+def with_warnings(trace: Trace, extra: list[str]) -> Trace:
+    """The trace with the compiler's warnings (e.g. an unused input) in front of its own."""
+    if not extra:
+        return trace
+    # a taped program's warnings (a tie) come from its lowering and from the run: once
+    return dataclasses.replace(trace, warnings=tuple(dict.fromkeys((*extra, *trace.warnings))))

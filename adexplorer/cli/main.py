@@ -6,11 +6,9 @@ script calling it pays only for numpy, lark and click.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
@@ -22,16 +20,11 @@ from adexplorer.cli.common import (
     ExpressionFriendlyCommand,
     dump_json,
     fail,
-    load,
-    parse_values,
+    first_order_trace,
     prepare_streams,
     report_json_error,
 )
 from adexplorer.core.ir import NUMBERINGS
-
-if TYPE_CHECKING:
-    from adexplorer.core.checkpoint import CheckpointSpec
-    from adexplorer.core.trace import Trace
 
 EVAL_EPILOG = f"""\b
 Examples:
@@ -74,6 +67,7 @@ class LazyGroup(click.Group):
     LAZY = {
         "check": "adexplorer.cli.check:check_command",
         "codegen": "adexplorer.cli.codegen:codegen_command",
+        "export": "adexplorer.cli.export:export_command",
         "fd": "adexplorer.cli.compare:fd_command",
         "swell": "adexplorer.cli.compare:swell_command",
         "lesson": "adexplorer.cli.lesson:lesson_group",
@@ -114,7 +108,9 @@ def cli(ctx: click.Context) -> None:
     transformation); `adx values` shows a program's input values and saves them
     (--save start.npz); `adx train` runs gradient descent on a program's loss
     (the texts' network: examples/network.adx); `adx lesson` plays and checks
-    lessons (a seventeen-lesson course is built in); `adx functions` lists the
+    lessons (a seventeen-lesson course is built in); `adx export` writes a
+    trace as LaTeX or Markdown tables, its graph as DOT or Mermaid, or the
+    explorer's screen as SVG (for slides and notes); `adx functions` lists the
     differentiation rules.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """
@@ -226,44 +222,16 @@ def eval_command(
             vector=vector,
         )
         return
-    if mode is None:
-        mode = "forward" if (wrt or seed_text or vector) else "reverse"
-    _check_seed_options(mode, wrt, seed_text, vector)
-    checkpoint = _checkpoint_option(checkpoint_text, mode)
     try:
-        from adexplorer.core.trace import run
-
-        loaded, bindings = load(expr_or_file, at)
-        graph = loaded.graph
-        if wrt is not None and graph.input_index(wrt) is None:
-            from adexplorer.base.errors import did_you_mean
-
-            raise AdxError(
-                "usage",
-                f"--wrt {wrt}: '{wrt}' is not an input of this function",
-                hint=did_you_mean(wrt, graph.input_names)
-                or f"the inputs are {', '.join(graph.input_names)}",
-            )
-        seed = None
-        if mode == "reverse" and seed_text:
-            seed = parse_values([seed_text], "--seed")
-        elif mode == "forward" and not vector:
-            if seed_text:
-                seed = parse_values([seed_text], "--seed")
-            elif wrt:
-                import numpy as np
-
-                from adexplorer.base.limits import check
-                from adexplorer.base.shapes import size
-
-                shape = graph.nodes[graph.input_index(wrt) or 0].shape
-                check("tensor_entries", size(shape), hint=f"{wrt} has {size(shape):,} entries")
-                seed = {wrt: np.ones(shape)}
-        # reverse mode with --wrt forms only the adjoints that lead to that input;
-        # vector forward mode carries that input's directions only
-        only = [wrt] if wrt is not None and (mode == "reverse" or vector) else None
-        trace = run(graph, bindings, mode, seed, checkpoint=checkpoint, wrt=only, vector=vector)
-        trace = _with_warnings(trace, loaded.warnings)
+        trace, seed = first_order_trace(
+            expr_or_file,
+            at,
+            mode=mode,
+            wrt=wrt,
+            seed_text=seed_text,
+            vector=vector,
+            checkpoint_text=checkpoint_text,
+        )
     except AdxError as error:
         fail(error, as_json)
 
@@ -275,57 +243,6 @@ def eval_command(
         from adexplorer.render.trace_tables import print_trace
 
         print_trace(trace, numbering=numbering, digits=digits, wrt=wrt)
-
-
-def _check_seed_options(mode: str, wrt: str | None, seed_text: str | None, vector: bool) -> None:
-    """--seed means a direction in forward mode and a cotangent in reverse mode; --vector
-    is forward mode with every direction.  Misuse is a usage error (exit 2)."""
-    if vector and mode != "forward":
-        raise click.UsageError(
-            f"--vector carries every tangent direction in one forward sweep; it does not "
-            f"apply to {mode} mode.  Use --mode forward --vector."
-        )
-    if vector and seed_text:
-        raise click.UsageError(
-            "give either --vector (every unit direction, one vector sweep) or --seed "
-            "(one direction u: J·u), not both"
-        )
-    if seed_text and mode == "evaluate":
-        raise click.UsageError(
-            "--seed is a direction for --mode forward (it names inputs) or a cotangent for "
-            "--mode reverse (it names outputs); evaluate mode differentiates nothing"
-        )
-    if wrt and seed_text and mode == "forward":
-        raise click.UsageError("give either --wrt or --seed, not both")
-
-
-def _checkpoint_option(text: str | None, mode: str) -> CheckpointSpec | None:
-    """``--checkpoint every=K|snapshots=S``, or a usage error (exit 2) saying what is valid."""
-    if text is None:
-        return None
-    from adexplorer.core.checkpoint import parse_checkpoint
-
-    try:
-        spec = parse_checkpoint(text)
-    except AdxError as error:
-        raise click.BadParameter(
-            f"{error.message}; {error.hint}" if error.hint else error.message,
-            param_hint="--checkpoint",
-        ) from None
-    if mode != "reverse":
-        raise click.UsageError(
-            f"--checkpoint schedules the reverse sweep; it does not apply to {mode} mode "
-            "(which keeps only live values).  Use --mode reverse (a --seed there is a cotangent)."
-        )
-    return spec
-
-
-def _with_warnings(trace: Trace, extra: list[str]) -> Trace:
-    """The trace with the compiler's warnings (e.g. an unused input) in front of its own."""
-    if not extra:
-        return trace
-    # a taped program's warnings (a tie) come from its lowering and from the run: once
-    return dataclasses.replace(trace, warnings=tuple(dict.fromkeys((*extra, *trace.warnings))))
 
 
 @cli.command("explore", cls=ExpressionFriendlyCommand, epilog=SOURCE_RULE)

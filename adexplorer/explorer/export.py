@@ -1,4 +1,5 @@
-"""What the explorer saves: the trace as ``adx.eval/1`` JSON, and the steps so far as text.
+"""What the explorer saves: the trace as ``adx.eval/1`` JSON, and the steps so far as text
+(the text layout is ``exports.text.trace_text``, kept here under its old name).
 
 In second-order mode both say what the mode shows: the JSON is the report of
 ``adx eval … --hvp/--hessian --json`` (its ``"second_order"`` part holds the direction,
@@ -9,15 +10,16 @@ ends with H·u or H as the explorer shows it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from adexplorer.base.files import write_atomically
-from adexplorer.base.numbers import display_value
 from adexplorer.base.shapes import Array
-from adexplorer.core.formulas import Formula
 from adexplorer.core.second_order import SecondOrderTrace
 from adexplorer.core.trace import Trace
+from adexplorer.exports.text import trace_text
+
+__all__ = ["export_json", "trace_text"]
 
 
 def export_json(
@@ -40,22 +42,3 @@ def export_json(
         data = eval_report(trace, numbering=numbering, digits=digits, seed=seed)
     write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False))
     return path
-
-
-def trace_text(
-    source: str,
-    mode: str,
-    values: Mapping[str, Array],
-    digits: int,
-    formulas: Iterable[Formula | str],
-    results: Iterable[str] = (),
-) -> str:
-    """A header (program, mode in words, inputs), then one formula per line (a text
-    among them is a heading, such as which nested sweep begins, written as a comment),
-    then ``results`` (what the explorer's result lines say) as comments (for the
-    clipboard)."""
-    lines = [f"# {source.strip()}   mode: {mode}"]
-    lines += [f"# {k} = {display_value(v, digits)}" for k, v in values.items()]
-    lines += [f"# {f}" if isinstance(f, str) else f.text() for f in formulas]
-    lines += [f"# {line}" for line in results]
-    return "\n".join(lines) + "\n"
