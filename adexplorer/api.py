@@ -544,6 +544,16 @@ class TraceResult:
 
         return trace_markdown(self.trace, numbering=self.numbering, digits=self.digits)
 
+    def to_latex(self, *, standalone: bool = False) -> str:
+        """The trace as LaTeX tables in the layout of Baydin et al. (booktabs): a fragment,
+        or with ``standalone=True`` a document plain ``pdflatex`` compiles
+        (``adx export --format latex``)."""
+        from adexplorer.exports.tables import trace_latex
+
+        return trace_latex(
+            self.trace, numbering=self.numbering, digits=self.digits, standalone=standalone
+        )
+
     def __rich__(self) -> Any:
         from adexplorer.render.console import for_any_console
         from adexplorer.render.trace_tables import trace_renderables

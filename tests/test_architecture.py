@@ -60,7 +60,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
     # The Python API (adexplorer/api.py): a view beside cli and tui, never Textual.
-    "api": frozenset({"base", "core", "lang", "compare", "reports", "render", "codegen"}),
+    "api": frozenset({"base", "core", "lang", "compare", "reports", "render", "exports", "codegen"}),
     # The package's __init__: the version, and the API's names loaded on first use.
     "package": frozenset({"api"}),
 }
