@@ -1,4 +1,4 @@
-"""The Python API for notebooks and scripts: ``adexplorer.trace``, ``hessian``, ``hvp``, ``program``.
+"""The Python API for notebooks and scripts: ``trace``, ``hessian``, ``hvp``, ``program``.
 
 A view beside the command line and the explorer (docs/api.md documents every name):
 it takes the same text through the same grammar, runs the same engines, and gives
@@ -129,9 +129,9 @@ def _as_array(name: str, value: Value, what: str, source: str | None) -> np.ndar
     if isinstance(value, list | tuple):
         _check_leaves(value, shown, hint, name)
     elif isinstance(value, bool) or not isinstance(value, int | float):
-        kind = "complex" if isinstance(value, complex) else f"a {type(value).__name__}"
-        kind = "None" if value is None else kind
-        raise AdxError("input", f"{shown} is {kind}, not a real number or array", hint=hint)
+        described = "complex" if isinstance(value, complex) else f"a {type(value).__name__}"
+        described = "None" if value is None else described
+        raise AdxError("input", f"{shown} is {described}, not a real number or array", hint=hint)
     try:
         return np.asarray(value, dtype=np.float64)
     except (ValueError, OverflowError) as exc:
@@ -426,7 +426,10 @@ class TraceResult:
         """Every output's value by output name (``f`` for an expression; ``f1, f2`` for
         ``return a, b``)."""
         graph = self.trace.graph
-        return {graph.output_names[k]: _number(self.trace.output_value(k)) for k in range(len(graph.outputs))}
+        return {
+            graph.output_names[k]: _number(self.trace.output_value(k))
+            for k in range(len(graph.outputs))
+        }
 
     @property
     def value(self) -> Number | dict[str, Number]:
@@ -460,9 +463,7 @@ class TraceResult:
         self._need_jacobian()
         graph = self.trace.graph
         return {
-            graph.output_names[k]: {
-                name: _number(v) for name, v in self.trace.jacobian(k).items()
-            }
+            graph.output_names[k]: {name: _number(v) for name, v in self.trace.jacobian(k).items()}
             for k in range(len(graph.outputs))
         }
 
@@ -703,9 +704,7 @@ class HessianResult:
     def hvp(self) -> dict[str, Number]:
         """H·u by input name (``kind == "hvp"``)."""
         if self.trace.kind != "hvp":
-            raise AdxError(
-                "usage", "this run computed all of H, not H·u", hint="read .matrix"
-            )
+            raise AdxError("usage", "this run computed all of H, not H·u", hint="read .matrix")
         return {name: _number(v) for name, v in self.trace.hvp().items()}
 
     @property
@@ -885,5 +884,3 @@ def _outputs_text(graph: Graph) -> str:
 
     shapes = [type_name(graph.nodes[o].shape) for o in graph.outputs]
     return f"{len(shapes)} output{'s' if len(shapes) > 1 else ''} ({', '.join(shapes)})"
-
-

@@ -197,8 +197,15 @@ CLI_CASES: list[tuple[dict[str, Any], list[str]]] = [
     ),
     (
         {"x1": 2, "x2": 5, "checkpoint": "snapshots=2", "numbering": "wengert", "digits": 4},
-        ["--at", "x1=2,x2=5", "--checkpoint", "snapshots=2", "--numbering", "wengert"]
-        + ["--digits", "4"],
+        [
+            "--at",
+            "x1=2,x2=5",
+            "--checkpoint",
+            "snapshots=2",
+            "--numbering",
+            "wengert",
+            "--digits=4",
+        ],
     ),
     ({"x1": 2, "x2": 5, "wrt": "x1"}, ["--at", "x1=2,x2=5", "--mode", "reverse", "--wrt", "x1"]),
 ]

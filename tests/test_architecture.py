@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +59,9 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
     # The Python API (adexplorer/api.py): a view beside cli and tui, never Textual.
-    "api": frozenset({"base", "core", "lang", "compare", "reports", "render", "exports", "codegen"}),
+    "api": frozenset(
+        {"base", "core", "lang", "compare", "reports", "render", "exports", "codegen"}
+    ),
     # The package's __init__: the version, and the API's names loaded on first use.
     "package": frozenset({"api"}),
 }
@@ -292,48 +293,4 @@ def test_no_module_calls_eval_or_exec() -> None:
                 assert node.func.id not in ("eval", "exec"), path
 
 
-def test_wheel_ships_the_grammar_and_lessons(tmp_path: Path) -> None:
-    root = PACKAGE.parent
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(tmp_path),
-            str(root),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(tmp_path.glob("adexplorer-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "adexplorer/_data/grammars/adx.lark" in names
-    assert any(n.startswith("adexplorer/_data/lessons/") for n in names)
-    assert not any("__pycache__" in n for n in names)
-    # Unpacked (a pure-Python wheel installs by unpacking), adx finds its grammar
-    # from any directory, with no source checkout on the path.
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    probe = (
-        "import adexplorer, sys\n"
-        "assert adexplorer.__file__.startswith(sys.argv[1]), adexplorer.__file__\n"
-        "from adexplorer.lang.lower import compile_source\n"
-        "print(len(compile_source('ln(x1) + x1*x2 - sin(x2)').graph.nodes))\n"
-    )
-    (elsewhere / "probe.py").write_text(probe)
-    env_path = str(site)
-    result = subprocess.run(
-        [sys.executable, str(elsewhere / "probe.py"), env_path],
-        capture_output=True,
-        text=True,
-        cwd=elsewhere,
-        check=False,
-        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "7"
+# The wheel's contents and an install outside the source tree: tests/test_packaging.py.
