@@ -28,7 +28,9 @@ def validator(name: str) -> Draft202012Validator:
 def schema_for(data: Any) -> str:
     """The schema name a document says it follows."""
     if not isinstance(data, dict):
-        raise AssertionError(f"a JSON report is one object, not {type(data).__name__}: {data!r:.200}")
+        raise AssertionError(
+            f"a JSON report is one object, not {type(data).__name__}: {data!r:.200}"
+        )
     if "schema" in data:
         return str(data["schema"])
     if set(data) == {"error"}:

@@ -73,6 +73,7 @@ class LazyGroup(click.Group):
         "lesson": "adexplorer.cli.lesson:lesson_group",
         "values": "adexplorer.cli.values:values_command",
         "train": "adexplorer.cli.train:train_command",
+        "schema": "adexplorer.cli.schema:schema_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -111,7 +112,7 @@ def cli(ctx: click.Context) -> None:
     lessons (a seventeen-lesson course is built in); `adx export` writes a
     trace as LaTeX or Markdown tables, its graph as DOT or Mermaid, or the
     explorer's screen as SVG (for slides and notes); `adx functions` lists the
-    differentiation rules.
+    differentiation rules; `adx schema` prints the JSON Schema of each --json output.
     Programs may branch and loop (if/elif/else, for i in range(N)).
     """
     if ctx.invoked_subcommand is None:
