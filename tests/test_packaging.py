@@ -220,6 +220,8 @@ def test_the_wheel_installs_and_runs_outside_the_source_tree(wheel: Path, tmp_pa
     data = json.loads(result.stdout)
     assert data["value"] == 9.0 and data["gradient"] == {"x": 6.0}
     assert_valid(data)
+    schema = run("schema", "eval")
+    assert schema.returncode == 0 and json.loads(schema.stdout)["$id"], schema.stderr
     lessons = run("lesson", "list")
     assert lessons.returncode == 0 and "forward" in lessons.stdout.lower(), lessons.stderr
     probe = run(
