@@ -5,10 +5,11 @@ The package is layered, one folder per layer (see docs/architecture.md)::
     base -> core -> lang -> compare -> reports -> render / explorer / lessons -> cli / tui
 
 Each folder's ``__init__`` says what lives there and what it may import;
-tests/test_architecture.py enforces it.  Only ``render`` and ``tui`` import rich
-or textual; everything below them is plain Python and numpy.
+tests/test_architecture.py enforces it.  Only the views (``render``, ``tui``, ``cli``
+and the display methods of ``api``) import rich, only ``tui`` textual; everything
+below them is plain Python and numpy.
 
-The Python API (docs/api.md) is re-exported here from ``adexplorer.api`` and loaded
+The Python API (``api.py``, documented in docs/api.md) is re-exported here and loaded
 on first use, so ``import adexplorer`` (and ``adx eval``) costs nothing for it::
 
     >>> import adexplorer
