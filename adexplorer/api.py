@@ -102,7 +102,10 @@ def _bindings(
     for name, value in merged.items():
         if not isinstance(name, str):
             raise AdxError("input", f"{what}: the name {name!r} is not a string")
-        result[name] = _as_array(name, value, what, source)
+        # a copy, read-only: the caller's array may change later, the record must not
+        array = np.array(_as_array(name, value, what, source), dtype=np.float64)
+        array.flags.writeable = False
+        result[name] = array
     return result
 
 

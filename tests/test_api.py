@@ -126,6 +126,15 @@ def test_values_in_at_for_names_python_cannot_take_as_keywords() -> None:
     assert adexplorer.trace("x^2", at={"x": 1}, x=3).value == 9.0
 
 
+def test_the_callers_array_is_copied_and_results_are_read_only() -> None:
+    v = np.array([1.0, 2.0])
+    t = adexplorer.trace("sum(v*v)", v=v)
+    v[0] = 100.0  # changing the caller's array later changes nothing recorded
+    assert t.inputs["v"].tolist() == [1.0, 2.0] and t.value == 5.0
+    assert t.gradient["v"].tolist() == [2.0, 4.0]
+    assert not t.inputs["v"].flags.writeable and not t.gradient["v"].flags.writeable
+
+
 def test_values_as_text_use_the_value_grammar() -> None:
     t = adexplorer.trace("sin(x) + sum(v)", x="pi/4", v="[1, 2, 3]")
     assert t.value == pytest.approx(math.sin(math.pi / 4) + 6, rel=1e-15)
