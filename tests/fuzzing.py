@@ -34,6 +34,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.json_contract import assert_valid
+
 # ------------------------------------------------------------------ cases and outcomes
 
 
@@ -201,6 +203,10 @@ def _json_problems(outcome: Outcome) -> list[str]:
         return [f"--json: exit status {outcome.code} without an error object"]
     if outcome.code == 0 and "error" in data:
         return ["--json: an error object with exit status 0"]
+    try:
+        assert_valid(data)
+    except AssertionError as problem:
+        return [f"--json: {problem}"]
     return []
 
 

@@ -29,6 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "explorer": frozenset({"base", "core", "lang", "compare", "reports", "exports", "codegen"}),
     "lessons": frozenset({"base", "core", "lang", "compare", "codegen"}),
     "codegen": frozenset({"base", "core", "lang"}),
+    "schemas": frozenset({"base"}),
     "tui": frozenset(
         {
             "base",
@@ -56,6 +57,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "lessons",
             "tui",
             "codegen",
+            "schemas",
         }
     ),
     # The Python API (adexplorer/api.py): a view beside cli and tui, never Textual.

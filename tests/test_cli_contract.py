@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adexplorer.cli import main as cli_main
+from tests.json_contract import assert_valid_text
 from tests.test_cli_eval import COMMAND
 
 
@@ -40,7 +41,7 @@ def test_usage_errors_exit_2_and_are_json_with_json(args: list[str]) -> None:
     assert result.returncode == 2
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
-    error = json.loads(lines[0])["error"]
+    error = assert_valid_text(lines[0])["error"]
     assert error["kind"] == "usage" and error["message"]
     assert "Traceback" not in result.stderr
 
@@ -48,7 +49,7 @@ def test_usage_errors_exit_2_and_are_json_with_json(args: list[str]) -> None:
 def test_user_errors_exit_1_with_json() -> None:
     result = adx("eval", "x +", "--json")
     assert result.returncode == 1
-    assert json.loads(result.stdout)["error"]["kind"] == "parse"
+    assert assert_valid_text(result.stdout)["error"]["kind"] == "parse"
 
 
 def test_an_internal_error_is_reported_without_a_traceback(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.json_contract import assert_valid_text
 
 ADX = shutil.which("adx", path=str(Path(sys.executable).parent))
 COMMAND = [ADX] if ADX else [sys.executable, "-m", "adexplorer"]
@@ -30,7 +31,7 @@ def adx_json(*args: str) -> tuple[int, dict[str, Any], str]:
     result = adx("eval", *args_list[:cut], "--json", *args_list[cut:])
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1, result.stdout  # exactly one JSON object
-    return result.returncode, json.loads(lines[0]), result.stderr
+    return result.returncode, assert_valid_text(lines[0]), result.stderr
 
 
 def test_survey_example_json_contract() -> None:
@@ -242,7 +243,7 @@ def test_python_dash_m_works() -> None:
         text=True,
         check=False,
     )
-    assert result.returncode == 0 and json.loads(result.stdout)["gradient"] == {"x": 6.0}
+    assert result.returncode == 0 and assert_valid_text(result.stdout)["gradient"] == {"x": 6.0}
 
 
 def test_a_program_in_an_unknown_accounts_home_is_no_such_file() -> None:

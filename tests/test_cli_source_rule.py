@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.json_contract import assert_valid_text
 from tests.test_cli_eval import COMMAND
 
 
@@ -28,26 +28,26 @@ def test_a_long_expression_is_never_probed_as_a_file(tmp_path: Path) -> None:
     expression = " + ".join(f"sin(x*{k})" for k in range(60))  # far over 255 bytes
     result = adx_in(tmp_path, "eval", expression, "--at", "x=1", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["source"] == expression
+    assert assert_valid_text(result.stdout)["source"] == expression
 
 
 def test_a_file_named_like_the_expression_does_not_replace_it(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("x^3\n")
-    as_expression = json.loads(adx_in(tmp_path, "eval", "x", "--at", "x=2", "--json").stdout)
+    as_expression = assert_valid_text(adx_in(tmp_path, "eval", "x", "--at", "x=2", "--json").stdout)
     assert as_expression["value"] == 2.0
-    as_file = json.loads(adx_in(tmp_path, "eval", "./x", "--at", "x=2", "--json").stdout)
+    as_file = assert_valid_text(adx_in(tmp_path, "eval", "./x", "--at", "x=2", "--json").stdout)
     assert as_file["value"] == 8.0
 
 
 def test_division_is_not_a_path(tmp_path: Path) -> None:
     result = adx_in(tmp_path, "eval", "x/y", "--at", "x=1,y=4", "--json")
-    assert json.loads(result.stdout)["value"] == 0.25
+    assert assert_valid_text(result.stdout)["value"] == 0.25
 
 
 def test_standard_input(tmp_path: Path) -> None:
     result = adx_in(tmp_path, "eval", "-", "--at", "x=3", "--json", stdin="x^2\n")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["value"] == 9.0
+    assert assert_valid_text(result.stdout)["value"] == 9.0
 
 
 def test_a_missing_adx_file_says_so(tmp_path: Path) -> None:
@@ -90,10 +90,10 @@ def test_files_that_are_not_programs_are_refused(tmp_path: Path, kind: str) -> N
 
 def test_free_names_take_the_shape_of_their_values(tmp_path: Path) -> None:
     result = adx_in(tmp_path, "eval", "sum(v*v)", "--at", "v=[1,2,3]", "--json")
-    data = json.loads(result.stdout)
+    data = assert_valid_text(result.stdout)
     assert data["value"] == 14.0 and data["gradient"] == {"v": [2.0, 4.0, 6.0]}
     result = adx_in(tmp_path, "eval", "dot(v,v) + x", "--at", "v=[1,2]", "--at", "x=1", "--json")
-    assert json.loads(result.stdout)["gradient"] == {"v": [2.0, 4.0], "x": 1.0}
+    assert assert_valid_text(result.stdout)["gradient"] == {"v": [2.0, 4.0], "x": 1.0}
 
 
 def test_tensor_sizes_are_bounded(tmp_path: Path) -> None:

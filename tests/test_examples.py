@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.json_contract import assert_valid_text
 from tests.test_cli_eval import COMMAND
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,3 +105,5 @@ def test_example_runs(example: str, tmp_path: Path) -> None:
     )
     assert result.returncode == expected, f"{example}\n{result.stdout[-2000:]}\n{result.stderr}"
     assert "Traceback" not in result.stderr
+    if "--json" in words:  # what a script reads follows its schema
+        assert_valid_text(result.stdout)

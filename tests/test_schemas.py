@@ -342,7 +342,17 @@ def test_second_order_reports_of_random_expressions_follow_the_schema(
             "forward",
             "--json",
         ),
-        ("eval", "return x*y, x + sin(y)", "--at", "x=2,y=1", "--mode", "reverse", "--seed", "f1=1,f2=-2", "--json"),
+        (
+            "eval",
+            "return x*y, x + sin(y)",
+            "--at",
+            "x=2,y=1",
+            "--mode",
+            "reverse",
+            "--seed",
+            "f1=1,f2=-2",
+            "--json",
+        ),
         ("eval", "sum(W*W)", "--at", "W=[[1,2],[3,4]]", "--hessian", "--json"),
         ("eval", "x^2*y", "--at", "x=1,y=2", "--hvp", "x=1,y=-1", "--json"),
         ("eval", "sin(sin(sin(x)))", "--at", "x=1", "--checkpoint", "snapshots=1", "--json"),
@@ -361,9 +371,8 @@ def test_reports_of_each_variant_follow_their_schemas(args: tuple[str, ...]) -> 
 
 def test_a_program_with_control_flow_follows_the_schema(tmp_path: Path) -> None:
     program = tmp_path / "flow.adx"
-    program.write_text(
-        "s = 0\nfor i in range(3):\n    if x > i:\n        s = s + x*i\n    else:\n        s = s - 1\nreturn s\n"
-    )
+    lines = ["s = 0", "for i in range(3):", "    if x > i:", "        s = s + x*i"]
+    program.write_text("\n".join([*lines, "    else:", "        s = s - 1", "return s", ""]))
     code, out = adx("eval", str(program), "--at", "x=1", "--json")
     assert code == 0, out
     report = assert_valid_text(out)

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from adexplorer.base.text import has_unsafe, json_dumps, visible
 from adexplorer.cli.main import cli
+from tests.json_contract import assert_valid_text
 from tests.test_cli_eval import COMMAND
 
 MARKUP = ["[bold]x[/]", "[@click=app.quit]q", "[link=https://example.org]l[/link]", "[/]", "[e,pi]"]
@@ -101,12 +102,14 @@ def test_json_errors_and_reports(payload: str) -> None:
     code, out, err = _run("eval", f"x + {payload}", "--json")
     assert code == 1
     _assert_clean(out, err)
-    error = json.loads(out)["error"]
+    error = assert_valid_text(out)["error"]
     assert error["kind"] in ("parse", "input") and error["message"]
     code, out, _ = _run("eval", f"x # {payload}", "--at", "x=1", "--json")
     assert code == 0
     _assert_clean(out)
-    assert json.loads(out)["source"].endswith(payload) or payload in json.dumps(json.loads(out))
+    assert assert_valid_text(out)["source"].endswith(payload) or payload in json.dumps(
+        json.loads(out)
+    )
 
 
 @pytest.mark.parametrize("payload", ["[bold]x[/]", "[/]", "\x1b]0;PWNED\x07", "\u202e"], ids=repr)

@@ -19,7 +19,10 @@ Examples:
   adx schema                      (the list: one line per schema)
   adx schema eval                 (the adx.eval/1 schema; also eval-1 or adx.eval/1)
   adx schema error                (the {"error": ...} object every --json command prints)
-  adx schema eval > eval.json && python -m jsonschema -i report.json eval.json
+
+\b
+Save a schema to a file (adx schema eval > eval-1.schema.json) and check a report
+with any validator: python -m jsonschema -i report.json eval-1.schema.json.
 
 \b
 Exit status: 0 success, 1 an unknown schema name (the message lists the valid

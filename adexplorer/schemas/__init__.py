@@ -6,6 +6,8 @@ command prints when it fails.  :func:`names` lists them; :func:`load` reads one
 (by ``eval``, ``eval-1`` or ``adx.eval/1``).  Reading needs only the standard
 library: validating is the tests' business (``tests/json_contract.py``, with
 ``jsonschema``), not the program's.
+
+May import: base.
 """
 
 from __future__ import annotations
