@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +62,21 @@ ALLOWED: dict[str, frozenset[str]] = {
             "schemas",
         }
     ),
+    # The Python API (adexplorer/api.py): a view beside cli and tui, never Textual.
+    "api": frozenset(
+        {"base", "core", "lang", "compare", "reports", "render", "exports", "codegen"}
+    ),
+    # The package's __init__: the version, and the API's names loaded on first use.
+    "package": frozenset({"api"}),
 }
 #: Layers that cli may reach only from inside a function (start-up time: `adx eval`).
 LAZY_ONLY_FROM_CLI = {"tui", "render", "serve"}
+#: What each layer may reach only from inside a function: `import adexplorer` and a
+#: script's `adexplorer.trace(...)` pay for rich only when something is displayed.
+LAZY_ONLY = {"cli": LAZY_ONLY_FROM_CLI, "api": {"render", "rich"}, "package": {"api"}}
 #: third-party packages -> the layers that may import them.
 THIRD_PARTY: dict[str, frozenset[str]] = {
-    "rich": frozenset({"render", "tui", "cli"}),
+    "rich": frozenset({"render", "tui", "cli", "api"}),
     "textual": frozenset({"tui"}),
     "plotext": frozenset({"render"}),
     "lark": frozenset({"lang"}),
@@ -78,7 +86,7 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
     "aiohttp_jinja2": frozenset({"serve"}),
 }
 #: Files at the top of the package, and the layer whose rules they follow.
-TOP_LEVEL = {"__init__": "base", "__main__": "cli"}
+TOP_LEVEL = {"__init__": "package", "__main__": "cli", "api": "api"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,9 @@ def _imports(path: Path) -> list[Import]:
 
     def visit(node: ast.AST, lazy: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            # `if TYPE_CHECKING:` is never run: its imports are for the type checker only
             inner = lazy or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            inner = inner or _type_checking_only(child)
             if isinstance(child, ast.Import):
                 found.extend(Import(a.name, child.lineno, lazy) for a in child.names)
             elif isinstance(child, ast.ImportFrom):
@@ -123,6 +133,14 @@ def _imports(path: Path) -> list[Import]:
 
     visit(tree, False)
     return found
+
+
+def _type_checking_only(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name | ast.Attribute)
+        and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+    )
 
 
 def _layer_of_file(path: Path) -> str:
@@ -166,16 +184,21 @@ def _violations(path: Path, layer: str) -> list[str]:
     for imp in _imports(path):
         target_layer = _layer_of_import(imp.target)
         where = f"{path.name}:{imp.line} imports {imp.target}"
+        lazy_only = LAZY_ONLY.get(layer, set())
         if target_layer is None:
             top = imp.target.split(".")[0]
             if top in THIRD_PARTY and layer not in THIRD_PARTY[top]:
                 found.append(f"{where}: {layer} may not use {top}")
+            elif top in lazy_only and not imp.lazy:
+                found.append(f"{where}: {layer} imports {top} only inside a function")
         elif target_layer not in ALLOWED:
             found.append(f"{where}: {target_layer} is not a layer")
         elif target_layer != layer and target_layer not in ALLOWED[layer]:
             found.append(f"{where}: {layer} may not import {target_layer}")
         elif layer == "cli" and target_layer in LAZY_ONLY_FROM_CLI and not imp.lazy:
             found.append(f"{where}: the CLI imports {target_layer} only inside a command")
+        elif target_layer in lazy_only and not imp.lazy:
+            found.append(f"{where}: {layer} imports {target_layer} only inside a function")
     return found
 
 
@@ -240,6 +263,18 @@ def test_the_table_catches_what_it_forbids(tmp_path: Path) -> None:
     cli = _violations(probe, "cli")
     assert any("imports adexplorer.tui.app: the CLI imports tui only inside" in v for v in cli)
     assert not any("render" in v for v in cli)
+    api = _violations(probe, "api")
+    assert any("api may not import tui" in v for v in api)
+    assert not any("render" in v for v in api)  # inside a function: allowed
+    eager = tmp_path / "eager.py"
+    eager.write_text(
+        "import textual\nimport rich.table\nfrom adexplorer.render.console import make_console\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import adexplorer.render\n"
+    )
+    api = _violations(eager, "api")
+    assert any("api may not use textual" in v for v in api)
+    assert any("api imports rich only inside a function" in v for v in api)
+    assert sum("imports render only inside a function" in v for v in api) == 1
 
 
 def test_importing_the_core_loads_neither_rich_nor_textual() -> None:
@@ -265,48 +300,4 @@ def test_no_module_calls_eval_or_exec() -> None:
                 assert node.func.id not in ("eval", "exec"), path
 
 
-def test_wheel_ships_the_grammar_and_lessons(tmp_path: Path) -> None:
-    root = PACKAGE.parent
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(tmp_path),
-            str(root),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(tmp_path.glob("adexplorer-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "adexplorer/_data/grammars/adx.lark" in names
-    assert any(n.startswith("adexplorer/_data/lessons/") for n in names)
-    assert not any("__pycache__" in n for n in names)
-    # Unpacked (a pure-Python wheel installs by unpacking), adx finds its grammar
-    # from any directory, with no source checkout on the path.
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    probe = (
-        "import adexplorer, sys\n"
-        "assert adexplorer.__file__.startswith(sys.argv[1]), adexplorer.__file__\n"
-        "from adexplorer.lang.lower import compile_source\n"
-        "print(len(compile_source('ln(x1) + x1*x2 - sin(x2)').graph.nodes))\n"
-    )
-    (elsewhere / "probe.py").write_text(probe)
-    env_path = str(site)
-    result = subprocess.run(
-        [sys.executable, str(elsewhere / "probe.py"), env_path],
-        capture_output=True,
-        text=True,
-        cwd=elsewhere,
-        check=False,
-        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "7"
+# The wheel's contents and an install outside the source tree: tests/test_packaging.py.

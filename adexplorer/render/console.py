@@ -96,6 +96,15 @@ def make_console(*, stderr: bool = False) -> Console:
     return console
 
 
+def for_any_console(renderables: Iterable[RenderableType]) -> RenderableType:
+    """adx's renderables for a console adx did not make (a notebook's, the user's own
+    ``rich.print``): tables fold rather than cut, and control characters are shown,
+    as :func:`make_console` does for adx's own output."""
+    group = Group(*renderables)
+    _prepare(group, ascii_only=False)
+    return _Visible(group)
+
+
 def print_lines(console: Console, lines: Iterable[str]) -> None:
     for line in lines:
         console.print(visible(line))

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -354,6 +354,34 @@ def _compared(nested: int, central: int) -> str:
     )
 
 
+def second_order_renderables(
+    trace: SecondOrderTrace,
+    *,
+    numbering: str,
+    digits: int,
+    mask: Mask | None = None,
+    seed: Mapping[str, Array] | None = None,
+) -> list[RenderableType]:
+    """What ``adx eval … --hvp/--hessian`` prints on stdout, in order (the warnings go
+    to stderr apart); the Python API's ``__rich__`` shows the same."""
+    view = first_order_view(trace)
+    hides = Hides(mask, seed)
+    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
+    shown: list[RenderableType] = [Text(_title(view, mask), style="bold")]
+    shown.append(primal_table(view, render, mask))
+    shown.extend(sweep_tables(trace, numbering, digits, hides))
+    hidden = len(trace.sweeps) - MAX_SWEEPS_SHOWN
+    if hidden > 0:
+        shown.append(
+            Text(f"({hidden} more nested sweeps not shown; --json lists them all)", style="dim")
+        )
+    shown.append(results(trace, digits, hides))
+    if trace.graph.dynamic:
+        shown.append(control_flow(view))
+    shown.append(cost_text(trace))
+    return shown
+
+
 def print_second_order(
     trace: SecondOrderTrace,
     *,
@@ -368,21 +396,9 @@ def print_second_order(
     asks them."""
     console = make_console()
     err = make_console(stderr=True)
-    view = first_order_view(trace)
-    hides = Hides(mask, seed)
-    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
-    console.print(Text(_title(view, mask), style="bold"))
-    console.print(primal_table(view, render, mask))
-    for table in sweep_tables(trace, numbering, digits, hides):
-        console.print(table)
-    hidden = len(trace.sweeps) - MAX_SWEEPS_SHOWN
-    if hidden > 0:
-        console.print(
-            Text(f"({hidden} more nested sweeps not shown; --json lists them all)", style="dim")
-        )
-    console.print(results(trace, digits, hides))
-    if trace.graph.dynamic:
-        console.print(control_flow(view))
-    console.print(cost_text(trace))
+    for renderable in second_order_renderables(
+        trace, numbering=numbering, digits=digits, mask=mask, seed=seed
+    ):
+        console.print(renderable)
     for warning in warnings:
         err.print(Text(visible(f"warning: {warning}"), style="yellow"))

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -314,30 +314,40 @@ def results(trace: Trace, digits: int, wrt: str | None, mask: Mask | None = None
     return Group(*lines)
 
 
+def trace_renderables(
+    trace: Trace, *, numbering: str, digits: int, wrt: str | None = None, mask: Mask | None = None
+) -> list[RenderableType]:
+    """What ``adx eval`` prints on stdout, in order (the warnings go to stderr apart);
+    the Python API's ``__rich__`` shows the same."""
+    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
+    shown: list[RenderableType] = [Text(_title(trace, mask), style="bold")]
+    shown.append(primal_table(trace, render, mask))
+    shown.extend(tangent_tables(trace, render, mask))
+    if trace.vector_sweep is not None:
+        shown.append(vector_table(trace, render))
+    shown.extend(adjoint_tables(trace, render, mask))
+    hidden = max(len(trace.tangent_sweeps), len(trace.adjoint_sweeps)) - MAX_SWEEPS_SHOWN
+    if hidden > 0:
+        shown.append(Text(f"({hidden} more sweeps not shown; --json lists them all)", style="dim"))
+    shown.append(results(trace, digits, wrt, mask))
+    if trace.graph.dynamic:
+        shown.append(control_flow(trace))
+    assert trace.cost is not None
+    shown.append(cost_view(trace.cost))
+    if trace.cost.vector is not None:
+        shown.append(vector_cost_line(trace.cost))
+    return shown
+
+
 def print_trace(
     trace: Trace, *, numbering: str, digits: int, wrt: str | None = None, mask: Mask | None = None
 ) -> None:
     """The tables ``adx eval`` prints; ``mask``: the cells a lesson hides, shown as ``?``."""
     console = make_console()
     err = make_console(stderr=True)
-    render = FormulaRenderer(trace.graph, trace.values, numbering=numbering, digits=digits)
-    console.print(Text(_title(trace, mask), style="bold"))
-    console.print(primal_table(trace, render, mask))
-    for table in tangent_tables(trace, render, mask):
-        console.print(table)
-    if trace.vector_sweep is not None:
-        console.print(vector_table(trace, render))
-    for table in adjoint_tables(trace, render, mask):
-        console.print(table)
-    hidden = max(len(trace.tangent_sweeps), len(trace.adjoint_sweeps)) - MAX_SWEEPS_SHOWN
-    if hidden > 0:
-        console.print(Text(f"({hidden} more sweeps not shown; --json lists them all)", style="dim"))
-    console.print(results(trace, digits, wrt, mask))
-    if trace.graph.dynamic:
-        console.print(control_flow(trace))
-    assert trace.cost is not None
-    console.print(cost_view(trace.cost))
-    if trace.cost.vector is not None:
-        console.print(vector_cost_line(trace.cost))
+    for renderable in trace_renderables(
+        trace, numbering=numbering, digits=digits, wrt=wrt, mask=mask
+    ):
+        console.print(renderable)
     for warning in trace.warnings:
         err.print(Text(visible(f"warning: {warning}"), style="yellow"))
