@@ -160,7 +160,8 @@ def compile_for(text: str, basis: Basis, *, with_layout: bool = False) -> Compil
         text,
         basis,
         graph=graph,
-        warnings=tuple(lowered.warnings),
+        # the run's own warnings (a tie at these values) come with the trace
+        warnings=lowered.static_warnings,
         values=values,
         seed_name=seed_name,
         selected=selected,

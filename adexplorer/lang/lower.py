@@ -1244,6 +1244,13 @@ class Lowered:
     graph: Graph
     warnings: tuple[str, ...]
 
+    @property
+    def static_warnings(self) -> tuple[str, ...]:
+        """The warnings about the program itself, without those of the run a taped
+        program's graph was recorded from: a trace at other values gives its own."""
+        taped = set(self.graph.tape_warnings)
+        return tuple(warning for warning in self.warnings if warning not in taped)
+
 
 def compile_source(
     text: str,
