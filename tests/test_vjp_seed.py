@@ -230,7 +230,7 @@ def test_cli_tensor_cotangent_and_wrt() -> None:
     [
         (["--mode", "reverse", "--seed", "x=1"], 1, "'x' is an input"),
         (["--mode", "reverse", "--seed", "ff1=1"], 1, "did you mean 'f1'?"),
-        (["--seed", "f1=1"], 1, "'f1' is an output"),
+        (["--mode", "forward", "--seed", "f1=1"], 1, "'f1' is an output"),
         (["--mode", "evaluate", "--seed", "f1=1"], 2, "evaluate mode differentiates nothing"),
         (["--mode", "reverse", "--seed", "f1=[1,2]"], 1, "has shape vec[2]"),
     ],

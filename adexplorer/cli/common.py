@@ -257,9 +257,11 @@ def first_order_trace(
 ) -> tuple[Trace, dict[str, Array] | None]:
     """The trace ``adx eval`` shows for these options, and the seed it ran with.
 
-    ``mode`` None: forward with ``--wrt``/``--seed``/``--vector``, else reverse.
+    ``mode`` None: forward with ``--wrt``/``--seed``/``--vector``, else reverse; but a
+    ``--seed`` that names only outputs is a cotangent, so it runs reverse mode.
     Misused options are a ``click.UsageError`` (exit 2); what the user wrote wrong
     (the program, a value, an unknown ``--wrt`` name) an :class:`AdxError`."""
+    seed_decides = mode is None and seed_text is not None and not wrt and not vector
     if mode is None:
         mode = "forward" if (wrt or seed_text or vector) else "reverse"
     check_seed_options(mode, wrt, seed_text, vector)
@@ -268,6 +270,9 @@ def first_order_trace(
 
     loaded, bindings = load(expr_or_file, at)
     graph = loaded.graph
+    if seed_decides and _names_only_outputs(seed_text or "", graph):
+        mode = "reverse"  # `--seed f=1` with no --mode: the cotangent of output f
+        checkpoint = checkpoint_option(checkpoint_text, mode)
     if wrt is not None and graph.input_index(wrt) is None:
         raise AdxError(
             "usage",
@@ -292,6 +297,13 @@ def first_order_trace(
     only = [wrt] if wrt is not None and (mode == "reverse" or vector) else None
     trace = run(graph, bindings, mode, seed, checkpoint=checkpoint, wrt=only, vector=vector)
     return with_warnings(trace, loaded.warnings), seed
+
+
+def _names_only_outputs(seed_text: str, graph: Graph) -> bool:
+    """True when every name ``--seed`` gives is an output of ``graph`` and none an input."""
+    named = parse_values([seed_text], "--seed")
+    outputs = set(graph.output_names) - set(graph.input_names)
+    return bool(named) and set(named) <= outputs
 
 
 def check_seed_options(mode: str, wrt: str | None, seed_text: str | None, vector: bool) -> None:

@@ -149,7 +149,7 @@ def cli(ctx: click.Context) -> None:
     metavar="NAME=VALUE,...",
     help="forward mode: a direction u (names inputs): J·u in one tangent sweep.  reverse "
     "mode: a cotangent ȳ (names outputs): ȳᵀJ in one adjoint sweep.  Values as for --at; "
-    "names left out get 0.",
+    "names left out get 0.  Without --mode, names of outputs run reverse mode, else forward.",
 )
 @click.option(
     "--vector",
