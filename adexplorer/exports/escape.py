@@ -49,9 +49,12 @@ _LATEX_TEXT = {
 
 #: In the typewriter font every printable ASCII character has its own slot: the
 #: characters TeX would read (and the quotes and ligature makers) by their codes.
-_LATEX_MONO = {ch: rf"{{\char{ord(ch)}}}" for ch in "\\{}$&#^_%~<>|\"'`-!?"}
+#: (cmtt makes no ligatures but ``!``` and ``?```; the backquote is a code here.)
+_LATEX_MONO = {ch: rf"{{\char{ord(ch)}}}" for ch in "\\{}$&#^_%~<>|\"'`"}
 _LATEX_MONO["\n"] = "\\\\\\mbox{}"
-_LATEX_MONO[" "] = "\\ "  # a control space: runs of spaces keep their width (indentation)
+#: A space after a space or at a line's start is a control space, so runs of spaces
+#: keep their width (a listing's indentation); a single space stays a place to break.
+_RUN_SPACE = re.compile(r"(?:(?<=[ \n])|^) ", re.MULTILINE)
 
 
 def latex_text(text: str, *, newlines: bool = False, mono: bool = False) -> str:
@@ -60,8 +63,10 @@ def latex_text(text: str, *, newlines: bool = False, mono: bool = False) -> str:
     become line breaks with ``newlines``, else escapes.  ``mono``: for the typewriter
     font (``\\ttfamily``/``\\texttt``), every space kept (a listing's indentation)."""
     plain = to_ascii(visible(text, keep="\n" if newlines else ""))
-    table = _LATEX_MONO if mono else _LATEX_TEXT
-    return "".join(table.get(ch, ch) for ch in plain)
+    if not mono:
+        return "".join(_LATEX_TEXT.get(ch, ch) for ch in plain)
+    pieces = _RUN_SPACE.split(plain)
+    return "\\ ".join("".join(_LATEX_MONO.get(ch, ch) for ch in piece) for piece in pieces)
 
 
 # -- LaTeX math --------------------------------------------------------------------

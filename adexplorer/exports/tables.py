@@ -9,7 +9,8 @@ otherwise; ``\\dot v`` and ``\\bar v`` for tangents and adjoints.  One table per
 sweep shown (the primal repeated beside each); a dual-number trace is one block.
 
 Markdown gives the primal table and then each sweep's table in the order it was
-computed (adjoint steps numbered, fan-in marked ``1 of 2``), then the results.
+computed (adjoint steps numbered, a node's uses marked ``1 of 2`` under fan-out, as
+``adx eval`` names that column), then the results.
 
 Every number is the trace's, as adx shows it (:mod:`adexplorer.exports.rows`); user
 text is escaped (:mod:`adexplorer.exports.escape`), so a program's comment shows
@@ -112,7 +113,7 @@ def _markdown_section(section: Section) -> list[str]:
             lines.append(_markdown_row(cells))
     elif section.kind == "adjoint":
         lines += [
-            "| # | adjoint | contribution | value | running total | fan-in |",
+            "| # | adjoint | contribution | value | running total | fan-out |",
             "|--:|---|---|--:|--:|---|",
         ]
         for k, row in enumerate(section.rows, start=1):
@@ -213,10 +214,7 @@ def _latex_origin(origin: str) -> str:
 def _latex_caption(export: Export) -> str:
     mode = _MODE_WORDS[export.mode]
     if _inline(export):
-        program = latex_text(export.source.strip(), mono=True)
-        # a line may break after an operator too (a program without spaces still wraps)
-        for op in ("+", "*", "/", ","):
-            program = program.replace(op, op + "\\allowbreak{}")
+        program = latex_text(export.source.strip(), mono=True)  # wraps at its spaces
         what = f"$f$ = \\texttt{{{program}}}"
     else:
         what = _latex_origin(export.origin) if export.origin else "the program"
