@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import string
 import subprocess
 from pathlib import Path
 
@@ -81,7 +80,9 @@ def test_every_printable_ascii_character_compiles_in_plain_pdflatex(tmp_path: Pa
 def test_quotes_in_a_comment_compile_as_the_tester_wrote_them(tmp_path: Path) -> None:
     pdflatex = require_tool("pdflatex")
     (tmp_path / "q.adx").write_text('# the "chain rule"\nx: real\nreturn sin(x)\n')
-    done = adx("export", "./q.adx", "--at", "x=1", "--format", "latex", "--standalone", cwd=tmp_path)
+    done = adx(
+        "export", "./q.adx", "--at", "x=1", "--format", "latex", "--standalone", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     text, _ = pdf_text(pdflatex, tmp_path, done.stdout)
     assert '# the "chain rule"' in text
@@ -182,7 +183,9 @@ def test_network_latex_summaries_are_words_and_the_page_fits(tmp_path: Path) -> 
 
 
 def test_evaluate_mode_refuses_wrt() -> None:
-    done = adx("export", "x^2", "--at", "x=1", "--mode", "evaluate", "--wrt", "x", "--format", "text")
+    done = adx(
+        "export", "x^2", "--at", "x=1", "--mode", "evaluate", "--wrt", "x", "--format", "text"
+    )
     assert done.returncode == 2
     assert "--wrt" in done.stderr and "evaluate" in done.stderr
 
