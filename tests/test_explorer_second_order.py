@@ -291,7 +291,8 @@ def test_the_text_export_names_the_sweeps_and_ends_with_what_the_panel_shows() -
     session.to_end()
     text = session.trace_text()
     lines = text.splitlines()
-    assert "mode: second order, the whole Hessian (2 nested sweeps" in lines[0]
+    assert lines[0] == f"# {SURVEY}"  # the program, then the mode on a line of its own
+    assert "# mode: second order, the whole Hessian (2 nested sweeps" in lines[1]
     assert "# nested sweep 1 of 2, along x1" in lines and "# nested sweep 2 of 2, along x2" in lines
     formulas = [line for line in lines if not line.startswith("#")]
     assert len(formulas) == 2 * len(session.frames)  # each nested step: both rules
@@ -302,5 +303,5 @@ def test_the_text_export_names_the_sweeps_and_ends_with_what_the_panel_shows() -
     session.apply_seed_prompt("x2")
     session.to_end()
     lines = session.trace_text().splitlines()
-    assert "H·u along u = x2 (one nested sweep)" in lines[0]
+    assert "H·u along u = x2 (one nested sweep)" in lines[1]
     assert lines[-1] == f"# H·u (u: x2) = x1: 1   x2: {hessian[1, 1]:.6g}"

@@ -110,7 +110,9 @@ def test_latex_forward_and_dual_blocks() -> None:
     text = trace_latex(trace)
     assert "$\\dot{v}_{2}$ & $= \\dot{v}_{-1}\\cdot v_{0}+v_{-1}\\cdot \\dot{v}_{0}" in text
     dual = trace_latex(trace, dual=True)
-    assert "Dual numbers (seed $\\dot{v}_{-1}=1,\\dot{v}_{0}=0$; other inputs 0)" in dual
+    assert (
+        "Dual numbers (seed $\\dot{v}_{-1}=1,\\allowbreak \\dot{v}_{0}=0$; other inputs 0)" in dual
+    )
     assert "10+5\\varepsilon" in dual.replace(" ", "")
 
 

@@ -64,7 +64,27 @@ async def test_each_letter_writes_its_format_to_a_new_file(tmp_path: Path, name:
         elif name == "json":
             assert_valid(json.loads(text))  # adx.eval/1, against its JSON Schema
         else:
-            assert text.startswith(f"# {SURVEY}   mode: reverse")
+            assert text.startswith(f"# {SURVEY}\n# mode: reverse\n")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (130, 40), (200, 60)])
+async def test_the_picker_shows_every_format_at_once(tmp_path: Path, size: tuple[int, int]) -> None:
+    from textual.widgets import OptionList
+
+    app = survey_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == len(FORMAT_KEYS)
+        assert options.max_scroll_y == 0  # nothing scrolled off: all seven in view
+        region = options.region
+        assert region.height >= len(FORMAT_KEYS)
+        assert region.y >= 0 and region.bottom <= size[1]
+        help_line = app.screen.query_one("#export-help").region
+        assert help_line.bottom <= size[1]
 
 
 async def test_arrows_and_enter_pick_escape_cancels_and_names_never_repeat(

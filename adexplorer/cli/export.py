@@ -144,6 +144,11 @@ def export_command(
         raise click.UsageError(
             "the explorer (--format svg) shows forward, reverse or dual mode, not evaluate"
         )
+    if wrt and mode == "evaluate":
+        raise click.UsageError(
+            "--wrt names the input to differentiate by; evaluate mode differentiates "
+            "nothing.  Use --mode forward or --mode reverse with --wrt."
+        )
     columns_rows = _size(size)
     dual = mode == "dual"
     try:

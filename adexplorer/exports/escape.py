@@ -22,6 +22,11 @@ BAR_MARK = "\u0304"
 
 # -- LaTeX text --------------------------------------------------------------------
 
+#: Plain pdflatex (OT1 encoding, Computer Modern): the roman fonts have no glyph for
+#: ``"`` (``\\textquotedbl`` is an error in OT1), and read ``<`` ``>`` ``|`` as other
+#: letters, so those come from the symbol fonts or from the typewriter font, whose
+#: OT1 layout is plain ASCII.  ``-`` and the backquote are split off so ``--`` and
+#: ``!` `` never become ligatures.
 _LATEX_TEXT = {
     "\\": r"\textbackslash{}",
     "{": r"\{",
@@ -36,17 +41,32 @@ _LATEX_TEXT = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
-    '"': r"\textquotedbl{}",
+    '"': r"{\ttfamily\char34}",
+    "-": "-{}",
+    "`": "{}`{}",
     "\n": r"\\\mbox{}",
 }
 
+#: In the typewriter font every printable ASCII character has its own slot: the
+#: characters TeX would read (and the quotes and ligature makers) by their codes.
+#: (cmtt makes no ligatures but ``!``` and ``?```; the backquote is a code here.)
+_LATEX_MONO = {ch: rf"{{\char{ord(ch)}}}" for ch in "\\{}$&#^_%~<>|\"'`"}
+_LATEX_MONO["\n"] = "\\\\\\mbox{}"
+#: A space after a space or at a line's start is a control space, so runs of spaces
+#: keep their width (a listing's indentation); a single space stays a place to break.
+_RUN_SPACE = re.compile(r"(?:(?<=[ \n])|^) ", re.MULTILINE)
 
-def latex_text(text: str, *, newlines: bool = False) -> str:
+
+def latex_text(text: str, *, newlines: bool = False, mono: bool = False) -> str:
     """``text`` shown literally in LaTeX's text mode, in ASCII (pdflatex knows no font
     for most Unicode): ``·`` becomes ``*``, other characters ``\\u03c0``.  Newlines
-    become line breaks with ``newlines``, else escapes."""
+    become line breaks with ``newlines``, else escapes.  ``mono``: for the typewriter
+    font (``\\ttfamily``/``\\texttt``), every space kept (a listing's indentation)."""
     plain = to_ascii(visible(text, keep="\n" if newlines else ""))
-    return "".join(_LATEX_TEXT.get(ch, ch) for ch in plain)
+    if not mono:
+        return "".join(_LATEX_TEXT.get(ch, ch) for ch in plain)
+    pieces = _RUN_SPACE.split(plain)
+    return "\\ ".join("".join(_LATEX_MONO.get(ch, ch) for ch in piece) for piece in pieces)
 
 
 # -- LaTeX math --------------------------------------------------------------------
@@ -92,7 +112,8 @@ _SYMBOLS = {
     "~": r"\sim ",
     "\\": r"\backslash ",
     "|": r"\vert ",
-    '"': r"\mbox{\textquotedbl}",
+    '"': r"\mbox{\ttfamily\char34}",
+    ",": ",\\allowbreak ",  # a long vector in a caption may wrap after a comma
 }
 _SAFE_ASCII = set("+-/=()[],.;:!?'")
 _SUBSCRIPTED = re.compile(r"([A-Za-z])([\u0307\u0304]?)(-?\d+)")
@@ -158,6 +179,21 @@ def latex_math(text: str) -> str:
         else:
             pieces.append(value if value in "^()" else _other(value))
     return _exponents(pieces)
+
+
+#: The words of a tensor's one-line summary (``mat[64,10] [0.19, …] min -2.7 max 3.1 norm 25``).
+_SUMMARY_WORD = re.compile(r" (min|max|norm) ")
+
+
+def latex_formula(text: str, prefix: str = "") -> str:
+    """adx formula text in text mode: ``$…$`` (``prefix`` is LaTeX put first inside it);
+    a tensor's summary keeps ``min``, ``max`` and ``norm`` as words between spaces
+    (``$[64,10]$ min~$-2.7$ max~$3.1$``), so it reads as words and a caption wraps there."""
+    parts = _SUMMARY_WORD.split(text)
+    out = [f"${prefix}{latex_math(parts[0])}$"]
+    for word, number in zip(parts[1::2], parts[2::2], strict=True):
+        out.append(f"{word}~${latex_math(number)}$")
+    return " ".join(out)
 
 
 def _exponents(pieces: list[str]) -> str:

@@ -12,10 +12,17 @@ trace's.  User text (the source, names) is kept raw; each format escapes it.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from adexplorer.base.numbers import display_value
-from adexplorer.core.formulas import FormulaRenderer, barred, dotted
+from adexplorer.base.numbers import display_value, is_summarized
+from adexplorer.core.formulas import (
+    Formula,
+    FormulaRenderer,
+    barred,
+    dotted,
+    dual_text,
+    vector_dual_text,
+)
 from adexplorer.core.ir import NUMBERINGS
 from adexplorer.core.trace import Trace
 
@@ -58,6 +65,69 @@ class Export:
     derivatives: tuple[Section, ...]
     results: tuple[str, ...]  # "f = 11.6521", "∂f/∂x1 = 5.5" …
     notes: tuple[str, ...]  # sweeps left out, the tape of a run …
+
+
+def short(formula: Formula, value: object) -> Formula:
+    """``formula`` with a tensor's result as its one-line summary (formulas write every
+    entry, for JSON), as ``adx eval``'s tables show it."""
+    if not is_summarized(value):
+        return formula
+    shown = display_value(value)
+    numbers = shown if formula.numbers == formula.result else formula.numbers  # an input's
+    return replace(formula, numbers=numbers, result=shown)
+
+
+def short_dual(formula: Formula, real: object, eps: object, vector: bool = False) -> Formula:
+    """A dual-number formula whose tensor parts are summaries: ``a + (b)ε``."""
+    if not (is_summarized(real) or is_summarized(eps)):
+        return formula
+    pair = vector_dual_text if vector else dual_text
+    return replace(formula, result=pair(display_value(real), display_value(eps), group=True))
+
+
+def bracket_eps(text: str) -> str:
+    """Every ε part in ``text`` that is a product or a quotient in brackets:
+    ``log(v0) + v̇0/v0ε`` and ``0.69 + 1/2 ε`` read ``log(v0) + (v̇0/v0)ε`` and
+    ``0.69 + (1/2)ε`` (a sum is bracketed already; a single number or label stays bare)."""
+    out = text
+    end = out.find("ε")
+    while end != -1:
+        stop = end - 1 if end > 0 and out[end - 1] == " " else end
+        start, depth = stop, 0
+        while start > 0:
+            ch = out[start - 1]
+            if ch in ")]":
+                depth += 1
+            elif ch in "([":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and ch == " " and start >= 2 and out[start - 2] in "+−-=":
+                break  # the part begins after "a + ", "a − " or "= "
+            start -= 1
+        part = out[start:stop]
+        if _compound(part):
+            out = f"{out[:start]}({part})ε{out[end + 1 :]}"
+            end = start + len(part) + 2
+        end = out.find("ε", end + 1)
+    return out
+
+
+def _compound(part: str) -> bool:
+    """A product or quotient at the top level of ``part``."""
+    depth = 0
+    for ch in part:
+        depth += 1 if ch in "([" else -1 if ch in ")]" else 0
+        if depth == 0 and ch in "/·*":
+            return True
+    return False
+
+
+def bracketed(f: Formula) -> Formula:
+    """A scalar dual-number formula with its compound ε parts in brackets (:func:`bracket_eps`)."""
+    return replace(
+        f, rule=bracket_eps(f.rule), numbers=bracket_eps(f.numbers), result=bracket_eps(f.result)
+    )
 
 
 def check_numbering(numbering: str) -> None:
@@ -205,6 +275,7 @@ def _dual(trace: Trace, render: FormulaRenderer, k: int) -> Section:
     rows = []
     for primal, tangent in zip(trace.primal_steps, sweep.steps, strict=True):
         f = render.dual(primal, tangent, sweep.tangents)
+        f = bracketed(short_dual(f, primal.value, tangent.value))
         numbers = f.numbers if f.numbers not in (f.rule, f.result) else ""
         rule = "" if f.rule == f.result else f.rule
         rows.append(Row(f.target, rule, numbers, f.result, node=primal.node))
@@ -221,6 +292,7 @@ def _vector_dual(trace: Trace, render: FormulaRenderer) -> Section:
     rows = []
     for primal, tangent in zip(trace.primal_steps, sweep.steps, strict=True):
         f = render.vector_dual(primal, tangent, sweep.tangents)
+        f = short_dual(f, primal.value, tangent.value, vector=True)
         numbers = f.numbers if f.numbers not in (f.rule, f.result) else ""
         rule = "" if f.rule == f.result else f.rule
         rows.append(Row(f.target, rule, numbers, f.result, node=primal.node))

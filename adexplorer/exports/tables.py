@@ -9,7 +9,8 @@ otherwise; ``\\dot v`` and ``\\bar v`` for tangents and adjoints.  One table per
 sweep shown (the primal repeated beside each); a dual-number trace is one block.
 
 Markdown gives the primal table and then each sweep's table in the order it was
-computed (adjoint steps numbered, fan-in marked ``1 of 2``), then the results.
+computed (adjoint steps numbered, a node's uses marked ``1 of 2`` under fan-out, as
+``adx eval`` names that column), then the results.
 
 Every number is the trace's, as adx shows it (:mod:`adexplorer.exports.rows`); user
 text is escaped (:mod:`adexplorer.exports.escape`), so a program's comment shows
@@ -18,8 +19,10 @@ literally and a standalone LaTeX document compiles with plain ``pdflatex``.
 
 from __future__ import annotations
 
+from adexplorer.base.text import excerpt
 from adexplorer.core.trace import Trace
 from adexplorer.exports.escape import (
+    latex_formula,
     latex_math,
     latex_text,
     markdown_block,
@@ -105,12 +108,12 @@ def _markdown_section(section: Section) -> list[str]:
                 markdown_code(row.target),
                 markdown_code(_expression(row)),
                 markdown_code(row.value),
-                markdown_text(row.source),
+                markdown_text(excerpt(row.source)),  # the whole sum at each + would be quadratic
             ]
             lines.append(_markdown_row(cells))
     elif section.kind == "adjoint":
         lines += [
-            "| # | adjoint | contribution | value | running total | fan-in |",
+            "| # | adjoint | contribution | value | running total | fan-out |",
             "|--:|---|---|--:|--:|---|",
         ]
         for k, row in enumerate(section.rows, start=1):
@@ -197,25 +200,32 @@ def export_latex(export: Export, *, standalone: bool = False) -> str:
 
 
 def _latex_program(export: Export) -> str:
-    name = latex_text(export.origin) if export.origin else "The program"
-    listing = latex_text(export.source.strip("\n"), newlines=True)
+    name = _latex_origin(export.origin) if export.origin else "The program"
+    # the typewriter font keeps every space, so loop and branch bodies stay indented
+    listing = latex_text(export.source.strip("\n").expandtabs(4), newlines=True, mono=True)
     return f"\\noindent {name}:\\par\\smallskip\n{{\\small\\ttfamily\\noindent {listing}\\par}}\n"
+
+
+def _latex_origin(origin: str) -> str:
+    """A file name in the typewriter font, every character as it is."""
+    return f"\\texttt{{{latex_text(origin, mono=True)}}}"
 
 
 def _latex_caption(export: Export) -> str:
     mode = _MODE_WORDS[export.mode]
     if _inline(export):
-        what = f"$f$ = \\texttt{{{latex_text(export.source.strip())}}}"
+        program = latex_text(export.source.strip(), mono=True)  # wraps at its spaces
+        what = f"$f$ = \\texttt{{{program}}}"
     else:
-        what = latex_text(export.origin) if export.origin else "the program"
+        what = _latex_origin(export.origin) if export.origin else "the program"
     inputs = ", ".join(
-        f"${latex_math(name)} = {latex_math(value)}$" for name, value in export.inputs
+        latex_formula(value, prefix=f"{latex_math(name)} = ") for name, value in export.inputs
     )
     text = f"{mode} of {what}" + (f" at {inputs}" if inputs else "") + "."
     if export.results:
-        text += " " + "; ".join(f"${latex_math(line)}$" for line in export.results) + "."
-    for note in export.notes:
-        text += f" {latex_text(note)}."
+        text += " " + "; ".join(latex_formula(line) for line in export.results) + "."
+    for note in export.notes:  # each note a sentence of its own
+        text += f" {latex_text(note[:1].upper() + note[1:])}."
     return text
 
 
@@ -231,18 +241,18 @@ _HEADERS = {
 
 def _latex_cells(section: Section, row: Row) -> list[str]:
     target = f"${latex_math(row.target)}$"
-    value = f"${latex_math(row.value)}$"
+    value = latex_formula(row.value)
     if section.kind == "adjoint":
         if row.note == "seed":
             return [target, "seed", value, value]
-        expression = f"$\\mathrel{{+}}= {latex_math(_expression(row))}$"
-        return [target, expression, f"${latex_math(row.value)}$", f"${latex_math(row.total)}$"]
+        expression = latex_formula(_expression(row), prefix="\\mathrel{+}= ")
+        return [target, expression, value, latex_formula(row.total)]
     expression = _expression(row)
     if section.kind in ("tangent", "vector") and row.note == "seed":
         expression = row.rule if section.kind == "tangent" else ""
         if not expression:
             return [target, "seed", value]
-    return [target, f"$= {latex_math(expression)}$" if expression else "", value]
+    return [target, latex_formula(expression, prefix="= ") if expression else "", value]
 
 
 def _latex_table(sections: list[Section], caption: str, *, fit: bool = False) -> str:

@@ -12,9 +12,17 @@ from collections.abc import Iterable, Mapping
 
 from adexplorer.base.numbers import display_value
 from adexplorer.base.shapes import Array
+from adexplorer.base.text import visible
 from adexplorer.core.formulas import Formula, FormulaRenderer
 from adexplorer.core.trace import Trace
-from adexplorer.exports.rows import MAX_SWEEPS, check_numbering, result_lines
+from adexplorer.exports.rows import (
+    MAX_SWEEPS,
+    bracketed,
+    check_numbering,
+    result_lines,
+    short,
+    short_dual,
+)
 
 
 def trace_text(
@@ -28,11 +36,14 @@ def trace_text(
     """A header (program, mode in words, inputs), then one formula per line (a text
     among them is a heading, such as which sweep begins, written as a comment), then
     ``results`` as comments."""
-    lines = [f"# {source.strip()}   mode: {mode}"]
+    # every program line a comment (the program's indentation kept), the mode a line of
+    # its own; controls in user text shown as escapes, never sent raw to a terminal
+    lines = [f"# {line}".rstrip() for line in source.strip("\n").splitlines()]
+    lines.append(f"# mode: {mode}")
     lines += [f"# {k} = {display_value(v, digits)}" for k, v in values.items()]
     lines += [f"# {f}" if isinstance(f, str) else f.text() for f in formulas]
     lines += [f"# {line}" for line in results]
-    return "\n".join(lines) + "\n"
+    return "\n".join(visible(line, keep="") for line in lines) + "\n"
 
 
 def trace_plain(
@@ -45,26 +56,40 @@ def trace_plain(
     formulas: list[Formula | str] = []
     if not dual:
         formulas.append("primal sweep")
-        formulas += [render.primal(step) for step in trace.primal_steps]
+        formulas += [short(render.primal(step), step.value) for step in trace.primal_steps]
     if trace.vector_sweep is not None:
         sweep = trace.vector_sweep
         if dual:
             formulas.append(f"dual numbers with {sweep.n} infinitesimal parts (one vector sweep)")
             pairs = zip(trace.primal_steps, sweep.steps, strict=True)
-            formulas += [render.vector_dual(p, t, sweep.tangents) for p, t in pairs]
+            formulas += [
+                short_dual(render.vector_dual(p, t, sweep.tangents), p.value, t.value, True)
+                for p, t in pairs
+            ]
         else:
             formulas.append(f"vector tangent sweep ({sweep.n} directions)")
-            formulas += [render.tangent(step, sweep.tangents) for step in sweep.steps]
+            formulas += [
+                short(render.tangent(step, sweep.tangents), step.value) for step in sweep.steps
+            ]
     for k, tangents in enumerate(trace.tangent_sweeps[:MAX_SWEEPS]):
         formulas.append(f"{'dual numbers' if dual else 'tangent sweep'} {k + 1}")
         if dual:
             pairs = zip(trace.primal_steps, tangents.steps, strict=True)
-            formulas += [render.dual(p, t, tangents.tangents) for p, t in pairs]
+            formulas += [
+                bracketed(short_dual(render.dual(p, t, tangents.tangents), p.value, t.value))
+                for p, t in pairs
+            ]
         else:
-            formulas += [render.tangent(step, tangents.tangents) for step in tangents.steps]
+            formulas += [
+                short(render.tangent(step, tangents.tangents), step.value)
+                for step in tangents.steps
+            ]
     for k, adjoints in enumerate(trace.adjoint_sweeps[:MAX_SWEEPS]):
         formulas.append(f"adjoint sweep {k + 1}")
-        formulas += [render.adjoint(step, adjoints.adjoints) for step in adjoints.steps]
+        formulas += [
+            short(render.adjoint(step, adjoints.adjoints), step.contribution)
+            for step in adjoints.steps
+        ]
     mode = "dual" if dual else trace.mode
     return trace_text(
         trace.graph.source, mode, trace.inputs, digits, formulas, result_lines(trace, digits)

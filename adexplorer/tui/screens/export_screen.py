@@ -61,7 +61,7 @@ class ExportScreen(ModalScreen[str | None]):
         border: thick $accent; background: $panel; padding: 0 1;
     }
     ExportScreen #export-title { text-style: bold; }
-    ExportScreen #export-formats { height: auto; max-height: 9; }
+    ExportScreen #export-formats { height: auto; max-height: 100vh; }
     ExportScreen #export-help { color: $text-muted; }
     """
 
