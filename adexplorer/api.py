@@ -14,6 +14,7 @@ for numpy and the compiler alone; Textual is never imported here.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -168,7 +169,19 @@ def _from_text(name: str, text: str, what: str, source: str | None) -> np.ndarra
     """A value written as ``--at`` takes it (``pi/4``, ``[1, 2]``, ``normal(seed=1)``)."""
     from adexplorer.lang.lower import parse_at
 
-    parsed = parse_at(f"{name}={text}", what, program=source)
+    try:
+        parsed = parse_at(f"{name}={text}", what, program=source)
+    except AdxError as error:
+        if error.kind != "name":
+            raise
+        # a word the value grammar does not know ('abc'): the fix is a value, never a
+        # declaration (the grammar's own hint would suggest declaring it as an input)
+        raise AdxError(
+            "input",
+            f"{what}: the value of {visible(name)}, {visible(repr(text))}, is not a number, "
+            f"an array or a value text ({error.message})",
+            hint=f"e.g. {name}=1.5, {name}=[1, 2, 3], or a value text such as {name}='pi/4'",
+        ) from None
     if list(parsed) != [name]:
         raise AdxError(
             "input",
@@ -226,23 +239,48 @@ def _compile(
 
     text, origin = _source_text(source)
     bindings = _bindings(at, values, "values", text)
-    lowered = compile_source(
-        text,
-        origin,
-        extra_inputs=list(bindings),
-        input_shapes={name: np.shape(value) for name, value in bindings.items()},
-        at=bindings,
-    )
-    graph = lowered.graph
-    for name in bindings:
-        if name not in graph.input_names:
-            listed = ", ".join(graph.input_names) or "none"
-            raise AdxError(
-                "input",
-                f"a value is given for '{visible(name)}', which is not an input of this program",
-                hint=did_you_mean(name, graph.input_names) or f"the inputs are: {listed}",
-            )
+    try:
+        lowered = compile_source(
+            text,
+            origin,
+            extra_inputs=list(bindings),
+            input_shapes={name: np.shape(value) for name, value in bindings.items()},
+            at=bindings,
+        )
+        graph = lowered.graph
+        for name in bindings:
+            if name not in graph.input_names:
+                listed = ", ".join(graph.input_names) or "none"
+                raise AdxError(
+                    "input",
+                    f"a value is given for '{visible(name)}', which is not an input of this "
+                    "program",
+                    hint=did_you_mean(name, graph.input_names) or f"the inputs are: {listed}",
+                )
+    except AdxError as error:
+        raise _file_hint(error, source) from None
     return _Compiled(graph, tuple(lowered.warnings), bindings)
+
+
+def _file_hint(error: AdxError, source: object) -> AdxError:
+    """``error``, with the advice to pass a path when the source text looks like a file
+    name: a ``str`` is always the program's text, so 'cf.adx' was read as code."""
+    if isinstance(source, str) and _names_a_file(source):
+        error.hint = f"pass pathlib.Path({json.dumps(source, ensure_ascii=False)}) to read a file"
+    return error
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a source text looks like a file name: it ends in ``.adx``, or a file of
+    that name exists (one line only; a name no file can have is no file)."""
+    if not text or "\n" in text or len(text) > 4096:
+        return False
+    if text.strip().endswith(".adx"):
+        return True
+    try:
+        return os.path.isfile(expand_home(Path(text)))
+    except (OSError, ValueError):
+        return False
 
 
 def _number(value: object) -> Number:
@@ -624,16 +662,19 @@ def trace(
         if seed is not None
         else None
     )
-    with np.errstate(all="ignore"):
-        result = run(
-            compiled.graph,
-            compiled.bindings,
-            mode,
-            seeds,
-            checkpoint=checkpoint,
-            wrt=names,
-            vector=vector,
-        )
+    try:
+        with np.errstate(all="ignore"):
+            result = run(
+                compiled.graph,
+                compiled.bindings,
+                mode,
+                seeds,
+                checkpoint=checkpoint,
+                wrt=names,
+                vector=vector,
+            )
+    except AdxError as error:  # e.g. no value for input 'program' (a file name read as code)
+        raise _file_hint(error, source) from None
     if compiled.warnings:
         import dataclasses
 
@@ -772,7 +813,7 @@ def _second_order(
             error.hint = error.hint.replace(
                 FEWER_SWEEPS, "use hvp() along one direction, or fewer inputs with wrt=[...]"
             )
-        raise
+        raise _file_hint(error, source) from None
     return HessianResult(result, numbering=numbering, digits=digits, warnings=compiled.warnings)
 
 

@@ -422,3 +422,38 @@ def test_importing_the_package_is_cheap_and_numbers_need_no_rich_or_textual() ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False", "False", "False", "False", "True", "False"]
+
+
+def test_a_value_text_with_an_unknown_word_asks_for_a_value() -> None:
+    # not "declare it as an input": 'abc' was meant as x's value, so say what a value is
+    with pytest.raises(adexplorer.AdxError) as caught:
+        adexplorer.trace("x^2", x="abc")
+    error = caught.value
+    assert "the value of x" in error.message and "'abc'" in error.message
+    assert "a number, an array or a value text" in error.message
+    assert "declare" not in str(error)
+    assert "x=1.5" in (error.hint or "") and "x='pi/4'" in (error.hint or "")
+    # a value text that reads is still taken: pi/4 is π/4, and x² is π²/16
+    assert adexplorer.trace("x^2", x="pi/4").value == pytest.approx(math.pi**2 / 16, rel=1e-15)
+
+
+def test_a_file_name_given_as_text_is_told_to_use_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cf.adx").write_text("x^2\n", encoding="utf-8")
+    (tmp_path / "program").write_text("x^2\n", encoding="utf-8")
+    for name in ("cf.adx", "program", "missing.adx"):
+        with pytest.raises(adexplorer.AdxError) as caught:
+            adexplorer.trace(name, x=1)
+        assert caught.value.hint == f'pass pathlib.Path("{name}") to read a file', name
+    # the advice works: the file read as a program gives x² and 2x
+    assert adexplorer.trace(Path("cf.adx"), x=3).gradient == {"x": 6.0}
+    # a program that merely has an error gets no such advice
+    with pytest.raises(adexplorer.AdxError) as caught:
+        adexplorer.trace("x +* 2", x=1)
+    assert "pathlib" not in (caught.value.hint or "")
+    # the same advice from the second-order functions
+    with pytest.raises(adexplorer.AdxError) as caught:
+        adexplorer.hessian("program", x=1)
+    assert caught.value.hint == 'pass pathlib.Path("program") to read a file'

@@ -30,3 +30,32 @@ def test_the_readme_python_example_runs() -> None:
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     runner.run(test)
     assert test.examples and runner.failures == 0
+
+
+def test_the_readme_schema_check_runs_without_warnings(tmp_path: Path) -> None:
+    """The README's way to validate a saved report: it passes a good report and rejects
+    a bad one, with no DeprecationWarning (``python -m jsonschema`` printed one)."""
+    import json
+    import subprocess
+    import sys
+
+    from adexplorer import schemas
+
+    readme = (API_DOC.parent.parent / "README.md").read_text()
+    section = readme.split("### JSON schemas", 1)[1].split("\n## ", 1)[0]
+    assert "python -m jsonschema" not in readme
+    script = section.split("```python", 1)[1].split("```", 1)[0]
+    (tmp_path / "eval-1.schema.json").write_text(json.dumps(schemas.load("eval")))
+    report = json.loads(adexplorer.trace("x^2", x=3).to_json())
+    assert report["schema"] == "adx.eval/1"
+    for data, status in ((report, 0), ({**report, "schema": "adx.nothing/9"}, 1)):
+        (tmp_path / "report.json").write_text(json.dumps(data))
+        done = subprocess.run(
+            [sys.executable, "-W", "error", "-c", script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == status, done.stderr
+        assert ("ValidationError" in done.stderr) == bool(status), done.stderr

@@ -145,9 +145,26 @@ def test_every_mistake_of_a_file_is_reported_in_one_run_at_its_line(mistakes: Pa
     assert len(expected) >= 5
     for line, words in expected:
         assert any(at == line and words in text for at, text in places), (line, words, err)
-    # nothing else: a faulty block's dependants are not reported again (no cascade)
-    assert len(reported) == len(expected), err
-    assert "hidden" not in err and "after-broken" not in err and "'fine'" not in err
+    # nothing else: a faulty block's dependants are not reported again (no cascade),
+    # only one warning each that they are not checked yet (more may come once it is fixed)
+    errors = [line for line in reported if ": warning: " not in line]
+    assert len(errors) == len(expected), err
+    warnings = [(at, text) for at, text in places if ": warning: " in text]
+    assert warnings == [
+        (
+            _line(MISTAKES, "id: hidden"),
+            f"{mistakes}:{_line(MISTAKES, 'id: hidden')}: warning: exercise 'hidden' (line "
+            f"{_line(MISTAKES, 'id: hidden')}) not checked: the adx-explore block of the step "
+            f"at line {_line(MISTAKES, '## A step whose exploration')} has format problems",
+        ),
+        (
+            _line(MISTAKES, "id: after-broken"),
+            f"{mistakes}:{_line(MISTAKES, 'id: after-broken')}: warning: exercise 'after-broken' "
+            f"(line {_line(MISTAKES, 'id: after-broken')}) not checked: its exploration at line "
+            f"{_line(MISTAKES, 'program: x +* 2')} has an error",
+        ),
+    ], err
+    assert "nowhere" not in err and "'fine'" not in err
     assert [at for at, _ in places] == sorted(at for at, _ in places)  # in the file's order
     assert err.splitlines()[-1] == f"{len(expected)} problem(s) in 1 file(s)"
 
@@ -161,10 +178,17 @@ def test_json_lists_every_problem_and_follows_its_schema(mistakes: Path) -> None
     assert report["files"] == [
         {"file": "lessons/03-mistakes.md", "lesson": "many-mistakes", "exercises": 7, "errors": 8}
     ]
-    got = [(p["file"], p["line"], p["severity"]) for p in report["problems"]]
+    errors = [p for p in report["problems"] if p["severity"] == "error"]
+    got = [(p["file"], p["line"], p["severity"]) for p in errors]
     want = [("lessons/03-mistakes.md", _line(MISTAKES, s), "error") for s, _ in EXPECTED]
     assert got == want
-    for problem, (_, words) in zip(report["problems"], EXPECTED, strict=True):
+    # the exercises not checked yet: a warning each (not counted as errors)
+    unchecked = [(p["line"], p["severity"]) for p in report["problems"] if p not in errors]
+    assert unchecked == [
+        (_line(MISTAKES, "id: hidden"), "warning"),
+        (_line(MISTAKES, "id: after-broken"), "warning"),
+    ]
+    for problem, (_, words) in zip(errors, EXPECTED, strict=True):
         assert words in problem["message"]
     assert report["notes"] == []  # the literal-only exercise is faulty: not noted
     assert report["summary"] == {
@@ -225,8 +249,13 @@ COMMAND = re.compile(
 def test_github_annotations_one_per_problem_at_its_line(mistakes: Path) -> None:
     code, out, err = run("lesson", "check", "--format", "github", str(mistakes))
     assert code == 1
-    lines = out.splitlines()
+    lines = [line for line in out.splitlines() if not line.startswith("::warning ")]
     assert len(lines) == len(EXPECTED)
+    warned = [line for line in out.splitlines() if line.startswith("::warning ")]
+    assert [int(m.group(3)) for w in warned if (m := COMMAND.match(w))] == [
+        _line(MISTAKES, "id: hidden"),
+        _line(MISTAKES, "id: after-broken"),
+    ]
     for text, (start, words) in zip(lines, EXPECTED, strict=True):
         match = COMMAND.match(text)
         assert match, text

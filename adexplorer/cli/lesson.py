@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -228,7 +230,37 @@ def _print_exploration(explore: Explore, mask: Hidden | None = None) -> None:
     print_trace(trace, numbering="griewank", digits=6, wrt=None, mask=mask or None)
 
 
-@lesson_group.command("check")
+def wants_json(args: list[str]) -> bool:
+    """Whether ``adx lesson check``'s arguments ask for ``--format json`` (before any ``--``)."""
+    args = args[: args.index("--")] if "--" in args else args
+    return "--format=json" in args or any(
+        word == "--format" and following == "json" for word, following in itertools.pairwise(args)
+    )
+
+
+class CheckCommand(click.Command):
+    """``adx lesson check``: with ``--format json`` a usage error (no PATH, an unknown
+    option) is one ``{"error": …}`` object on stdout, as the ``--json`` commands print
+    theirs, still with exit status 2; a program reading stdout never gets nothing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        as_json = wants_json(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if not as_json:
+                raise
+            from adexplorer.cli.common import report_json_error
+
+            error.ctx = error.ctx or ctx
+            report_json_error("usage", error.format_message())
+            shown = io.StringIO()  # and on stderr as every usage error is shown
+            error.show(file=shown)
+            click.echo(visible(shown.getvalue()), err=True, nl=False)
+            sys.exit(error.exit_code)
+
+
+@lesson_group.command("check", cls=CheckCommand)
 # Paths are plain strings here: click.Path would os.stat() them and fail on a name
 # no file can have (a NUL byte); the checker reports such a path as a problem.
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")

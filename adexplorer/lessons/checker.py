@@ -13,6 +13,7 @@ at its own line.  Answers given only as literals (no ``from:``) are *notes*
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from adexplorer.compare.swell import family_study
 from adexplorer.lang.lower import compile_source, parse_at
 from adexplorer.lessons import answers, kinds
 from adexplorer.lessons.model import Exercise, Explore, Lesson
-from adexplorer.lessons.parser import Problem, read_lesson
+from adexplorer.lessons.parser import ParsedLesson, Problem, read_lesson
 
 #: A check a higher layer adds (the CLI's: the explorer set up as the player sets it up):
 #: given a lesson and the lines of its faulty parts (``ParsedLesson.faulty``) to leave out.
@@ -66,16 +67,28 @@ def sound_steps(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> list[bo
 
 def check_lesson(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> list[Problem]:
     """What keeps the lesson's programs and exercises from working; the parts in
-    ``faulty`` (lines, see ``ParsedLesson``) have format problems and are left out."""
+    ``faulty`` (lines, see ``ParsedLesson``) have format problems and are left out.
+
+    An exploration with an error still has its exercises checked where their answers
+    do not need the faulty part: with a bad ``seed:``, those whose answer is the same
+    whatever the seed.  Each exercise that cannot be checked gets one warning saying
+    so (it is checked once the exploration is fixed)."""
     problems: list[Problem] = []
     sound = sound_steps(lesson, faulty)
-    runs = True  # whether the exploration in force runs (one that does not is said once)
+    # ``broken``: the line of the exploration in force when it has an error; ``usable``
+    # then is that exploration without its seed when only the seed is wrong (``seedless``)
+    usable: Explore | None = None
+    seedless = False
+    broken = 0
     for index, step in enumerate(lesson.steps):
         if not sound[index]:
+            if step.line in faulty:
+                broken = step.line  # its adx-explore block has format problems
+            problems.extend(_not_checked(lesson, step.exercises, faulty, broken, "step"))
             continue  # its format problems are reported: what they spoil would repeat them
         explore = lesson.explore_for(index)
         if step.explore is not None:
-            runs = True
+            usable, seedless, broken = explore, False, 0
             try:
                 inputs = compile_source(step.explore.program).graph.input_names
                 misnamed = explore_problems(step.explore, inputs)
@@ -94,13 +107,77 @@ def check_lesson(lesson: Lesson, faulty: frozenset[int] = frozenset()) -> list[P
                         else "the program does not run"
                     )
                     problems.append(Problem(lesson.path, step.explore.line, f"{what}: {where}"))
-                runs = False
-        if not runs:
-            continue  # its exercises (and those of the steps it serves) cannot be computed
+                usable, broken = _without_seed(step.explore), step.explore.line
+                seedless = usable is not None
         for exercise in step.exercises:
-            if exercise.line not in faulty:
-                problems.extend(_check_exercise(lesson, exercise, explore))
+            if exercise.line in faulty:
+                continue
+            if broken and (usable is None or not _seed_free(exercise, usable)):
+                problems.extend(_not_checked(lesson, [exercise], faulty, broken, "exploration"))
+            else:  # no exploration at all is checked too (it may need none)
+                problems.extend(_check_exercise(lesson, exercise, usable if seedless else explore))
     return problems
+
+
+def _not_checked(
+    lesson: Lesson, exercises: Iterable[Exercise], faulty: frozenset[int], line: int, what: str
+) -> list[Problem]:
+    """One warning per exercise that cannot be checked until the exploration it is
+    played with (at ``line``) is fixed: the author knows more may come then."""
+    where = (
+        f"the adx-explore block of the step at line {line} has format problems"
+        if what == "step"
+        else f"its exploration at line {line} has an error"
+    )
+    return [
+        Problem(
+            lesson.path,
+            exercise.line,
+            f"exercise '{exercise.id}' (line {exercise.line}) not checked: {where}",
+            severity="warning",
+        )
+        for exercise in exercises
+        if exercise.line not in faulty and line
+    ]
+
+
+def _without_seed(explore: Explore) -> Explore | None:
+    """The exploration with its ``seed:`` left out, when the seed is all that is wrong
+    with it (the rest names real inputs and runs); else None."""
+    if not explore.seed.strip():
+        return None
+    variant = dataclasses.replace(explore, seed="")
+    try:
+        inputs = compile_source(variant.program).graph.input_names
+        if explore_problems(variant, inputs):
+            return None
+        answers.prepared(variant)
+    except AdxError:
+        return None
+    return variant
+
+
+#: Weights no lesson is likely to use, so that two seeds give different tangents.
+_PROBE_WEIGHTS = (0.6180339887, -1.4142135623, 2.7182818284, -0.5772156649)
+
+
+def _seed_free(exercise: Exercise, explore: Explore) -> bool:
+    """Whether the exercise's answer is the same for different seeds of ``explore``
+    (then a wrong ``seed:`` does not keep it from being checked)."""
+    graph = answers.prepared(explore).graph
+    names = graph.output_names if explore.mode == "reverse" else graph.input_names
+    weights = zip(names, _PROBE_WEIGHTS * (len(names) // len(_PROBE_WEIGHTS) + 1), strict=False)
+    # weighted, and the default (the first input; reverse mode: ȳ = 1), and the last input
+    probes = [", ".join(f"{name}={weight}" for name, weight in weights), ""]
+    if explore.mode != "reverse" and names:
+        probes.append(names[-1])
+    seen: set[str] = set()
+    for seed in probes:
+        try:
+            seen.add(answers.reveal_text(exercise, dataclasses.replace(explore, seed=seed)))
+        except AdxError:
+            return False  # it needs a seed of some kind: not decided without the real one
+    return len(seen) == 1
 
 
 def _unknown_name(name: str, known: tuple[str, ...], where: str) -> str:
@@ -282,6 +359,7 @@ def check_files(paths: Iterable[Path], extra: ExtraCheck | None = None) -> Check
     files = lesson_files(paths, problems)
     result.files = files
     clean: list[Lesson] = []  # lessons without format problems
+    parsed_files: dict[Path, ParsedLesson] = {}  # where each lesson's front-matter keys are
     for path in files:
         if probe(path) is None:
             problems.append(Problem(path, 1, "no such file or directory"))
@@ -292,6 +370,7 @@ def check_files(paths: Iterable[Path], extra: ExtraCheck | None = None) -> Check
         if lesson is None:
             continue
         result.lessons.append(lesson)
+        parsed_files[lesson.path] = parsed
         if not parsed.problems:
             clean.append(lesson)
         problems.extend(check_lesson(lesson, parsed.faulty))
@@ -304,24 +383,64 @@ def check_files(paths: Iterable[Path], extra: ExtraCheck | None = None) -> Check
             continue  # a missing id is reported with the front matter
         if lesson.id in ids:
             problems.append(
-                Problem(lesson.path, 1, f"lesson id '{lesson.id}' is also used by {ids[lesson.id]}")
-            )
-        ids[lesson.id] = lesson.path
-    known = set(ids)
-    for lesson in result.lessons:
-        for prerequisite in lesson.prerequisites:
-            if prerequisite not in known and len(files) > 1:
-                problems.append(
-                    Problem(
-                        lesson.path,
-                        1,
-                        f"prerequisite '{prerequisite}' is not among the lessons checked",
-                    )
+                Problem(
+                    lesson.path,
+                    parsed_files[lesson.path].line_of("id"),
+                    f"lesson id '{lesson.id}' is also used by {ids[lesson.id]}",
                 )
+            )
+        else:
+            ids[lesson.id] = lesson.path
+    problems.extend(prerequisite_problems(result.lessons, parsed_files, set(ids)))
     # each file's problems together, in the order of their lines
     order = {path: rank for rank, path in enumerate(dict.fromkeys(p.path for p in problems))}
     problems.sort(key=lambda p: (order[p.path], p.line, p.column or 0))
     return result
+
+
+def _ids_in(folder: Path, cache: dict[Path, set[str]]) -> set[str]:
+    """The ids of the lesson files in ``folder`` (those that can be read far enough)."""
+    key = Path(os.path.abspath(folder))
+    if key not in cache:
+        found: set[str] = set()
+        if probe(folder) == "directory":
+            for path in sorted(folder.glob("*.md")):
+                if path.name.lower() != "readme.md":
+                    lesson = read_lesson(path).lesson
+                    if lesson is not None and lesson.id:
+                        found.add(lesson.id)
+        cache[key] = found
+    return cache[key]
+
+
+def prerequisite_problems(
+    lessons: list[Lesson], parsed: dict[Path, ParsedLesson], checked: set[str]
+) -> list[Problem]:
+    """Each prerequisite that names no known lesson, at its line.  Known are the lessons
+    checked, those in the lesson's own folder, and the built-in course: so a file gets
+    the same answer checked alone or with its folder."""
+    from adexplorer.base.resources import lessons_dir
+
+    cache: dict[Path, set[str]] = {}
+    found: list[Problem] = []
+    for lesson in lessons:
+        if not lesson.prerequisites:
+            continue
+        known = checked | _ids_in(lesson.path.parent, cache) | _ids_in(lessons_dir(), cache)
+        for prerequisite in lesson.prerequisites:
+            if prerequisite in known:
+                continue
+            match = closest(prerequisite, sorted(known))
+            found.append(
+                Problem(
+                    lesson.path,
+                    parsed[lesson.path].line_of(f"prerequisite:{prerequisite}", "prerequisites"),
+                    f"prerequisite '{prerequisite}' is not a known lesson id (not among the "
+                    "lessons checked, in this lesson's folder or in the built-in course)"
+                    + (f"; did you mean '{match}'?" if match else ""),
+                )
+            )
+    return found
 
 
 def check_paths(

@@ -81,6 +81,17 @@ class ParsedLesson:
     lesson: Lesson | None
     problems: list[Problem]
     faulty: frozenset[int] = frozenset()
+    #: The line of each front-matter key (``id``, ``prerequisites``…) and of each
+    #: prerequisite (``prerequisite:ID``, from the YAML parser's node marks), so that
+    #: what the checker finds there points at it (a missing key: no entry).
+    front_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str, *fallbacks: str) -> int:
+        """The line of front-matter ``key`` (or of the first fallback given), else 1."""
+        for name in (key, *fallbacks):
+            if name in self.front_lines:
+                return self.front_lines[name]
+        return 1
 
 
 class LessonFormatError(Exception):
@@ -254,13 +265,20 @@ def _flow_list(value: str, line: int, what: str, path: Path, problems: list[Prob
 _KEY_LINE = re.compile(r"([^\s#:'\"-][^:]*?)\s*:(?:\s|$)")
 
 
-def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict[str, Any]:
+def _front_matter(
+    lines: list[str],
+    path: Path,
+    problems: list[Problem],
+    key_lines: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """The front matter (the lines between the ``---`` lines, which start at line 2) as YAML.
 
     Read with ``yaml.safe_load`` (plain data: strings, numbers, lists), then
-    checked key by key; each problem names the line of its key.
+    checked key by key; each problem names the line of its key.  ``key_lines`` is
+    filled with each key's line and each prerequisite's (``prerequisite:ID``).
     """
-    key_lines: dict[str, int] = {}
+    if key_lines is None:
+        key_lines = {}
     raw: dict[str, str] = {}  # the value as written (for the quoting a message suggests)
     for offset, text in enumerate(lines):
         match = _KEY_LINE.match(text)
@@ -319,6 +337,7 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
                 )
             else:
                 front[key] = value
+                key_lines.update(_item_lines(lines, key))
         elif not isinstance(value, str):
             problems.append(
                 Problem(
@@ -334,6 +353,23 @@ def _front_matter(lines: list[str], path: Path, problems: list[Problem]) -> dict
         if not front.get(key) and not any(p.line == key_lines.get(key) for p in problems):
             problems.append(Problem(path, 1, f"the front matter needs '{key}:'"))
     return front
+
+
+def _item_lines(lines: list[str], key: str) -> dict[str, int]:
+    """``prerequisite:ID`` → the line of that item of list ``key``, from the marks of
+    the YAML parser's nodes (an item may sit on its own ``- id`` line)."""
+    try:
+        root = yaml.compose("\n".join(lines), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):  # safe_load read it: cannot happen, but be safe
+        return {}
+    found: dict[str, int] = {}
+    if isinstance(root, yaml.MappingNode):
+        for key_node, value_node in root.value:
+            if key_node.value == key and isinstance(value_node, yaml.SequenceNode):
+                for item in value_node.value:
+                    if isinstance(item, yaml.ScalarNode):
+                        found.setdefault(f"prerequisite:{item.value}", item.start_mark.line + 2)
+    return found
 
 
 def _quoted(key: str, raw: dict[str, str]) -> str:
@@ -411,6 +447,7 @@ def read_lesson(path: Path, text: str | None = None) -> ParsedLesson:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
     # front matter
+    front_lines: dict[str, int] = {}
     if not lines or lines[0].strip() != "---":
         problems.append(
             Problem(path, 1, "a lesson starts with front matter: a '---' line, keys, '---'")
@@ -424,7 +461,7 @@ def read_lesson(path: Path, text: str | None = None) -> ParsedLesson:
             # where the body starts is unknown: nothing more can be read reliably
             problems.append(Problem(path, 1, "the front matter is never closed with '---'"))
             return ParsedLesson(None, problems)
-        front = _front_matter(lines[1:end], path, problems)
+        front = _front_matter(lines[1:end], path, problems, front_lines)
     order = front.get("order", 0)
 
     faulty: set[int] = set()
@@ -455,7 +492,7 @@ def read_lesson(path: Path, text: str | None = None) -> ParsedLesson:
         intro=intro,
         steps=tuple(steps),
     )
-    return ParsedLesson(lesson, problems, frozenset(faulty))
+    return ParsedLesson(lesson, problems, frozenset(faulty), front_lines)
 
 
 @dataclass
