@@ -6,7 +6,6 @@ smaller wording and layout points (the picker shows every format)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -42,9 +41,7 @@ def pdf_text(pdflatex: str, folder: Path, tex: str) -> tuple[str, str]:
     )
     assert done.returncode == 0, done.stdout[-3000:]
     log = (folder / "t.log").read_text(errors="replace")
-    pdftotext = shutil.which("pdftotext")  # poppler-utils: what the page shows, if present
-    if pdftotext is None:
-        pytest.skip("compiled; pdftotext (poppler-utils) is needed to read the page back")
+    pdftotext = require_tool("pdftotext")  # poppler-utils: what the page shows
     done = subprocess.run(
         [pdftotext, "-layout", "t.pdf", "-"], cwd=folder, capture_output=True, text=True
     )
