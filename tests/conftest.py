@@ -107,3 +107,20 @@ def json_failures() -> list[str]:
     found = list(_JSON_FAILURES)
     _JSON_FAILURES.clear()
     return found
+
+
+# ------------------------------------------------------------------ toasts that never expire
+#
+# A notification disappears after Textual's NOTIFICATION_TIMEOUT (5 s).  A snapshot or a
+# Pilot test that takes longer than that on a loaded machine would see a different screen
+# than on a quiet one; during the tests a toast stays until it is dismissed or cleared.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _toasts_stay() -> Any:
+    from textual.app import App
+
+    before = App.NOTIFICATION_TIMEOUT
+    App.NOTIFICATION_TIMEOUT = 3600
+    yield
+    App.NOTIFICATION_TIMEOUT = before
