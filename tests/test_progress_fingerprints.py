@@ -10,7 +10,7 @@ from pathlib import Path
 
 from adexplorer.lessons.model import exercise_fingerprint
 from adexplorer.lessons.parser import parse_lesson
-from adexplorer.lessons.progress import VERSION, Progress, schema_problem
+from adexplorer.lessons.progress import MAX_VERSIONS, VERSION, Progress, schema_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 FORWARD = ROOT / "lessons" / "05-forward-mode.md"
@@ -88,12 +88,74 @@ def test_editing_an_exercise_voids_its_mark_and_keeps_the_others(tmp_path: Path)
     # a wrong answer to the edited exercise starts its entry afresh: no ✓ carried over
     again.record(edited.id, edited_id, False, new_prints[edited_id])
     entry = Progress.load(store.path).lessons[edited.id]["exercises"][edited_id]
-    assert entry == {"attempts": 1, "correct": False, "hash": new_prints[edited_id]}
+    old_version = {"attempts": 1, "correct": True, "hash": prints[edited_id]}
+    assert entry == {
+        "attempts": 1,
+        "correct": False,
+        "earlier": [old_version],  # the other version's mark is kept, not erased
+        "hash": new_prints[edited_id],
+    }
     assert edited_id not in Progress.load(store.path).solved(edited.id, new_prints)
     # a reveal on the old version does not show as revealed on the new one
     again.reveal(edited.id, edited_id, prints[edited_id])
     assert again.revealed(edited.id, new_prints) == set()
     assert again.revealed(edited.id, prints) == {edited_id}
+
+
+def test_two_versions_of_a_lesson_keep_their_own_marks(tmp_path: Path) -> None:
+    """Answering an exercise in an edited copy (same lesson id, another answer) keeps the
+    built-in version's mark, and the other way round, however the versions alternate."""
+    original = _copy(tmp_path)
+    lesson = parse_lesson(original)
+    edited_id, answer_line = _first_answered(original)
+    edited_dir = tmp_path / "edited"
+    edited_dir.mkdir()
+    edited = parse_lesson(_copy(edited_dir, (answer_line, answer_line + "1")))
+    built_in, copy = lesson.fingerprints(), edited.fingerprints()
+    assert built_in[edited_id] != copy[edited_id]
+    other = next(k for k in built_in if k != edited_id)
+
+    store = Progress.load(tmp_path / "progress.json")
+    store.record(lesson.id, edited_id, True, built_in[edited_id])
+    store.record(lesson.id, other, True, built_in[other])
+    assert Progress.load(store.path).solved(lesson.id, built_in) == {edited_id, other}
+    # the copy's version: a wrong answer, then a right one; the built-in's ✓ stays
+    store.record(lesson.id, edited_id, False, copy[edited_id])
+    store.record(lesson.id, edited_id, True, copy[edited_id])
+    again = Progress.load(store.path)
+    assert again.solved(lesson.id, built_in) == {edited_id, other}
+    assert again.solved(lesson.id, copy) == {edited_id, other}
+    assert again.attempts(lesson.id, edited_id, built_in[edited_id]) == 1
+    assert again.attempts(lesson.id, edited_id, copy[edited_id]) == 2
+    # back to the built-in one: its attempts go on from where they were, the copy's stay
+    again.record(lesson.id, edited_id, False, built_in[edited_id])
+    last = Progress.load(store.path)
+    assert last.attempts(lesson.id, edited_id, built_in[edited_id]) == 2
+    assert last.attempts(lesson.id, edited_id, copy[edited_id]) == 2
+    assert last.solved(lesson.id, copy) == last.solved(lesson.id, built_in) == {edited_id, other}
+    assert schema_problem(json.loads(store.path.read_text())) is None
+
+
+def test_versions_kept_per_exercise_are_bounded_oldest_dropped(tmp_path: Path) -> None:
+    store = Progress.load(tmp_path / "progress.json")
+    prints = [f"{k:016x}" for k in range(MAX_VERSIONS + 2)]
+    for fingerprint in prints:
+        store.record("l", "e", True, fingerprint)
+    data = json.loads(store.path.read_text())
+    assert schema_problem(data) is None
+    entry = data["lessons"]["l"]["exercises"]["e"]
+    assert len(entry["earlier"]) == MAX_VERSIONS - 1
+    kept = {fingerprint for fingerprint in prints if store.attempts("l", "e", fingerprint)}
+    assert kept == set(prints[-MAX_VERSIONS:])  # the newest ones; the oldest dropped
+    assert store.solved("l", {"e": prints[0]}) == set()
+    assert store.solved("l", {"e": prints[-2]}) == {"e"}
+    # a file with too many versions, or an earlier version without a hash, is not ours
+    too_many = json.loads(json.dumps(data))
+    too_many["lessons"]["l"]["exercises"]["e"]["earlier"].append(entry)
+    assert "'earlier'" in (schema_problem(too_many) or "")
+    unhashed = json.loads(json.dumps(data))
+    del unhashed["lessons"]["l"]["exercises"]["e"]["earlier"][0]["hash"]
+    assert "no 'hash'" in (schema_problem(unhashed) or "")
 
 
 def test_lesson_list_counts_only_answers_to_the_exercises_as_they_are(

@@ -14,7 +14,11 @@ fingerprint: an author who edits an exercise's answer or program does not leave
 students with a ✓ earned on another question, and the lesson's other exercises
 keep theirs (a hash per exercise, not per lesson: fixing a typo in one exercise
 must not wipe a whole lesson's progress).  The first attempt at a changed exercise
-starts its entry afresh.
+starts a fresh entry for its new fingerprint; the entry of the version it replaces
+moves to the entry's ``earlier`` list (the most recently used first, at most
+:data:`MAX_VERSIONS` versions per exercise in all, the oldest dropped).  So a student
+who works in an edited copy of a lesson (the same lesson id) and in the built-in one
+keeps the marks of both; answering one version never erases the other's mark.
 
 Files of version 1 (before fingerprints) are read as they are: their entries have
 no hash and count for the exercise of the same id until the lesson is opened in the
@@ -59,6 +63,10 @@ READ_VERSIONS = (1, 2)
 APP_NAME = "adexplorer"
 MAX_PROGRESS_BYTES = 16 * MIB
 LOCK_TIMEOUT = 10.0  # seconds; a lock is held only for one read-merge-write
+#: The versions (fingerprints) of one exercise whose marks are kept: the entry's own and
+#: up to this many minus one in its ``earlier`` list (bounded: an author editing an
+#: exercise again and again must not grow the file without end).
+MAX_VERSIONS = 4
 
 Lessons = dict[str, dict[str, Any]]
 
@@ -110,12 +118,15 @@ def schema_problem(data: object) -> str | None:
     {"version": 2,
      "lessons": {LESSON_ID: {"step": N,
                              "exercises": {EXERCISE_ID: {"attempts": N, "correct": BOOL,
-                                                         "revealed": BOOL, "hash": HEX}}}}}
+                                                         "revealed": BOOL, "hash": HEX,
+                                                         "earlier": [VERSION, ...]}}}}}
 
     ``revealed`` (the student asked to see the answer) is optional: files written
     before it existed have none, and it is written only once it is true.  ``hash``
     (the exercise's fingerprint) is in every entry version 2 writes and in none of
-    version 1's.
+    version 1's.  ``earlier`` (optional, version 2 only) holds the entries of other
+    versions of the exercise, each like the entry itself without ``earlier``, with a
+    ``hash``, at most ``MAX_VERSIONS - 1`` of them.
     """
     if not isinstance(data, dict):
         return "it is not a JSON object"
@@ -140,16 +151,33 @@ def schema_problem(data: object) -> str | None:
             return f"{where}['exercises'] is not an object"
         for exercise_id, entry in exercises.items():
             here = f"{where}['exercises'][{exercise_id!r}]"
-            if not isinstance(entry, dict) or not ({"attempts", "correct"} <= set(entry) <= keys):
-                extra_keys = " (and 'revealed', 'hash')" if version >= 2 else " (and 'revealed')"
-                return f"{here} is not an object with 'attempts', 'correct'{extra_keys}"
-            if not isinstance(entry.get("hash", ""), str) or len(entry.get("hash", "")) > 64:
-                return f"{here}['hash'] is {entry['hash']!r}, not a fingerprint (text)"
-            if not _whole(entry["attempts"]):
-                return f"{here}['attempts'] is {entry['attempts']!r}, not a whole number"
-            for flag in ("correct", "revealed"):
-                if not isinstance(entry.get(flag, False), bool):
-                    return f"{here}[{flag!r}] is {entry[flag]!r}, not true or false"
+            problem = _entry_problem(entry, here, keys | ({"earlier"} if version >= 2 else set()))
+            if problem is not None:
+                return problem
+            earlier = entry.get("earlier", [])
+            if not isinstance(earlier, list) or len(earlier) >= MAX_VERSIONS:
+                return f"{here}['earlier'] is not a list of at most {MAX_VERSIONS - 1} entries"
+            for k, older in enumerate(earlier):
+                problem = _entry_problem(older, f"{here}['earlier'][{k}]", keys)
+                if problem is None and "hash" not in older:
+                    problem = f"{here}['earlier'][{k}] has no 'hash'"
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _entry_problem(entry: object, here: str, keys: set[str]) -> str | None:
+    """What is wrong with one exercise entry (``keys``: those it may have), or None."""
+    if not isinstance(entry, dict) or not ({"attempts", "correct"} <= set(entry) <= keys):
+        optional = ", ".join(repr(k) for k in sorted(keys - {"attempts", "correct"}))
+        return f"{here} is not an object with 'attempts', 'correct' (and {optional})"
+    if not isinstance(entry.get("hash", ""), str) or len(entry.get("hash", "")) > 64:
+        return f"{here}['hash'] is {entry['hash']!r}, not a fingerprint (text)"
+    if not _whole(entry["attempts"]):
+        return f"{here}['attempts'] is {entry['attempts']!r}, not a whole number"
+    for flag in ("correct", "revealed"):
+        if not isinstance(entry.get(flag, False), bool):
+            return f"{here}[{flag!r}] is {entry[flag]!r}, not true or false"
     return None
 
 
@@ -183,6 +211,15 @@ def _matches(entry: dict[str, Any], fingerprint: str | None) -> bool:
     """Whether an entry belongs to the exercise as it is now: it was earned under the same
     fingerprint, or it has none (version 1, not yet adopted), or none is asked for."""
     return fingerprint is None or entry.get("hash", fingerprint) == fingerprint
+
+
+def _version(entry: dict[str, Any], fingerprint: str | None) -> dict[str, Any] | None:
+    """The part of an exercise's entry earned under ``fingerprint``: the entry itself or
+    one of its ``earlier`` versions; None if no version has that fingerprint."""
+    if _matches(entry, fingerprint):
+        return entry
+    earlier: list[dict[str, Any]] = entry.get("earlier", [])
+    return next((older for older in earlier if older.get("hash") == fingerprint), None)
 
 
 # ------------------------------------------------------------------ progress
@@ -350,9 +387,9 @@ class Progress:
         exercises: dict[str, dict[str, Any]] = self.lessons.get(lesson_id, {}).get("exercises", {})
         if fingerprints is None:
             return exercises
-        return {
-            k: v for k, v in exercises.items() if k in fingerprints and _matches(v, fingerprints[k])
-        }
+        asked = {k: e for k, e in exercises.items() if k in fingerprints}
+        current = {k: _version(entry, fingerprints[k]) for k, entry in asked.items()}
+        return {k: version for k, version in current.items() if version is not None}
 
     def revealed(self, lesson_id: str, fingerprints: dict[str, str] | None = None) -> set[str]:
         """The exercises whose answer was revealed (solved ones too, if solved after);
@@ -362,7 +399,8 @@ class Progress:
     def attempts(self, lesson_id: str, exercise_id: str, fingerprint: str | None = None) -> int:
         """How many answers were judged for this exercise (right or wrong), as it is now."""
         entry = self.lessons.get(lesson_id, {}).get("exercises", {}).get(exercise_id, {})
-        return int(entry.get("attempts", 0)) if _matches(entry, fingerprint) else 0
+        version = _version(entry, fingerprint)
+        return int(version.get("attempts", 0)) if version is not None else 0
 
     def set_step(self, lesson_id: str, step: int) -> None:
         def change(lessons: Lessons) -> None:
@@ -379,16 +417,30 @@ class Progress:
 def _entry(
     lessons: Lessons, lesson_id: str, exercise_id: str, fingerprint: str | None
 ) -> dict[str, Any]:
-    """The entry to update: created if missing, started afresh if it was earned under
-    another fingerprint (its old attempts were at another question)."""
+    """The entry to update: created if missing.  If it was earned under another
+    fingerprint (another version of the exercise), that version moves to ``earlier``
+    and the one for ``fingerprint`` takes its place: taken back from ``earlier`` if it
+    is there, else started afresh (the old attempts were at another question)."""
     exercises = lessons.setdefault(lesson_id, _new_lesson())["exercises"]
     entry: dict[str, Any] = exercises.setdefault(exercise_id, {"attempts": 0, "correct": False})
     if not _matches(entry, fingerprint):
+        earlier: list[dict[str, Any]] = entry.pop("earlier", [])
+        replaced = dict(entry)
+        wanted = next((e for e in earlier if e.get("hash") == fingerprint), None)
+        kept = [replaced] if _earned(replaced) else []
+        kept += [e for e in earlier if e is not wanted]
         entry.clear()
-        entry.update(attempts=0, correct=False)
+        entry.update(wanted or {"attempts": 0, "correct": False})
+        if kept:  # the most recently used first; the oldest dropped
+            entry["earlier"] = kept[: MAX_VERSIONS - 1]
     if fingerprint is not None:
         entry["hash"] = fingerprint
     return entry
+
+
+def _earned(entry: dict[str, Any]) -> bool:
+    """Whether an entry records anything (an attempt or a reveal) worth keeping."""
+    return bool(entry.get("attempts") or entry.get("correct") or entry.get("revealed"))
 
 
 def _dump(lessons: Lessons) -> str:

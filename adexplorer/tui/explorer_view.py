@@ -44,6 +44,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from adexplorer.base.errors import AdxError
 from adexplorer.base.files import reserve_new_file, write_atomically
 from adexplorer.base.numbers import display_value, is_summarized
 from adexplorer.base.text import excerpt, visible
@@ -117,6 +118,9 @@ MODE = Binding.Group("Mode", compact=True)
 SEED = Binding.Group("Seed", compact=True)
 #: Seconds after the last key in the editor before what was typed is compiled.
 DEBOUNCE = 0.2
+#: The export formats that show what the screen shows (an open exercise's answers as ?);
+#: the others print every value and derivative, and wait until the exercises are done.
+SHOWS_THE_SCREEN = ("svg", "text")
 #: Seconds between redraws of the loss curve while a training run goes on.
 TRAINING_REFRESH = 0.1
 #: Characters of a tensor's summary in the trace table (``mat[64,100] min 0 max 3.2``).
@@ -327,6 +331,9 @@ class ExplorerView(Vertical):
         self._texts_key: int | None = None
         self.training: Training | None = None  # the run under way
         self._training_timer: Timer | None = None
+        # The program the trace is of: the editor's text while it compiles, else the last
+        # text that did (an export says so when the editor holds something else).
+        self._valid_source = session.source
 
     # -- building -----------------------------------------------------------------
 
@@ -466,6 +473,8 @@ class ExplorerView(Vertical):
 
     def refresh_views(self) -> None:
         session = self.session
+        if session.error is None and session.trace is not None:
+            self._valid_source = session.source
         self.query_one(SourceEditor).show_error(session.error)
         self._refresh_inputs()
         if session.graph is None or session.trace is None:
@@ -973,7 +982,18 @@ class ExplorerView(Vertical):
     @on(ValueSubmitted)
     def _value_submitted(self, message: ValueSubmitted) -> None:
         message.stop()
-        self._guarded(lambda: self.session.set_value(message.name, message.text))
+        session = self.session
+
+        def set_value() -> None:
+            try:
+                session.set_value(message.name, message.text)
+            except AdxError:
+                # the old value stays; the field keeps the text typed, to be corrected
+                kept = session.values.get(message.name)
+                self.query_one(InputsPanel).keep_refused(message.name, message.text, kept)
+                raise
+
+        self._guarded(set_value)
 
     @on(SeedSubmitted)
     def _seed_submitted(self, message: SeedSubmitted) -> None:
@@ -1374,11 +1394,12 @@ class ExplorerView(Vertical):
                 markup=False,
             )
             return None
-        if session.mask is not None and name in ("latex", "markdown", "dot", "mermaid"):
+        if session.conceals and name not in SHOWS_THE_SCREEN:
             # they would print every value and derivative, the open exercises' answers too
             self.notify(
                 f"an open exercise hides answers that {name} would show: export it once "
-                "the exercises are answered (SVG and text show what the screen shows)",
+                "the exercises are answered (SVG and text export what the screen shows, "
+                "hidden values as ?)",
                 severity="warning",
                 markup=False,
             )
@@ -1402,8 +1423,23 @@ class ExplorerView(Vertical):
                 markup=False,
             )
             return None
-        self.notify(visible(f"saved {path}"), markup=False)
+        self.notify(visible(f"saved {path}{self._export_note(name)}"), markup=False)
         return path
+
+    def _export_note(self, name: str) -> str:
+        """What the notification adds to "saved …": that the text being edited is not the
+        program exported, or that hidden values are written as ?."""
+        session = self.session
+        if session.error is not None and name != "svg":
+            problem = "does not parse" if session.error.kind == "parse" else "has an error"
+            program = excerpt(" ".join(self._valid_source.split()), 80)
+            return (
+                f"; the text being edited {problem} ({session.error.message}): "
+                f"exported the last valid program, f = {program}"
+            )
+        if session.conceals and name in SHOWS_THE_SCREEN:
+            return "; an open exercise's hidden values are written as ?"
+        return ""
 
     def _export_content(self, name: str) -> str:
         session = self.session
@@ -1424,8 +1460,10 @@ class ExplorerView(Vertical):
 
     def action_copy(self) -> None:
         def copy() -> None:
+            # trace_text writes what an open exercise hides as ?, as the screen shows it
             self.app.copy_to_clipboard(self.session.trace_text())
-            self.notify("trace copied to the clipboard (as text)")
+            note = self._export_note("text")
+            self.notify(visible(f"trace copied to the clipboard (as text){note}"), markup=False)
 
         self._guarded(copy, refresh=False)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -39,6 +39,7 @@ from adexplorer.tui.widgets.lesson_panel import (
     REVEAL_KEY,
     REVEALED,
     SOLVED,
+    AnswerInput,
     ExerciseBox,
     LessonPanel,
     focus_now,
@@ -272,6 +273,27 @@ class LessonApp(NoTraceback):
         self.view.refresh_views()
 
     # -- keys -------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed right after ``a`` (``a-6`` Enter, fast) were forwarded to the old
+        # focus before ``a`` moved it into the answer box: they come back up here, where
+        # the explorer's bindings would take them (- nudges x, 6 changes pane).  They
+        # belong in the box.  A box takes every character typed into it itself, so a
+        # character that reaches the app while a box has the focus is such an early one.
+        # Enter needs nothing: it is the box's binding, applied here with the box focused.
+        if (
+            isinstance(event, events.Key)
+            and event.is_forwarded
+            and event.is_printable
+            and event.character is not None
+            and isinstance(self.focused, AnswerInput)
+            and self.screen is self.focused.screen
+        ):
+            self.focused.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
+            return
+        await super().on_event(event)
 
     def keys(self) -> list[KeyGroup]:
         return [(self.view, ExplorerView.BINDINGS), (self, [*APP_BINDINGS, *LESSON_BINDINGS])]

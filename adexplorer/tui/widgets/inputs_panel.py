@@ -4,6 +4,11 @@ A tensor input (more than a dozen entries), or a short list too long for its
 field (a field never shows a list cut, nor its tail), shows its summary as the
 field's placeholder and an empty field: typing a value (``0.5`` fills it, or ``@x.npy``
 where files are read) replaces it, and Enter on the empty field changes nothing.
+
+A value refused (a bad number, an ``@file`` that cannot be read) changes nothing:
+the input keeps its last good value, and its field keeps the text as typed, marked
+as refused, so that it can be corrected (nothing a user wrote is lost), until it is
+edited or the input gets another value.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class InputsPanel(VerticalScroll):
     InputsPanel > .input-row { height: 1; layout: horizontal; }
     InputsPanel Label { width: 8; }
     InputsPanel Input { width: 1fr; height: 1; border: none; padding: 0 1; }
+    InputsPanel Input.-refused { color: $error; text-style: italic; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -48,6 +54,8 @@ class InputsPanel(VerticalScroll):
         self._seed_label: Label | None = None
         # name → (its array, the room it was made for, its summary)
         self._summaries: dict[str, tuple[object, int, str]] = {}
+        # name → (the text typed and refused, the value it left in place)
+        self._refused: dict[str, tuple[str, object]] = {}
 
     def show(
         self,
@@ -69,6 +77,7 @@ class InputsPanel(VerticalScroll):
             self._labels = {name: Label("") for name in names}
             self._shown = {}
             self._fields = {name: PlainInput(id=f"value-{name}") for name in names}
+            self._refused = {}
             self._seed_field = PlainInput(id="seed-field", placeholder=seed_placeholder)
             rows = [
                 Horizontal(self._labels[n], self._fields[n], classes="input-row") for n in names
@@ -84,6 +93,8 @@ class InputsPanel(VerticalScroll):
                 self._labels[name].update(label)
             field = self._fields[name]
             value = values[name]
+            if self._keeps_refused(name, field, value):
+                continue
             room = field.content_size.width or FALLBACK_ROOM
             text = None if is_summarized(value) else format_value(value, 12)
             if text is None or len(text) > room:
@@ -110,6 +121,27 @@ class InputsPanel(VerticalScroll):
         if not seed_field.has_focus and seed_field.value != seed:
             seed_field.value = seed
 
+    def keep_refused(self, name: str, text: str, value: object) -> None:
+        """``text`` was refused for input ``name``, whose value stays ``value``: its field
+        keeps the text (marked) until it is edited or the input gets another value."""
+        field = self._fields.get(name)
+        if field is None:
+            return
+        self._refused[name] = (text, value)
+        field.value = text
+        field.add_class("-refused")
+
+    def _keeps_refused(self, name: str, field: Input, value: object) -> bool:
+        """Whether the field still shows a refused text to keep (the value it left in
+        place unchanged, the text not edited since); else forget it."""
+        refused = self._refused.get(name)
+        if refused is not None and refused[1] is value and field.value == refused[0]:
+            return True
+        if refused is not None:
+            del self._refused[name]
+            field.remove_class("-refused")
+        return False
+
     def _fit_seed_placeholder(self) -> None:
         """The seed field's placeholder, cut at its colon if the field is too narrow
         ("all 12 directions: x1, …" → "all 12 directions")."""
@@ -124,6 +156,14 @@ class InputsPanel(VerticalScroll):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_seed_placeholder)  # once the field has its width
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Once a refused text is edited it is no longer the refused one."""
+        name = (event.input.id or "").removeprefix("value-")
+        refused = self._refused.get(name)
+        if refused is not None and event.value != refused[0]:
+            del self._refused[name]
+            event.input.remove_class("-refused")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
