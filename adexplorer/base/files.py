@@ -7,7 +7,8 @@
   clear message instead of hanging adx or filling its memory.
 * ``read_regular_bytes`` is the same for data files (``--at X=@x.npy``), and
   can also refuse a file another account could write or replace.
-* ``write_atomically`` never lets a reader see half a file.
+* ``write_atomically`` never lets a reader see half a file; ``write_new_file``
+  also never replaces a file the user did not ask to replace.
 * ``reserve_new_file`` creates a file under a name no earlier file has, so a
   file set aside or exported never overwrites another one.
 * ``serve_dir`` and ``inside_serve_dir``: a session served in a browser
@@ -22,6 +23,9 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+
+from adexplorer.base.errors import AdxError
+from adexplorer.base.text import visible
 
 MIB = 1024 * 1024
 #: Set by ``adx serve`` for each session it starts: the only folder it may read or write.
@@ -172,6 +176,64 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_write_target(path: Path, *, force: bool = False) -> None:
+    """Refuse a destination :func:`write_new_file` would not write (an AdxError of kind
+    ``file``): anything but a regular file, an existing file without ``force``, a
+    missing folder.  Callers check before a long computation as well."""
+    shown = visible(str(path))
+    found = probe(path)
+    if found is not None and found != "file":
+        raise AdxError("file", f"{shown} is not a regular file; adx writes files only")
+    if (found is not None or path.is_symlink()) and not force:
+        raise AdxError(
+            "file",
+            f"{shown} exists; adx does not overwrite it",
+            hint="add --force to replace it, or choose another name",
+        )
+    if probe(path.parent) != "directory":
+        raise AdxError("file", f"cannot write {shown}: no such folder {visible(str(path.parent))}")
+
+
+def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file beside it, then a hard
+    link or a rename), with the permissions of any new file.  An existing file is
+    kept unless ``force`` (also one that appears while writing), and only regular
+    files are ever replaced.  Problems are AdxErrors of kind ``file``."""
+    check_write_target(path, force=force)
+    shown = visible(str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
+    try:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # as any new file (mkstemp makes it private)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:  # a hard link takes the name only if nobody took it since the check
+                os.link(tmp, path)
+            except FileExistsError:
+                raise AdxError(
+                    "file",
+                    f"{shown} appeared meanwhile; nothing was overwritten",
+                    hint="add --force to replace it",
+                ) from None
+            except OSError:  # a file system without hard links
+                if probe(path) is not None:
+                    raise AdxError("file", f"{shown} appeared meanwhile") from None
+                os.replace(tmp, path)
+    except OSError as exc:
+        raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def reserve_new_file(directory: Path, stem: str, suffix: str = "") -> Path:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -37,11 +36,12 @@ import numpy as np
 from adexplorer.base.errors import AdxError, did_you_mean
 from adexplorer.base.files import (
     RefusedFile,
+    check_write_target,
     expand_home,
     is_inside,
-    probe,
     read_regular_bytes,
     serve_dir,
+    write_new_file,
 )
 from adexplorer.base.limits import LIMITS, limit
 from adexplorer.base.resources import lessons_dir
@@ -389,17 +389,7 @@ def check_npz_target(path: Path, *, force: bool = False) -> None:
             f"{shown} does not end in .npz",
             hint="name it e.g. start.npz, so that --at @start.npz reads it back",
         )
-    found = probe(path)
-    if found == "directory" or (found is not None and found != "file"):
-        raise AdxError("file", f"{shown} is not a regular file; adx writes files only")
-    if (found is not None or path.is_symlink()) and not force:
-        raise AdxError(
-            "file",
-            f"{shown} exists; adx does not overwrite it",
-            hint="add --force to replace it, or choose another name",
-        )
-    if probe(path.parent) != "directory":
-        raise AdxError("file", f"cannot write {shown}: no such folder {visible(str(path.parent))}")
+    check_write_target(path, force=force)
 
 
 def write_npz(path: Path, values: Mapping[str, np.ndarray], *, force: bool = False) -> None:
@@ -410,34 +400,8 @@ def write_npz(path: Path, values: Mapping[str, np.ndarray], *, force: bool = Fal
     file is never replaced (:func:`check_npz_target`).  Problems are AdxErrors of
     kind ``file``.
     """
-    shown = visible(str(path))
     check_npz_target(path, force=force)
     buffer = io.BytesIO()
     arrays = {name: np.asarray(value, dtype=np.float64) for name, value in values.items()}
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            # a hard link takes the name only if nobody took it since the check
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise AdxError(
-                    "file",
-                    f"{shown} appeared meanwhile; nothing was overwritten",
-                    hint="add --force to replace it",
-                ) from None
-            except OSError:  # a file system without hard links
-                if probe(path) is not None:
-                    raise AdxError("file", f"{shown} appeared meanwhile") from None
-                os.replace(tmp, path)
-    except OSError as exc:
-        raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_new_file(path, buffer.getvalue(), force=force)

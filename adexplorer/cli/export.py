@@ -10,14 +10,12 @@ here: ``adx eval … --json`` writes their nested sweeps.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from adexplorer.base.errors import AdxError
-from adexplorer.base.files import expand_home, probe
+from adexplorer.base.files import expand_home, write_new_file
 from adexplorer.base.text import visible
 from adexplorer.cli.common import (
     SOURCE_RULE,
@@ -242,49 +240,6 @@ def _svg(
 
 
 def write_new_text(path: Path, text: str, *, force: bool = False) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file beside it, then a link or a
-    rename); an existing file is kept unless ``force``, and only regular files are ever
-    replaced.  Problems are AdxErrors of kind ``file``."""
-    shown = visible(str(path))
-    found = probe(path)
-    if found is not None and found != "file":
-        raise AdxError("file", f"{shown} is not a regular file; adx writes files only")
-    if (found is not None or path.is_symlink()) and not force:
-        raise AdxError(
-            "file",
-            f"{shown} exists; adx does not overwrite it",
-            hint="add --force to replace it, or choose another name",
-        )
-    if probe(path.parent) != "directory":
-        raise AdxError("file", f"cannot write {shown}: no such folder {visible(str(path.parent))}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
-    try:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # as any new file (mkstemp makes it private)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:  # a hard link takes the name only if nobody took it since the check
-                os.link(tmp, path)
-            except FileExistsError:
-                raise AdxError(
-                    "file",
-                    f"{shown} appeared meanwhile; nothing was overwritten",
-                    hint="add --force to replace it",
-                ) from None
-            except OSError:  # a file system without hard links
-                if probe(path) is not None:
-                    raise AdxError("file", f"{shown} appeared meanwhile") from None
-                os.replace(tmp, path)
-    except OSError as exc:
-        raise AdxError("file", f"cannot write {shown}: {exc.strerror or exc}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Write ``text`` (UTF-8) to ``path`` atomically; an existing file is kept unless
+    ``force`` (:func:`adexplorer.base.files.write_new_file`)."""
+    write_new_file(path, text.encode("utf-8"), force=force)
