@@ -121,7 +121,8 @@ def test_export_is_atomic_json_and_trace_text(tmp_path: Path) -> None:
     assert data["schema"] == "adx.eval/1" and data["gradient"]["x1"] == 5.5
     assert [p.name for p in tmp_path.iterdir()] == ["trace.json"]  # no temporary left behind
     text = session.trace_text()
-    assert "v̄-1 += v̄2·v0 = 1·5 = 5" in text and text.count("\n") == 16 + 4  # program, mode, two inputs
+    # 16 steps after 4 header lines: the program, the mode, the two inputs
+    assert "v̄-1 += v̄2·v0 = 1·5 = 5" in text and text.count("\n") == 16 + 4
 
 
 def test_bad_values_raise_adx_errors_and_change_nothing() -> None:
