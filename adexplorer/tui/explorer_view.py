@@ -1402,7 +1402,9 @@ class ExplorerView(Vertical):
                 markup=False,
             )
             return None
-        self.notify(visible(f"saved {path}"), markup=False)
+        from adexplorer.tui.served_export import export_notice  # adx serve: to the browser too
+
+        self.notify(visible(export_notice(self.app, path)), markup=False)
         return path
 
     def _export_content(self, name: str) -> str:
