@@ -172,6 +172,31 @@ def test_progress_through_a_link_is_refused(
         data_dir()
 
 
+def test_a_link_planted_while_serving_is_refused_by_the_server(tmp_path: Path) -> None:
+    aiohttp = pytest.importorskip("aiohttp")
+    from adexplorer.serve.server import STUDENT_COOKIE
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (tmp_path / "evilprog").mkdir()
+    student = "e" * 32
+
+    async def scenario(url: str) -> bytes:
+        async with (
+            aiohttp.ClientSession(cookies={STUDENT_COOKIE: student}) as client,
+            client.ws_connect(url.replace("http", "ws") + "ws") as websocket,
+        ):
+            message = await asyncio.wait_for(websocket.receive(), 30)
+            return bytes(message.data)
+
+    with serving(folder, "--lesson", "1") as served:
+        (folder / ".adx-progress").mkdir()
+        (folder / ".adx-progress" / student).symlink_to(tmp_path / "evilprog")
+        said = asyncio.run(scenario(served.url))
+    assert b"cannot keep this student's progress" in said and b"symbolic link" in said
+    assert not list((tmp_path / "evilprog").iterdir())
+
+
 # --- 4. the program from standard input ------------------------------------------------
 
 

@@ -44,7 +44,6 @@ from textual_serve.server import Server
 
 from adexplorer.base.files import (
     SERVE_DIR_VARIABLE,
-    RefusedFile,
     folder_below,
     make_private_folder,
 )
@@ -229,8 +228,10 @@ class ClassroomServer(Server):
         student = student_of(request) or new_student()
         try:
             environment = self.session_environment(student)
-        except RefusedFile as refused:
-            await websocket.send_bytes(f"\r\n  AD Explorer: {refused}\r\n".encode())
+        except OSError as refused:  # a link planted since (RefusedFile), a folder not writable
+            why = f"{refused.strerror}: {refused.filename}" if refused.strerror else refused
+            text = f"\r\n  AD Explorer cannot keep this student's progress: {why}\r\n"
+            await websocket.send_bytes(text.encode())
             await websocket.close()
             return websocket
         self.sessions += 1
