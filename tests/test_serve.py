@@ -37,6 +37,7 @@ def no_serving(monkeypatch: pytest.MonkeyPatch, served_env: None) -> list[object
 
     started: list[object] = []
     monkeypatch.setattr(ClassroomServer, "serve", lambda self, debug=False: started.append(self))
+    monkeypatch.setattr(ClassroomServer, "bind", lambda self: None)  # port 8000 may be taken
     return started
 
 

@@ -86,3 +86,62 @@ def test_the_explorer_in_headless_chromium(tmp_path: Path) -> None:
             page.wait_for_function("document.body.classList.contains('-closed')", timeout=30_000)
         finally:
             browser.close()
+
+
+def test_an_export_reaches_the_browser_as_a_download(tmp_path: Path) -> None:
+    """x, j in the served explorer: the JSON export is saved in --dir and the browser
+    downloads the same bytes; the page gave the browser its student cookie."""
+    chromium = require_tool("chromium", "chromium-browser")
+    frames = Frames()
+    with serving(tmp_path) as served, playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(accept_downloads=True)
+            page = context.new_page()
+            page.on("websocket", lambda ws: ws.on("framereceived", frames.add))
+            page.goto(served.url, wait_until="domcontentloaded")
+            frames.wait_for("step 0/16", page, timeout=60.0)
+            (cookie,) = [c for c in context.cookies() if c["name"] == "adx-student"]
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            page.locator("#terminal").click()
+            page.keyboard.press("ArrowRight")
+            frames.wait_for("step 1/16", page)
+            with page.expect_download(timeout=30_000) as arrived:
+                page.keyboard.press("x")
+                page.wait_for_timeout(500)
+                page.keyboard.press("j")
+            download = arrived.value
+            (saved,) = [p for p in tmp_path.iterdir() if p.name.startswith("adx-trace-")]
+            assert download.suggested_filename == saved.name
+            assert Path(download.path()).read_bytes() == saved.read_bytes()
+            frames.wait_for("sent to your browser", page)
+        finally:
+            browser.close()
+
+
+def test_a_browser_keeps_its_own_progress_folder(tmp_path: Path) -> None:
+    """A served lesson: the browser's websocket carries the page's cookie, and its
+    session keeps progress in DIR/.adx-progress/<that id>; another browser, another."""
+    chromium = require_tool("chromium", "chromium-browser")
+    ids: list[str] = []
+    with serving(tmp_path, "--lesson", "1") as served, playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            for _ in range(2):  # two contexts: two browsers, as two students have
+                context = browser.new_context()
+                page = context.new_page()
+                page.goto(served.url, wait_until="domcontentloaded")
+                page.wait_for_function(
+                    "document.body.classList.contains('-first-byte')", timeout=60_000
+                )
+                (cookie,) = [c for c in context.cookies() if c["name"] == "adx-student"]
+                ids.append(cookie["value"])
+                page.reload(wait_until="domcontentloaded")  # a reload: the same student
+                page.wait_for_function(
+                    "document.body.classList.contains('-first-byte')", timeout=60_000
+                )
+                context.close()
+        finally:
+            browser.close()
+    assert ids[0] != ids[1]
+    assert sorted(p.name for p in (tmp_path / ".adx-progress").iterdir()) == sorted(ids)

@@ -13,11 +13,13 @@
   file set aside or exported never overwrites another one.
 * ``serve_dir`` and ``inside_serve_dir``: a session served in a browser
   (``adx serve``) runs with ``ADX_SERVE_DIR`` set, and reads or writes no file
-  outside that folder.
+  outside that folder; ``folder_below`` and ``make_private_folder`` keep its
+  progress folders plain folders inside it (no symbolic link leads out).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import stat
@@ -293,3 +295,56 @@ def inside_serve_dir(path: Path) -> Path:
             f"it is outside {folder}, the only folder this served session may use (adx serve --dir)"
         )
     return Path(os.path.realpath(path))
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def folder_below(path: Path, folder: Path) -> list[Path]:
+    """The folders from ``folder`` (resolved, as :func:`serve_dir` gives it) down to
+    ``path``, each checked: none may be a symbolic link or anything but a folder (a
+    missing one is fine: it will be created as a plain folder).
+
+    Raises RefusedFile if ``path`` is not written under ``folder`` (``..`` counts
+    as leaving it) or a part of it is a link: progress must not be written outside
+    the served folder through a link someone put there.
+    """
+    absolute = Path(os.path.abspath(path))
+    try:
+        parts = absolute.relative_to(folder).parts
+    except ValueError:
+        raise RefusedFile(
+            f"{absolute} is outside {folder}, the only folder this served session may use"
+        ) from None
+    chain = [folder]
+    for part in parts:
+        chain.append(chain[-1] / part)
+    for step in chain[1:]:
+        info = _lstat(step)
+        if info is None:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            raise RefusedFile(
+                f"{step} is a symbolic link: a served session writes only in plain folders "
+                f"inside {folder}"
+            )
+        if not stat.S_ISDIR(info.st_mode):
+            raise RefusedFile(f"{step} is {_kind(info.st_mode)}, not a folder")
+    return chain
+
+
+def make_private_folder(path: Path, folder: Path) -> Path:
+    """Create ``path`` and the folders between it and ``folder`` (mode 0700) if they
+    are missing, after the checks of :func:`folder_below`; each one made is checked
+    again (a link swapped in meanwhile is refused, not followed)."""
+    for step in folder_below(path, folder)[1:]:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(step, 0o700)
+        info = os.lstat(step)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise RefusedFile(f"{step} is not a plain folder inside {folder}")
+    return path

@@ -10,7 +10,9 @@ set, so that it reads and writes files only in the served folder
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from adexplorer.cli.common import SOURCE_RULE, ExpressionFriendlyCommand, fail
 #: Kept in step with adexplorer.serve.server (which needs textual-serve to import).
 DEFAULT_MAX_SESSIONS = 8
 MAX_SESSIONS_LIMIT = 64
+#: A program read from standard input is passed to each session as one argument:
+#: well under Linux's limit on one argument (128 KiB).
+MAX_ARGUMENT_BYTES = 100_000
 #: What the serve extra brings (textual-serve and what it needs).
 _EXTRA_MODULES = {"textual_serve", "aiohttp", "aiohttp_jinja2", "jinja2"}
 MISSING_EXTRA = (
@@ -36,7 +41,7 @@ Examples:
   adx serve                                  the explorer on http://127.0.0.1:8000
   adx serve 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5
   adx serve --lesson reverse-mode            a built-in lesson, by id or number
-  adx serve --lesson class/week3.md --dir class --port 8080
+  adx serve --lesson week3.md --dir class --port 8080
   adx serve program.adx --at W=@start.npz --dir . --max-sessions 30
   adx serve --host 0.0.0.0 --dir class       reachable from other machines (a warning)
 
@@ -45,15 +50,24 @@ Examples:
 \b
 Files: a served session reads and writes files only in --dir (default: the
 current folder): `@file` values name files there, exports are written there,
-lesson progress is kept in DIR/.adx-progress.  SOURCE and --lesson files must
-lie inside DIR; built-in lessons are named by id or number.  See docs/serve.md.
+each browser's lesson progress is kept in DIR/.adx-progress/<its id>.  SOURCE
+and --lesson files are read from DIR (a relative path names a file in DIR) and
+must lie inside it; built-in lessons are named by id or number.  SOURCE - reads
+the program from standard input once, before serving.  See docs/serve.md.
 """
 
 
-def served_path(text: str, folder: Path, what: str) -> Path:
-    """The resolved path ``text`` names (from the current folder), if it lies inside
-    ``folder``; else an AdxError that says which folder."""
+def served_path(text: str, folder: Path, what: str, *, must_exist: bool = True) -> Path:
+    """The resolved path ``text`` names, if it lies inside ``folder`` and exists; else
+    an AdxError that says which folder, or which path was tried.
+
+    A relative ``text`` is read from ``folder`` (not from the current folder), as
+    ``@file`` values are: ``adx serve --lesson week3.md --dir class`` serves
+    ``class/week3.md``.
+    """
     path = expand_home(Path(text))
+    if not path.is_absolute():
+        path = folder / path
     resolved = Path(os.path.realpath(path))
     if resolved != folder and folder not in resolved.parents:
         raise AdxError(
@@ -61,6 +75,12 @@ def served_path(text: str, folder: Path, what: str) -> Path:
             f"the {what} {visible(text)} is outside {visible(str(folder))}, the only folder "
             "a served session may read",
             hint="copy it into that folder, or give --dir a folder that holds it",
+        )
+    if must_exist and probe(resolved) is None:
+        raise AdxError(
+            "file",
+            f"no such file: {visible(str(path))}",
+            hint=f"a relative {what} is read from the served folder (--dir)",
         )
     return resolved
 
@@ -105,11 +125,20 @@ def _explore_argv(expr_or_file: str | None, at: tuple[str, ...], folder: Path) -
             parse_values(at, "--at", program=DEFAULT_SOURCE)
             load(DEFAULT_SOURCE, at)  # a value for a name that is not an input
         return argv
-    if expr_or_file == "-":
-        raise AdxError("usage", "adx serve cannot read the program from standard input")
     given = expr_or_file
-    if is_file_argument(expr_or_file):
-        given = str(served_path(expr_or_file, folder, "program file"))
+    if expr_or_file == "-":
+        # read once, here; every session gets the text itself as its program
+        given, _ = read_source("-")
+        if is_file_argument(given) or len(given.encode("utf-8")) > MAX_ARGUMENT_BYTES:
+            raise AdxError(
+                "usage",
+                "adx serve cannot pass this program from standard input to its sessions "
+                + ("(it reads like a file name)" if is_file_argument(given) else "(too long)"),
+                hint="save it as a .adx file in the served folder and name that file",
+            )
+    elif is_file_argument(expr_or_file):
+        # read_source says "no such file: <the path tried>" for a missing one
+        given = str(served_path(expr_or_file, folder, "program file", must_exist=False))
     source, _ = read_source(given)
     parse_values(at, "--at", program=source)
     # and, unlike adx explore (where it could be fixed in the editor), a program that
@@ -124,12 +153,33 @@ def _lesson_argv(name_or_path: str, folder: Path) -> tuple[list[str], str]:
     from adexplorer.lessons.progress import data_dir
 
     named = name_or_path
-    # a file if adx lesson open would take it for one (catalog.find's rule)
-    if name_or_path.endswith(".md") or probe(Path(name_or_path)) is not None:
+    # a file if adx lesson open would take it for one (catalog.find's rule), in DIR
+    relative = folder / expand_home(Path(name_or_path))
+    if name_or_path.endswith(".md") or probe(relative) is not None:
         named = str(served_path(name_or_path, folder, "lesson file"))
+        # built-in lessons are checked by adx's own tests; a file, here, before serving
+        _check_lesson_file(Path(named))
     lesson = find_lesson(named)
     data_dir()  # a .adx-progress that is a file: said now, not in every tab
     return ["lesson", "open", "--", named], lesson.title
+
+
+def _check_lesson_file(path: Path) -> None:
+    """Refuse a lesson file that ``adx lesson check`` fails, with its problems."""
+    from adexplorer.cli.lesson import player_problems
+    from adexplorer.lessons.checker import check_files
+
+    result = check_files([path], extra=player_problems)
+    if result.ok:
+        return
+    problems = [p for p in result.problems if p.severity == "error"]
+    listed = "\n".join("  " + visible(str(problem)).replace("\n", "\n  ") for problem in problems)
+    raise AdxError(
+        "file",
+        f"the lesson file {visible(str(path))} does not pass adx lesson check "
+        f"({len(problems)} problem(s)):\n{listed}",
+        hint=f"fix them (adx lesson check {visible(str(path))} lists them) and serve it again",
+    )
 
 
 @click.command("serve", cls=ExpressionFriendlyCommand, epilog=SERVE_EPILOG)
@@ -215,7 +265,12 @@ def serve_command(
         port=port,
         title=title,
         max_sessions=max_sessions,
+        lesson=lesson is not None,
     )
+    try:
+        server.bind()  # before saying where it listens
+    except OSError as error:
+        fail(_bind_error(host, port, error), as_json=False)
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(
         f"adx serve: {visible(title)} on http://{visible(shown_host)}:{port}/ (Ctrl-C stops it)"
@@ -230,14 +285,26 @@ def serve_command(
             err=True,
         )
     sys.stdout.flush()
-    try:
-        server.serve()
-    except OSError as error:
-        fail(
-            AdxError(
-                "usage",
-                f"cannot listen on {visible(host)}:{port}: {error.strerror or error}",
-                hint="another program may be using the port: choose another with --port",
-            ),
-            as_json=False,
+    server.serve()
+
+
+def _bind_error(host: str, port: int, error: OSError) -> AdxError:
+    """Why the address could not be taken, with the hint that fits the cause."""
+    if isinstance(error, socket.gaierror):
+        hint = (
+            "--host takes an address of this machine (127.0.0.1, ::1, 0.0.0.0 for every "
+            "interface) or a name that resolves to one"
         )
+    elif error.errno == errno.EADDRINUSE:
+        hint = "another program is using the port: choose another with --port"
+    elif error.errno == errno.EADDRNOTAVAIL:
+        hint = f"{visible(host)} is not an address of this machine: see --host"
+    elif error.errno == errno.EACCES:
+        hint = "ports below 1024 need administrator rights: choose another with --port"
+    else:
+        hint = "check --host and --port"
+    return AdxError(
+        "usage",
+        f"cannot listen on {visible(host)}:{port}: {error.strerror or error}",
+        hint=hint,
+    )

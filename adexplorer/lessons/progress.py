@@ -51,9 +51,12 @@ from filelock import FileLock, Timeout
 from adexplorer.base.errors import AdxError
 from adexplorer.base.files import (
     MIB,
+    RefusedFile,
+    folder_below,
     probe,
     read_regular_text,
     reserve_new_file,
+    serve_dir,
     write_atomically,
 )
 
@@ -90,6 +93,16 @@ def data_dir() -> Path:
             f"{where} is {path}, but {existing} is a file, not a directory",
             hint="point ADX_DATA_DIR at a directory (adx creates it if it does not exist)",
         )
+    served = serve_dir()  # adx serve: progress only in plain folders inside the served one
+    if served is not None:
+        try:
+            folder_below(path, served)
+        except RefusedFile as refused:
+            raise AdxError(
+                "file",
+                f"lesson progress cannot be kept in {path}: {refused}",
+                hint="adx serve keeps progress in DIR/.adx-progress: remove the link",
+            ) from None
     return path
 
 

@@ -1,7 +1,7 @@
 """ClassroomServer: textual-serve's Server, made fit for a class.
 
 textual-serve starts one child process per browser tab and relays its terminal
-over a websocket.  This subclass changes four things:
+over a websocket.  This subclass changes five things:
 
 * each child is started from an argument list (``asyncio.create_subprocess_exec``),
   never through a shell, in the served folder, with the environment adx serve
@@ -14,7 +14,10 @@ over a websocket.  This subclass changes four things:
   ``Host`` must be a loopback name: another web site open in the same browser
   cannot drive a session (cross-site websockets, DNS rebinding);
 * the page's URLs are built from the address the browser used, so that a server
-  bound to ``0.0.0.0`` works from other machines.
+  bound to ``0.0.0.0`` works from other machines;
+* each browser is a student: the page gives it a random id in a cookie
+  (``adx-student``, HttpOnly, SameSite=Strict), and its sessions keep lesson
+  progress in ``DIR/.adx-progress/<id>`` (plain folders inside DIR, never a link).
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import re
+import secrets
 import signal
+import socket
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -36,7 +42,11 @@ from aiohttp.web_runner import GracefulExit
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from adexplorer.base.files import SERVE_DIR_VARIABLE
+from adexplorer.base.files import (
+    SERVE_DIR_VARIABLE,
+    folder_below,
+    make_private_folder,
+)
 
 log = logging.getLogger("textual-serve")
 
@@ -55,6 +65,12 @@ _DROPPED_VARIABLES = (
     "TEXTUAL_DEVTOOLS_HOST",
     "TEXTUAL_DEVTOOLS_PORT",
 )
+#: Lesson progress, inside the served folder: one folder per student (browser) below it.
+PROGRESS_FOLDER = ".adx-progress"
+#: The cookie that tells one browser (a student) from another; HttpOnly, SameSite=Strict.
+STUDENT_COOKIE = "adx-student"
+STUDENT_COOKIE_AGE = 180 * 24 * 3600  # seconds: a term
+_STUDENT_ID = re.compile(r"[0-9a-f]{32}")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -131,14 +147,17 @@ class ClassroomServer(Server):
         port: int,
         title: str,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
+        lesson: bool = False,
     ) -> None:
         super().__init__(" ".join(argv), host=host, port=port, title=title)
+        self.lesson = lesson  # sessions keep progress: each student's folder is made
         self.argv = list(argv)
         self.environment = dict(environment)
         self.folder = folder
         self.max_sessions = max_sessions
         self.sessions = 0
         self.refused = 0
+        self.sockets: list[socket.socket] = []
 
     # --- who may connect ----------------------------------------------------------
 
@@ -183,7 +202,18 @@ class ClassroomServer(Server):
             "config": {"static": {"url": f"{base}/static/"}},
             "application": {"name": self.title},
         }
-        return aiohttp_jinja2.render_template("app_index.html", request, context)
+        response = aiohttp_jinja2.render_template("app_index.html", request, context)
+        if student_of(request) is None:
+            # this browser's own progress, kept across reloads (docs/serve.md)
+            response.set_cookie(
+                STUDENT_COOKIE,
+                new_student(),
+                max_age=STUDENT_COOKIE_AGE,
+                path="/",
+                httponly=True,
+                samesite="Strict",
+            )
+        return response
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         if not (self._host_allowed(request) and self._origin_allowed(request)):
@@ -194,9 +224,19 @@ class ClassroomServer(Server):
             self.refused += 1
             await self._refuse(websocket)
             return websocket
+        # a browser without the page's cookie (a script): progress for this session only
+        student = student_of(request) or new_student()
+        try:
+            environment = self.session_environment(student)
+        except OSError as refused:  # a link planted since (RefusedFile), a folder not writable
+            why = f"{refused.strerror}: {refused.filename}" if refused.strerror else refused
+            text = f"\r\n  AD Explorer cannot keep this student's progress: {why}\r\n"
+            await websocket.send_bytes(text.encode())
+            await websocket.close()
+            return websocket
         self.sessions += 1
         try:
-            await self._run_session(request, websocket)
+            await self._run_session(request, websocket, environment)
         finally:
             self.sessions -= 1
         return websocket
@@ -215,14 +255,30 @@ class ClassroomServer(Server):
             if isinstance(envelope, list) and len(envelope) == 2 and envelope[0] == "ping":
                 await websocket.send_json(["pong", envelope[1]])
 
-    async def _run_session(self, request: web.Request, websocket: web.WebSocketResponse) -> None:
+    def session_environment(self, student: str) -> dict[str, str]:
+        """The child's variables for ``student``: progress in its own folder,
+        ``DIR/.adx-progress/<student>``, made now for a lesson (plain folders inside
+        DIR only: RefusedFile if a part of it is a symbolic link or not a folder)."""
+        progress = self.folder / PROGRESS_FOLDER / student
+        if self.lesson:
+            make_private_folder(progress, self.folder)
+        else:
+            folder_below(progress, self.folder)
+        return {**self.environment, "ADX_DATA_DIR": str(progress)}
+
+    async def _run_session(
+        self,
+        request: web.Request,
+        websocket: web.WebSocketResponse,
+        environment: Mapping[str, str],
+    ) -> None:
         width = _int(request.query.get("width", "80"), 80)
         height = _int(request.query.get("height", "24"), 24)
         session: ChildSession | None = None
         try:
             session = ChildSession(
                 self.argv,
-                environment=self.environment,
+                environment=environment,
                 folder=self.folder,
                 write_bytes=websocket.send_bytes,
                 write_str=websocket.send_str,
@@ -245,8 +301,37 @@ class ClassroomServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         """The banner: where to point the browsers (printed by adx serve itself)."""
 
+    def bind(self) -> None:
+        """Take the address now (before adx serve says where it listens): raises
+        ``socket.gaierror`` for a host that does not resolve, OSError for an address
+        in use or not this machine's."""
+        found = socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        addresses = list(dict.fromkeys((info[0], info[4]) for info in found))
+        sockets: list[socket.socket] = []
+        try:
+            for family, address in addresses:
+                listener = socket.socket(family, socket.SOCK_STREAM)
+                sockets.append(listener)
+                # as asyncio's own servers do: a restart right after a stop still binds
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                listener.bind(address)
+                listener.listen(128)
+                listener.setblocking(False)
+        except OSError:
+            for listener in sockets:
+                listener.close()
+            raise
+        self.sockets = sockets
+
     def serve(self, debug: bool = False) -> None:
-        """Serve until Ctrl-C or SIGTERM; an address already in use raises OSError."""
+        """Serve until Ctrl-C or SIGTERM, on the sockets :meth:`bind` took (it is
+        called here if it was not already)."""
+        if not self.sockets:
+            self.bind()
         self.debug = False
         self.initialize_logging()
         # one line per HTTP request would bury what matters (a session that failed)
@@ -259,8 +344,7 @@ class ClassroomServer(Server):
         with contextlib.suppress(GracefulExit):
             web.run_app(
                 self._make_app(),
-                host=self.host,
-                port=self.port,
+                sock=self.sockets,
                 handle_signals=False,
                 loop=loop,
                 print=lambda *args: None,
@@ -275,11 +359,24 @@ def _int(text: str, default: int) -> int:
 
 
 def child_environment(folder: Path) -> dict[str, str]:
-    """What a served session runs with: its folder, and lesson progress kept inside it."""
+    """What a served session runs with: its folder, and lesson progress kept inside it
+    (each session's ``ADX_DATA_DIR`` is then its student's folder below this one:
+    :meth:`ClassroomServer.session_environment`)."""
     return {
         SERVE_DIR_VARIABLE: str(folder),
-        "ADX_DATA_DIR": str(folder / ".adx-progress"),
+        "ADX_DATA_DIR": str(folder / PROGRESS_FOLDER),
     }
+
+
+def new_student() -> str:
+    """A fresh student id: 32 random hex digits (a browser's cookie, a folder's name)."""
+    return secrets.token_hex(16)
+
+
+def student_of(request: web.Request) -> str | None:
+    """The student id the browser's cookie carries, if it has a well-formed one."""
+    value = request.cookies.get(STUDENT_COOKIE, "")
+    return value if _STUDENT_ID.fullmatch(value) else None
 
 
 __all__ = [
@@ -290,4 +387,6 @@ __all__ = [
     "child_environment",
     "full_message",
     "is_loopback",
+    "new_student",
+    "student_of",
 ]

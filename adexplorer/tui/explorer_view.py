@@ -1423,7 +1423,9 @@ class ExplorerView(Vertical):
                 markup=False,
             )
             return None
-        self.notify(visible(f"saved {path}{self._export_note(name)}"), markup=False)
+        from adexplorer.tui.served_export import export_notice  # adx serve: to the browser too
+
+        self.notify(visible(export_notice(self.app, path) + self._export_note(name)), markup=False)
         return path
 
     def _export_note(self, name: str) -> str:
