@@ -41,12 +41,16 @@ def schema_command(name: str | None, as_json: bool) -> None:
 
     if name is None:
         known = schemas.names()
+        carried = {
+            n: '{"error": …}' if n.startswith("error-") else schemas.schema_id(n) for n in known
+        }
         width = max(len(n) for n in known)
+        id_width = max(len(c) for c in carried.values())  # the columns line up
         for known_name in known:
-            carried = (
-                '{"error": …}' if known_name.startswith("error-") else schemas.schema_id(known_name)
+            click.echo(
+                f"{known_name:<{width}}  {carried[known_name]:<{id_width}}  "
+                f"{schemas.describe(known_name)}"
             )
-            click.echo(f"{known_name:<{width}}  {carried:<14}  {schemas.describe(known_name)}")
         return
     try:
         schema = schemas.load(name)
