@@ -282,16 +282,15 @@ def _join(terms: Sequence[str]) -> str:
 
 def dual_text(real: str, eps: str, *, group: bool = False) -> str:
     """``a + bε`` (``a − bε`` for a negative b); ``group`` brackets a b that is a sum,
-    ``a + (b1 + b2)ε``, and spaces off a product, ``a + cos(v0)·v̇0 ε``."""
+    a product or a quotient, ``a + (b1 + b2)ε``, ``a + (cos(v0)·v̇0)ε``, ``a + (v̇0/v0)ε``,
+    so that ε never reads as a factor of the last term only."""
     sign = "+"
     if eps.startswith("-") and not needs_parens(eps[1:]):
         sign, eps = "−", eps[1:]
     if group and needs_parens(real):
         real = f"({real})"
-    if group and needs_parens(eps):
+    if group and (needs_parens(eps) or not _plain_number(eps)):
         return f"{real} {sign} ({eps})ε"
-    if group and not _plain_number(eps):
-        return f"{real} {sign} {eps} ε"
     return f"{real} {sign} {eps}ε"
 
 
@@ -314,7 +313,9 @@ def accumulation(target: str, before: Array, contribution: Array, total: Array, 
 
 
 def _plain_number(text: str) -> bool:
-    return re.fullmatch(r"\(?-?[0-9.e+-]+\)?|[A-Za-z]+\S*", text) is not None and "·" not in text
+    """A number or a single name (``v̇0``): written next to ε with no brackets."""
+    plain = re.fullmatch(r"\(?-?[0-9.e+-]+\)?|[A-Za-z]+\S*", text) is not None
+    return plain and not any(op in text for op in "·/")
 
 
 def _wrap(template: str, slot: int, text: str) -> str:
