@@ -185,7 +185,6 @@ def test_the_wheel_installs_and_runs_outside_the_source_tree(wheel: Path, tmp_pa
             check=True,
         ).stdout.strip()
     )
-    (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     installed = subprocess.run(
         [*PIP, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
         capture_output=True,
@@ -194,6 +193,9 @@ def test_the_wheel_installs_and_runs_outside_the_source_tree(wheel: Path, tmp_pa
         timeout=120,
     )
     assert installed.returncode == 0, installed.stderr
+    # Only now the dependencies: had pip seen this environment's adexplorer through the
+    # .pth (a regular install, as in CI), it would have taken it as already installed.
+    (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     adx = venv / "bin" / "adx"
     assert adx.exists()
     elsewhere = tmp_path / "elsewhere"
